@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import type { Artifact, Json, TypedArray } from './types.js';
+
+/**
+ * Binary encoding of an Artifact (one cache entry):
+ *
+ *   "GLMFLOW1" | u32 LE header length | header JSON | zero padding to 8 bytes |
+ *   array payloads (each 8-byte aligned) | sha256 of everything before it (32 bytes)
+ *
+ * The trailing checksum is what lets a reader detect a truncated or corrupted
+ * entry and recompute it instead of trusting it.
+ */
+const MAGIC = Buffer.from('GLMFLOW1', 'ascii');
+const CHECKSUM_BYTES = 32;
+
+const DTYPES = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+} as const;
+type DtypeName = keyof typeof DTYPES;
+
+function dtypeOf(a: TypedArray): DtypeName {
+  for (const [name, ctor] of Object.entries(DTYPES)) if (a instanceof ctor) return name as DtypeName;
+  throw new Error('artifact: unsupported typed array');
+}
+
+interface ArrayEntry { name: string; dtype: DtypeName; length: number; offset: number }
+interface Header { meta: Json; arrays: ArrayEntry[] }
+
+const align8 = (n: number) => (n + 7) & ~7;
+
+/** Encode to a list of buffers (written in order) to avoid one more full copy of large arrays. */
+export function encodeArtifact(artifact: Artifact): Buffer[] {
+  const entries: ArrayEntry[] = [];
+  let payloadOffset = 0;
+  for (const [name, arr] of Object.entries(artifact.arrays)) {
+    entries.push({ name, dtype: dtypeOf(arr), length: arr.length, offset: payloadOffset });
+    payloadOffset = align8(payloadOffset + arr.byteLength);
+  }
+  const header: Header = { meta: artifact.meta, arrays: entries };
+  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  const lengthBytes = Buffer.alloc(4);
+  lengthBytes.writeUInt32LE(headerBytes.length, 0);
+  const preamble = MAGIC.length + 4 + headerBytes.length;
+  const parts: Buffer[] = [MAGIC, lengthBytes, headerBytes, Buffer.alloc(align8(preamble) - preamble)];
+  let written = 0;
+  for (const e of entries) {
+    const arr = artifact.arrays[e.name];
+    parts.push(Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength));
+    written = e.offset + arr.byteLength;
+    const next = align8(written);
+    if (next > written) parts.push(Buffer.alloc(next - written));
+  }
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  parts.push(h.digest());
+  return parts;
+}
+
+export class CorruptEntryError extends Error {}
+
+/** Decode and verify; throws CorruptEntryError on any inconsistency. */
+export function decodeArtifact(buf: Buffer): Artifact {
+  if (buf.length < MAGIC.length + 4 + CHECKSUM_BYTES || !buf.subarray(0, MAGIC.length).equals(MAGIC)) {
+    throw new CorruptEntryError('not a cache entry or truncated');
+  }
+  const body = buf.subarray(0, buf.length - CHECKSUM_BYTES);
+  const expected = buf.subarray(buf.length - CHECKSUM_BYTES);
+  if (!createHash('sha256').update(body).digest().equals(expected)) {
+    throw new CorruptEntryError('checksum mismatch');
+  }
+  const headerLength = body.readUInt32LE(MAGIC.length);
+  const headerStart = MAGIC.length + 4;
+  let header: Header;
+  try {
+    header = JSON.parse(body.subarray(headerStart, headerStart + headerLength).toString('utf8'));
+  } catch {
+    throw new CorruptEntryError('unreadable header');
+  }
+  const payloadStart = align8(headerStart + headerLength);
+  const arrays: Record<string, TypedArray> = {};
+  for (const e of header.arrays) {
+    const ctor = DTYPES[e.dtype];
+    const start = payloadStart + e.offset;
+    const byteLength = e.length * ctor.BYTES_PER_ELEMENT;
+    if (start + byteLength > body.length) throw new CorruptEntryError(`array ${e.name} out of bounds`);
+    const absolute = body.byteOffset + start;
+    if (absolute % ctor.BYTES_PER_ELEMENT === 0) {
+      arrays[e.name] = new ctor(body.buffer as ArrayBuffer, absolute, e.length);
+    } else {
+      // Unaligned view (Buffer from a shared pool): copy into an aligned array.
+      const copy = new Uint8Array(byteLength);
+      copy.set(body.subarray(start, start + byteLength));
+      arrays[e.name] = new ctor(copy.buffer, 0, e.length);
+    }
+  }
+  return { meta: header.meta, arrays };
+}

@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fs } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UserError } from '../errors.js';
+
+/**
+ * Content hashes of input files. A node key depends on the bytes of its file
+ * inputs, never on their path or modification time.
+ *
+ * Hashing a large BOLD series costs ~0.2 s per 100 MB, so results are memoised in
+ * `<cache>/file-hashes.json` keyed by (absolute path, size, mtime, inode). That memo
+ * is only a shortcut: when the file is touched its stat changes, the bytes are
+ * hashed again, the same hash comes out, and no node re-runs.
+ */
+interface StatMemoEntry { size: number; mtimeMs: number; ino: number; hash: string }
+
+export class FileHasher {
+  private memo: Record<string, StatMemoEntry> = {};
+  private dirty = false;
+  private readonly memoFile: string | undefined;
+
+  constructor(cacheRoot?: string) {
+    this.memoFile = cacheRoot ? join(cacheRoot, 'file-hashes.json') : undefined;
+  }
+
+  async load(): Promise<void> {
+    if (!this.memoFile) return;
+    try {
+      this.memo = JSON.parse(await fs.readFile(this.memoFile, 'utf8'));
+    } catch {
+      this.memo = {}; // missing or unreadable memo: hash everything again
+    }
+  }
+
+  async save(): Promise<void> {
+    if (!this.memoFile || !this.dirty) return;
+    const tmp = `${this.memoFile}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    await fs.writeFile(tmp, JSON.stringify(this.memo));
+    await fs.rename(tmp, this.memoFile);
+    this.dirty = false;
+  }
+
+  async hash(path: string): Promise<string> {
+    const abs = resolve(path);
+    let st;
+    try {
+      st = await fs.stat(abs);
+    } catch {
+      throw new UserError(`${abs}: input file not found`);
+    }
+    const m = this.memo[abs];
+    if (m && m.size === st.size && m.mtimeMs === st.mtimeMs && m.ino === st.ino) return m.hash;
+    const hash = await hashFileContent(abs);
+    this.memo[abs] = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash };
+    this.dirty = true;
+    return hash;
+  }
+}
+
+export function hashFileContent(path: string): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const h = createHash('sha256');
+    createReadStream(path, { highWaterMark: 4 << 20 })
+      .on('data', (chunk) => h.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolvePromise(h.digest('hex')));
+  });
+}

@@ -1,0 +1,61 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Artifact, NodeDefinition } from './types.js';
+import type { NodeRecord } from './cache.js';
+import { Cache } from './cache.js';
+
+/**
+ * Everything a node run needs, as plain data: it can cross a worker-thread
+ * boundary today and a cluster scheduler tomorrow. Inputs are cache keys.
+ */
+export interface NodeJob {
+  id: string;
+  type: string;
+  key: string;
+  params: unknown;
+  /** input name -> cache key(s) of upstream artifacts */
+  deps: Record<string, string | string[]>;
+  files: Record<string, string | string[]>;
+  cacheRoot: string;
+  record: NodeRecord;
+}
+
+export interface SerializedError { name: string; message: string; stack?: string; problems?: string[] }
+
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack, problems: (e as any).problems };
+  return { name: 'Error', message: String(e) };
+}
+
+/** Read inputs from the cache, run the node, write its artifact. Returns seconds spent. */
+export async function executeJob(
+  job: NodeJob,
+  def: NodeDefinition,
+  progress: (fraction: number, message?: string) => void,
+  signal: AbortSignal,
+): Promise<number> {
+  const started = performance.now();
+  const cache = new Cache(job.cacheRoot);
+  const nodes: Record<string, Artifact | Artifact[]> = {};
+  for (const [name, keys] of Object.entries(job.deps)) {
+    const list = Array.isArray(keys) ? keys : [keys];
+    const loaded: Artifact[] = [];
+    for (const key of list) {
+      const r = await cache.read(key);
+      if (!r.ok) throw new Error(`input '${name}' (entry ${key.slice(0, 12)}) is ${r.reason}${r.detail ? `: ${r.detail}` : ''}`);
+      loaded.push(r.artifact);
+    }
+    nodes[name] = Array.isArray(keys) ? loaded : loaded[0];
+  }
+  const scratchDir = await mkdtemp(join(tmpdir(), 'glmflow-node-'));
+  try {
+    const artifact = await def.run({ progress, signal, scratchDir }, job.params, { nodes, files: job.files });
+    const seconds = (performance.now() - started) / 1000;
+    await cache.write(job.key, artifact, { node: job.id, type: job.type, seconds });
+    await cache.writeNodeRecord(job.record);
+    return seconds;
+  } finally {
+    await rm(scratchDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Worker-thread entry: runs one node job at a time for the WorkerRunner.
+ * The registry module (node types) is imported by URL so the engine itself
+ * never depends on the node implementations.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { NodeDefinition } from './types.js';
+import { executeJob, serializeError, type NodeJob } from './job.js';
+
+type Msg = { kind: 'run'; job: NodeJob; registryModule: string };
+
+const registries = new Map<string, Promise<Record<string, NodeDefinition>>>();
+function registryFrom(url: string) {
+  if (!registries.has(url)) registries.set(url, import(url).then((m) => m.registry));
+  return registries.get(url)!;
+}
+
+parentPort!.on('message', async (msg: Msg) => {
+  if (msg.kind !== 'run') return;
+  const controller = new AbortController();
+  try {
+    const registry = await registryFrom(msg.registryModule);
+    const def = registry[msg.job.type];
+    if (!def) throw new Error(`no node type '${msg.job.type}'`);
+    const seconds = await executeJob(msg.job, def, (fraction, message) => parentPort!.postMessage({ kind: 'progress', fraction, message }), controller.signal);
+    parentPort!.postMessage({ kind: 'done', seconds });
+  } catch (e) {
+    parentPort!.postMessage({ kind: 'failed', error: serializeError(e) });
+  }
+});

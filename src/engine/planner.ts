@@ -1,0 +1,108 @@
+import type { Graph, Json, NodeDefinition, PlanEntry, PlannedNode, RunReason } from './types.js';
+import { Cache, type NodeRecord } from './cache.js';
+import { FileHasher } from './file-hash.js';
+import { canonicalJson, hashJson } from './canonical.js';
+import { depIds, topologicalOrder } from './graph.js';
+
+export type Registry = Record<string, NodeDefinition>;
+
+export interface Plan {
+  order: PlannedNode[];
+  entries: Map<string, PlanEntry>;
+  records: Map<string, NodeRecord>;
+}
+
+const asList = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+
+/**
+ * Computes every node's key (wireit-style fingerprint) and whether its cache entry
+ * can be used:
+ *   key = sha256(canonical {type, version, params, dep keys, file content hashes})
+ * Paths and modification times never enter a key. A cached entry counts only if it
+ * reads back and verifies; side-effect nodes also need their outputs intact.
+ */
+export async function planGraph(
+  graph: Graph,
+  opts: { registry: Registry; cache: Cache; hasher: FileHasher; useCache: boolean },
+): Promise<Plan> {
+  const order = topologicalOrder(graph);
+  const keys = new Map<string, string>();
+  const entries = new Map<string, PlanEntry>();
+  const records = new Map<string, NodeRecord>();
+
+  for (const node of order) {
+    const def = opts.registry[node.type];
+    if (!def) throw new Error(`no node type '${node.type}' (node ${node.id})`);
+    const deps: Record<string, string | string[]> = {};
+    for (const [name, ids] of Object.entries(node.deps)) {
+      deps[name] = Array.isArray(ids) ? ids.map((i) => keys.get(i)!) : keys.get(ids)!;
+    }
+    const files: Record<string, { path: string; hash: string }[]> = {};
+    for (const [name, paths] of Object.entries(node.files)) {
+      files[name] = [];
+      for (const p of asList(paths)) files[name].push({ path: p, hash: await opts.hasher.hash(p) });
+    }
+    const fileHashes = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, v.map((f) => f.hash)]));
+    const key = hashJson({ type: node.type, version: def.version, params: node.params, deps, files: fileHashes });
+    keys.set(node.id, key);
+    records.set(node.id, { id: node.id, key, type: node.type, version: def.version, params: node.params, deps, depIds: node.deps, files });
+
+    let status: 'cached' | 'run' = 'run';
+    let reason: RunReason | undefined;
+    if (!opts.useCache) {
+      reason = { kind: 'no-cache', detail: '--no-cache' };
+    } else {
+      const read = await opts.cache.read(key);
+      if (read.ok) {
+        if (def.outputsIntact && !def.outputsIntact(read.artifact)) {
+          reason = { kind: 'outputs-missing', detail: 'written outputs are missing or were changed' };
+        } else {
+          status = 'cached';
+        }
+      } else if (read.reason === 'corrupt') {
+        reason = { kind: 'corrupt-entry', detail: `cache entry ${key.slice(0, 12)} is corrupt (${read.detail}); recomputing` };
+      } else {
+        reason = explain(records.get(node.id)!, await opts.cache.readNodeRecord(node.id));
+      }
+    }
+    entries.set(node.id, {
+      id: node.id, type: node.type, stage: node.stage, subject: node.subject, label: node.label,
+      key, status, reason, deps: [...new Set(depIds(node))],
+    });
+  }
+  await opts.hasher.save();
+  return { order, entries, records };
+}
+
+/** Why a node whose key has no cache entry must run, by comparison with its last run. */
+export function explain(now: NodeRecord, last: NodeRecord | undefined): RunReason {
+  if (!last) return { kind: 'new', detail: 'never computed' };
+  if (last.key === now.key) return { kind: 'new', detail: 'cache entry was removed' };
+  if (last.version !== now.version) return { kind: 'version-changed', detail: `implementation ${last.version} -> ${now.version}` };
+  for (const [name, keys] of Object.entries(now.deps)) {
+    if (canonicalJson(keys) !== canonicalJson(last.deps[name])) {
+      const ids = asList(now.depIds[name]);
+      const lastKeys = asList(last.deps[name] ?? []);
+      const changed = ids.filter((_, i) => asList(keys)[i] !== lastKeys[i]);
+      return { kind: 'input-changed', detail: `input '${name}' changed: ${(changed.length ? changed : ids).join(', ')}` };
+    }
+  }
+  for (const [name, files] of Object.entries(now.files)) {
+    const before = last.files[name] ?? [];
+    const changed = files.filter((f, i) => before[i]?.hash !== f.hash).map((f) => f.path);
+    if (changed.length || before.length !== files.length) return { kind: 'file-changed', detail: `file content changed: ${(changed.length ? changed : files.map((f) => f.path)).join(', ')}` };
+  }
+  const diff = changedParams(now.params, last.params);
+  return { kind: 'params-changed', detail: diff.length ? `parameters changed: ${diff.join(', ')}` : 'parameters changed' };
+}
+
+function changedParams(a: Json, b: Json, prefix = ''): string[] {
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const out: string[] = [];
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      out.push(...changedParams((a as any)[k] ?? null, (b as any)[k] ?? null, prefix ? `${prefix}.${k}` : k));
+    }
+    return out;
+  }
+  return canonicalJson(a) === canonicalJson(b) ? [] : [prefix || '(all)'];
+}

@@ -1,0 +1,95 @@
+import { Worker } from 'node:worker_threads';
+import type { NodeDefinition } from './types.js';
+import { executeJob, serializeError, type NodeJob, type SerializedError } from './job.js';
+
+export type JobResult = { ok: true; seconds: number } | { ok: false; error: SerializedError };
+
+export interface NodeRunner {
+  run(job: NodeJob, onProgress: (fraction: number, message?: string) => void): Promise<JobResult>;
+  close(): Promise<void>;
+}
+
+/** Runs nodes on the main thread (tests, debugging, --jobs 1 with `inProcess`). */
+export class InProcessRunner implements NodeRunner {
+  constructor(private readonly registry: Record<string, NodeDefinition>) {}
+  async run(job: NodeJob, onProgress: (f: number, m?: string) => void): Promise<JobResult> {
+    try {
+      const def = this.registry[job.type];
+      if (!def) throw new Error(`no node type '${job.type}'`);
+      return { ok: true, seconds: await executeJob(job, def, onProgress, new AbortController().signal) };
+    } catch (e) {
+      return { ok: false, error: serializeError(e) };
+    }
+  }
+  async close(): Promise<void> {}
+}
+
+/**
+ * A pool of worker threads, one node at a time per worker. Workers are created
+ * lazily and reused; a worker that crashes is replaced and the node fails with
+ * the crash message (other nodes are unaffected).
+ */
+export class WorkerRunner implements NodeRunner {
+  private idle: Worker[] = [];
+  private all = new Set<Worker>();
+  private waiting: ((w: Worker) => void)[] = [];
+  private readonly workerUrl = new URL('./node-worker.js', import.meta.url);
+
+  constructor(private readonly size: number, private readonly registryModule: string) {}
+
+  private acquire(): Promise<Worker> {
+    const w = this.idle.pop();
+    if (w) return Promise.resolve(w);
+    if (this.all.size < this.size) {
+      const worker = new Worker(this.workerUrl);
+      worker.unref();
+      this.all.add(worker);
+      return Promise.resolve(worker);
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(w: Worker): void {
+    const next = this.waiting.shift();
+    if (next) next(w);
+    else this.idle.push(w);
+  }
+
+  async run(job: NodeJob, onProgress: (f: number, m?: string) => void): Promise<JobResult> {
+    const worker = await this.acquire();
+    return new Promise<JobResult>((resolve) => {
+      const cleanup = () => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      const onMessage = (msg: any) => {
+        if (msg.kind === 'progress') return onProgress(msg.fraction, msg.message);
+        cleanup();
+        this.release(worker);
+        resolve(msg.kind === 'done' ? { ok: true, seconds: msg.seconds } : { ok: false, error: msg.error });
+      };
+      const onError = (err: Error) => {
+        cleanup();
+        this.all.delete(worker);
+        void worker.terminate();
+        resolve({ ok: false, error: serializeError(err) });
+      };
+      const onExit = (code: number) => {
+        cleanup();
+        this.all.delete(worker);
+        resolve({ ok: false, error: { name: 'Error', message: `worker exited with code ${code} (out of memory?)` } });
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.postMessage({ kind: 'run', job, registryModule: this.registryModule });
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.all].map((w) => w.terminate()));
+    this.all.clear();
+    this.idle = [];
+  }
+}

@@ -1,0 +1,151 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, readFileSync, utimesSync, readdirSync, truncateSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { runPipeline, planPipeline } from '../../src/engine/index.js';
+import type { EngineEvent, Graph } from '../../src/engine/types.js';
+import { registry } from './toy-nodes.js';
+import { decodeArtifact, encodeArtifact, CorruptEntryError } from '../../src/engine/artifact-codec.js';
+import { canonicalJson } from '../../src/engine/canonical.js';
+
+function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'glmflow-engine-'));
+  const log = join(dir, 'runs.log');
+  process.env.GLMFLOW_TOY_LOG = log;
+  writeFileSync(join(dir, 'a.txt'), '2');
+  writeFileSync(join(dir, 'b.txt'), '5');
+  const graph = (factorA = 3, withBoom = false): Graph => ({
+    nodes: [
+      { id: 'source/a', type: 'source', params: { id: 'source/a' }, deps: {}, files: { value: join(dir, 'a.txt') }, stage: 'load' },
+      { id: 'source/b', type: 'source', params: { id: 'source/b' }, deps: {}, files: { value: join(dir, 'b.txt') }, stage: 'load' },
+      { id: 'scale/a', type: 'scale', params: { id: 'scale/a', factor: factorA }, deps: { x: 'source/a' }, files: {}, stage: 'fit' },
+      { id: 'scale/b', type: 'scale', params: { id: 'scale/b', factor: 10 }, deps: { x: 'source/b' }, files: {}, stage: 'fit' },
+      { id: 'sum', type: 'sum', params: { id: 'sum' }, deps: { xs: ['scale/a', 'scale/b'] }, files: {}, stage: 'group' },
+      ...(withBoom
+        ? [
+            { id: 'boom', type: 'boom', params: { id: 'boom' }, deps: { x: 'source/a' }, files: {}, stage: 'fit' },
+            { id: 'after-boom', type: 'sum', params: { id: 'after-boom' }, deps: { xs: ['boom', 'scale/b'] }, files: {}, stage: 'group' },
+          ]
+        : []),
+    ],
+  });
+  const runs = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean) : []);
+  const resetLog = () => writeFileSync(log, '');
+  return { dir, graph, runs, resetLog, cacheRoot: join(dir, 'cache') };
+}
+
+async function run(graph: Graph, cacheRoot: string, extra: Partial<Parameters<typeof runPipeline>[1]> = {}) {
+  const events: EngineEvent[] = [];
+  const summary = await runPipeline(graph, { registry, cacheRoot, useCache: true, jobs: 2, emit: (e) => events.push(e), ...extra });
+  return { summary, events };
+}
+
+test('identical rerun computes 0 nodes; touching an input file computes 0 nodes', async () => {
+  const s = setup();
+  const first = await run(s.graph(), s.cacheRoot);
+  assert.equal(first.summary.computed, 5);
+  assert.deepEqual(s.runs().sort(), ['scale/a', 'scale/b', 'source/a', 'source/b', 'sum']);
+  s.resetLog();
+  const second = await run(s.graph(), s.cacheRoot);
+  assert.equal(second.summary.computed, 0);
+  assert.equal(second.summary.cached, 5);
+  assert.deepEqual(s.runs(), []);
+  const future = new Date(Date.now() + 60_000);
+  utimesSync(join(s.dir, 'a.txt'), future, future);
+  const third = await run(s.graph(), s.cacheRoot);
+  assert.equal(third.summary.computed, 0);
+  // but changing the bytes re-runs the file's node and its dependents only
+  writeFileSync(join(s.dir, 'a.txt'), '4');
+  const fourth = await run(s.graph(), s.cacheRoot);
+  assert.deepEqual(s.runs().sort(), ['scale/a', 'source/a', 'sum']);
+  assert.equal(fourth.summary.cached, 2);
+});
+
+test('changing one parameter recomputes only that node and its dependents; plan says why', async () => {
+  const s = setup();
+  await run(s.graph(3), s.cacheRoot);
+  const plan = await planPipeline(s.graph(4), { registry, cacheRoot: s.cacheRoot, useCache: true, jobs: 1 });
+  const status = Object.fromEntries([...plan.entries.values()].map((e) => [e.id, e.status]));
+  assert.deepEqual(status, { 'source/a': 'cached', 'source/b': 'cached', 'scale/a': 'run', 'scale/b': 'cached', sum: 'run' });
+  assert.equal(plan.entries.get('scale/a')!.reason!.kind, 'params-changed');
+  assert.match(plan.entries.get('scale/a')!.reason!.detail, /factor/);
+  assert.equal(plan.entries.get('sum')!.reason!.kind, 'input-changed');
+  assert.match(plan.entries.get('sum')!.reason!.detail, /scale\/a/);
+  s.resetLog();
+  const r = await run(s.graph(4), s.cacheRoot);
+  assert.deepEqual(s.runs().sort(), ['scale/a', 'sum']);
+  const done = r.events.find((e) => e.event === 'done') as any;
+  assert.equal(done.computed, 2);
+});
+
+test('a truncated or corrupted cache entry is recomputed, never trusted', async () => {
+  const s = setup();
+  await run(s.graph(), s.cacheRoot);
+  const objects = join(s.cacheRoot, 'objects');
+  const bins: string[] = [];
+  for (const shard of readdirSync(objects)) for (const f of readdirSync(join(objects, shard))) if (f.endsWith('.bin')) bins.push(join(objects, shard, f));
+  assert.equal(bins.length, 5);
+  truncateSync(bins[0], 20);
+  const buf = readFileSync(bins[1]);
+  buf[buf.length - 40] ^= 0xff;
+  writeFileSync(bins[1], buf);
+  const plan = await planPipeline(s.graph(), { registry, cacheRoot: s.cacheRoot, useCache: true, jobs: 1 });
+  const corrupt = [...plan.entries.values()].filter((e) => e.reason?.kind === 'corrupt-entry');
+  assert.equal(corrupt.length, 2);
+  s.resetLog();
+  const r = await run(s.graph(), s.cacheRoot);
+  assert.ok(r.summary.computed >= 2);
+  const again = await run(s.graph(), s.cacheRoot);
+  assert.equal(again.summary.computed, 0);
+});
+
+test('a failed node fails only its dependents; others finish and stay cached', async () => {
+  const s = setup();
+  const r = await run(s.graph(3, true), s.cacheRoot);
+  assert.equal(r.summary.failed, 1);
+  assert.equal(r.summary.skipped, 1);
+  assert.equal(r.summary.computed, 5);
+  const failed = r.events.find((e) => e.event === 'node-failed') as any;
+  assert.equal(failed.node, 'boom');
+  assert.match(failed.error, /boom failed on purpose/);
+  const skipped = r.events.find((e) => e.event === 'node-skipped') as any;
+  assert.equal(skipped.node, 'after-boom');
+  s.resetLog();
+  const again = await run(s.graph(3, false), s.cacheRoot);
+  assert.equal(again.summary.computed, 0);
+});
+
+test('worker-thread runner gives the same results and reports progress', async () => {
+  const s = setup();
+  const registryModule = new URL('./toy-nodes.js', import.meta.url).href;
+  const r = await run(s.graph(), s.cacheRoot, { registryModule });
+  assert.equal(r.summary.computed, 5);
+  assert.ok(r.events.some((e) => e.event === 'node-progress' && e.progress === 0.5 && e.node === 'scale/a'));
+  const again = await run(s.graph(), s.cacheRoot, { registryModule });
+  assert.equal(again.summary.cached, 5);
+});
+
+test('--no-cache computes everything and writes nothing to the cache', async () => {
+  const s = setup();
+  const r = await run(s.graph(), s.cacheRoot, { useCache: false });
+  assert.equal(r.summary.computed, 5);
+  assert.equal(existsSync(join(s.cacheRoot, 'objects')), false);
+});
+
+test('artifact codec round-trips typed arrays and detects damage', () => {
+  const a = { meta: { x: [1, 'two'] }, arrays: { f: new Float32Array([1.5, -2, 3]), i: new Int32Array([7]), u: new Uint8Array([1, 2, 3]), d: new Float64Array([Math.PI]) } };
+  const buf = Buffer.concat(encodeArtifact(a));
+  const b = decodeArtifact(buf);
+  assert.deepEqual(b.meta, a.meta);
+  assert.deepEqual([...b.arrays.f], [1.5, -2, 3]);
+  assert.deepEqual([...b.arrays.i], [7]);
+  assert.deepEqual([...b.arrays.u], [1, 2, 3]);
+  assert.equal(b.arrays.d[0], Math.PI);
+  assert.throws(() => decodeArtifact(buf.subarray(0, buf.length - 1)), CorruptEntryError);
+});
+
+test('canonical JSON ignores key order', () => {
+  assert.equal(canonicalJson({ b: 1, a: [1, { d: 2, c: 3 }] }), canonicalJson({ a: [1, { c: 3, d: 2 }], b: 1 }));
+  assert.equal(canonicalJson({ a: -0 }), '{"a":0}');
+});
