@@ -1,0 +1,216 @@
+import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import type { Graph, Json, PlannedNode } from '../engine/types.js';
+import { UserError } from '../errors.js';
+import { loadSpec, type LoadedSpec } from './load.js';
+import { semanticProblems, positionOf } from './semantic.js';
+import { discoverRuns, type BidsRun } from '../io/bids.js';
+import { readNiftiHeader, sameGrid } from '../io/nifti.js';
+import { readEvents } from '../io/events.js';
+import { readTsv } from '../io/tsv.js';
+import { confoundTableFromTsv } from '../pipeline/confound-table.js';
+import { buildRunDesign, type DesignParams } from '../pipeline/first-level-design.js';
+import { runLabel, runPath } from '../pipeline/runs.js';
+import { loadConfounds, selectColumns, type ConfoundsResult } from '../stats/confounds.js';
+import { contrastMatrixFor } from '../pipeline/contrast-definition.js';
+
+export interface CompiledPipeline {
+  specFile: string;
+  loaded: LoadedSpec;
+  graph: Graph;
+  outputDir: string;
+  /** One line for `validate`: subjects, runs, nodes. */
+  summary: string;
+}
+
+const OUTPUTS_DEFAULT = ['z_score', 'stat', 'effect_size', 'effect_variance', 'p_value'];
+
+/** A problem found while checking the data, reported at the spec key it concerns. */
+function at(loaded: LoadedSpec, path: (string | number)[], message: string): string {
+  const pos = positionOf(loaded, path);
+  return pos ? `${loaded.file}:${pos.line}:${pos.col}: ${path.join('.')}: ${message}` : `${loaded.file}: ${path.join('.')}: ${message}`;
+}
+
+interface PreparedRun {
+  bids: BidsRun;
+  label: string;
+  path: string;
+  design: DesignParams;
+  columns: string[];
+}
+
+/**
+ * Spec -> node graph, with every check that can be made before computing:
+ * schema and semantic problems, BIDS discovery, each run's events and header,
+ * confound columns, the mask grid, and each contrast against each run's real
+ * design columns. All problems are gathered and reported at once (exit 2).
+ */
+export async function compilePipeline(specFile: string, opts: { overrides?: string[]; out?: string }): Promise<CompiledPipeline> {
+  const loaded = await loadSpec(specFile, opts.overrides ?? []);
+  const semantic = semanticProblems(loaded);
+  if (semantic.length) throw new UserError(`${loaded.file}: ${semantic.length} problem${semantic.length > 1 ? 's' : ''} in the spec`, semantic);
+  const spec = loaded.spec as any;
+  const fl = spec.first_level;
+  const outputDir = resolve(opts.out ?? spec.output);
+  const problems: string[] = [];
+
+  let runs: BidsRun[];
+  try {
+    runs = await discoverRuns({
+      bids: spec.data.bids, derivatives: spec.data.derivatives, task: spec.data.task, space: spec.data.space,
+      subjects: spec.data.subjects, runs: spec.data.runs,
+    });
+  } catch (e) {
+    if (e instanceof UserError) throw new UserError(at(loaded, ['data'], e.message), e.problems);
+    throw e;
+  }
+
+  const prepared: PreparedRun[] = [];
+  for (const r of runs) {
+    const where = `sub-${r.subject} ${runLabel(r)}`;
+    try {
+      const header = await readNiftiHeader(r.bold);
+      if (header.dims.length < 4 || header.dims[3] < 2) {
+        problems.push(`${r.bold}: expected a 4D BOLD series, found dims ${header.dims.join('x')}`);
+        continue;
+      }
+      const tr = fl.t_r === 'auto' ? (r.repetitionTime ?? (header.pixdim[3] > 0 ? header.pixdim[3] : undefined)) : fl.t_r;
+      if (!tr) {
+        problems.push(at(loaded, ['first_level', 't_r'], `${r.bold}: no RepetitionTime in the sidecar JSON and pixdim[4] is 0; set first_level.t_r`));
+        continue;
+      }
+      const { table: events } = await readEvents(r.events);
+      let conf: ConfoundsResult | null = null;
+      if (fl.confounds) {
+        if (!r.confounds) {
+          problems.push(at(loaded, ['first_level', 'confounds'], `${where}: no confounds file (desc-confounds_timeseries.tsv) beside ${r.bold}`));
+          continue;
+        }
+        conf = await readConfounds(r.confounds, r.confoundsJson, fl.confounds, fl.confounds_fill_na ?? false);
+      }
+      if (fl.mask !== 'auto' && fl.mask !== 'derivatives') {
+        const m = await readNiftiHeader(fl.mask);
+        if (!sameGrid(m, header)) {
+          problems.push(at(loaded, ['first_level', 'mask'], `${fl.mask} is not on the grid of ${r.bold} (mask ${m.dims.slice(0, 3).join('x')}, BOLD ${header.dims.slice(0, 3).join('x')}, or different affines)`));
+        }
+      } else if (fl.mask === 'derivatives' && !r.brainMask) {
+        problems.push(at(loaded, ['first_level', 'mask'], `${where}: no desc-brain_mask beside ${r.bold}`));
+      }
+      const design: DesignParams = {
+        run: runLabel(r), n_scans: header.dims[3], t_r: tr, slice_time_ref: fl.slice_time_ref ?? 0,
+        hrf_model: fl.hrf_model, fir_delays: fl.fir_delays ?? [0], drift_model: fl.drift_model, high_pass: fl.high_pass,
+        drift_order: fl.drift_order, min_onset: -24, oversampling: 50,
+      };
+      const dm = buildRunDesign(design, events, conf);
+      prepared.push({ bids: r, label: runLabel(r), path: runPath(r), design, columns: dm.columns });
+    } catch (e) {
+      if (e instanceof UserError) problems.push(e.message, ...e.problems);
+      else problems.push(`${where}: ${(e as Error).message}`);
+    }
+  }
+  // Each contrast must be valid against every run's design columns (nilearn checks per run).
+  for (const [name, def] of Object.entries(fl.contrasts as Record<string, Json>)) {
+    for (const p of prepared) {
+      try {
+        contrastMatrixFor(def, p.columns);
+      } catch (e) {
+        problems.push(at(loaded, ['first_level', 'contrasts', name], `${(e as Error).message} (design of sub-${p.bids.subject} ${p.label})`));
+        break;
+      }
+    }
+  }
+  if (problems.length) throw new UserError(`${loaded.file}: ${problems.length} problem${problems.length > 1 ? 's' : ''} with the data`, problems);
+
+  const graph = buildGraph(loaded, prepared, outputDir);
+  const subjects = new Set(prepared.map((p) => p.bids.subject));
+  return {
+    specFile: loaded.file, loaded, graph, outputDir,
+    summary: `${subjects.size} subject${subjects.size > 1 ? 's' : ''}, ${prepared.length} run${prepared.length > 1 ? 's' : ''}, ${Object.keys(fl.contrasts).length} contrasts, ${graph.nodes.length} nodes`,
+  };
+}
+
+async function readConfounds(file: string, json: string | undefined, selection: unknown, fill: false | 'zero' | 'mean'): Promise<ConfoundsResult> {
+  const table = confoundTableFromTsv(await readTsv(file));
+  if (Array.isArray(selection)) return selectColumns(table, selection as string[], { fileName: file, fillNa: fill });
+  const meta = json ? JSON.parse(await readFile(json, 'utf8')) : undefined;
+  return loadConfounds(table, meta, selection as any, { fileName: file });
+}
+
+function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string): Graph {
+  const spec = loaded.spec as any;
+  const fl = spec.first_level;
+  const nodes: PlannedNode[] = [];
+  const outputs: string[] = fl.outputs ?? OUTPUTS_DEFAULT;
+  const bySubject = new Map<string, PreparedRun[]>();
+  for (const r of runs) (bySubject.get(r.bids.subject) ?? bySubject.set(r.bids.subject, []).get(r.bids.subject)!).push(r);
+
+  const reportDeps: Record<string, string[]> = { designs: [], contrasts: [], masks: [] };
+  const reportMeta: { subject: string; contrast: string; id: string }[] = [];
+  for (const [subject, subjectRuns] of bySubject) {
+    const sub = `sub-${subject}`;
+    const maskId = `mask/${sub}`;
+    const maskFiles =
+      fl.mask === 'auto' ? [subjectRuns[0].bids.bold]
+      : fl.mask === 'derivatives' ? subjectRuns.map((r) => r.bids.brainMask!)
+      : [fl.mask];
+    nodes.push({ id: maskId, type: 'mask', params: { mode: fl.mask === 'auto' || fl.mask === 'derivatives' ? fl.mask : 'path' }, deps: {}, files: { masks: maskFiles }, stage: 'mask', subject: sub });
+    reportDeps.masks.push(maskId);
+    const designIds: string[] = [];
+    const fitIds: string[] = [];
+    for (const r of subjectRuns) {
+      const loadId = `load/${r.path}`;
+      nodes.push({ id: loadId, type: 'load', params: { run: r.label }, deps: {}, files: { events: r.bids.events }, stage: 'load', subject: sub, label: r.label });
+      const designDeps: Record<string, string> = { events: loadId };
+      if (fl.confounds) {
+        const confId = `confounds/${r.path}`;
+        nodes.push({
+          id: confId, type: 'confounds', params: { selection: fl.confounds, fill_na: fl.confounds_fill_na ?? false },
+          deps: {}, files: { confounds: r.bids.confounds!, ...(r.bids.confoundsJson ? { json: r.bids.confoundsJson } : {}) },
+          stage: 'confounds', subject: sub, label: r.label,
+        });
+        designDeps.confounds = confId;
+      }
+      const designId = `design/${r.path}`;
+      nodes.push({ id: designId, type: 'design', params: r.design as unknown as Json, deps: designDeps, files: {}, stage: 'design', subject: sub, label: r.label });
+      designIds.push(designId);
+      const fitId = `fit/${r.path}`;
+      nodes.push({
+        id: fitId, type: 'fit',
+        params: { run: r.label, noise_model: fl.noise_model, smoothing_fwhm: fl.smoothing_fwhm ?? null, signal_scaling: fl.signal_scaling, bins: 100 },
+        deps: { design: designId, mask: maskId }, files: { bold: r.bids.bold }, stage: 'fit', subject: sub, label: r.label,
+      });
+      fitIds.push(fitId);
+    }
+    reportDeps.designs.push(...designIds);
+    const subjectDir = resolve(outputDir, 'first_level', sub);
+    nodes.push({
+      id: `save/${sub}/design`, type: 'save',
+      params: { kind: 'design', dir: subjectDir, subject: sub, runs: subjectRuns.map((r) => `${sub}_${r.label}`) },
+      deps: { designs: designIds, mask: maskId }, files: {}, stage: 'save', subject: sub, label: 'design',
+    });
+    for (const [name, definition] of Object.entries(fl.contrasts as Record<string, Json>)) {
+      const cid = `contrast/${sub}/${name}`;
+      nodes.push({ id: cid, type: 'contrast', params: { name, definition }, deps: { fits: fitIds, designs: designIds }, files: {}, stage: 'contrast', subject: sub, label: name });
+      nodes.push({
+        id: `save/${sub}/${name}`, type: 'save',
+        params: { kind: 'contrast', dir: subjectDir, prefix: sub, contrast: name, outputs },
+        deps: { contrast: cid, mask: maskId }, files: {}, stage: 'save', subject: sub, label: name,
+      });
+      reportDeps.contrasts.push(cid);
+      reportMeta.push({ subject: sub, contrast: name, id: cid });
+    }
+  }
+  nodes.push({
+    id: 'save/dataset', type: 'save',
+    params: { kind: 'dataset', dir: outputDir, name: spec.name ?? 'glmflow', specHash: loaded.hash },
+    deps: {}, files: {}, stage: 'save', label: 'dataset_description',
+  });
+  if (spec.report !== false) {
+    nodes.push({
+      id: 'report', type: 'report',
+      params: { dir: outputDir, name: spec.name ?? 'glmflow', specHash: loaded.hash, spec: loaded.spec as unknown as Json, contrasts: reportMeta as unknown as Json },
+      deps: reportDeps, files: {}, stage: 'report', label: 'report.html',
+    });
+  }
+  return { nodes };
+}
