@@ -1,6 +1,5 @@
 import { availableParallelism } from 'node:os';
 import { resolve, join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { parseCli, USAGE, type CliOptions } from './args.js';
 import { isUserError, UserError } from '../errors.js';
 import { planPipeline, runPipeline, toDot, toMermaid, type EngineOptions } from '../engine/index.js';
@@ -9,13 +8,10 @@ import { createReporter } from '../ui/reporter.js';
 import { cacheCommand } from './cache-command.js';
 import { printPlan } from './plan-output.js';
 import { simulateCommand } from './simulate-command.js';
+import { glmflowVersion } from '../version.js';
 
 const REGISTRY_MODULE = new URL('../../nodes/index.js', import.meta.url).href;
 
-export function glmflowVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
-  return pkg.version;
-}
 
 function cacheRootOf(opts: CliOptions): string {
   return resolve(opts.cache ?? process.env.GLMFLOW_CACHE ?? join(process.cwd(), 'cache'));

@@ -50,7 +50,7 @@ export async function executeJob(
   }
   const scratchDir = await mkdtemp(join(tmpdir(), 'glmflow-node-'));
   try {
-    const artifact = await def.run({ progress, signal, scratchDir }, job.params, { nodes, files: job.files });
+    const artifact = await def.run({ progress, signal, scratchDir }, job.params, { nodes, files: job.files, keys: job.deps });
     const seconds = (performance.now() - started) / 1000;
     await cache.write(job.key, artifact, { node: job.id, type: job.type, seconds });
     await cache.writeNodeRecord(job.record);

@@ -46,6 +46,8 @@ export interface NodeRunContext {
 export interface NodeInputs {
   nodes: Record<string, Artifact | Artifact[]>;
   files: Record<string, string | string[]>;
+  /** Cache keys of the upstream artifacts (for provenance records). */
+  keys: Record<string, string | string[]>;
 }
 
 export interface NodeDefinition<P = any> {

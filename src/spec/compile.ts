@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import type { Graph, Json, PlannedNode } from '../engine/types.js';
 import { UserError } from '../errors.js';
 import { loadSpec, type LoadedSpec } from './load.js';
-import { semanticProblems, positionOf } from './semantic.js';
+import { semanticProblems, problemAt } from './semantic.js';
+import type { AnalysisSpec, FirstLevelSpec } from './types.js';
 import { discoverRuns, type BidsRun } from '../io/bids.js';
 import { readNiftiHeader, sameGrid } from '../io/nifti.js';
 import { readEvents } from '../io/events.js';
@@ -13,6 +14,8 @@ import { buildRunDesign, type DesignParams } from '../pipeline/first-level-desig
 import { runLabel, runPath } from '../pipeline/runs.js';
 import { loadConfounds, selectColumns, type ConfoundsResult } from '../stats/confounds.js';
 import { contrastMatrixFor } from '../pipeline/contrast-definition.js';
+import { glmflowVersion } from '../version.js';
+import type { ReportParams } from '../../nodes/report.js';
 
 export interface CompiledPipeline {
   specFile: string;
@@ -26,10 +29,7 @@ export interface CompiledPipeline {
 const OUTPUTS_DEFAULT = ['z_score', 'stat', 'effect_size', 'effect_variance', 'p_value'];
 
 /** A problem found while checking the data, reported at the spec key it concerns. */
-function at(loaded: LoadedSpec, path: (string | number)[], message: string): string {
-  const pos = positionOf(loaded, path);
-  return pos ? `${loaded.file}:${pos.line}:${pos.col}: ${path.join('.')}: ${message}` : `${loaded.file}: ${path.join('.')}: ${message}`;
-}
+const at = problemAt;
 
 interface PreparedRun {
   bids: BidsRun;
@@ -49,16 +49,18 @@ export async function compilePipeline(specFile: string, opts: { overrides?: stri
   const loaded = await loadSpec(specFile, opts.overrides ?? []);
   const semantic = semanticProblems(loaded);
   if (semantic.length) throw new UserError(`${loaded.file}: ${semantic.length} problem${semantic.length > 1 ? 's' : ''} in the spec`, semantic);
-  const spec = loaded.spec as any;
+  const spec = loaded.spec;
   const fl = spec.first_level;
+  const data = spec.data;
+  if (!fl || !data) throw new UserError(`${loaded.file}: a pipeline needs 'data' and 'first_level' (group-only pipelines are not supported yet)`);
   const outputDir = resolve(opts.out ?? spec.output);
   const problems: string[] = [];
 
   let runs: BidsRun[];
   try {
     runs = await discoverRuns({
-      bids: spec.data.bids, derivatives: spec.data.derivatives, task: spec.data.task, space: spec.data.space,
-      subjects: spec.data.subjects, runs: spec.data.runs,
+      bids: data.bids, derivatives: data.derivatives, task: data.task, space: data.space,
+      subjects: data.subjects, runs: data.runs,
     });
   } catch (e) {
     if (e instanceof UserError) throw new UserError(at(loaded, ['data'], e.message), e.problems);
@@ -81,7 +83,7 @@ export async function compilePipeline(specFile: string, opts: { overrides?: stri
       }
       const { table: events } = await readEvents(r.events);
       let conf: ConfoundsResult | null = null;
-      if (fl.confounds) {
+      if (hasConfounds(fl)) {
         if (!r.confounds) {
           problems.push(at(loaded, ['first_level', 'confounds'], `${where}: no confounds file (desc-confounds_timeseries.tsv) beside ${r.bold}`));
           continue;
@@ -99,7 +101,7 @@ export async function compilePipeline(specFile: string, opts: { overrides?: stri
       const design: DesignParams = {
         run: runLabel(r), n_scans: header.dims[3], t_r: tr, slice_time_ref: fl.slice_time_ref ?? 0,
         hrf_model: fl.hrf_model, fir_delays: fl.fir_delays ?? [0], drift_model: fl.drift_model, high_pass: fl.high_pass,
-        drift_order: fl.drift_order, min_onset: -24, oversampling: 50,
+        drift_order: fl.drift_order, min_onset: fl.min_onset, oversampling: 50,
       };
       const dm = buildRunDesign(design, events, conf);
       prepared.push({ bids: r, label: runLabel(r), path: runPath(r), design, columns: dm.columns });
@@ -129,6 +131,8 @@ export async function compilePipeline(specFile: string, opts: { overrides?: stri
   };
 }
 
+const hasConfounds = (fl: FirstLevelSpec) => (Array.isArray(fl.confounds) ? fl.confounds.length > 0 : Boolean(fl.confounds));
+
 async function readConfounds(file: string, json: string | undefined, selection: unknown, fill: false | 'zero' | 'mean'): Promise<ConfoundsResult> {
   const table = confoundTableFromTsv(await readTsv(file));
   if (Array.isArray(selection)) return selectColumns(table, selection as string[], { fileName: file, fillNa: fill });
@@ -136,16 +140,24 @@ async function readConfounds(file: string, json: string | undefined, selection: 
   return loadConfounds(table, meta, selection as any, { fileName: file });
 }
 
+/** The model parameters shown in the report, in words. */
+function modelParameters(fl: FirstLevelSpec): { name: string; value: string }[] {
+  const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+  const keys: (keyof FirstLevelSpec)[] = ['t_r', 'slice_time_ref', 'hrf_model', 'fir_delays', 'drift_model', 'high_pass', 'drift_order', 'noise_model', 'smoothing_fwhm', 'signal_scaling', 'mask', 'confounds'];
+  return keys.filter((k) => fl[k] !== undefined).map((k) => ({ name: k, value: show(fl[k]) }));
+}
+
 function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string): Graph {
-  const spec = loaded.spec as any;
-  const fl = spec.first_level;
+  const version = glmflowVersion();
+  const spec = loaded.spec;
+  const fl = spec.first_level!;
   const nodes: PlannedNode[] = [];
   const outputs: string[] = fl.outputs ?? OUTPUTS_DEFAULT;
   const bySubject = new Map<string, PreparedRun[]>();
   for (const r of runs) (bySubject.get(r.bids.subject) ?? bySubject.set(r.bids.subject, []).get(r.bids.subject)!).push(r);
 
   const reportDeps: Record<string, string[]> = { designs: [], contrasts: [], masks: [] };
-  const reportMeta: { subject: string; contrast: string; id: string }[] = [];
+  const report: Omit<ReportParams, 'dir' | 'name' | 'specHash' | 'version' | 'dataset' | 'parameters'> = { designs: [], masks: [], contrasts: [], ids: reportDeps };
   for (const [subject, subjectRuns] of bySubject) {
     const sub = `sub-${subject}`;
     const maskId = `mask/${sub}`;
@@ -155,16 +167,17 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
       : [fl.mask];
     nodes.push({ id: maskId, type: 'mask', params: { mode: fl.mask === 'auto' || fl.mask === 'derivatives' ? fl.mask : 'path' }, deps: {}, files: { masks: maskFiles }, stage: 'mask', subject: sub });
     reportDeps.masks.push(maskId);
+    report.masks.push(sub);
     const designIds: string[] = [];
     const fitIds: string[] = [];
     for (const r of subjectRuns) {
       const loadId = `load/${r.path}`;
       nodes.push({ id: loadId, type: 'load', params: { run: r.label }, deps: {}, files: { events: r.bids.events }, stage: 'load', subject: sub, label: r.label });
       const designDeps: Record<string, string> = { events: loadId };
-      if (fl.confounds) {
+      if (hasConfounds(fl)) {
         const confId = `confounds/${r.path}`;
         nodes.push({
-          id: confId, type: 'confounds', params: { selection: fl.confounds, fill_na: fl.confounds_fill_na ?? false },
+          id: confId, type: 'confounds', params: { selection: fl.confounds, fill_na: fl.confounds_fill_na ?? false } as unknown as Json,
           deps: {}, files: { confounds: r.bids.confounds!, ...(r.bids.confoundsJson ? { json: r.bids.confoundsJson } : {}) },
           stage: 'confounds', subject: sub, label: r.label,
         });
@@ -182,6 +195,7 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
       fitIds.push(fitId);
     }
     reportDeps.designs.push(...designIds);
+    for (const r of subjectRuns) report.designs.push({ subject: sub, run: r.label, prefix: `${sub}_${r.label}` });
     const subjectDir = resolve(outputDir, 'first_level', sub);
     nodes.push({
       id: `save/${sub}/design`, type: 'save',
@@ -197,18 +211,22 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
         deps: { contrast: cid, mask: maskId }, files: {}, stage: 'save', subject: sub, label: name,
       });
       reportDeps.contrasts.push(cid);
-      reportMeta.push({ subject: sub, contrast: name, id: cid });
+      report.contrasts.push({ subject: sub, name, definition: typeof definition === 'string' ? definition : JSON.stringify(definition) });
     }
   }
   nodes.push({
     id: 'save/dataset', type: 'save',
-    params: { kind: 'dataset', dir: outputDir, name: spec.name ?? 'glmflow', specHash: loaded.hash },
+    params: { kind: 'dataset', dir: outputDir, name: spec.name, specHash: loaded.hash, version },
     deps: {}, files: {}, stage: 'save', label: 'dataset_description',
   });
   if (spec.report !== false) {
     nodes.push({
       id: 'report', type: 'report',
-      params: { dir: outputDir, name: spec.name ?? 'glmflow', specHash: loaded.hash, spec: loaded.spec as unknown as Json, contrasts: reportMeta as unknown as Json },
+      params: {
+        ...report, dir: outputDir, name: spec.name, specHash: loaded.hash, version,
+        dataset: { bids: spec.data!.bids, derivatives: spec.data!.derivatives, task: spec.data!.task, space: spec.data!.space },
+        parameters: modelParameters(fl),
+      } satisfies ReportParams as unknown as Json,
       deps: reportDeps, files: {}, stage: 'report', label: 'report.html',
     });
   }
