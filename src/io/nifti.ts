@@ -1,0 +1,326 @@
+/**
+ * NIfTI-1 / NIfTI-2 reader (.nii and .nii.gz, either byte order).
+ *
+ * The file is streamed (and gunzipped with a large zlib chunkSize: 16 MiB chunks inflate a
+ * 346 MB image in ~1.65 s versus ~2.6 s with the 64 KiB default) and every chunk is decoded
+ * straight into one preallocated Float32Array, so the decompressed file is never held in memory
+ * as a whole. Headers are parsed by hand (see nifti-header.ts).
+ *
+ * Voxel order is NIfTI's: index = x + nx*(y + ny*(z + nz*t)).
+ * Scaling: value = raw * scl_slope + scl_inter when scl_slope is finite and non-zero
+ * (scl_slope = 0 means "no scaling" in the NIfTI-1 standard), computed in float64 and
+ * rounded once to float32.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { endianness } from 'node:os';
+import { createGunzip, gunzipSync, constants as zc } from 'node:zlib';
+import { UserError } from '../errors.js';
+import {
+  headerSizeOf,
+  parseNiftiHeader,
+  publicHeader,
+  type NiftiHeaderInfo,
+  type ParsedHeader,
+} from './nifti-header.js';
+
+export type { NiftiHeaderInfo } from './nifti-header.js';
+
+export interface NiftiImage extends NiftiHeaderInfo {
+  /** Voxel values (scaled), NIfTI order, length nx*ny*nz*nt. */
+  data: Float32Array;
+}
+
+/** zlib output chunk size for the gunzip stream (see the module comment). */
+const INFLATE_CHUNK = 16 * 1024 * 1024;
+/** Read size for the compressed / raw file stream. */
+const READ_CHUNK = 4 * 1024 * 1024;
+const PLATFORM_LE = endianness() === 'LE';
+
+/** Open a file for reading, turning the usual OS errors into UserErrors naming the file. */
+async function openForRead(path: string): Promise<FileHandle> {
+  try {
+    const fh = await open(path, 'r');
+    const st = await fh.stat();
+    if (st.isDirectory()) {
+      await fh.close();
+      throw new UserError(`${path}: is a directory, expected a NIfTI file (.nii or .nii.gz)`);
+    }
+    return fh;
+  } catch (e) {
+    throw fileError(path, e);
+  }
+}
+
+function fileError(path: string, e: unknown): Error {
+  if (e instanceof UserError) return e;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') return new UserError(`${path}: file not found`);
+  if (code === 'EISDIR') return new UserError(`${path}: is a directory, expected a NIfTI file (.nii or .nii.gz)`);
+  if (code === 'EACCES' || code === 'EPERM') return new UserError(`${path}: permission denied`);
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+function isGzip(b: Uint8Array): boolean {
+  return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+}
+
+/**
+ * Read only the header. For .nii.gz only the first compressed bytes are read and inflated
+ * (a partial inflate with Z_SYNC_FLUSH), never the whole file.
+ */
+export async function readNiftiHeader(path: string): Promise<NiftiHeaderInfo> {
+  const fh = await openForRead(path);
+  try {
+    const size = (await fh.stat()).size;
+    // 64 KiB of deflate input is far more than a 540-byte header needs; grow if it is not.
+    for (let want = 64 * 1024; ; want *= 4) {
+      const n = Math.min(want, size);
+      const buf = Buffer.alloc(n);
+      const { bytesRead } = await fh.read(buf, 0, n, 0);
+      let head: Buffer = buf.subarray(0, bytesRead);
+      if (isGzip(head)) {
+        try {
+          head = gunzipSync(head, { finishFlush: zc.Z_SYNC_FLUSH });
+        } catch (e) {
+          throw new UserError(`${path}: corrupt gzip data (${(e as Error).message})`);
+        }
+      }
+      const hsize = headerSizeOf(head);
+      if (hsize === undefined && head.length >= 4) parseNiftiHeader(head, path); // throws "not a NIfTI"
+      if (hsize !== undefined && head.length >= hsize) return publicHeader(parseNiftiHeader(head, path));
+      if (n >= size) {
+        // Whole file consumed and still no complete header.
+        if (head.length < 4) throw new UserError(`${path}: not a NIfTI file (only ${head.length} bytes)`);
+        return publicHeader(parseNiftiHeader(head, path)); // throws "truncated header"
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+type Ctor =
+  | Uint8ArrayConstructor
+  | Int8ArrayConstructor
+  | Int16ArrayConstructor
+  | Uint16ArrayConstructor
+  | Int32ArrayConstructor
+  | Uint32ArrayConstructor
+  | Float32ArrayConstructor
+  | Float64ArrayConstructor
+  | BigInt64ArrayConstructor
+  | BigUint64ArrayConstructor;
+
+const CTORS: Record<string, Ctor> = {
+  uint8: Uint8Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  float32: Float32Array,
+  float64: Float64Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+};
+
+/**
+ * Decodes a byte stream of voxel values (arriving in arbitrary chunks) into `out`.
+ * A value split across two chunks is assembled in a small carry buffer.
+ */
+class VoxelDecoder {
+  readonly out: Float32Array;
+  /** Values written so far. */
+  pos = 0;
+  private readonly bpv: number;
+  private readonly ctor: Ctor;
+  private readonly swap: boolean;
+  private readonly slope: number;
+  private readonly inter: number;
+  private readonly scaled: boolean;
+  private readonly carry: Uint8Array;
+  private carryLen = 0;
+
+  constructor(h: ParsedHeader, nValues: number) {
+    try {
+      this.out = new Float32Array(nValues);
+    } catch {
+      throw new UserError(`image too large to load (${nValues} voxel values)`);
+    }
+    this.bpv = h.bytesPerVoxel;
+    this.ctor = CTORS[h.datatype];
+    this.swap = h.bytesPerVoxel > 1 && h.littleEndian !== PLATFORM_LE;
+    const useSlope = Number.isFinite(h.sclSlope) && h.sclSlope !== 0;
+    this.slope = useSlope ? h.sclSlope : 1;
+    this.inter = useSlope && Number.isFinite(h.sclInter) ? h.sclInter : 0;
+    this.scaled = this.slope !== 1 || this.inter !== 0;
+    this.carry = new Uint8Array(this.bpv);
+  }
+
+  get done(): boolean {
+    return this.pos >= this.out.length;
+  }
+
+  /** Feed the next bytes; bytes beyond the last voxel are ignored. */
+  push(chunk: Uint8Array): void {
+    let off = 0;
+    if (this.carryLen > 0) {
+      const take = Math.min(this.bpv - this.carryLen, chunk.length);
+      this.carry.set(chunk.subarray(0, take), this.carryLen);
+      this.carryLen += take;
+      off = take;
+      if (this.carryLen < this.bpv) return;
+      this.decode(this.carry, 1);
+      this.carryLen = 0;
+    }
+    const remaining = this.out.length - this.pos;
+    const n = Math.min(Math.floor((chunk.length - off) / this.bpv), remaining);
+    if (n > 0) this.decode(chunk.subarray(off, off + n * this.bpv), n);
+    off += n * this.bpv;
+    if (!this.done && off < chunk.length) {
+      this.carry.set(chunk.subarray(off), 0);
+      this.carryLen = chunk.length - off;
+    }
+  }
+
+  /** Decode `n` whole values from `bytes` (exactly n * bpv bytes) into out[pos..]. */
+  private decode(bytes: Uint8Array, n: number): void {
+    // Typed-array views need aligned offsets and the platform byte order; copy otherwise.
+    if (this.swap || bytes.byteOffset % this.bpv !== 0) {
+      const copy = new Uint8Array(bytes.length);
+      copy.set(bytes);
+      if (this.swap) {
+        const b = Buffer.from(copy.buffer, 0, copy.length);
+        if (this.bpv === 2) b.swap16();
+        else if (this.bpv === 4) b.swap32();
+        else b.swap64();
+      }
+      bytes = copy;
+    }
+    const src = new this.ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, n);
+    const out = this.out;
+    const p = this.pos;
+    if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
+      for (let i = 0; i < n; i++) out[p + i] = Number(src[i]) * this.slope + this.inter;
+    } else if (!this.scaled) {
+      out.set(src, p); // native conversion to float32 (bitwise copy for float32 input)
+    } else {
+      const s = this.slope;
+      const c = this.inter;
+      for (let i = 0; i < n; i++) out[p + i] = src[i] * s + c;
+    }
+    this.pos += n;
+  }
+}
+
+/** Read a whole NIfTI image (header + voxel data as float32). */
+export async function readNifti(path: string): Promise<NiftiImage> {
+  const fh = await openForRead(path);
+  const first = Buffer.alloc(2);
+  await fh.read(first, 0, 2, 0);
+  const raw = fh.createReadStream({ start: 0, highWaterMark: READ_CHUNK, autoClose: true });
+  let stream: NodeJS.ReadableStream = raw;
+  const gz = isGzip(first);
+  if (gz) {
+    const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK });
+    raw.on('error', (e) => gunzip.destroy(e));
+    raw.pipe(gunzip);
+    stream = gunzip;
+  }
+
+  let header: ParsedHeader | undefined;
+  let decoder: VoxelDecoder | undefined;
+  let pending: Buffer[] = [];
+  let pendingLen = 0;
+  let voxelBytesSeen = 0;
+  const expectedBytes = () => decoder!.out.length * header!.bytesPerVoxel;
+
+  try {
+    for await (const c of stream as AsyncIterable<Buffer>) {
+      if (decoder) {
+        voxelBytesSeen += c.length;
+        decoder.push(c);
+        if (decoder.done) break;
+        continue;
+      }
+      // Still gathering the header (and any extensions before vox_offset).
+      pending.push(c);
+      pendingLen += c.length;
+      const head = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLen);
+      pending = [head];
+      if (pendingLen < 4) continue;
+      const hsize = headerSizeOf(head);
+      if (hsize === undefined) parseNiftiHeader(head, path); // throws "not a NIfTI file"
+      if (pendingLen < hsize!) continue;
+      header ??= parseNiftiHeader(head, path);
+      if (pendingLen < header.voxOffset) continue;
+      const nValues = header.dims[0] * header.dims[1] * header.dims[2] * header.dims[3];
+      try {
+        decoder = new VoxelDecoder(header, nValues);
+      } catch (e) {
+        throw e instanceof UserError ? new UserError(`${path}: ${e.message}`) : e;
+      }
+      const rest = head.subarray(header.voxOffset);
+      voxelBytesSeen += rest.length;
+      decoder.push(rest);
+      pending = [];
+      if (decoder.done) break;
+    }
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    const code = (e as NodeJS.ErrnoException)?.code;
+    if (code === 'Z_BUF_ERROR' || /unexpected end of file/i.test((e as Error)?.message ?? '')) {
+      throw truncated(path, header, decoder ? expectedBytes() : undefined, voxelBytesSeen, true);
+    }
+    if (code === 'Z_DATA_ERROR' || code === 'Z_STREAM_ERROR') {
+      throw new UserError(`${path}: corrupt gzip data (${(e as Error).message})`);
+    }
+    throw fileError(path, e);
+  } finally {
+    (stream as unknown as { destroy?: () => void }).destroy?.();
+    raw.destroy();
+    await fh.close().catch(() => undefined);
+  }
+
+  if (!header || !decoder) {
+    if (pendingLen < 4) throw new UserError(`${path}: not a NIfTI file (only ${pendingLen} bytes${gz ? ' after decompression' : ''})`);
+    const head = pending.length ? pending[0] : Buffer.alloc(0);
+    const h = parseNiftiHeader(head, path); // throws "truncated header" if incomplete
+    throw new UserError(`${path}: truncated NIfTI file: the voxel data should start at byte ${h.voxOffset} but the file has ${pendingLen} bytes`);
+  }
+  if (!decoder.done) throw truncated(path, header, expectedBytes(), voxelBytesSeen, false);
+  return { ...publicHeader(header), data: decoder.out };
+}
+
+function truncated(
+  path: string,
+  header: ParsedHeader | undefined,
+  expected: number | undefined,
+  found: number,
+  gzipEnd: boolean,
+): UserError {
+  const why = gzipEnd ? ' (the gzip stream ends early)' : '';
+  if (!header || expected === undefined) return new UserError(`${path}: truncated NIfTI file${why}: the header is incomplete`);
+  return new UserError(`${path}: truncated NIfTI file${why}: expected ${expected} bytes of voxel data, found ${found}`);
+}
+
+/** Voxel sizes (mm) of an affine: the norms of the columns of its 3x3 part. */
+export function voxelSizes(affine: number[][]): number[] {
+  return [0, 1, 2].map((j) => Math.hypot(affine[0][j], affine[1][j], affine[2][j]));
+}
+
+/**
+ * True when two images share a voxel grid: same spatial dims and affines equal within `tol`
+ * (absolute, per element). Used e.g. to check that a mask is on the BOLD grid.
+ */
+export function sameGrid(
+  a: { dims: number[]; affine: number[][] },
+  b: { dims: number[]; affine: number[][] },
+  tol = 1e-4,
+): boolean {
+  for (let i = 0; i < 3; i++) if (a.dims[i] !== b.dims[i]) return false;
+  for (let r = 0; r < 4; r++) {
+    for (let c = 0; c < 4; c++) if (!(Math.abs(a.affine[r][c] - b.affine[r][c]) <= tol)) return false;
+  }
+  return true;
+}

@@ -1,0 +1,140 @@
+/**
+ * What the HTML report shows, as plain data (no engine or IO types): the report
+ * node fills it from upstream artifacts, `renderReport` turns it into HTML.
+ * All strings are raw user text; the renderer escapes them.
+ */
+
+export interface ReportFigure {
+  /** Path of the PNG relative to the report's folder (link target, and the image unless embedded). */
+  src: string;
+  /** Alternative text. */
+  alt: string;
+  /** The PNG bytes; with `embedImages` the image is inlined as a base64 data URL. */
+  png?: Uint8Array;
+  caption?: string;
+}
+
+export interface ReportLink {
+  label: string;
+  /** Path relative to the report's folder. */
+  href: string;
+}
+
+export interface ReportPeak {
+  /** mm coordinates. */
+  x: number;
+  y: number;
+  z: number;
+  value: number;
+  /** Name of the value, e.g. "z" or "t" (default "value"). */
+  stat?: string;
+}
+
+/** A generic table (cluster tables, extra listings). Cells are text or numbers; null = empty. */
+export interface ReportTable {
+  columns: string[];
+  rows: Array<Array<string | number | null>>;
+}
+
+export interface ReportDesign {
+  subject: string;
+  run: string;
+  columns: string[];
+  nScans?: number;
+  figure?: ReportFigure;
+  /** The design matrix as TSV, relative path. */
+  tsv?: string;
+}
+
+export interface ReportContrastMap {
+  /** Subject label ("01"), or a label such as "group". */
+  subject: string;
+  figure?: ReportFigure;
+  peak?: ReportPeak;
+  files?: ReportLink[];
+}
+
+export interface ReportContrast {
+  name: string;
+  /** The expression or vector as written in the spec, e.g. "face - scene". */
+  definition: string;
+  statType?: 't' | 'F';
+  maps: ReportContrastMap[];
+}
+
+export interface ReportCorrection {
+  /** "fdr", "bonferroni", "permutation", "cluster", ... */
+  method: string;
+  /** Parameters in words, e.g. "alpha 0.05" or "height 3.1, extent 20 voxels". */
+  detail?: string;
+  /** The statistic threshold that resulted (if any). */
+  threshold?: number;
+  /** Voxels (or clusters) surviving. */
+  nSignificant?: number;
+  file?: ReportLink;
+}
+
+export interface ReportGroupResult {
+  name: string;
+  definition?: string;
+  nSubjects?: number;
+  figure?: ReportFigure;
+  peak?: ReportPeak;
+  corrections?: ReportCorrection[];
+  clusters?: ReportTable;
+  files?: ReportLink[];
+}
+
+export interface ReportRoiRow {
+  label: string;
+  index?: number;
+  effect: number;
+  variance: number;
+  stat?: number;
+  nVoxels?: number;
+}
+
+export interface ReportRoi {
+  contrast: string;
+  subject: string;
+  figure?: ReportFigure;
+  rows: ReportRoiRow[];
+  file?: ReportLink;
+}
+
+export interface ReportNode {
+  id: string;
+  type: string;
+  key: string;
+  status: 'computed' | 'cached' | 'failed' | 'skipped';
+  seconds?: number;
+}
+
+export interface ReportModel {
+  /** Page title (default: "glmflow report: <spec name>"). */
+  title?: string;
+  spec: { name: string; hash: string; path?: string };
+  glmflowVersion: string;
+  /** ISO time the report was generated. */
+  generatedAt?: string;
+  dataset: { name?: string; bids?: string; derivatives?: string; task?: string; space?: string };
+  subjects: Array<{ label: string; runs: string[] }>;
+  /** Model parameters as shown to the user (name -> value in words), in display order. */
+  parameters: Array<{ name: string; value: string }>;
+  designs: ReportDesign[];
+  contrasts: ReportContrast[];
+  group?: ReportGroupResult[];
+  roi?: ReportRoi[];
+  provenance: {
+    nodes: ReportNode[];
+    totalSeconds?: number;
+    cacheDir?: string;
+    command?: string;
+  };
+  warnings?: string[];
+}
+
+export interface RenderOptions {
+  /** Inline figures that carry their PNG bytes as base64 data URLs (a single portable file). Default false: relative links. */
+  embedImages?: boolean;
+}

@@ -1,0 +1,95 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fCdf, fSf, normIsf, normPpf, tCdf, tSf, zFromP } from '../../src/stats/distributions.js';
+
+// Reference values computed independently with mpmath (60 digits):
+//   t.sf(t, v) = I_{v/(v+t²)}(v/2, 1/2) / 2,  F.sf(f; d1, d2) = I_{d2/(d2+d1 f)}(d2/2, d1/2),
+//   isf(p) by bisection on erfc(z/√2)/2 = p.
+const T_CASES: [number, number, number, number][] = [
+  // t, dof, sf, z
+  [40, 100, 1.2310538010700354086e-63, 16.799475684947823056],
+  [-40, 100, 1.0, -16.799475684947823056],
+  [3.5, 50, 0.00049404250331281044778, 3.2938975627598484169],
+  [-2, 10, 0.96330598261462981719, -1.7904099322688289101],
+  [0.3, 200, 0.38224436509466399334, 0.29959155028782357408],
+  [10, 20, 1.5818908793571940812e-9, 5.922866240311307297],
+  [25, 150, 1.1678447637979751449e-55, 15.672405649427889021],
+  [-8, 30, 0.99999999686708876215, -5.8095039263688784584],
+];
+const T_CDF_NEG: [number, number, number][] = [
+  [-40, 100, 1.2310538010700354086e-63],
+  [-8, 30, 3.1329112378503794717e-9],
+  [-2, 10, 0.036694017385370182809],
+];
+const F_CASES: [number, number, number, number, number][] = [
+  // f, d1, d2, sf, z
+  [3.0, 2, 90, 0.054790774310961776886, 1.6000767927134575301],
+  [200.0, 2, 90, 7.6223576669120033322e-34, 12.069830946919665031],
+  [1000.0, 3, 100, 2.1385167861339051986e-74, 18.210286438177085462],
+  [0.5, 2, 50, 0.60953087052827918189, -0.27809653056874830607],
+];
+const ISF: [number, number][] = [
+  [1e-300, 37.047096299361199237],
+  [1e-100, 21.273453560965324295],
+  [1e-20, 9.2623400897984075737],
+  [1e-5, 4.2648907939228246285],
+  [0.3, 0.52440051270804078404],
+  [0.9, -1.281551565544600467],
+  [0.999999, -4.7534243088228989482],
+];
+
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
+
+test('t survival function keeps relative precision deep in the upper tail', () => {
+  for (const [t, v, sf] of T_CASES) assert.ok(rel(tSf(t, v), sf) < 1e-12, `tSf(${t}, ${v}) = ${tSf(t, v)} vs ${sf}`);
+  for (const [t, v, cdf] of T_CDF_NEG) assert.ok(rel(tCdf(t, v), cdf) < 1e-12, `tCdf(${t}, ${v})`);
+});
+
+test('F survival function keeps relative precision in the upper tail', () => {
+  for (const [f, d1, d2, sf] of F_CASES) assert.ok(rel(fSf(f, d1, d2), sf) < 1e-11, `fSf(${f}, ${d1}, ${d2}) = ${fSf(f, d1, d2)} vs ${sf}`);
+  assert.equal(fSf(0, 2, 10), 1);
+  assert.equal(fSf(-1, 2, 10), 1);
+  assert.equal(fSf(Infinity, 2, 10), 0);
+  assert.ok(Math.abs(fCdf(3.0, 2, 90) + fSf(3.0, 2, 90) - 1) < 1e-15);
+});
+
+test('normal quantile is accurate over the whole range, including p far below 1e-16', () => {
+  for (const [p, z] of ISF) {
+    // 0.999999 is not exact in binary: its rounding alone moves isf by ~6e-12
+    const tol = p > 0.5 ? 1e-10 : 2e-15 * Math.max(1, Math.abs(z));
+    assert.ok(Math.abs(normIsf(p) - z) < tol, `isf(${p}) = ${normIsf(p)} vs ${z}`);
+  }
+  assert.equal(normPpf(0.5), 0);
+  assert.equal(normPpf(0), -Infinity);
+  assert.equal(normPpf(1), Infinity);
+  assert.ok(Number.isNaN(normPpf(1.5)));
+  // symmetry and monotonicity on a grid
+  let prev = -Infinity;
+  for (let e = -300; e <= -1; e += 7) {
+    const p = 10 ** e;
+    const z = normPpf(p);
+    assert.ok(z > prev);
+    prev = z;
+    // 1 - p is rounded, so the symmetry is only checked where that rounding is negligible
+    if (p >= 1e-6) assert.ok(Math.abs(normPpf(1 - p) + normPpf(p)) < 1e-9);
+  }
+});
+
+test('zFromP reproduces nilearn z_score: sf route for upper tail, cdf route for lower tail, clipping at 1e-300', () => {
+  for (const [t, v, , z] of T_CASES) {
+    const got = zFromP(tSf(t, v), tCdf(t, v));
+    assert.ok(Number.isFinite(got));
+    assert.ok(Math.abs(got - z) < 1e-11 * Math.max(1, Math.abs(z)), `z(t=${t}, dof=${v}) = ${got} vs ${z}`);
+  }
+  for (const [f, d1, d2, , z] of F_CASES) {
+    const got = zFromP(fSf(f, d1, d2), fCdf(f, d1, d2));
+    assert.ok(Math.abs(got - z) < 1e-10 * Math.max(1, Math.abs(z)), `z(F=${f}) = ${got} vs ${z}`);
+  }
+  // p below 1e-300 is clipped as nilearn does: z = isf(1e-300) ≈ 37.047, finite, both signs
+  assert.ok(Math.abs(zFromP(tSf(1e4, 100), tCdf(1e4, 100)) - 37.047096299361199) < 1e-12);
+  assert.ok(Math.abs(zFromP(tSf(-1e4, 100), tCdf(-1e4, 100)) + 37.047096299361199) < 1e-12);
+  assert.ok(zFromP(0.5, 0.5) === 0); // -0 like nilearn (norm.isf(0.5) = -0.0)
+  assert.ok(Number.isNaN(zFromP(NaN, NaN)));
+  // without 1 - p the sf route is used everywhere, clipped at 1 - 1e-16
+  assert.ok(Math.abs(zFromP(1) - normIsf(1 - 1e-16)) < 1e-12);
+});

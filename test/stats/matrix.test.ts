@@ -1,0 +1,106 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  type Mat, fromRows, gemmWide, inv, matmul, matmulABt, matrixRank, pinv, solveInPlace, svd, symEig, symFunction, transpose,
+} from '../../src/stats/matrix.js';
+
+function lcg(seed: number): () => number {
+  let s = seed;
+  return () => { s = (s * 16807) % 2147483647; return s / 2147483647 - 0.5; };
+}
+function randMat(rows: number, cols: number, seed: number): Mat {
+  const r = lcg(seed);
+  return { rows, cols, data: Float64Array.from({ length: rows * cols }, r) };
+}
+function maxAbsDiff(a: Mat, b: Mat): number {
+  assert.equal(a.rows, b.rows); assert.equal(a.cols, b.cols);
+  let m = 0;
+  for (let i = 0; i < a.data.length; i++) m = Math.max(m, Math.abs(a.data[i] - b.data[i]));
+  return m;
+}
+function diag(s: Float64Array): Mat {
+  const m: Mat = { rows: s.length, cols: s.length, data: new Float64Array(s.length * s.length) };
+  s.forEach((x, i) => { m.data[i * s.length + i] = x; });
+  return m;
+}
+
+test('matmul / transpose / matmulABt on a hand-checked case', () => {
+  const a = fromRows([[1, 2], [3, 4], [5, 6]]);
+  const b = fromRows([[1, 0, -1], [2, 1, 0]]);
+  assert.deepEqual(Array.from(matmul(a, b).data), [5, 2, -1, 11, 4, -3, 17, 6, -5]);
+  assert.deepEqual(Array.from(transpose(a).data), [1, 3, 5, 2, 4, 6]);
+  assert.deepEqual(Array.from(matmulABt(a, a).data), [5, 11, 17, 11, 25, 39, 17, 39, 61]);
+});
+
+test('svd reconstructs tall and wide matrices with orthonormal factors, singular values descending', () => {
+  for (const [r, c] of [[40, 7], [7, 40], [5, 5]]) {
+    const a = randMat(r, c, 7 + r);
+    const { u, s, v } = svd(a);
+    const rec = matmul(matmul(u, diag(s)), transpose(v));
+    assert.ok(maxAbsDiff(rec, a) < 1e-13, `reconstruction ${r}x${c}`);
+    const k = Math.min(r, c);
+    const utu = matmul(transpose(u), u);
+    const vtv = matmul(transpose(v), v);
+    const eye = diag(new Float64Array(k).fill(1));
+    assert.ok(maxAbsDiff(utu, eye) < 1e-13);
+    assert.ok(maxAbsDiff(vtv, eye) < 1e-13);
+    for (let i = 1; i < k; i++) assert.ok(s[i] <= s[i - 1]);
+  }
+  // known singular values: diag(3, 2) padded with a zero row -> [3, 2]
+  assert.deepEqual(Array.from(svd(fromRows([[0, 2], [3, 0], [0, 0]])).s).map((x) => +x.toFixed(14)), [3, 2]);
+});
+
+test('pinv of a full-column-rank matrix equals (XᵀX)⁻¹Xᵀ', () => {
+  const x = randMat(30, 4, 3);
+  const xt = transpose(x);
+  const ref = matmul(inv(matmul(xt, x)), xt);
+  assert.ok(maxAbsDiff(pinv(x), ref) < 1e-12);
+});
+
+test('pinv of a rank-deficient matrix satisfies the Penrose conditions and matrixRank counts the rank', () => {
+  const base = randMat(20, 3, 11);
+  // columns: a, b, c, a + b (rank 3)
+  const x: Mat = { rows: 20, cols: 4, data: new Float64Array(80) };
+  for (let i = 0; i < 20; i++) {
+    const [a, b, c] = [base.data[i * 3], base.data[i * 3 + 1], base.data[i * 3 + 2]];
+    x.data.set([a, b, c, a + b], i * 4);
+  }
+  const pi = pinv(x);
+  assert.ok(maxAbsDiff(matmul(matmul(x, pi), x), x) < 1e-12);
+  assert.ok(maxAbsDiff(matmul(matmul(pi, x), pi), pi) < 1e-12);
+  const xp = matmul(x, pi);
+  assert.ok(maxAbsDiff(xp, transpose(xp)) < 1e-12);
+  assert.equal(matrixRank(x), 3);
+  assert.equal(matrixRank(base), 3);
+  // the minimum-norm solution: pinv of [1 1] is [0.5 0.5]ᵀ
+  assert.deepEqual(Array.from(pinv(fromRows([[1, 1]])).data).map((v) => +v.toFixed(14)), [0.5, 0.5]);
+});
+
+test('inv, solveInPlace and symmetric functions', () => {
+  const a = fromRows([[4, 1, 0.5], [1, 3, 0.2], [0.5, 0.2, 2]]);
+  const ai = inv(a);
+  assert.ok(maxAbsDiff(matmul(a, ai), fromRows([[1, 0, 0], [0, 1, 0], [0, 0, 1]])) < 1e-14);
+  const m = a.data.slice();
+  const b = Float64Array.of(1, 2, 3);
+  assert.ok(solveInPlace(m, b, 3));
+  const x = matmul(ai, fromRows([[1], [2], [3]]));
+  for (let i = 0; i < 3; i++) assert.ok(Math.abs(b[i] - x.data[i]) < 1e-14);
+  assert.equal(solveInPlace(Float64Array.of(1, 2, 2, 4), Float64Array.of(1, 1), 2), false);
+  assert.throws(() => inv(fromRows([[1, 2], [2, 4]])), /singular/);
+  const sq = symFunction(a, Math.sqrt);
+  assert.ok(maxAbsDiff(matmul(sq, sq), a) < 1e-14);
+  const { values } = symEig(fromRows([[2, 1], [1, 2]]));
+  assert.deepEqual(Array.from(values).sort().map((v) => +v.toFixed(14)), [1, 3]);
+});
+
+test('gemmWide matches matmul for odd sizes (remainder paths of the blocking)', () => {
+  for (const [m, k, c] of [[5, 7, 13], [2, 4, 8], [1, 3, 5], [20, 160, 33]]) {
+    const a = randMat(m, k, m * 100 + k);
+    const b = randMat(k, c, c);
+    const out = new Float64Array(m * c + 5).fill(99);
+    gemmWide(a.data, m, k, b.data, c, out);
+    const ref = matmul(a, b);
+    assert.ok(maxAbsDiff({ rows: m, cols: c, data: out.subarray(0, m * c) }, ref) < 1e-13);
+    assert.equal(out[m * c], 99); // nothing written past m*c
+  }
+});
