@@ -11,7 +11,11 @@ import { fit } from './fit.js';
 import { contrast } from './contrast.js';
 import { save } from './save.js';
 import { report } from './report.js';
+import { group } from './group.js';
+import { permute } from './permute.js';
+import { correct } from './correct.js';
+import { roi } from './roi.js';
 
 export const registry: Record<string, NodeDefinition> = Object.fromEntries(
-  [load, confounds, design, mask, fit, contrast, save, report].map((d) => [d.type, d]),
+  [load, confounds, design, mask, fit, contrast, save, report, group, permute, correct, roi].map((d) => [d.type, d]),
 );

@@ -3,7 +3,10 @@ import type { Artifact, NodeDefinition } from '../src/engine/types.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import { renderStatMap } from '../src/plot/stat-map.js';
 import { renderReport } from '../src/report/html.js';
-import type { ReportContrast, ReportDesign, ReportModel, ReportNode } from '../src/report/model.js';
+import type { ReportContrast, ReportDesign, ReportGroupResult, ReportModel, ReportNode, ReportRoi } from '../src/report/model.js';
+import type { GroupMeta } from './group.js';
+import type { CorrectMeta } from './correct.js';
+import type { RoiMeta } from './roi.js';
 import { many, type DesignMeta, type MaskMeta } from './lib/artifacts.js';
 import { describeWritten, writtenFilesIntact, type WrittenFile } from './lib/outputs.js';
 import { statLabel, unmask } from './lib/maps.js';
@@ -23,6 +26,45 @@ export interface ReportParams {
   contrasts: { subject: string; name: string; definition: string }[];
   /** Node ids parallel to the inputs, for provenance. */
   ids: Record<string, string[]>;
+}
+
+/** Group maps (figure and peak per test) with their corrections and cluster tables. */
+async function groupResults(dir: string, groups: Artifact[], corrections: Artifact[], written: WrittenFile[]): Promise<ReportGroupResult[]> {
+  const out: ReportGroupResult[] = [];
+  for (const g of groups) {
+    const meta = g.meta as unknown as GroupMeta;
+    const indices = g.arrays.indices as Int32Array;
+    const grid: MaskMeta = { dims: meta.dims, affine: meta.affine, nVoxels: indices.length, source: 'group' };
+    for (const [i, test] of meta.tests.entries()) {
+      const z = unmask(g.arrays[`t${i}.z_score`] as Float32Array, indices, grid);
+      const background = unmask(new Float32Array(indices.length).fill(1), indices, grid);
+      const fig = renderStatMap(z, background, meta.dims, meta.affine, { threshold: 3.1, title: `group ${test.label} (z > 3.1, uncorrected)` });
+      const src = `figures/group_contrast-${test.label}_stat-z.png`;
+      await writeFileAtomic(join(dir, src), [fig.png]);
+      written.push(describeWritten(join(dir, src)));
+      const mine = corrections.map((c) => c.meta as unknown as CorrectMeta).filter((c) => c.test === test.label);
+      const withClusters = mine.find((c) => c.method === 'cluster') ?? mine.find((c) => c.clusters.length) ?? mine[0];
+      out.push({
+        name: test.label,
+        definition: `${meta.contrast}: ${meta.columns.map((c, j) => (test.weights[j] ? `${test.weights[j]}*${c}` : '')).filter(Boolean).join(' + ')}`,
+        nSubjects: meta.subjects.length,
+        figure: { src, alt: `group z map ${test.label}` },
+        peak: fig.peak ? { x: fig.peak.mm[0], y: fig.peak.mm[1], z: fig.peak.mm[2], value: fig.peak.value, stat: 'z' } : undefined,
+        corrections: mine.map((c) => ({
+          method: c.label,
+          detail: `alpha ${c.alpha}${c.twoSided ? ', two-sided' : ', one-sided'}${c.clusterThreshold ? `, clusters >= ${c.clusterThreshold} voxels` : ''}`,
+          threshold: c.threshold ?? undefined,
+          nSignificant: c.nSignificant,
+          file: { label: 'map', href: `group_level/group_contrast-${test.label}_stat-z_${c.label}-corrected.nii.gz` },
+        })),
+        clusters: withClusters
+          ? { columns: ['Cluster ID', 'X', 'Y', 'Z', 'Peak Stat', 'Cluster Size (mm3)'], rows: withClusters.clusters.map((r) => [r.clusterId, r.x, r.y, r.z, r.peakStat, r.clusterSizeMm3 === '' ? null : r.clusterSizeMm3]) }
+          : undefined,
+        files: ['z', 't', 'effect', 'variance', 'p'].map((s) => ({ label: s, href: `group_level/group_contrast-${test.label}_stat-${s}.nii.gz` })),
+      });
+    }
+  }
+  return out;
 }
 
 /** report: report.html and one stat-map figure per subject and contrast. */
@@ -70,6 +112,19 @@ export const report: NodeDefinition<ReportParams> = {
       byName.set(name, entry);
     }
 
+    const group = await groupResults(p.dir, many(inputs.nodes, 'groups'), many(inputs.nodes, 'corrections'), written);
+    const roi: ReportRoi[] = many(inputs.nodes, 'rois').map((a, i) => {
+      const m = a.meta as unknown as RoiMeta;
+      const id = p.ids.rois?.[i] ?? '';
+      const subject = id.split('/')[1] ?? '';
+      const base = `roi/${subject}_contrast-${m.contrast}_roi`;
+      return {
+        contrast: m.contrast, subject, figure: { src: `${base}.png`, alt: `ROI effects ${subject} ${m.contrast}` },
+        rows: m.rows.map((r) => ({ label: r.name, index: r.index, effect: r.effect, variance: r.variance, stat: r.stat, nVoxels: r.nVoxels })),
+        file: { label: 'TSV', href: `${base}.tsv` },
+      };
+    });
+
     const subjects = new Map<string, string[]>();
     for (const d of p.designs) (subjects.get(d.subject) ?? subjects.set(d.subject, []).get(d.subject)!).push(d.run);
     const nodes: ReportNode[] = [];
@@ -86,6 +141,8 @@ export const report: NodeDefinition<ReportParams> = {
       parameters: p.parameters,
       designs: reportDesigns,
       contrasts: [...byName.values()],
+      ...(group.length ? { group } : {}),
+      ...(roi.length ? { roi } : {}),
       provenance: { nodes },
       warnings: designs.flatMap((d) => (d.meta as unknown as DesignMeta).warnings ?? []),
     };

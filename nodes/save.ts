@@ -7,11 +7,18 @@ import { plotDesignMatrix } from '../src/plot/design-plot.js';
 import { many, single, type DesignMeta, type MaskMeta } from './lib/artifacts.js';
 import { describeWritten, writtenFilesIntact, type WrittenFile } from './lib/outputs.js';
 import { statLabel, unmask } from './lib/maps.js';
+import { plotRoiValues } from '../src/plot/roi-plot.js';
+import type { GroupMeta } from './group.js';
+import type { CorrectMeta } from './correct.js';
+import type { RoiMeta } from './roi.js';
 
 type SaveParams =
   | { kind: 'contrast'; dir: string; prefix: string; contrast: string; outputs: string[] }
   | { kind: 'design'; dir: string; subject: string; runs: string[] }
-  | { kind: 'dataset'; dir: string; name: string; specHash: string; version?: string };
+  | { kind: 'dataset'; dir: string; name: string; specHash: string; version?: string }
+  | { kind: 'group'; dir: string; contrast: string; labels: string[]; outputs: string[] }
+  | { kind: 'correction'; dir: string; label: string; method: string; primary: boolean }
+  | { kind: 'roi'; dir: string; prefix: string; contrast: string };
 
 /** Full-precision number formatting for TSV outputs (shortest round-trip repr). */
 const num = (x: number) => (Number.isFinite(x) ? String(x) : 'n/a');
@@ -70,6 +77,70 @@ async function saveDataset(p: Extract<SaveParams, { kind: 'dataset' }>): Promise
   return [describeWritten(path)];
 }
 
+async function saveGroup(p: Extract<SaveParams, { kind: 'group' }>, inputs: Record<string, Artifact | Artifact[]>): Promise<WrittenFile[]> {
+  const g = single(inputs, 'group');
+  const meta = g.meta as unknown as GroupMeta;
+  const indices = g.arrays.indices as Int32Array;
+  const grid: MaskMeta = { dims: meta.dims, affine: meta.affine, nVoxels: indices.length, source: 'group' };
+  const written: WrittenFile[] = [];
+  for (const [i, label] of p.labels.entries()) {
+    for (const output of p.outputs) {
+      const path = join(p.dir, `group_contrast-${label}_stat-${statLabel(output, 't')}.nii.gz`);
+      await writeNifti(path, { dims: meta.dims, affine: meta.affine, data: unmask(g.arrays[`t${i}.${output}`] as Float32Array, indices, grid) });
+      written.push(describeWritten(path));
+    }
+  }
+  const maskPath = join(p.dir, `group_contrast-${p.contrast}_mask.nii.gz`);
+  await writeNifti(maskPath, { dims: meta.dims, affine: meta.affine, data: unmask(new Float32Array(indices.length).fill(1), indices, grid) });
+  written.push(describeWritten(maskPath));
+  const design = join(p.dir, `group_contrast-${p.contrast}_design.tsv`);
+  await writeTsv(design, ['participant_id', ...meta.columns], meta.design.map((row, s) => [meta.subjects[s], ...row.map(num)]));
+  written.push(describeWritten(design));
+  return written;
+}
+
+async function saveCorrection(p: Extract<SaveParams, { kind: 'correction' }>, inputs: Record<string, Artifact | Artifact[]>): Promise<WrittenFile[]> {
+  const c = single(inputs, 'correct');
+  const g = single(inputs, 'group');
+  const meta = c.meta as unknown as CorrectMeta;
+  const grid = g.meta as unknown as GroupMeta;
+  const written: WrittenFile[] = [];
+  const base = join(p.dir, `group_contrast-${p.label}`);
+  const mapPath = `${base}_stat-z_${p.method}-corrected.nii.gz`;
+  await writeNifti(mapPath, { dims: grid.dims, affine: grid.affine, data: c.arrays.corrected as Float32Array });
+  written.push(describeWritten(mapPath));
+  for (const name of meta.logpMaps) {
+    const path = `${base}_stat-logp_${p.method}-${name}.nii.gz`;
+    await writeNifti(path, { dims: grid.dims, affine: grid.affine, data: c.arrays[`logp_${name}`] as Float32Array, description: '-log10 FWE p' });
+    written.push(describeWritten(path));
+  }
+  const sidecar = `${base}_stat-z_${p.method}-corrected.json`;
+  await writeFileAtomic(sidecar, [Buffer.from(JSON.stringify({
+    Method: meta.method, Alpha: meta.alpha, TwoSided: meta.twoSided, ClusterThreshold: meta.clusterThreshold,
+    Threshold: meta.threshold, ...(meta.threshold === null && meta.method !== 'permutation' ? { Note: 'no voxel passes the correction' } : {}),
+    SignificantVoxels: meta.nSignificant, ...(meta.logpMaps.length ? { LogpMaps: meta.logpMaps } : {}),
+  }, null, 2) + '\n')]);
+  written.push(describeWritten(sidecar));
+  const tables = [`${base}_desc-${p.method}_clusters.tsv`, ...(p.primary ? [`${base}_clusters.tsv`] : [])];
+  const columns = ['Cluster ID', 'X', 'Y', 'Z', 'Peak Stat', 'Cluster Size (mm3)', ...(meta.clusters.some((r) => r.label !== undefined) ? ['Label'] : [])];
+  const rows = meta.clusters.map((r) => [r.clusterId, num(r.x), num(r.y), num(r.z), num(r.peakStat), r.clusterSizeMm3 === '' ? '' : num(r.clusterSizeMm3), ...(columns.length > 6 ? [r.label ?? ''] : [])]);
+  for (const t of tables) {
+    await writeTsv(t, columns, rows);
+    written.push(describeWritten(t));
+  }
+  return written;
+}
+
+async function saveRoi(p: Extract<SaveParams, { kind: 'roi' }>, inputs: Record<string, Artifact | Artifact[]>): Promise<WrittenFile[]> {
+  const r = single(inputs, 'roi');
+  const rows = (r.meta as unknown as RoiMeta).rows;
+  const base = join(p.dir, `${p.prefix}_contrast-${p.contrast}_roi`);
+  const columns = ['index', 'name', 'n_voxels', 'effect', 'variance', 'stat', 'z_score', 'p_value', 'map_mean'];
+  await writeTsv(`${base}.tsv`, columns, rows.map((x) => [x.index, x.name, x.nVoxels, num(x.effect), num(x.variance), num(x.stat), num(x.z), num(x.p), num(x.mapMean)]));
+  await writeFileAtomic(`${base}.png`, [plotRoiValues(rows.map((x) => ({ name: x.name, effect: x.effect, variance: x.variance })), { title: `${p.prefix} ${p.contrast}`, ylabel: 'effect' })]);
+  return [describeWritten(`${base}.tsv`), describeWritten(`${base}.png`)];
+}
+
 /** save: writes outputs under the BIDS-derivatives layout; each file appears whole or not at all. */
 export const save: NodeDefinition<SaveParams> = {
   type: 'save',
@@ -79,6 +150,9 @@ export const save: NodeDefinition<SaveParams> = {
     const files =
       params.kind === 'contrast' ? await saveContrast(params, inputs.nodes)
       : params.kind === 'design' ? await saveDesign(params, inputs.nodes)
+      : params.kind === 'group' ? await saveGroup(params, inputs.nodes)
+      : params.kind === 'correction' ? await saveCorrection(params, inputs.nodes)
+      : params.kind === 'roi' ? await saveRoi(params, inputs.nodes)
       : await saveDataset(params);
     return { meta: { files } as any, arrays: {} };
   },

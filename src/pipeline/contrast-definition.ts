@@ -1,4 +1,4 @@
-import { parseContrastExpression, contrastVector } from '../stats/contrast-expr.js';
+import { expressionToContrastVector } from '../stats/contrast-expr.js';
 
 /**
  * A contrast as the spec gives it (an expression string, a vector, or a matrix
@@ -7,7 +7,7 @@ import { parseContrastExpression, contrastVector } from '../stats/contrast-expr.
  */
 export function contrastMatrixFor(definition: unknown, columns: string[]): { rows: Float64Array[]; statType: 't' | 'F' } {
   if (typeof definition === 'string') {
-    return { rows: [contrastVector(parseContrastExpression(definition), columns)], statType: 't' };
+    return { rows: [expressionToContrastVector(definition, columns)], statType: 't' };
   }
   const pad = (v: number[]): Float64Array => {
     if (v.length > columns.length) throw new Error(`contrast has ${v.length} values but the design has ${columns.length} columns (${columns.join(', ')})`);

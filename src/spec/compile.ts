@@ -16,6 +16,7 @@ import { loadConfounds, selectColumns, type ConfoundsResult } from '../stats/con
 import { contrastMatrixFor } from '../pipeline/contrast-definition.js';
 import { glmflowVersion } from '../version.js';
 import type { ReportParams } from '../../nodes/report.js';
+import { addGroupStage, addRoiStage, type SubjectOutputs } from './compile-group.js';
 
 export interface CompiledPipeline {
   specFile: string;
@@ -123,12 +124,32 @@ export async function compilePipeline(specFile: string, opts: { overrides?: stri
   }
   if (problems.length) throw new UserError(`${loaded.file}: ${problems.length} problem${problems.length > 1 ? 's' : ''} with the data`, problems);
 
-  const graph = buildGraph(loaded, prepared, outputDir);
+  const { graph, subjects: subjectOutputs } = buildGraph(loaded, prepared, outputDir);
+  const stage = { loaded, outputDir, nodes: graph.nodes, problems, subjects: subjectOutputs };
+  await addGroupStage(stage);
+  await addRoiStage(stage);
+  linkReportToStages(graph);
+  if (problems.length) throw new UserError(`${loaded.file}: ${problems.length} problem${problems.length > 1 ? 's' : ''} with the data`, problems);
   const subjects = new Set(prepared.map((p) => p.bids.subject));
   return {
     specFile: loaded.file, loaded, graph, outputDir,
     summary: `${subjects.size} subject${subjects.size > 1 ? 's' : ''}, ${prepared.length} run${prepared.length > 1 ? 's' : ''}, ${Object.keys(fl.contrasts).length} contrasts, ${graph.nodes.length} nodes`,
   };
+}
+
+/** The report also shows group results (with corrections) and ROI tables. */
+function linkReportToStages(graph: Graph): void {
+  const report = graph.nodes.find((n) => n.id === 'report');
+  if (!report) return;
+  const ofType = (type: string, pred: (n: PlannedNode) => boolean = () => true) => graph.nodes.filter((n) => n.type === type && pred(n)).map((n) => n.id);
+  const extra = {
+    groups: ofType('group'),
+    corrections: ofType('correct'),
+    rois: ofType('roi', (n) => (n.params as { kind?: string }).kind === 'glm'),
+  };
+  report.deps = { ...report.deps, ...extra };
+  const params = report.params as unknown as ReportParams;
+  params.ids = { ...params.ids, ...extra };
 }
 
 const hasConfounds = (fl: FirstLevelSpec) => (Array.isArray(fl.confounds) ? fl.confounds.length > 0 : Boolean(fl.confounds));
@@ -147,7 +168,7 @@ function modelParameters(fl: FirstLevelSpec): { name: string; value: string }[] 
   return keys.filter((k) => fl[k] !== undefined).map((k) => ({ name: k, value: show(fl[k]) }));
 }
 
-function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string): Graph {
+function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string): { graph: Graph; subjects: SubjectOutputs[] } {
   const version = glmflowVersion();
   const spec = loaded.spec;
   const fl = spec.first_level!;
@@ -158,8 +179,11 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
 
   const reportDeps: Record<string, string[]> = { designs: [], contrasts: [], masks: [] };
   const report: Omit<ReportParams, 'dir' | 'name' | 'specHash' | 'version' | 'dataset' | 'parameters'> = { designs: [], masks: [], contrasts: [], ids: reportDeps };
+  const subjects: SubjectOutputs[] = [];
   for (const [subject, subjectRuns] of bySubject) {
     const sub = `sub-${subject}`;
+    const outputsOf: SubjectOutputs = { subject, contrastIds: {}, maskId: `mask/${sub}`, runs: [], boldHeader: subjectRuns[0].bids.bold };
+    subjects.push(outputsOf);
     const maskId = `mask/${sub}`;
     const maskFiles =
       fl.mask === 'auto' ? [subjectRuns[0].bids.bold]
@@ -193,6 +217,7 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
         deps: { design: designId, mask: maskId }, files: { bold: r.bids.bold }, stage: 'fit', subject: sub, label: r.label,
       });
       fitIds.push(fitId);
+      outputsOf.runs.push({ label: r.label, bold: r.bids.bold, designId });
     }
     reportDeps.designs.push(...designIds);
     for (const r of subjectRuns) report.designs.push({ subject: sub, run: r.label, prefix: `${sub}_${r.label}` });
@@ -204,6 +229,7 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
     });
     for (const [name, definition] of Object.entries(fl.contrasts as Record<string, Json>)) {
       const cid = `contrast/${sub}/${name}`;
+      outputsOf.contrastIds[name] = cid;
       nodes.push({ id: cid, type: 'contrast', params: { name, definition }, deps: { fits: fitIds, designs: designIds }, files: {}, stage: 'contrast', subject: sub, label: name });
       nodes.push({
         id: `save/${sub}/${name}`, type: 'save',
@@ -230,5 +256,5 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
       deps: reportDeps, files: {}, stage: 'report', label: 'report.html',
     });
   }
-  return { nodes };
+  return { graph: { nodes }, subjects };
 }

@@ -1,0 +1,264 @@
+import { basename } from 'node:path';
+import type { Json, PlannedNode } from '../engine/types.js';
+import type { LoadedSpec } from './load.js';
+import { problemAt } from './semantic.js';
+import { globFiles } from './glob.js';
+import { parseEntities, readParticipants, subjectLabel } from '../io/bids.js';
+import { readNiftiHeader, sameGrid } from '../io/nifti.js';
+import { readTsv } from '../io/tsv.js';
+import { contrastMatrixFor } from '../pipeline/contrast-definition.js';
+import { normSf } from '../stats/distributions.js';
+import type { GroupParams } from '../../nodes/group.js';
+import type { CorrectParams } from '../../nodes/correct.js';
+import type { PermuteParams } from '../../nodes/permute.js';
+import type { InferenceSpec } from './types.js';
+
+/** Permutations per `permute` node: blocks spread over the worker pool (independent of --jobs, so keys are stable). */
+export const PERMUTATIONS_PER_BLOCK = 2500;
+
+/** What the first level contributes to the group stage, per subject. */
+export interface SubjectOutputs {
+  subject: string; // "01"
+  contrastIds: Record<string, string>;
+  maskId: string;
+  /** BOLD files and design node ids per run (for ROI signals). */
+  runs: { label: string; bold: string; designId: string }[];
+  /** One BOLD header to check atlas grids against. */
+  boldHeader?: string;
+}
+
+export interface StageContext {
+  loaded: LoadedSpec;
+  outputDir: string;
+  nodes: PlannedNode[];
+  problems: string[];
+  subjects: SubjectOutputs[];
+}
+
+const upperFirst = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** Labels of methods in file names: fdr, bonferroni, ...; a repeated method gets a number (fdr2). */
+export function methodLabels(inference: InferenceSpec[]): string[] {
+  const seen = new Map<string, number>();
+  return inference.map((inf) => {
+    const n = (seen.get(inf.method) ?? 0) + 1;
+    seen.set(inf.method, n);
+    return n === 1 ? inf.method : `${inf.method}${n}`;
+  });
+}
+
+/** Covariate values per subject from participants.tsv; every problem reported at the spec key. */
+async function covariateRows(ctx: StageContext, subjects: string[], covariates: string[], center: boolean): Promise<number[][] | undefined> {
+  const { loaded } = ctx;
+  if (!covariates.length) return subjects.map(() => [1]);
+  const bids = loaded.spec.data?.bids;
+  const table = bids ? await readParticipants(bids) : undefined;
+  if (!table) {
+    ctx.problems.push(problemAt(loaded, ['group', 'covariates'], `covariates need ${bids ?? 'data.bids'}/participants.tsv, which does not exist`));
+    return undefined;
+  }
+  const ids = table.raw('participant_id').map((v) => subjectLabel(v ?? ''));
+  const rows: number[][] = subjects.map(() => [1]);
+  let ok = true;
+  for (const [k, cov] of covariates.entries()) {
+    if (!table.has(cov)) {
+      ctx.problems.push(problemAt(loaded, ['group', 'covariates', k], `'${cov}' is not a column of ${table.file} (columns: ${table.columns.join(', ')})`, 'value'));
+      ok = false;
+      continue;
+    }
+    let values: Float64Array;
+    try {
+      values = table.numeric(cov);
+    } catch (e) {
+      ctx.problems.push(problemAt(loaded, ['group', 'covariates', k], (e as Error).message, 'value'));
+      ok = false;
+      continue;
+    }
+    const col: number[] = [];
+    for (const s of subjects) {
+      const i = ids.indexOf(s);
+      if (i < 0) {
+        ctx.problems.push(problemAt(loaded, ['group', 'covariates', k], `sub-${s} is not listed in ${table.file}`, 'value'));
+        ok = false;
+      } else if (!Number.isFinite(values[i])) {
+        ctx.problems.push(problemAt(loaded, ['group', 'covariates', k], `sub-${s} has no value (n/a) for '${cov}' in ${table.file}`, 'value'));
+        ok = false;
+      }
+      col.push(i < 0 ? NaN : values[i]);
+    }
+    const mean = col.reduce((a, b) => a + b, 0) / col.length;
+    col.forEach((v, s) => rows[s].push(center ? v - mean : v));
+  }
+  return ok ? rows : undefined;
+}
+
+/**
+ * Group stage: per group contrast a `group` node (OLS over subjects), per test and
+ * inference method a `correct` node (with `permute` blocks for permutation), and
+ * `save` nodes for the maps, corrected maps, sidecars and cluster tables.
+ */
+export async function addGroupStage(ctx: StageContext): Promise<void> {
+  const { loaded, nodes, problems } = ctx;
+  const g = loaded.spec.group;
+  if (!g) return;
+  const columns = ['intercept', ...g.covariates];
+  const dir = `${ctx.outputDir}/group_level`;
+  const labels = methodLabels(g.inference);
+  const primary = Math.max(0, g.inference.findIndex((i) => i.method === 'cluster'));
+  for (const [ci, contrast] of g.contrasts.entries()) {
+    // inputs: the pipeline's first-level maps, or files matched by a glob (group-only pipelines)
+    let subjects: string[];
+    let mapDeps: Record<string, string | string[]> = {};
+    let mapFiles: string[] = [];
+    const glob = g.inputs?.[contrast];
+    if (glob) {
+      mapFiles = globFiles(glob).sort();
+      subjects = mapFiles.map((f) => parseEntities(basename(f)).sub ?? '');
+      const unnamed = mapFiles.filter((_, i) => !subjects[i]);
+      if (!mapFiles.length) problems.push(problemAt(loaded, ['group', 'inputs', contrast], `no file matches ${glob}`, 'value'));
+      if (unnamed.length) problems.push(problemAt(loaded, ['group', 'inputs', contrast], `no sub- entity in ${unnamed.join(', ')}`, 'value'));
+      if (new Set(subjects).size !== subjects.length) problems.push(problemAt(loaded, ['group', 'inputs', contrast], `several maps for one subject among ${mapFiles.join(', ')}`, 'value'));
+      for (const f of mapFiles.slice(1)) {
+        if (!sameGrid(await readNiftiHeader(f), await readNiftiHeader(mapFiles[0]))) {
+          problems.push(problemAt(loaded, ['group', 'inputs', contrast], `${f} is not on the grid of ${mapFiles[0]}`, 'value'));
+        }
+      }
+    } else {
+      const withContrast = ctx.subjects.filter((s) => s.contrastIds[contrast]);
+      subjects = withContrast.map((s) => s.subject);
+      mapDeps = { maps: withContrast.map((s) => s.contrastIds[contrast]), masks: withContrast.map((s) => s.maskId) };
+    }
+    if (subjects.length < 2) {
+      problems.push(problemAt(loaded, ['group', 'contrasts', ci], `a group model of '${contrast}' needs at least 2 subjects (found ${subjects.length})`, 'value'));
+      continue;
+    }
+    const design = await covariateRows(ctx, subjects, g.covariates, g.center_covariates);
+    if (!design) continue;
+    if (subjects.length <= columns.length) {
+      problems.push(problemAt(loaded, ['group', 'covariates'], `${subjects.length} subjects cannot fit ${columns.length} design columns (${columns.join(', ')})`));
+      continue;
+    }
+    const testDefs = g.tests ?? { [contrast]: 'intercept' };
+    const tests: GroupParams['tests'] = [];
+    for (const [name, expr] of Object.entries(testDefs)) {
+      try {
+        const weights = Array.from(contrastMatrixFor(expr, columns).rows[0]);
+        const label = g.contrasts.length === 1 || name === contrast ? name : `${contrast}${upperFirst(name)}`;
+        tests.push({ label, weights });
+      } catch (e) {
+        problems.push(problemAt(loaded, ['group', 'tests', name], (e as Error).message, 'value'));
+      }
+    }
+    if (g.mask !== 'auto') {
+      const ref = glob ? mapFiles[0] : ctx.subjects[0]?.boldHeader;
+      if (ref && !sameGrid(await readNiftiHeader(g.mask), await readNiftiHeader(ref))) {
+        problems.push(problemAt(loaded, ['group', 'mask'], `${g.mask} is not on the grid of ${ref}`, 'value'));
+      }
+    }
+    const groupId = `group/${contrast}`;
+    const params: GroupParams = {
+      contrast, input: g.input, subjects, columns, design, smoothing_fwhm: g.smoothing_fwhm ?? null,
+      mask: g.mask === 'auto' ? 'auto' : 'path', tests,
+    };
+    nodes.push({
+      id: groupId, type: 'group', params: params as unknown as Json, deps: mapDeps,
+      files: { ...(glob ? { maps: mapFiles } : {}), ...(g.mask !== 'auto' ? { mask: g.mask } : {}) },
+      stage: 'group', label: contrast,
+    });
+    nodes.push({
+      id: `save/group/${contrast}`, type: 'save',
+      params: { kind: 'group', dir, contrast, labels: tests.map((t) => t.label), outputs: ['z_score', 'stat', 'effect_size', 'effect_variance', 'p_value'] },
+      deps: { group: groupId }, files: {}, stage: 'save', label: `group ${contrast}`,
+    });
+    for (const [ti, test] of tests.entries()) {
+      for (const [mi, inf] of g.inference.entries()) {
+        const label = labels[mi];
+        const correctId = `correct/${test.label}/${label}`;
+        const deps: Record<string, string | string[]> = { group: groupId };
+        let tested: number | null = null;
+        const clusterFormingP = inf.method === 'permutation' && inf.stat_threshold !== null ? normSf(inf.stat_threshold) : null;
+        if (inf.method === 'permutation') {
+          const nonZero = test.weights.map((w, j) => (w !== 0 ? j : -1)).filter((j) => j >= 0);
+          if (nonZero.length !== 1 || test.weights[nonZero[0]] !== 1) {
+            problems.push(problemAt(loaded, ['group', 'inference', mi], `permutation inference tests one design column; test '${test.label}' (${JSON.stringify(testDefs[Object.keys(testDefs)[ti]])}) is a combination`));
+            continue;
+          }
+          tested = nonZero[0];
+          const blocks: string[] = [];
+          for (let start = 0; start < inf.n_perm; start += PERMUTATIONS_PER_BLOCK) {
+            const count = Math.min(PERMUTATIONS_PER_BLOCK, inf.n_perm - start);
+            const id = `permute/${test.label}/${label}/${blocks.length + 1}`;
+            const p: PermuteParams = { test: test.label, tested, two_sided: inf.two_sided, seed: inf.seed, start, count, cluster_forming_p: clusterFormingP, tfce: inf.tfce };
+            nodes.push({ id, type: 'permute', params: p as unknown as Json, deps: { group: groupId }, files: {}, stage: 'correct', label: `${test.label} ${label} ${start}-${start + count - 1}` });
+            blocks.push(id);
+          }
+          deps.chunks = blocks;
+        }
+        const cp: CorrectParams = {
+          test: test.label, index: ti, label, method: inf.method, alpha: inf.alpha, height_control: inf.height_control,
+          two_sided: inf.two_sided, cluster_threshold: inf.cluster_threshold, stat_threshold: inf.stat_threshold, tested,
+          tfce: inf.tfce, cluster_forming_p: clusterFormingP,
+        };
+        nodes.push({ id: correctId, type: 'correct', params: cp as unknown as Json, deps, files: {}, stage: 'correct', label: `${test.label} ${label}` });
+        nodes.push({
+          id: `save/${correctId}`, type: 'save',
+          params: { kind: 'correction', dir, label: test.label, method: label, primary: mi === primary },
+          deps: { correct: correctId, group: groupId }, files: {}, stage: 'save', label: `${test.label} ${label}`,
+        });
+      }
+    }
+  }
+}
+
+/**
+ * ROI stage: label signals per run (`roi` kind signals), then per subject and contrast
+ * an ROI-level GLM and map summary (`roi` kind glm), saved as TSV + PNG.
+ */
+export async function addRoiStage(ctx: StageContext): Promise<void> {
+  const { loaded, nodes, problems } = ctx;
+  const r = loaded.spec.roi;
+  const fl = loaded.spec.first_level;
+  if (!r || !fl) return;
+  const names: Record<string, string> = {};
+  if (r.labels) {
+    const t = await readTsv(r.labels);
+    const idCol = ['index', 'label', 'id'].find((c) => t.has(c));
+    const nameCol = ['name', 'label_name', 'region'].find((c) => t.has(c));
+    if (!idCol || !nameCol) {
+      problems.push(problemAt(loaded, ['roi', 'labels'], `${r.labels} needs an 'index' and a 'name' column (has: ${t.columns.join(', ')})`, 'value'));
+      return;
+    }
+    const ids = t.numeric(idCol);
+    const nm = t.raw(nameCol);
+    ids.forEach((id, i) => (names[String(id)] = nm[i] ?? `label-${id}`));
+  }
+  const atlasHeader = await readNiftiHeader(r.atlas);
+  const ref = ctx.subjects[0]?.boldHeader;
+  if (ref && !sameGrid(atlasHeader, await readNiftiHeader(ref))) {
+    problems.push(problemAt(loaded, ['roi', 'atlas'], `${r.atlas} is not on the grid of ${ref} (atlas ${atlasHeader.dims.slice(0, 3).join('x')}); resample it to the BOLD grid first`, 'value'));
+    return;
+  }
+  for (const s of ctx.subjects) {
+    const sub = `sub-${s.subject}`;
+    const signalIds: string[] = [];
+    for (const run of s.runs) {
+      const id = `roi/${sub}/${run.label}`;
+      nodes.push({ id, type: 'roi', params: { kind: 'signals', run: run.label }, deps: {}, files: { bold: run.bold, atlas: r.atlas }, stage: 'roi', subject: sub, label: run.label });
+      signalIds.push(id);
+    }
+    for (const contrast of r.contrasts) {
+      if (!s.contrastIds[contrast]) continue;
+      const id = `roi/${sub}/${contrast}`;
+      nodes.push({
+        id, type: 'roi',
+        params: { kind: 'glm', contrast, definition: fl.contrasts[contrast], noise_model: fl.noise_model, signal_scaling: fl.signal_scaling === 0 ? 0 : false, input: r.input, names } as unknown as Json,
+        deps: { signals: signalIds, designs: s.runs.map((x) => x.designId), contrast: s.contrastIds[contrast], mask: s.maskId },
+        files: { atlas: r.atlas }, stage: 'roi', subject: sub, label: contrast,
+      });
+      nodes.push({
+        id: `save/roi/${sub}/${contrast}`, type: 'save', params: { kind: 'roi', dir: `${ctx.outputDir}/roi`, prefix: sub, contrast },
+        deps: { roi: id }, files: {}, stage: 'save', subject: sub, label: `roi ${contrast}`,
+      });
+    }
+  }
+}
