@@ -85,7 +85,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (isUserError(e)) {
       process.stderr.write(`glmflow: ${e.message}\n`);
-      for (const p of e.problems) process.stderr.write(`  ${p}\n`);
+      for (const p of e.problems) if (p !== e.message) process.stderr.write(`  ${p}\n`);
       return 2;
     }
     process.stderr.write(`glmflow: internal error: ${(e as Error)?.stack ?? String(e)}\n`);

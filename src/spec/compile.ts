@@ -4,7 +4,7 @@ import type { Graph, Json, PlannedNode } from '../engine/types.js';
 import { UserError } from '../errors.js';
 import { loadSpec, type LoadedSpec } from './load.js';
 import { semanticProblems, problemAt } from './semantic.js';
-import type { AnalysisSpec, FirstLevelSpec } from './types.js';
+import type { DataSpec, FirstLevelSpec } from './types.js';
 import { discoverRuns, type BidsRun } from '../io/bids.js';
 import { readNiftiHeader, sameGrid } from '../io/nifti.js';
 import { readEvents } from '../io/events.js';
@@ -52,15 +52,42 @@ export async function compilePipeline(specFile: string, opts: { overrides?: stri
   if (semantic.length) throw new UserError(`${loaded.file}: ${semantic.length} problem${semantic.length > 1 ? 's' : ''} in the spec`, semantic);
   const spec = loaded.spec;
   const fl = spec.first_level;
-  const data = spec.data;
-  if (!fl || !data) throw new UserError(`${loaded.file}: a pipeline needs 'data' and 'first_level' (group-only pipelines are not supported yet)`);
   const outputDir = resolve(opts.out ?? spec.output);
   const problems: string[] = [];
+  const prepared = fl && spec.data ? await prepareFirstLevel(loaded, fl, spec.data, problems) : [];
+  // Each contrast must be valid against every run's design columns (nilearn checks per run).
+  for (const [name, def] of Object.entries((fl?.contrasts ?? {}) as Record<string, Json>)) {
+    for (const p of prepared) {
+      try {
+        contrastMatrixFor(def, p.columns);
+      } catch (e) {
+        problems.push(at(loaded, ['first_level', 'contrasts', name], `${(e as Error).message} (design of sub-${p.bids.subject} ${p.label})`));
+        break;
+      }
+    }
+  }
+  if (problems.length) throw new UserError(`${loaded.file}: ${problems.length} problem${problems.length > 1 ? 's' : ''} with the data`, problems);
+
+  const { graph, subjects: subjectOutputs } = buildGraph(loaded, prepared, outputDir);
+  const stage = { loaded, outputDir, nodes: graph.nodes, problems, subjects: subjectOutputs };
+  await addGroupStage(stage);
+  await addRoiStage(stage);
+  linkReportToStages(graph);
+  if (problems.length) throw new UserError(`${loaded.file}: ${problems.length} problem${problems.length > 1 ? 's' : ''} with the data`, problems);
+  const subjects = new Set(prepared.map((p) => p.bids.subject));
+  return {
+    specFile: loaded.file, loaded, graph, outputDir,
+    summary: `${subjects.size} subject${subjects.size === 1 ? '' : 's'}, ${prepared.length} run${prepared.length === 1 ? '' : 's'}, ${Object.keys(fl?.contrasts ?? {}).length} first-level contrasts, ${spec.group?.contrasts.length ?? 0} group contrasts, ${graph.nodes.length} nodes`,
+  };
+}
+
+/** Discovers the runs and checks each one (header, t_r, events, confounds, mask grid); builds its design to know the columns. */
+async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: DataSpec, problems: string[]): Promise<PreparedRun[]> {
 
   let runs: BidsRun[];
   try {
     runs = await discoverRuns({
-      bids: data.bids, derivatives: data.derivatives, task: data.task, space: data.space,
+      bids: data.bids, derivatives: data.derivatives, task: data.task!, space: data.space,
       subjects: data.subjects, runs: data.runs,
     });
   } catch (e) {
@@ -111,30 +138,7 @@ export async function compilePipeline(specFile: string, opts: { overrides?: stri
       else problems.push(`${where}: ${(e as Error).message}`);
     }
   }
-  // Each contrast must be valid against every run's design columns (nilearn checks per run).
-  for (const [name, def] of Object.entries(fl.contrasts as Record<string, Json>)) {
-    for (const p of prepared) {
-      try {
-        contrastMatrixFor(def, p.columns);
-      } catch (e) {
-        problems.push(at(loaded, ['first_level', 'contrasts', name], `${(e as Error).message} (design of sub-${p.bids.subject} ${p.label})`));
-        break;
-      }
-    }
-  }
-  if (problems.length) throw new UserError(`${loaded.file}: ${problems.length} problem${problems.length > 1 ? 's' : ''} with the data`, problems);
-
-  const { graph, subjects: subjectOutputs } = buildGraph(loaded, prepared, outputDir);
-  const stage = { loaded, outputDir, nodes: graph.nodes, problems, subjects: subjectOutputs };
-  await addGroupStage(stage);
-  await addRoiStage(stage);
-  linkReportToStages(graph);
-  if (problems.length) throw new UserError(`${loaded.file}: ${problems.length} problem${problems.length > 1 ? 's' : ''} with the data`, problems);
-  const subjects = new Set(prepared.map((p) => p.bids.subject));
-  return {
-    specFile: loaded.file, loaded, graph, outputDir,
-    summary: `${subjects.size} subject${subjects.size > 1 ? 's' : ''}, ${prepared.length} run${prepared.length > 1 ? 's' : ''}, ${Object.keys(fl.contrasts).length} contrasts, ${graph.nodes.length} nodes`,
-  };
+  return prepared;
 }
 
 /** The report also shows group results (with corrections) and ROI tables. */
@@ -171,9 +175,9 @@ function modelParameters(fl: FirstLevelSpec): { name: string; value: string }[] 
 function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string): { graph: Graph; subjects: SubjectOutputs[] } {
   const version = glmflowVersion();
   const spec = loaded.spec;
-  const fl = spec.first_level!;
+  const fl = spec.first_level;
   const nodes: PlannedNode[] = [];
-  const outputs: string[] = fl.outputs ?? OUTPUTS_DEFAULT;
+  const outputs: string[] = fl?.outputs ?? OUTPUTS_DEFAULT;
   const bySubject = new Map<string, PreparedRun[]>();
   for (const r of runs) (bySubject.get(r.bids.subject) ?? bySubject.set(r.bids.subject, []).get(r.bids.subject)!).push(r);
 
@@ -181,6 +185,7 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
   const report: Omit<ReportParams, 'dir' | 'name' | 'specHash' | 'version' | 'dataset' | 'parameters'> = { designs: [], masks: [], contrasts: [], ids: reportDeps };
   const subjects: SubjectOutputs[] = [];
   for (const [subject, subjectRuns] of bySubject) {
+    if (!fl) break; // runs exist only with a first level
     const sub = `sub-${subject}`;
     const outputsOf: SubjectOutputs = { subject, contrastIds: {}, maskId: `mask/${sub}`, runs: [], boldHeader: subjectRuns[0].bids.bold };
     subjects.push(outputsOf);
@@ -250,8 +255,8 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
       id: 'report', type: 'report',
       params: {
         ...report, dir: outputDir, name: spec.name, specHash: loaded.hash, version,
-        dataset: { bids: spec.data!.bids, derivatives: spec.data!.derivatives, task: spec.data!.task, space: spec.data!.space },
-        parameters: modelParameters(fl),
+        dataset: { bids: spec.data?.bids, derivatives: spec.data?.derivatives, task: spec.data?.task, space: spec.data?.space },
+        parameters: fl ? modelParameters(fl) : [],
       } satisfies ReportParams as unknown as Json,
       deps: reportDeps, files: {}, stage: 'report', label: 'report.html',
     });

@@ -67,7 +67,8 @@ export type DataSpec = {
   bids: string;
   /** Absolute path of the fMRIPrep derivatives, when given. */
   derivatives?: string;
-  task: string;
+  /** Required with first_level (checked semantically); group-only pipelines need only bids (participants.tsv). */
+  task?: string;
   space?: string;
   subjects: 'all' | string[];
   runs: 'all' | string[];
