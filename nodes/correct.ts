@@ -3,6 +3,7 @@ import { thresholdStats } from '../src/stats/thresholding.js';
 import { clustersTable, type ClusterRow } from '../src/stats/clusters.js';
 import { combinePermutationChunks, type PermutationChunk } from '../src/stats/permutation.js';
 import { many, single } from './lib/artifacts.js';
+import { readNifti } from '../src/io/nifti.js';
 import type { GroupMeta } from './group.js';
 import { problemFor } from './permute.js';
 
@@ -21,6 +22,8 @@ export interface CorrectParams {
   tested: number | null;
   tfce: boolean;
   cluster_forming_p: number | null;
+  /** With files.atlas: label index -> name, for the cluster table's Label column. */
+  atlas_names: Record<string, string> | null;
 }
 
 export interface CorrectMeta {
@@ -96,8 +99,14 @@ export const correct: NodeDefinition<CorrectParams> = {
     for (let i = 0; i < nVox; i++) if (corrected[i] !== 0) nSignificant++;
     // Cluster table of what survived, as get_clusters_table on the corrected map.
     const tableThreshold = threshold !== null && Number.isFinite(threshold) ? threshold : 1e-6;
+    let atlas: { data: Float32Array; names: Record<number, string> } | undefined;
+    if (inputs.files.atlas) {
+      const img = await readNifti(inputs.files.atlas as string);
+      if (img.dims.slice(0, 3).join('x') !== meta.dims.join('x')) throw new Error(`atlas ${inputs.files.atlas} is not on the group grid ${meta.dims.join('x')}`);
+      atlas = { data: img.data, names: Object.fromEntries(Object.entries(p.atlas_names ?? {}).map(([k, v]) => [Number(k), v])) };
+    }
     const clusters = nSignificant
-      ? clustersTable(corrected, meta.dims, meta.affine, { statThreshold: tableThreshold, clusterThreshold: p.cluster_threshold, twoSided: p.two_sided })
+      ? clustersTable(corrected, meta.dims, meta.affine, { statThreshold: tableThreshold, clusterThreshold: p.cluster_threshold, twoSided: p.two_sided, atlas })
       : [];
     const out: CorrectMeta = {
       test: p.test, label: p.label, method: p.method, threshold: threshold !== null && !Number.isFinite(threshold) ? null : threshold,

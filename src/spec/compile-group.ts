@@ -105,6 +105,8 @@ export async function addGroupStage(ctx: StageContext): Promise<void> {
   const dir = `${ctx.outputDir}/group_level`;
   const labels = methodLabels(g.inference);
   const primary = Math.max(0, g.inference.findIndex((i) => i.method === 'cluster'));
+  // With an ROI atlas, cluster tables get the atlas label of each peak.
+  const atlas = loaded.spec.roi ? { file: loaded.spec.roi.atlas, names: (await atlasNames(ctx)) ?? {} } : undefined;
   for (const [ci, contrast] of g.contrasts.entries()) {
     // inputs: the pipeline's first-level maps, or files matched by a glob (group-only pipelines)
     let subjects: string[];
@@ -197,9 +199,9 @@ export async function addGroupStage(ctx: StageContext): Promise<void> {
         const cp: CorrectParams = {
           test: test.label, index: ti, label, method: inf.method, alpha: inf.alpha, height_control: inf.height_control,
           two_sided: inf.two_sided, cluster_threshold: inf.cluster_threshold, stat_threshold: inf.stat_threshold, tested,
-          tfce: inf.tfce, cluster_forming_p: clusterFormingP,
+          tfce: inf.tfce, cluster_forming_p: clusterFormingP, atlas_names: atlas?.names ?? null,
         };
-        nodes.push({ id: correctId, type: 'correct', params: cp as unknown as Json, deps, files: {}, stage: 'correct', label: `${test.label} ${label}` });
+        nodes.push({ id: correctId, type: 'correct', params: cp as unknown as Json, deps, files: atlas ? { atlas: atlas.file } : {}, stage: 'correct', label: `${test.label} ${label}` });
         nodes.push({
           id: `save/${correctId}`, type: 'save',
           params: { kind: 'correction', dir, label: test.label, method: label, primary: mi === primary },
@@ -208,6 +210,24 @@ export async function addGroupStage(ctx: StageContext): Promise<void> {
       }
     }
   }
+}
+
+/** index -> name of the ROI atlas labels (roi.labels TSV: index + name columns); undefined after reporting a problem. */
+async function atlasNames(ctx: StageContext): Promise<Record<string, string> | undefined> {
+  const r = ctx.loaded.spec.roi;
+  const names: Record<string, string> = {};
+  if (!r?.labels) return names;
+  const t = await readTsv(r.labels);
+  const idCol = ['index', 'label', 'id'].find((c) => t.has(c));
+  const nameCol = ['name', 'label_name', 'region'].find((c) => t.has(c));
+  if (!idCol || !nameCol) {
+    ctx.problems.push(problemAt(ctx.loaded, ['roi', 'labels'], `${r.labels} needs an 'index' and a 'name' column (has: ${t.columns.join(', ')})`, 'value'));
+    return undefined;
+  }
+  const ids = t.numeric(idCol);
+  const nm = t.raw(nameCol);
+  ids.forEach((id, i) => (names[String(id)] = nm[i] ?? `label-${id}`));
+  return names;
 }
 
 /**
@@ -219,19 +239,8 @@ export async function addRoiStage(ctx: StageContext): Promise<void> {
   const r = loaded.spec.roi;
   const fl = loaded.spec.first_level;
   if (!r || !fl) return;
-  const names: Record<string, string> = {};
-  if (r.labels) {
-    const t = await readTsv(r.labels);
-    const idCol = ['index', 'label', 'id'].find((c) => t.has(c));
-    const nameCol = ['name', 'label_name', 'region'].find((c) => t.has(c));
-    if (!idCol || !nameCol) {
-      problems.push(problemAt(loaded, ['roi', 'labels'], `${r.labels} needs an 'index' and a 'name' column (has: ${t.columns.join(', ')})`, 'value'));
-      return;
-    }
-    const ids = t.numeric(idCol);
-    const nm = t.raw(nameCol);
-    ids.forEach((id, i) => (names[String(id)] = nm[i] ?? `label-${id}`));
-  }
+  const names = await atlasNames(ctx);
+  if (!names) return;
   const atlasHeader = await readNiftiHeader(r.atlas);
   const ref = ctx.subjects[0]?.boldHeader;
   if (ref && !sameGrid(atlasHeader, await readNiftiHeader(ref))) {

@@ -115,3 +115,31 @@ test('permutation FWE p-values agree with non_parametric_inference within Monte-
   assert.ok(worst < 0.06);
   rmSync(r.dir, { recursive: true, force: true });
 });
+
+test('group design problems are reported before computing: unknown covariate, subject without a value', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'glmflow-groupbad-'));
+  const participants = readFileSync(join(inputs, 'participants.tsv'), 'utf8').replace(/^sub-03\t[^\n]*/m, 'sub-03\tn/a');
+  const bids = join(dir, 'bids');
+  (await import('node:fs')).mkdirSync(bids);
+  writeFileSync(join(bids, 'participants.tsv'), participants);
+  const write = (covariates: string[]) => {
+    const file = join(dir, 'g.yaml');
+    writeFileSync(file, stringify({
+      glmflow: 1, name: 'bad', data: { bids }, output: join(dir, 'out'),
+      group: { contrasts: ['faceVsScene'], inputs: { faceVsScene: join(inputs, 'sub-*_contrast-faceVsScene_stat-effect.nii.gz') }, covariates },
+    }));
+    return file;
+  };
+  await assert.rejects(compilePipeline(write(['height']), {}), (e: any) => {
+    assert.equal(e.name, 'UserError');
+    const text = [e.message, ...e.problems].join('\n');
+    assert.match(text, /g\.yaml:\d+:\d+: group\.covariates\.0: 'height' is not a column of .*participants\.tsv \(columns: participant_id, age\)/);
+    return true;
+  });
+  await assert.rejects(compilePipeline(write(['age']), {}), (e: any) => {
+    const text = [e.message, ...e.problems].join('\n');
+    assert.match(text, /sub-03 has no value \(n\/a\) for 'age'/);
+    return true;
+  });
+  rmSync(dir, { recursive: true, force: true });
+});
