@@ -5,7 +5,7 @@ import { fitSecondLevel, computeSecondLevelContrast } from '../src/stats/second-
 import { backgroundMask } from '../src/stats/thresholding.js';
 import { many, type MaskMeta } from './lib/artifacts.js';
 import { unmask } from './lib/maps.js';
-import { maskIndices } from './mask.js';
+import { maskIndices } from '../src/stats/image-ops.js';
 
 export interface GroupTest { label: string; weights: number[] }
 export interface GroupParams {
@@ -78,7 +78,7 @@ export const group: NodeDefinition<GroupParams> = {
       for (const v of volumes) for (let i = 0; i < nVox; i++) mean[i] += v[i] / volumes.length;
       maskVolume = backgroundMask(mean, dims);
     }
-    const indices = maskIndices(maskVolume, nVox);
+    const indices = maskIndices(maskVolume);
     const V = indices.length;
     if (V === 0) throw new Error(`the group mask of ${params.contrast} is empty`);
     ctx.progress(0.2, params.smoothing_fwhm ? 'smoothing subject maps' : 'masking');

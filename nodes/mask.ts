@@ -2,19 +2,11 @@ import type { NodeDefinition } from '../src/engine/types.js';
 import { readNifti } from '../src/io/nifti.js';
 import { computeEpiMask } from '../src/stats/epi-mask.js';
 import type { MaskMeta } from './lib/artifacts.js';
+import { maskIndices } from '../src/stats/image-ops.js';
 
 export interface MaskParams {
   /** auto = compute_epi_mask on the first run (as FirstLevelModel does); derivatives = intersection of the runs' brain masks; path = a mask file. */
   mode: 'auto' | 'derivatives' | 'path';
-}
-
-/** Flat indices of non-zero voxels, ascending (NIfTI order, x fastest). */
-export function maskIndices(mask: ArrayLike<number>, nVoxels: number): Int32Array {
-  let n = 0;
-  for (let i = 0; i < nVoxels; i++) if (mask[i] !== 0 && !Number.isNaN(mask[i])) n++;
-  const idx = new Int32Array(n);
-  for (let i = 0, k = 0; i < nVoxels; i++) if (mask[i] !== 0 && !Number.isNaN(mask[i])) idx[k++] = i;
-  return idx;
 }
 
 export const mask: NodeDefinition<MaskParams> = {
@@ -46,7 +38,7 @@ export const mask: NodeDefinition<MaskParams> = {
         for (let i = 0; i < n; i++) if (m.data[i] === 0 || Number.isNaN(m.data[i])) voxels[i] = 0;
       }
     }
-    const indices = maskIndices(voxels, dims[0] * dims[1] * dims[2]);
+    const indices = maskIndices(voxels);
     const meta: MaskMeta = { dims, affine, nVoxels: indices.length, source: params.mode };
     return { meta: meta as any, arrays: { indices } };
   },

@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import { canonicalJson, sha256Hex } from './canonical.js';
+import { canonicalJson, sha256 } from '../engine/canonical.js';
 import { normalizeSpec } from './defaults.js';
 import { SpecSource, type PathSeg } from './source.js';
 import type { AnalysisSpec } from './types.js';
@@ -114,7 +114,7 @@ export async function loadSpec(file: string, overrides: string[] = [], options: 
     baseName: basename(abs, extname(abs)),
     baseDirFor: (path) => (fromOverride(path) ? cwd : dir),
   });
-  return { file: abs, dir, raw, spec, hash: sha256Hex(canonicalJson(spec)), source: src };
+  return { file: abs, dir, raw, spec, hash: sha256(canonicalJson(spec)), source: src };
 }
 
 export { sortProblems };

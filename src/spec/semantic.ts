@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { LoadedSpec } from './load.js';
 import { sortProblems } from './load.js';
-import { ExpressionError, identifiers, linearize, parseExpression } from './expression.js';
+import { ContrastExpressionError, contrastVector, parseContrastExpression, referencedNames } from '../stats/contrast-expr.js';
 import { globFiles } from './glob.js';
 import type { PathSeg } from './source.js';
 import { closest } from './suggest.js';
@@ -137,19 +137,20 @@ export function semanticProblems(loaded: LoadedSpec, options: SemanticOptions = 
         const p: PathSeg[] = ['group', 'tests', name];
         if (allowed.includes(expr)) continue;
         try {
-          const e = parseExpression(expr);
-          const unknown = identifiers(e).filter((n) => !allowed.includes(n));
+          const e = parseContrastExpression(expr);
+          const unknown = referencedNames(e).filter((n) => !allowed.includes(n));
           for (const n of unknown) {
             const s = closest(n, allowed);
             add(p, `unknown name '${n}' in ${repr(expr)}${s ? ` (did you mean '${s}'?)` : ''}; expected 'intercept' or a covariate listed in group.covariates (${covs.join(', ') || 'none'})`, 'value');
           }
           if (unknown.length === 0) {
-            const lin = linearize(e);
-            if (lin.constant !== 0) add(p, `${repr(expr)} has a constant term; expected a combination of intercept and covariates`, 'value');
+            // A constant term adds to every column (pandas semantics): probe it with an extra column.
+            const weights = contrastVector(e, [...allowed, '\u0000probe']);
+            if (weights[allowed.length] !== 0) add(p, `${repr(expr)} has a constant term; expected a combination of intercept and covariates`, 'value');
           }
         } catch (err) {
-          if (!(err instanceof ExpressionError)) throw err;
-          add(p, `cannot read the expression ${repr(expr)}: ${err.message}; expected e.g. intercept, age, or 0.5*intercept + age`, 'value');
+          if (!(err instanceof ContrastExpressionError)) throw err;
+          add(p, `cannot read the expression ${repr(expr)}: ${err.message.split('\n')[0]}; expected e.g. intercept, age, or 0.5*intercept + age`, 'value');
         }
       }
     }

@@ -103,8 +103,8 @@ test('missing keys, keys in the wrong section, non-mapping spec, empty file', as
     first_level:
       contrasts: {}
   `));
+  // (a missing data.task is a semantic problem: group-only pipelines need no task; see semantic.test)
   assert.deepEqual(await problemsOf(() => loadSpec(f1, [])), [
-    `${f1}:2:1: data: missing required key 'task'; expected a BIDS task label (letters and digits only, without 'task-')`,
     `${f1}:4:3: data: unknown key 'high_pass' — it belongs under first_level`,
     `${f1}:6:14: first_level.contrasts: must not be empty; expected a mapping of contrast name -> expression, vector or matrix`,
   ]);

@@ -51,8 +51,8 @@ test('cross-section and per-option problems, each at the offending key', async (
     `${f}:18:21: group.covariates.1: 'intercept' is added automatically; expected participants.tsv columns only`,
     `${f}:19:28: group.tests.a: unknown name 'agee' in 'agee' (did you mean 'age'?); expected 'intercept' or a covariate listed in group.covariates (age, intercept)`,
     `${f}:19:37: group.tests.c: '2*age + 1' has a constant term; expected a combination of intercept and covariates`,
-    `${f}:19:51: group.tests.d: cannot read the expression 'age +': expected a number, a name or '(' but found end of expression; expected e.g. intercept, age, or 0.5*intercept + age`,
-    `${f}:19:63: group.tests.e: cannot read the expression 'age*age': a product of two columns at position 4 is not a linear contrast; expected e.g. intercept, age, or 0.5*intercept + age`,
+    `${f}:19:51: group.tests.d: cannot read the expression 'age +': Expected a column name, a number or '(' but found end of expression at column 6 of contrast "age +"; expected e.g. intercept, age, or 0.5*intercept + age`,
+    `${f}:19:63: group.tests.e: cannot read the expression 'age*age': The contrast must be a linear combination of design columns (product of two columns) at column 4 of contrast "age*age"; expected e.g. intercept, age, or 0.5*intercept + age`,
     `${f}:21:21: group.inference.0.n_perm: n_perm does not apply to method 'fdr'; expected it only with method permutation`,
     `${f}:22:46: group.inference.1.height_control: height_control 'fdr' conflicts with stat_threshold; expected one of them (stat_threshold means height_control: none)`,
     `${f}:23:16: group.inference.2.method: method 'fdr' is already used by group.inference.0; expected each method once (they write the same output files)`,
@@ -171,4 +171,18 @@ test('positionOf and problemAt locate keys and values for data-dependent checks'
     `${file}:5:20: data.subjects.1: subject '03' has no folder sub-03; expected one of: 01`,
   );
   assert.equal(problemAt(l, ['first_level', 'noise_model'], 'x'), '--set first_level.noise_model=ols: x');
+});
+
+test('first_level needs data.task; a group-only pipeline does not', async () => {
+  const dir = tempDir();
+  const f1 = writeFile(dir, 'a.yaml', yaml(`
+    glmflow: 1
+    data:
+      bids: .
+    first_level:
+      contrasts: {a: face}
+  `));
+  assert.deepEqual(semanticProblems(await loadSpec(f1, []), { checkPaths: false }), [
+    `${f1}:2:1: data: missing required key 'task' (needed by first_level); expected a BIDS task label (letters and digits only, without 'task-')`,
+  ]);
 });
