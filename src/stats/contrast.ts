@@ -236,8 +236,18 @@ export function contrastStatistics(c: ContrastEffects): ContrastResult {
     for (let v = 0; v < nVox; v++) {
       const s = c.effect[v] / Math.sqrt(Math.max(c.variance[v], DEF_TINY));
       stat[v] = s;
-      pValue[v] = tSf(s, dof);
-      oneMinusPValue[v] = tCdf(s, dof);
+      // @stdlib's t cdf evaluates one tail by the incomplete beta function and
+      // returns 1 - tail for x > 0, so sf(x) = cdf(-x) and cdf(x) = 1 - sf(x)
+      // bit for bit: one evaluation gives both (the accurate one is the small one).
+      if (s > 0) {
+        const sf = tSf(s, dof);
+        pValue[v] = sf;
+        oneMinusPValue[v] = 1 - sf;
+      } else {
+        const cdf = tCdf(s, dof);
+        oneMinusPValue[v] = cdf;
+        pValue[v] = s === 0 ? tSf(s, dof) : 1 - cdf;
+      }
       zScore[v] = zFromP(pValue[v], oneMinusPValue[v]);
     }
   } else {
@@ -247,8 +257,10 @@ export function contrastStatistics(c: ContrastEffects): ContrastResult {
       for (let i = 0; i < q; i++) { const e = c.effect[i * nVox + v]; ss += e * e; }
       const s = ss / q / Math.max(c.variance[v], DEF_TINY);
       stat[v] = s;
-      pValue[v] = fSf(s, q, dof);
-      oneMinusPValue[v] = fCdf(s, q, dof);
+      // 1 - p from the cdf only where it is the small, precision-critical side
+      const sf = fSf(s, q, dof);
+      pValue[v] = sf;
+      oneMinusPValue[v] = sf < 0.5 ? 1 - sf : fCdf(s, q, dof);
       zScore[v] = zFromP(pValue[v], oneMinusPValue[v]);
     }
   }
