@@ -18,7 +18,8 @@ type SaveParams =
   | { kind: 'dataset'; dir: string; name: string; specHash: string; version?: string }
   | { kind: 'group'; dir: string; contrast: string; labels: string[]; outputs: string[] }
   | { kind: 'correction'; dir: string; label: string; method: string; primary: boolean }
-  | { kind: 'roi'; dir: string; prefix: string; contrast: string };
+  | { kind: 'roi'; dir: string; prefix: string; contrast: string }
+  | { kind: 'rsquare'; dir: string; prefix: string };
 
 /** Full-precision number formatting for TSV outputs (shortest round-trip repr). */
 const num = (x: number) => (Number.isFinite(x) ? String(x) : 'n/a');
@@ -141,6 +142,16 @@ async function saveRoi(p: Extract<SaveParams, { kind: 'roi' }>, inputs: Record<s
   return [describeWritten(`${base}.tsv`), describeWritten(`${base}.png`)];
 }
 
+/** nilearn's r_square map of one run (variance of the fitted signal over that of the data). */
+async function saveRSquare(p: Extract<SaveParams, { kind: 'rsquare' }>, inputs: Record<string, Artifact | Artifact[]>): Promise<WrittenFile[]> {
+  const fit = single(inputs, 'fit');
+  const maskArt = single(inputs, 'mask');
+  const mask = maskArt.meta as unknown as MaskMeta;
+  const path = join(p.dir, `${p.prefix}_stat-rsquare.nii.gz`);
+  await writeNifti(path, { dims: mask.dims, affine: mask.affine, data: unmask(fit.arrays.rSquare as Float64Array, maskArt.arrays.indices as Int32Array, mask) });
+  return [describeWritten(path)];
+}
+
 /** save: writes outputs under the BIDS-derivatives layout; each file appears whole or not at all. */
 export const save: NodeDefinition<SaveParams> = {
   type: 'save',
@@ -153,6 +164,7 @@ export const save: NodeDefinition<SaveParams> = {
       : params.kind === 'group' ? await saveGroup(params, inputs.nodes)
       : params.kind === 'correction' ? await saveCorrection(params, inputs.nodes)
       : params.kind === 'roi' ? await saveRoi(params, inputs.nodes)
+      : params.kind === 'rsquare' ? await saveRSquare(params, inputs.nodes)
       : await saveDataset(params);
     return { meta: { files } as any, arrays: {} };
   },

@@ -222,6 +222,12 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
         deps: { design: designId, mask: maskId }, files: { bold: r.bids.bold }, stage: 'fit', subject: sub, label: r.label,
       });
       fitIds.push(fitId);
+      if (fl.r_square) {
+        nodes.push({
+          id: `save/${r.path}/rsquare`, type: 'save', params: { kind: 'rsquare', dir: resolve(outputDir, 'first_level', sub), prefix: `${sub}_${r.label}` },
+          deps: { fit: fitId, mask: maskId }, files: {}, stage: 'save', subject: sub, label: `${r.label} r_square`,
+        });
+      }
       outputsOf.runs.push({ label: r.label, bold: r.bids.bold, designId });
     }
     reportDeps.designs.push(...designIds);

@@ -62,6 +62,7 @@ export function semanticProblems(loaded: LoadedSpec, options: SemanticOptions = 
   // ---- sections that need each other
   if (!fl && !group && !roi) add([], 'nothing to compute; expected a first_level section (or group with inputs)');
   if (fl && !spec.data) add(['first_level'], 'needs the data section; expected data: {bids: <BIDS folder>, task: <task label>}');
+  if (fl?.save_residuals) add(['first_level', 'save_residuals'], 'writing residuals is not supported yet; expected false (nilearn keeps them only with minimize_memory=False)', 'value');
   if (fl && spec.data && !spec.data.task) add(['data'], "missing required key 'task' (needed by first_level); expected a BIDS task label (letters and digits only, without 'task-')");
   if (group && !group.inputs && !fl) add(['group'], 'needs first_level (or group.inputs pointing at existing maps)');
   if (group && group.covariates.length > 0 && !spec.data) {

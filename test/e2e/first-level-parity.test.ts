@@ -57,6 +57,7 @@ function specFor(c: Case, dir: string): string {
       mask: c.mask_given ? join(referenceDir, c.mask) : 'auto',
       confounds: c.confound_columns ?? [],
       contrasts: Object.fromEntries(Object.entries(c.outputs).map(([k, v]) => [k, v.definition])),
+      r_square: true,
     },
     report: false,
   };
@@ -80,6 +81,12 @@ for (const c of manifest.cases) {
         assert.ok(cmp.corr >= 0.9999, `${name} ${output}: corr ${cmp.corr}`);
         if (output === 'z_score' || output === 'stat') assert.ok(cmp.p999 <= 1e-3, `${name} ${output}: p99.9 ${cmp.p999}`);
       }
+    }
+    // r_square (single-run cases have nilearn's map)
+    if ((c as any).r_square) {
+      const rs = await compareFiles(join(dir, 'out', 'first_level', 'sub-01', 'sub-01_run-1_stat-rsquare.nii.gz'), join(referenceDir, (c as any).r_square), mask);
+      t.diagnostic(`r_square: corr ${rs.corr.toFixed(8)} max ${rs.maxAbs.toExponential(2)}`);
+      assert.ok(rs.corr >= 0.9999 && rs.maxAbs <= 1e-5);
     }
     // the brain mask used is nilearn's (given, or compute_epi_mask for epi_mask_ols)
     const maskCmp = await compareFiles(join(dir, 'out', 'first_level', 'sub-01', 'sub-01_mask.nii.gz'), mask, mask);
