@@ -5,7 +5,7 @@ import { UserError } from '../errors.js';
 import { loadSpec, type LoadedSpec } from './load.js';
 import { semanticProblems, problemAt } from './semantic.js';
 import type { DataSpec, FirstLevelSpec } from './types.js';
-import { discoverRuns, type BidsRun } from '../io/bids.js';
+import { discoverRuns, sameLabel, type BidsRun } from '../io/bids.js';
 import { readNiftiHeader, sameGrid } from '../io/nifti.js';
 import { readEvents } from '../io/events.js';
 import { readTsv } from '../io/tsv.js';
@@ -93,6 +93,14 @@ async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: D
   } catch (e) {
     if (e instanceof UserError) throw new UserError(at(loaded, ['data'], e.message), e.problems);
     throw e;
+  }
+  const sessions = data.sessions;
+  if (sessions !== 'all') {
+    const found = [...new Set(runs.map((r) => r.session).filter(Boolean))] as string[];
+    sessions.forEach((s, i) => {
+      if (!found.some((f) => sameLabel(f, s))) problems.push(at(loaded, ['data', 'sessions', i], `session '${s}' not found for task '${data.task}' (sessions: ${found.join(', ') || 'none'})`, 'value'));
+    });
+    runs = runs.filter((r) => r.session !== undefined && sessions.some((s) => sameLabel(r.session!, s)));
   }
 
   const prepared: PreparedRun[] = [];

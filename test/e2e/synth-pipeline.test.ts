@@ -177,3 +177,40 @@ test('invalid data is reported before computing, naming the file, with exit 2', 
   assert.ok(!/\n\s+at /.test(naColumn.stderr), 'no stack trace');
   rmSync(d.dir, { recursive: true, force: true });
 });
+
+test('sessions: runs of every session are found, named with ses- and combined; data.sessions selects', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'glmflow-ses-'));
+  const bids = join(dir, 'bids');
+  const src = fixture('synth');
+  const deriv = join(bids, 'derivatives', 'fmriprep');
+  for (const ses of ['a', 'b']) {
+    for (const [from, to] of [[join(src, 'sub-01', 'func'), join(bids, 'sub-01', `ses-${ses}`, 'func')], [join(src, 'derivatives', 'fmriprep', 'sub-01', 'func'), join(deriv, 'sub-01', `ses-${ses}`, 'func')]]) {
+      for (const f of readdirSync(from)) {
+        if (!f.includes('run-1')) continue;
+        cpSync(join(from, f), join(to, f.replace('sub-01_', `sub-01_ses-${ses}_`)));
+      }
+    }
+  }
+  cpSync(join(src, 'dataset_description.json'), join(bids, 'dataset_description.json'));
+  cpSync(join(src, 'derivatives', 'fmriprep', 'dataset_description.json'), join(deriv, 'dataset_description.json'));
+  const spec = join(dir, 'ses.yaml');
+  writeFileSync(spec, readFileSync(SPEC, 'utf8')
+    .replace('../test/fixtures/reference/synth/derivatives/fmriprep', 'bids/derivatives/fmriprep')
+    .replace('../test/fixtures/reference/synth', 'bids')
+    .replace('../derivatives/synth', 'out'));
+  const graph = await glmflow(['graph', spec]);
+  assert.equal(graph.code, 0, graph.stderr);
+  assert.match(graph.stdout, /fit\/sub-01\/ses-a\/run-1/);
+  assert.match(graph.stdout, /fit\/sub-01\/ses-b\/run-1/);
+  const r = await glmflow(['run', spec, '--cache', join(dir, 'cache'), '--ui', 'json', '--set', 'report=false']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(existsSync(join(dir, 'out', 'first_level', 'sub-01', 'sub-01_ses-b_run-1_design.tsv')));
+  assert.ok(existsSync(join(dir, 'out', 'first_level', 'sub-01', 'sub-01_contrast-faceVsScene_stat-z.nii.gz')));
+  const one = await glmflow(['graph', spec, '--set', 'data.sessions=[b]']);
+  assert.equal(one.code, 0, one.stderr);
+  assert.ok(!one.stdout.includes('ses-a') && one.stdout.includes('ses-b'));
+  const bad = await glmflow(['validate', spec, '--set', 'data.sessions=[c]']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /session 'c' not found .*sessions: a, b/);
+  rmSync(dir, { recursive: true, force: true });
+});
