@@ -37,8 +37,8 @@ async function groupResults(dir: string, groups: Artifact[], corrections: Artifa
     const grid: MaskMeta = { dims: meta.dims, affine: meta.affine, nVoxels: indices.length, source: 'group' };
     for (const [i, test] of meta.tests.entries()) {
       const z = unmask(g.arrays[`t${i}.z_score`] as Float32Array, indices, grid);
-      const background = unmask(new Float32Array(indices.length).fill(1), indices, grid);
-      const fig = renderStatMap(z, background, meta.dims, meta.affine, { threshold: 3.1, title: `group ${test.label} (z > 3.1, uncorrected)` });
+      // no background image: the map's own extent (the group mask) is drawn as a silhouette
+      const fig = renderStatMap(z, null, meta.dims, meta.affine, { threshold: 3.1, title: `group ${test.label} (z > 3.1, uncorrected)` });
       const src = `figures/group_contrast-${test.label}_stat-z.png`;
       await writeFileAtomic(join(dir, src), [fig.png]);
       written.push(describeWritten(join(dir, src)));
@@ -94,8 +94,7 @@ export const report: NodeDefinition<ReportParams> = {
       const indices = maskArt.arrays.indices as Int32Array;
       const statType = (c.meta as { statType: 't' | 'F' }).statType;
       const z = unmask(c.arrays.z_score as Float32Array, indices, mask);
-      const background = unmask(new Float32Array(indices.length).fill(1), indices, mask);
-      const fig = renderStatMap(z, background, mask.dims, mask.affine, { threshold: 3.1, title: `${subject} ${name} (z > 3.1)` });
+      const fig = renderStatMap(z, null, mask.dims, mask.affine, { threshold: 3.1, title: `${subject} ${name} (z > 3.1)` });
       const src = `figures/${subject}_contrast-${name}_stat-z.png`;
       await writeFileAtomic(join(p.dir, src), [fig.png]);
       written.push(describeWritten(join(p.dir, src)));
