@@ -25,7 +25,7 @@ Commands:
   plan SPEC                print every node with cached / run and why
   graph SPEC [--format mermaid|dot]   print the DAG
   cache ls|prune|clear     inspect or trim the content-addressed cache
-  simulate DIR             write a small deterministic multi-subject BIDS dataset
+  simulate DIR             write a deterministic multi-subject BIDS dataset (glmflow simulate --help)
 
 Options:
   --out DIR                output root (overrides the spec's output)

@@ -38,6 +38,8 @@ function specArg(opts: CliOptions): string {
 export async function main(argv: string[]): Promise<number> {
   let opts: CliOptions | undefined;
   try {
+    // simulate has options of its own (--subjects, --runs, --seed, ...)
+    if (argv[0] === 'simulate') return await simulateCommand(argv.slice(1));
     opts = parseCli(argv, availableParallelism());
     switch (opts.command) {
       case 'help':
@@ -75,8 +77,6 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'cache':
         return await cacheCommand(opts.positionals, cacheRootOf(opts));
-      case 'simulate':
-        return await simulateCommand(opts.positionals);
       case '':
         throw new UserError(`command line: no command given\n\n${USAGE}`);
       default:

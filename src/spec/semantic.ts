@@ -172,7 +172,7 @@ export function semanticProblems(loaded: LoadedSpec, options: SemanticOptions = 
       only('n_perm', ['permutation']);
       only('seed', ['permutation']);
       only('tfce', ['permutation']);
-      only('stat_threshold', ['cluster', 'none']);
+      only('stat_threshold', ['cluster', 'none', 'permutation']);
       only('height_control', ['cluster']);
       if (inf.method === 'cluster' && has(r, 'alpha') && inf.height_control === 'none') {
         add([...p, 'alpha'], 'alpha does not apply when stat_threshold sets the height threshold; expected either stat_threshold or alpha (with height_control)');
