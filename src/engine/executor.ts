@@ -30,6 +30,7 @@ export async function executePlan(
   const entries = [...plan.entries.values()];
   emit({ event: 'plan', node: '*', type: 'pipeline', nodes: entries, time: now() });
 
+  const nodeById = new Map(plan.order.map((n) => [n.id, n]));
   const summary: ExecutionSummary = { ok: true, computed: 0, cached: 0, failed: 0, skipped: 0, seconds: 0, failures: [] };
   const outcome = new Map<string, Promise<boolean>>();
 
@@ -48,7 +49,7 @@ export async function executePlan(
     }
     return limit(async () => {
       const record = plan.records.get(entry.id)!;
-      const node = plan.order.find((n) => n.id === entry.id)!;
+      const node = nodeById.get(entry.id)!;
       const job: NodeJob = {
         id: entry.id, type: entry.type, key: entry.key, params: node.params,
         deps: record.deps, files: node.files, cacheRoot: opts.cacheRoot, record,

@@ -149,3 +149,30 @@ test('canonical JSON ignores key order', () => {
   assert.equal(canonicalJson({ b: 1, a: [1, { d: 2, c: 3 }] }), canonicalJson({ a: [1, { c: 3, d: 2 }], b: 1 }));
   assert.equal(canonicalJson({ a: -0 }), '{"a":0}');
 });
+
+test('cache ls / prune / clear', async () => {
+  const s = setup();
+  await run(s.graph(3), s.cacheRoot);
+  await run(s.graph(5), s.cacheRoot); // scale/a and sum get new entries; the old ones are stale
+  const { cacheCommand } = await import('../../src/cli/cache-command.js');
+  const { Cache } = await import('../../src/engine/cache.js');
+  const cache = new Cache(s.cacheRoot);
+  assert.equal((await cache.list()).length, 7);
+  const write = process.stdout.write;
+  const out: string[] = [];
+  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as any;
+  try {
+    assert.equal(await cacheCommand(['ls'], s.cacheRoot), 0);
+    assert.equal(await cacheCommand(['prune'], s.cacheRoot), 0);
+  } finally {
+    process.stdout.write = write;
+  }
+  assert.match(out.join(''), /7 entries/);
+  assert.match(out.join(''), /removed 2 stale entries/);
+  assert.equal((await cache.list()).length, 5);
+  const again = await run(s.graph(5), s.cacheRoot);
+  assert.equal(again.summary.computed, 0);
+  await cacheCommand(['clear'], s.cacheRoot);
+  assert.equal((await cache.list()).length, 0);
+  await assert.rejects(cacheCommand(['nope'], s.cacheRoot), /cache needs one of ls, prune, clear/);
+});
