@@ -1,6 +1,8 @@
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
 import { readNifti } from '../src/io/nifti.js';
-import { regionMeans } from '../src/stats/labels-masker.js';
+import { cleanSignals, regionMeans } from '../src/stats/labels-masker.js';
+import { niftiMeanPrecision } from '../src/stats/image-ops.js';
+import { confoundsFromArtifact } from './design.js';
 import { meanScaling } from '../src/stats/scaling.js';
 import { runGlm } from '../src/stats/glm.js';
 import { contrastStatistics, fixedEffectContrast } from '../src/stats/contrast.js';
@@ -9,7 +11,7 @@ import { many, single, type DesignMeta, type MaskMeta } from './lib/artifacts.js
 import { selectRows } from './fit.js';
 
 type RoiParams =
-  | { kind: 'signals'; run: string }
+  | { kind: 'signals'; run: string; standardize: false | 'zscore_sample' | 'zscore' | 'psc'; regress_confounds: boolean }
   | { kind: 'glm'; contrast: string; definition: string | number[] | number[][]; noise_model: string; signal_scaling: 0 | false; input: string; names: Record<string, string> };
 
 export interface RoiRow { index: number; name: string; nVoxels: number; effect: number; variance: number; stat: number; z: number; p: number; mapMean: number }
@@ -20,17 +22,25 @@ async function readAtlas(path: string) {
   return { dims: atlas.dims.slice(0, 3), labels: atlas.data.subarray(0, atlas.dims[0] * atlas.dims[1] * atlas.dims[2]) };
 }
 
-/** Mean signal per label of one run, as NiftiLabelsMasker(strategy='mean') without cleaning. */
-async function signals(inputs: Parameters<NodeDefinition['run']>[2]): Promise<Artifact> {
+/**
+ * Mean signal per label of one run (NiftiLabelsMasker(strategy='mean')): the raw means
+ * (for the ROI GLM) and the cleaned time series as NiftiLabelsMasker(standardize=...)
+ * .fit_transform(bold, confounds) returns them (written per run).
+ */
+async function signals(p: Extract<RoiParams, { kind: 'signals' }>, inputs: Parameters<NodeDefinition['run']>[2]): Promise<Artifact> {
   const bold = await readNifti(inputs.files.bold as string);
   const atlas = await readAtlas(inputs.files.atlas as string);
   if (atlas.dims.join('x') !== bold.dims.slice(0, 3).join('x')) {
     throw new Error(`atlas ${inputs.files.atlas} (${atlas.dims.join('x')}) is not on the grid of ${inputs.files.bold} (${bold.dims.slice(0, 3).join('x')})`);
   }
-  const r = regionMeans(bold.data, bold.dims, atlas.labels, { signalPrecision: 'float64' });
+  // nilearn holds unscaled float32 images in float32 and computes the signals in that precision
+  const precision = niftiMeanPrecision(bold.datatype, bold.sclSlope, bold.sclInter);
+  const r = regionMeans(bold.data, bold.dims, atlas.labels, { signalPrecision: precision });
+  const conf = p.regress_confounds ? confoundsFromArtifact(inputs.nodes.confounds as Artifact | undefined) : null;
+  const cleaned = cleanSignals(r.signals, { standardize: p.standardize, confounds: conf?.values, precision });
   return {
-    meta: { labels: r.labels, voxelCounts: r.voxelCounts, nScans: r.signals.rows },
-    arrays: { signals: r.signals.data },
+    meta: { labels: r.labels, voxelCounts: r.voxelCounts, nScans: r.signals.rows, confounds: conf?.names ?? [], standardize: p.standardize },
+    arrays: { signals: r.signals.data, cleaned: cleaned.data },
   };
 }
 
@@ -88,9 +98,9 @@ async function roiGlm(p: Extract<RoiParams, { kind: 'glm' }>, inputs: Parameters
 
 export const roi: NodeDefinition<RoiParams> = {
   type: 'roi',
-  version: '1',
+  version: '2',
   description: 'atlas ROI analysis: label signals per run, ROI-level GLM and map summaries per contrast',
   async run(_ctx, params, inputs) {
-    return params.kind === 'signals' ? signals(inputs) : roiGlm(params, inputs);
+    return params.kind === 'signals' ? signals(params, inputs) : roiGlm(params, inputs);
   },
 };

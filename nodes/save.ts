@@ -19,7 +19,8 @@ type SaveParams =
   | { kind: 'group'; dir: string; contrast: string; labels: string[]; outputs: string[] }
   | { kind: 'correction'; dir: string; label: string; method: string; primary: boolean }
   | { kind: 'roi'; dir: string; prefix: string; contrast: string }
-  | { kind: 'rsquare'; dir: string; prefix: string };
+  | { kind: 'rsquare'; dir: string; prefix: string }
+  | { kind: 'roi-signals'; dir: string; prefix: string; names: Record<string, string> };
 
 /** Full-precision number formatting for TSV outputs (shortest round-trip repr). */
 const num = (x: number) => (Number.isFinite(x) ? String(x) : 'n/a');
@@ -152,6 +153,19 @@ async function saveRSquare(p: Extract<SaveParams, { kind: 'rsquare' }>, inputs: 
   return [describeWritten(path)];
 }
 
+/** One run's ROI time series (one column per label, named from the labels TSV). */
+async function saveRoiSignals(p: Extract<SaveParams, { kind: 'roi-signals' }>, inputs: Record<string, Artifact | Artifact[]>): Promise<WrittenFile[]> {
+  const a = single(inputs, 'signals');
+  const m = a.meta as { labels: number[]; nScans: number };
+  const data = a.arrays.cleaned as Float64Array;
+  const L = m.labels.length;
+  const rows: string[][] = [];
+  for (let t = 0; t < m.nScans; t++) rows.push(Array.from(data.subarray(t * L, (t + 1) * L), num));
+  const path = join(p.dir, `${p.prefix}_timeseries.tsv`);
+  await writeTsv(path, m.labels.map((l) => p.names[String(l)] ?? String(l)), rows);
+  return [describeWritten(path)];
+}
+
 /** save: writes outputs under the BIDS-derivatives layout; each file appears whole or not at all. */
 export const save: NodeDefinition<SaveParams> = {
   type: 'save',
@@ -165,6 +179,7 @@ export const save: NodeDefinition<SaveParams> = {
       : params.kind === 'correction' ? await saveCorrection(params, inputs.nodes)
       : params.kind === 'roi' ? await saveRoi(params, inputs.nodes)
       : params.kind === 'rsquare' ? await saveRSquare(params, inputs.nodes)
+      : params.kind === 'roi-signals' ? await saveRoiSignals(params, inputs.nodes)
       : await saveDataset(params);
     return { meta: { files } as any, arrays: {} };
   },

@@ -22,7 +22,7 @@ export interface SubjectOutputs {
   contrastIds: Record<string, string>;
   maskId: string;
   /** BOLD files and design node ids per run (for ROI signals). */
-  runs: { label: string; bold: string; designId: string }[];
+  runs: { label: string; bold: string; designId: string; confoundsId?: string }[];
   /** One BOLD header to check atlas grids against. */
   boldHeader?: string;
 }
@@ -252,7 +252,15 @@ export async function addRoiStage(ctx: StageContext): Promise<void> {
     const signalIds: string[] = [];
     for (const run of s.runs) {
       const id = `roi/${sub}/${run.label}`;
-      nodes.push({ id, type: 'roi', params: { kind: 'signals', run: run.label }, deps: {}, files: { bold: run.bold, atlas: r.atlas }, stage: 'roi', subject: sub, label: run.label });
+      const regress = r.confounds && Boolean(run.confoundsId);
+      nodes.push({
+        id, type: 'roi', params: { kind: 'signals', run: run.label, standardize: r.standardize, regress_confounds: regress },
+        deps: regress ? { confounds: run.confoundsId! } : {}, files: { bold: run.bold, atlas: r.atlas }, stage: 'roi', subject: sub, label: run.label,
+      });
+      nodes.push({
+        id: `save/roi/${sub}/${run.label}`, type: 'save', params: { kind: 'roi-signals', dir: `${ctx.outputDir}/roi`, prefix: `${sub}_${run.label}`, names },
+        deps: { signals: id }, files: {}, stage: 'save', subject: sub, label: `roi ${run.label}`,
+      });
       signalIds.push(id);
     }
     for (const contrast of r.contrasts) {

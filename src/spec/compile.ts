@@ -236,7 +236,7 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
           deps: { fit: fitId, mask: maskId }, files: {}, stage: 'save', subject: sub, label: `${r.label} r_square`,
         });
       }
-      outputsOf.runs.push({ label: r.label, bold: r.bids.bold, designId });
+      outputsOf.runs.push({ label: r.label, bold: r.bids.bold, designId, confoundsId: designDeps.confounds });
     }
     reportDeps.designs.push(...designIds);
     for (const r of subjectRuns) report.designs.push({ subject: sub, run: r.label, prefix: `${sub}_${r.label}` });

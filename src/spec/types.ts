@@ -140,7 +140,7 @@ export type GroupSpec = {
   inference: InferenceSpec[];
 }
 
-export type RoiStrategy = 'mean' | 'median' | 'sum' | 'minimum' | 'maximum' | 'variance' | 'standard_deviation';
+export type RoiStrategy = 'mean';
 
 export type RoiSpec = {
   /** Absolute path of the label image. */
@@ -151,6 +151,10 @@ export type RoiSpec = {
   contrasts: string[];
   input: OutputMap;
   strategy: RoiStrategy;
+  /** Standardization of the per-run ROI time series (NiftiLabelsMasker). */
+  standardize: false | 'zscore_sample' | 'zscore' | 'psc';
+  /** Regress the run's confounds out of the per-run ROI time series. */
+  confounds: boolean;
 }
 
 export type AnalysisSpec = {
