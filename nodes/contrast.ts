@@ -15,14 +15,17 @@ export const contrast: NodeDefinition<ContrastParams> = {
   type: 'contrast',
   version: '1',
   description: 'compute a t or F contrast (fixed effects over runs): z, stat, p, effect, variance',
-  async run(_ctx, params, inputs) {
+  async run(ctx, params, inputs) {
     const fits = many(inputs.nodes, 'fits').map(glmFromArtifact);
     const designs = many(inputs.nodes, 'designs').map((d) => d.meta as unknown as DesignMeta);
     const defs = designs.map((d) => contrastMatrixFor(params.definition, d.columns));
     const statType = defs[0].statType;
     const warnings: string[] = [];
     const mats = defs.map((d) => d.rows.map((r) => Array.from(r)));
-    const effects = fixedEffectContrast(fits, statType === 't' ? mats.map((m) => m[0]) : mats, statType, (w) => warnings.push(w));
+    const effects = fixedEffectContrast(fits, statType === 't' ? mats.map((m) => m[0]) : mats, statType, (w) => {
+      warnings.push(w);
+      ctx.warn(w);
+    });
     const r = contrastStatistics(effects);
     const f32 = (a: Float64Array) => Float32Array.from(a);
     return {

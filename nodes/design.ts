@@ -28,11 +28,14 @@ export const design: NodeDefinition<DesignParams> = {
   type: 'design',
   version: '1',
   description: 'first-level design matrix of one run (HRF-convolved events, confounds, drifts, constant)',
-  async run(_ctx, params, inputs) {
+  async run(ctx, params, inputs) {
     const events = eventsFromArtifact(inputs.nodes.events as Artifact);
     const conf = confoundsFromArtifact(inputs.nodes.confounds as Artifact | undefined);
     const warnings: string[] = [];
-    const dm = buildRunDesign(params, events, conf, (w) => warnings.push(w));
+    const dm = buildRunDesign(params, events, conf, (w) => {
+      warnings.push(w);
+      ctx.warn(w);
+    });
     const meta: DesignMeta = {
       columns: dm.columns, nScans: params.n_scans, tr: params.t_r, warnings, run: params.run,
       sampleMask: conf?.sampleMask ? Array.from(conf.sampleMask) : null,

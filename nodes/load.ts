@@ -9,8 +9,9 @@ export const load: NodeDefinition<{ run: string }> = {
   type: 'load',
   version: '1',
   description: "read one run's events.tsv",
-  async run(_ctx, params, inputs) {
+  async run(ctx, params, inputs) {
     const { table, warnings } = await readEvents(inputs.files.events as string);
+    for (const w of warnings) ctx.warn(`${inputs.files.events}: ${w}`);
     return {
       meta: { run: params.run, trialType: table.trialType, hasModulation: Boolean(table.modulation), warnings },
       arrays: {

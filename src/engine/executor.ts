@@ -55,9 +55,11 @@ export async function executePlan(
         deps: record.deps, files: node.files, cacheRoot: opts.cacheRoot, record,
       };
       emit({ event: 'node-start', node: entry.id, type: entry.type, time: now() });
-      const result = await opts.runner.run(job, (progress, message) =>
-        emit({ event: 'node-progress', node: entry.id, type: entry.type, progress: Math.min(1, Math.max(0, progress)), message, time: now() }),
-      );
+      const result = await opts.runner.run(job, {
+        progress: (progress, message) =>
+          emit({ event: 'node-progress', node: entry.id, type: entry.type, progress: Math.min(1, Math.max(0, progress)), message, time: now() }),
+        warn: (message) => emit({ event: 'log', node: entry.id, type: entry.type, level: 'warn', message, time: now() }),
+      });
       if (result.ok) {
         summary.computed++;
         emit({ event: 'node-done', node: entry.id, type: entry.type, key: entry.key, seconds: result.seconds, time: now() });

@@ -28,13 +28,14 @@ export function serializeError(e: unknown): SerializedError {
   return { name: 'Error', message: String(e) };
 }
 
+/** What a running node tells the outside world while it runs. */
+export interface JobReporter {
+  progress(fraction: number, message?: string): void;
+  warn(message: string): void;
+}
+
 /** Read inputs from the cache, run the node, write its artifact. Returns seconds spent. */
-export async function executeJob(
-  job: NodeJob,
-  def: NodeDefinition,
-  progress: (fraction: number, message?: string) => void,
-  signal: AbortSignal,
-): Promise<number> {
+export async function executeJob(job: NodeJob, def: NodeDefinition, report: JobReporter, signal: AbortSignal): Promise<number> {
   const started = performance.now();
   const cache = new Cache(job.cacheRoot);
   const nodes: Record<string, Artifact | Artifact[]> = {};
@@ -50,7 +51,7 @@ export async function executeJob(
   }
   const scratchDir = await mkdtemp(join(tmpdir(), 'glmflow-node-'));
   try {
-    const artifact = await def.run({ progress, signal, scratchDir }, job.params, { nodes, files: job.files, keys: job.deps });
+    const artifact = await def.run({ progress: (f, m) => report.progress(f, m), warn: (m) => report.warn(m), signal, scratchDir }, job.params, { nodes, files: job.files, keys: job.deps });
     const seconds = (performance.now() - started) / 1000;
     await cache.write(job.key, artifact, { node: job.id, type: job.type, seconds });
     await cache.writeNodeRecord(job.record);

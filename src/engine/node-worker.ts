@@ -22,7 +22,11 @@ parentPort!.on('message', async (msg: Msg) => {
     const registry = await registryFrom(msg.registryModule);
     const def = registry[msg.job.type];
     if (!def) throw new Error(`no node type '${msg.job.type}'`);
-    const seconds = await executeJob(msg.job, def, (fraction, message) => parentPort!.postMessage({ kind: 'progress', fraction, message }), controller.signal);
+    const report = {
+      progress: (fraction: number, message?: string) => parentPort!.postMessage({ kind: 'progress', fraction, message }),
+      warn: (message: string) => parentPort!.postMessage({ kind: 'warn', message }),
+    };
+    const seconds = await executeJob(msg.job, def, report, controller.signal);
     parentPort!.postMessage({ kind: 'done', seconds });
   } catch (e) {
     parentPort!.postMessage({ kind: 'failed', error: serializeError(e) });

@@ -1,22 +1,22 @@
 import { Worker } from 'node:worker_threads';
 import type { NodeDefinition } from './types.js';
-import { executeJob, serializeError, type NodeJob, type SerializedError } from './job.js';
+import { executeJob, serializeError, type JobReporter, type NodeJob, type SerializedError } from './job.js';
 
 export type JobResult = { ok: true; seconds: number } | { ok: false; error: SerializedError };
 
 export interface NodeRunner {
-  run(job: NodeJob, onProgress: (fraction: number, message?: string) => void): Promise<JobResult>;
+  run(job: NodeJob, report: JobReporter): Promise<JobResult>;
   close(): Promise<void>;
 }
 
 /** Runs nodes on the main thread (tests, debugging, --jobs 1 with `inProcess`). */
 export class InProcessRunner implements NodeRunner {
   constructor(private readonly registry: Record<string, NodeDefinition>) {}
-  async run(job: NodeJob, onProgress: (f: number, m?: string) => void): Promise<JobResult> {
+  async run(job: NodeJob, report: JobReporter): Promise<JobResult> {
     try {
       const def = this.registry[job.type];
       if (!def) throw new Error(`no node type '${job.type}'`);
-      return { ok: true, seconds: await executeJob(job, def, onProgress, new AbortController().signal) };
+      return { ok: true, seconds: await executeJob(job, def, report, new AbortController().signal) };
     } catch (e) {
       return { ok: false, error: serializeError(e) };
     }
@@ -55,7 +55,7 @@ export class WorkerRunner implements NodeRunner {
     else this.idle.push(w);
   }
 
-  async run(job: NodeJob, onProgress: (f: number, m?: string) => void): Promise<JobResult> {
+  async run(job: NodeJob, report: JobReporter): Promise<JobResult> {
     const worker = await this.acquire();
     return new Promise<JobResult>((resolve) => {
       const cleanup = () => {
@@ -64,7 +64,8 @@ export class WorkerRunner implements NodeRunner {
         worker.off('exit', onExit);
       };
       const onMessage = (msg: any) => {
-        if (msg.kind === 'progress') return onProgress(msg.fraction, msg.message);
+        if (msg.kind === 'progress') return report.progress(msg.fraction, msg.message);
+        if (msg.kind === 'warn') return report.warn(msg.message);
         cleanup();
         this.release(worker);
         resolve(msg.kind === 'done' ? { ok: true, seconds: msg.seconds } : { ok: false, error: msg.error });

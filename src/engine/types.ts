@@ -33,6 +33,8 @@ export type ProgressFn = (fraction: number, message?: string) => void;
 export interface NodeRunContext {
   /** Report progress of a long node (e.g. after each voxel chunk). */
   progress: ProgressFn;
+  /** A warning the user should see (shown by reporters; the run goes on). */
+  warn: (message: string) => void;
   /** Aborted when the run is interrupted. */
   signal: AbortSignal;
   /** A scratch folder private to this node run, removed afterwards. */

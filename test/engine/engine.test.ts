@@ -75,6 +75,12 @@ test('changing one parameter recomputes only that node and its dependents; plan 
   s.resetLog();
   const r = await run(s.graph(4), s.cacheRoot);
   assert.deepEqual(s.runs().sort(), ['scale/a', 'sum']);
+  // a node's warning reaches the event stream (from a worker thread too)
+  const warned = await run(s.graph(7), s.cacheRoot, { registryModule: new URL('./toy-nodes.js', import.meta.url).href });
+  const log = warned.events.find((e) => e.event === 'log') as any;
+  assert.equal(log.node, 'scale/a');
+  assert.equal(log.level, 'warn');
+  assert.equal(log.message, 'large factor 7');
   const done = r.events.find((e) => e.event === 'done') as any;
   assert.equal(done.computed, 2);
 });

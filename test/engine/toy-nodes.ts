@@ -25,6 +25,7 @@ export const registry: Record<string, NodeDefinition> = {
     async run(ctx, params: { id: string; factor: number }, inputs) {
       logRun(params.id);
       ctx.progress(0.5, 'half way');
+      if (params.factor > 4) ctx.warn(`large factor ${params.factor}`);
       const a = inputs.nodes.x as { meta: any; arrays: any };
       const values = Float64Array.from(a.arrays.values as Float64Array, (v) => v * params.factor);
       return { meta: { value: a.meta.value * params.factor }, arrays: { values } };
