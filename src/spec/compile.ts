@@ -175,7 +175,12 @@ async function readConfounds(file: string, json: string | undefined, selection: 
 
 /** The model parameters shown in the report, in words. */
 function modelParameters(fl: FirstLevelSpec): { name: string; value: string }[] {
-  const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+  // objects as "key: value; ..." so that long confound strategies wrap in the report table
+  const show = (v: unknown): string =>
+    typeof v === 'string' ? v
+    : Array.isArray(v) ? v.map(show).join(', ')
+    : v && typeof v === 'object' ? Object.entries(v).map(([k, x]) => `${k}: ${show(x)}`).join('; ')
+    : JSON.stringify(v);
   const keys: (keyof FirstLevelSpec)[] = ['t_r', 'slice_time_ref', 'hrf_model', 'fir_delays', 'drift_model', 'high_pass', 'drift_order', 'noise_model', 'smoothing_fwhm', 'signal_scaling', 'mask', 'confounds'];
   return keys.filter((k) => fl[k] !== undefined).map((k) => ({ name: k, value: show(fl[k]) }));
 }
