@@ -1,6 +1,6 @@
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
-import { readNifti } from '../src/io/nifti.js';
-import { smoothMasked } from '../src/stats/smooth.js';
+import { readNiftiHeader, streamNiftiVolumes, type VolumeDecoder } from '../src/io/nifti.js';
+import { MaskedSmoother, smoothVolumes } from '../src/stats/smooth.js';
 import { meanScaling } from '../src/stats/scaling.js';
 import { runGlm } from '../src/stats/glm.js';
 import { single, type DesignMeta, type MaskMeta } from './lib/artifacts.js';
@@ -34,10 +34,74 @@ export function selectRows<T extends Float32Array | Float64Array>(a: T, cols: nu
 }
 
 /**
+ * One volume -> its masked (and smoothed) values, written to out[offset ..]. `inputRows` tells
+ * the streaming reader which raw voxels are needed (undefined: all).
+ */
+interface VolumeToMasked {
+  inputRows?: { xLo: Int32Array; xHi: Int32Array };
+  /** Where the reader should decode each volume (the smoother's own buffer), if anywhere. */
+  inputBuffer?: Float32Array;
+  /** A SIMD decoder of int16 volumes into inputBuffer, if the smoother has one. */
+  decoder?: VolumeDecoder;
+  apply(volume: Float32Array, out: Float32Array, offset: number): void;
+}
+
+function volumeToMasked(params: FitParams, dims: number[], affine: number[][], indices: Int32Array): VolumeToMasked {
+  const [nx, ny, nz] = dims;
+  const fwhm = params.smoothing_fwhm;
+  if (!fwhm) {
+    // No smoothing (null or 0): plain masking; only the mask's x-range of each row is decoded.
+    const xLo = new Int32Array(ny * nz);
+    const xHi = new Int32Array(ny * nz);
+    for (const i of indices) {
+      const r = Math.floor(i / nx);
+      const x = i - r * nx;
+      if (xHi[r] <= xLo[r]) {
+        xLo[r] = x;
+        xHi[r] = x + 1;
+      } else {
+        xLo[r] = Math.min(xLo[r], x);
+        xHi[r] = Math.max(xHi[r], x + 1);
+      }
+    }
+    return {
+      inputRows: { xLo, xHi },
+      apply(volume, out, offset) {
+        for (let i = 0; i < indices.length; i++) out[offset + i] = volume[indices[i]];
+      },
+    };
+  }
+  if ((fwhm as unknown) === 'fast') {
+    // nilearn's 'fast' neighbour average: cheap, done on the whole volume.
+    return {
+      apply(volume, out, offset) {
+        const sm = smoothVolumes(volume, [nx, ny, nz], affine, 'fast');
+        for (let i = 0; i < indices.length; i++) out[offset + i] = sm[indices[i]];
+      },
+    };
+  }
+  const maskVolume = new Uint8Array(nx * ny * nz);
+  for (const i of indices) maskVolume[i] = 1;
+  const sm = new MaskedSmoother([nx, ny, nz], affine, fwhm, maskVolume, 'float32');
+  const decoder: VolumeDecoder | undefined = sm.rawInt16 && {
+    raw: sm.rawInt16,
+    decode: (v) => v.datatype === 'int16' && sm.loadInt16(v.slope, v.inter),
+  };
+  return { inputRows: sm.inputRows, inputBuffer: sm.inputBuffer, decoder, apply: (volume, out, offset) => sm.apply(volume, out, offset) };
+}
+
+/**
  * fit: one run's GLM, as nilearn's FirstLevelModel.fit does it per run:
  * smooth (within the masker, before masking), mask, drop censored volumes from data
  * and design alike, mean-scale each voxel to percent signal change, then run_glm
  * (OLS, or AR(p) with binned coefficients and per-bin refits).
+ *
+ * The BOLD series is streamed: each volume is inflated, only the voxels the masked smoothing
+ * needs are decoded, and its smoothed masked values go straight into row t of the
+ * time-major Y (n_t x n_mask float32), so the 4D image is never held in memory; Y is then
+ * scaled in place and handed to runGlm, which may permute it in place (one copy of the data
+ * in memory overall). The stage timings are reported as a last progress message
+ * ('timings: ...'), which the benchmark reads.
  */
 export const fit: NodeDefinition<FitParams> = {
   type: 'fit',
@@ -49,39 +113,70 @@ export const fit: NodeDefinition<FitParams> = {
     const dm = design.meta as unknown as DesignMeta;
     const mask = maskArt.meta as unknown as MaskMeta;
     const indices = maskArt.arrays.indices as Int32Array;
-    ctx.progress(0.02, 'reading BOLD');
-    const img = await readNifti(inputs.files.bold as string);
-    const [nx, ny, nz] = img.dims;
-    const nt = img.dims[3] ?? 1;
+    const bold = inputs.files.bold as string;
+    const timings: Record<string, number> = {};
+    let mark = performance.now();
+    const lap = (stage: string) => {
+      const now = performance.now();
+      timings[stage] = (timings[stage] ?? 0) + (now - mark) / 1000;
+      mark = now;
+    };
+    if (params.signal_scaling !== 0 && params.signal_scaling !== false) {
+      throw new Error(`signal_scaling ${JSON.stringify(params.signal_scaling)} is not supported (use 0 or false)`);
+    }
+    const header = await readNiftiHeader(bold);
+    const [nx, ny, nz] = header.dims;
+    const nt = header.dims[3] ?? 1;
     if (nx !== mask.dims[0] || ny !== mask.dims[1] || nz !== mask.dims[2]) {
-      throw new Error(`BOLD grid ${img.dims.slice(0, 3).join('x')} differs from the mask grid ${mask.dims.join('x')}`);
+      throw new Error(`BOLD grid ${header.dims.slice(0, 3).join('x')} differs from the mask grid ${mask.dims.join('x')}`);
     }
     if (nt !== dm.nScans) throw new Error(`BOLD has ${nt} volumes but the design has ${dm.nScans} rows`);
-    ctx.progress(0.25, params.smoothing_fwhm ? 'smoothing' : 'masking');
-    let y: Float32Array;
-    if (params.smoothing_fwhm) {
-      const maskVolume = new Uint8Array(nx * ny * nz);
-      for (const i of indices) maskVolume[i] = 1;
-      y = smoothMasked(img.data, img.dims, img.affine, params.smoothing_fwhm, maskVolume);
-    } else {
-      y = gatherMasked(img.data, nx * ny * nz, nt, indices);
-    }
+    // Censored volumes (sample_mask) are skipped while streaming: neither decoded nor smoothed.
+    const keep = dm.sampleMask ?? Array.from({ length: nt }, (_, t) => t);
+    const rowOf = new Int32Array(nt).fill(-1);
+    keep.forEach((t, r) => (rowOf[t] = r));
+    const nm = indices.length;
+    const toMasked = volumeToMasked(params, [nx, ny, nz], header.affine, indices);
+    let y = new Float32Array(keep.length * nm);
+    lap('setup');
+
+    ctx.progress(0.02, params.smoothing_fwhm ? 'reading + smoothing BOLD' : 'reading BOLD');
+    let done = 0;
+    const streamed = await streamNiftiVolumes(bold, {
+      select: () => toMasked.inputRows,
+      volumes: keep,
+      into: toMasked.inputBuffer,
+      decoder: toMasked.decoder,
+      onVolume(t, volume) {
+        toMasked.apply(volume, y, rowOf[t] * nm);
+        if (++done % 32 === 0) ctx.progress(0.02 + (0.5 * done) / keep.length);
+      },
+    });
+    lap('read + smooth');
+    timings['inflate wait'] = streamed.stats.waitSeconds;
+    timings['decode'] = streamed.stats.decodeSeconds;
+    timings['smooth + mask'] = streamed.stats.consumeSeconds;
+
     let x = { rows: dm.nScans, cols: dm.columns.length, data: design.arrays.matrix as Float64Array };
-    if (dm.sampleMask) {
-      y = selectRows(y, indices.length, dm.sampleMask);
-      x = { rows: dm.sampleMask.length, cols: x.cols, data: selectRows(x.data, x.cols, dm.sampleMask) };
-    }
+    if (dm.sampleMask) x = { rows: keep.length, cols: x.cols, data: selectRows(x.data, x.cols, keep) };
     const warnings: string[] = [];
     if (params.signal_scaling === 0) {
       const scaled = meanScaling(y, x.rows, { inPlace: true });
       if (scaled.zeroMeanVoxels) warnings.push(`${scaled.zeroMeanVoxels} voxels have a mean of 0 over time`);
       y = scaled.scaled;
-    } else if (params.signal_scaling !== false) {
-      throw new Error(`signal_scaling ${JSON.stringify(params.signal_scaling)} is not supported (use 0 or false)`);
     }
-    ctx.progress(0.5, `fitting ${params.noise_model}`);
-    const result = runGlm(y, x, { noiseModel: params.noise_model, bins: params.bins });
-    ctx.progress(1);
-    return glmToArtifact(result, params.run, warnings) as Artifact;
+    lap('scale');
+    ctx.progress(0.55, `fitting ${params.noise_model}`);
+    const glmTimings: Record<string, number> = {};
+    const result = runGlm(y, x, { noiseModel: params.noise_model, bins: params.bins, timings: glmTimings });
+    lap('glm');
+    const artifact = glmToArtifact(result, params.run, warnings) as Artifact;
+    lap('artifact');
+    const parts = [
+      ['inflate wait', timings['inflate wait']], ['decode', timings.decode], ['smooth + mask', timings['smooth + mask']],
+      ['scale', timings.scale], ...Object.entries(glmTimings), ['artifact', timings.artifact],
+    ] as [string, number][];
+    ctx.progress(1, `timings: ${parts.map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}`);
+    return artifact;
   },
 };

@@ -46,11 +46,13 @@ export async function runPipeline(
   const { cache, temporary } = await effectiveCache(opts);
   let runner: NodeRunner | undefined;
   try {
+    // Workers start (and load the node modules) while the plan hashes the inputs.
+    const jobs = Math.max(1, opts.jobs);
+    runner = opts.registryModule ? new WorkerRunner(jobs, opts.registryModule, jobs) : new InProcessRunner(opts.registry);
     await cache.init();
     const hasher = new FileHasher(temporary ? undefined : cache.root);
     await hasher.load();
     const plan = await planGraph(graph, { registry: opts.registry, cache, hasher, useCache: opts.useCache });
-    runner = opts.registryModule ? new WorkerRunner(Math.max(1, opts.jobs), opts.registryModule) : new InProcessRunner(opts.registry);
     return await executePlan(plan, { runner, cacheRoot: cache.root, jobs: opts.jobs, emit: opts.emit, outputDir: opts.outputDir });
   } finally {
     await runner?.close();

@@ -39,16 +39,19 @@ export async function executeJob(job: NodeJob, def: NodeDefinition, report: JobR
   const started = performance.now();
   const cache = new Cache(job.cacheRoot);
   const nodes: Record<string, Artifact | Artifact[]> = {};
-  for (const [name, keys] of Object.entries(job.deps)) {
+  // All inputs are read concurrently (file reads overlap; each is verified as it arrives).
+  const inputs = Object.entries(job.deps).map(async ([name, keys]) => {
     const list = Array.isArray(keys) ? keys : [keys];
-    const loaded: Artifact[] = [];
-    for (const key of list) {
+    const loaded = await Promise.all(list.map(async (key) => {
       const r = await cache.read(key);
       if (!r.ok) throw new Error(`input '${name}' (entry ${key.slice(0, 12)}) is ${r.reason}${r.detail ? `: ${r.detail}` : ''}`);
-      loaded.push(r.artifact);
-    }
+      return r.artifact;
+    }));
     nodes[name] = Array.isArray(keys) ? loaded : loaded[0];
-  }
+  });
+  const settled = await Promise.allSettled(inputs);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
   const scratchDir = await mkdtemp(join(tmpdir(), 'glmflow-node-'));
   try {
     const artifact = await def.run({ progress: (f, m) => report.progress(f, m), warn: (m) => report.warn(m), signal, scratchDir }, job.params, { nodes, files: job.files, keys: job.deps });

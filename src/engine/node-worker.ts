@@ -7,7 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import type { NodeDefinition } from './types.js';
 import { executeJob, serializeError, type NodeJob } from './job.js';
 
-type Msg = { kind: 'run'; job: NodeJob; registryModule: string };
+type Msg = { kind: 'run'; job: NodeJob; registryModule: string } | { kind: 'warm'; registryModule: string };
 
 const registries = new Map<string, Promise<Record<string, NodeDefinition>>>();
 function registryFrom(url: string) {
@@ -16,6 +16,11 @@ function registryFrom(url: string) {
 }
 
 parentPort!.on('message', async (msg: Msg) => {
+  if (msg.kind === 'warm') {
+    // load the node modules now; a failure surfaces again when a job needs them
+    registryFrom(msg.registryModule).catch(() => registries.delete(msg.registryModule));
+    return;
+  }
   if (msg.kind !== 'run') return;
   const controller = new AbortController();
   try {

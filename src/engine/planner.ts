@@ -30,6 +30,14 @@ export async function planGraph(
   const entries = new Map<string, PlanEntry>();
   const records = new Map<string, NodeRecord>();
 
+  // Hash every input file up front, concurrently: the reads of large BOLD series overlap
+  // (the hasher memoises, so the loop below finds them done). The first failure in
+  // graph order is reported, as the sequential loop would.
+  const allPaths = [...new Set(order.flatMap((n) => Object.values(n.files).flatMap((p) => asList(p))))];
+  const hashed = await Promise.allSettled(allPaths.map((p) => opts.hasher.hash(p)));
+  const failed = hashed.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+
   for (const node of order) {
     const def = opts.registry[node.type];
     if (!def) throw new Error(`no node type '${node.type}' (node ${node.id})`);

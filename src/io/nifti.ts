@@ -6,6 +6,9 @@
  * straight into one preallocated Float32Array, so the decompressed file is never held in memory
  * as a whole. Headers are parsed by hand (see nifti-header.ts).
  *
+ * `streamNiftiVolumes` reads the same way but hands over one volume at a time (decoding only
+ * the voxels asked for), for consumers that must not hold the whole 4D image (the fit node).
+ *
  * Voxel order is NIfTI's: index = x + nx*(y + ny*(z + nz*t)).
  * Scaling: value = raw * scl_slope + scl_inter when scl_slope is finite and non-zero
  * (scl_slope = 0 means "no scaling" in the NIfTI-1 standard), computed in float64 and
@@ -290,6 +293,271 @@ export async function readNifti(path: string): Promise<NiftiImage> {
   }
   if (!decoder.done) throw truncated(path, header, expectedBytes(), voxelBytesSeen, false);
   return { ...publicHeader(header), data: decoder.out };
+}
+
+/**
+ * Which voxels of each volume `streamNiftiVolumes` decodes: for every x-row r = y + ny * z of
+ * the volume, the x range [xLo[r], xHi[r]) (an empty range, xHi <= xLo, skips the row).
+ */
+export interface RowSelection {
+  xLo: Int32Array;
+  xHi: Int32Array;
+}
+
+/** A RowSelection covering the inclusive box lo..hi of a grid with dims [nx, ny, nz]. */
+export function boxSelection(dims: readonly number[], lo: readonly number[], hi: readonly number[]): RowSelection {
+  const [nx, ny, nz] = dims;
+  const xLo = new Int32Array(ny * nz);
+  const xHi = new Int32Array(ny * nz);
+  for (let z = Math.max(0, lo[2]); z <= Math.min(nz - 1, hi[2]); z++)
+    for (let y = Math.max(0, lo[1]); y <= Math.min(ny - 1, hi[1]); y++) {
+      xLo[y + ny * z] = Math.max(0, lo[0]);
+      xHi[y + ny * z] = Math.min(nx, hi[0] + 1);
+    }
+  return { xLo, xHi };
+}
+
+export interface VolumeStreamOptions {
+  /**
+   * Called once the header is known; returns the voxels to decode in every volume (default:
+   * all). Voxels outside the selection are left untouched in the buffer passed to onVolume
+   * (0 unless the consumer writes there).
+   */
+  select?: (header: NiftiHeaderInfo) => RowSelection | undefined;
+  /** Volumes to decode (others are inflated and skipped without decoding). Default: all. */
+  volumes?: ArrayLike<number>;
+  /**
+   * The buffer to decode each volume into (at least nx*ny*nz values), e.g. one that a
+   * consumer's kernels work on in place. Default: a new Float32Array.
+   */
+  into?: Float32Array;
+  /** A consumer-side decoder (e.g. a SIMD kernel), see VolumeDecoder. */
+  decoder?: VolumeDecoder;
+  /**
+   * Receives each selected volume t (ascending) as a full 3D Float32Array in NIfTI order,
+   * scaled like readNifti. The same buffer is reused for every volume: copy what you keep.
+   */
+  onVolume: (t: number, volume: Float32Array) => void | Promise<void>;
+}
+
+/**
+ * Lets the consumer decode the raw voxel values itself: the reader gathers each selected
+ * volume's bytes into `raw` (in the platform's byte order, swapped if the file's differs) and
+ * calls `decode`, which must fill the selected voxels of the `into` buffer with
+ * raw * slope + inter (float64, rounded once to float32) and return true, or return false to
+ * let the reader decode them from `raw` as usual.
+ */
+export interface VolumeDecoder {
+  /** At least one volume of raw bytes, aligned to the value size. */
+  raw: Uint8Array;
+  decode(volume: { datatype: string; slope: number; inter: number }): boolean;
+}
+
+/** Where the time of a volume stream went (seconds of wall time on the calling thread). */
+export interface VolumeStreamStats {
+  /** Waiting for the next inflated chunk (gunzip and file I/O, off this thread). */
+  waitSeconds: number;
+  /** Copying bytes into the volume buffer and decoding the selected voxels. */
+  decodeSeconds: number;
+  /** Inside onVolume. */
+  consumeSeconds: number;
+}
+
+/**
+ * Streams a NIfTI image volume by volume without ever holding the 4D array: the file is
+ * inflated in chunks (same 16 MiB zlib chunks as readNifti, the inflate running on libuv's
+ * thread pool while this thread works on the previous chunk), the raw bytes of one volume are
+ * gathered in a volume-sized byte buffer, and only the selected voxels are decoded into one
+ * reusable Float32Array. Memory: one raw volume + one float32 volume, whatever the number of
+ * volumes. Values are identical to readNifti's (same scaling arithmetic).
+ */
+export async function streamNiftiVolumes(path: string, opts: VolumeStreamOptions): Promise<NiftiHeaderInfo & { stats: VolumeStreamStats }> {
+  const fh = await openForRead(path);
+  const first = Buffer.alloc(2);
+  await fh.read(first, 0, 2, 0);
+  const raw = fh.createReadStream({ start: 0, highWaterMark: READ_CHUNK, autoClose: true });
+  let stream: NodeJS.ReadableStream = raw;
+  const gz = isGzip(first);
+  if (gz) {
+    const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK });
+    raw.on('error', (e) => gunzip.destroy(e));
+    raw.pipe(gunzip);
+    stream = gunzip;
+  }
+  const stats: VolumeStreamStats = { waitSeconds: 0, decodeSeconds: 0, consumeSeconds: 0 };
+  let header: ParsedHeader | undefined;
+  let sink: VolumeSink | undefined;
+  let pending: Buffer[] = [];
+  let pendingLen = 0;
+  let voxelBytesSeen = 0;
+  try {
+    let mark = performance.now();
+    for await (const c of stream as AsyncIterable<Buffer>) {
+      const got = performance.now();
+      stats.waitSeconds += (got - mark) / 1000;
+      if (sink) {
+        voxelBytesSeen += c.length;
+        await sink.push(c, stats);
+      } else {
+        pending.push(c);
+        pendingLen += c.length;
+        const head = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLen);
+        pending = [head];
+        if (pendingLen >= 4) {
+          const hsize = headerSizeOf(head);
+          if (hsize === undefined) parseNiftiHeader(head, path); // throws "not a NIfTI file"
+          if (pendingLen >= hsize!) {
+            header ??= parseNiftiHeader(head, path);
+            if (pendingLen >= header.voxOffset) {
+              const pub = publicHeader(header);
+              sink = new VolumeSink(header, opts.select?.(pub), opts.volumes, opts.onVolume, opts.into, opts.decoder);
+              const rest = head.subarray(header.voxOffset);
+              voxelBytesSeen += rest.length;
+              pending = [];
+              await sink.push(rest, stats);
+            }
+          }
+        }
+      }
+      if (sink?.done) break;
+      mark = performance.now();
+    }
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    const code = (e as NodeJS.ErrnoException)?.code;
+    if (code === 'Z_BUF_ERROR' || /unexpected end of file/i.test((e as Error)?.message ?? '')) {
+      throw truncated(path, header, sink?.totalBytes, voxelBytesSeen, true);
+    }
+    if (code === 'Z_DATA_ERROR' || code === 'Z_STREAM_ERROR') {
+      throw new UserError(`${path}: corrupt gzip data (${(e as Error).message})`);
+    }
+    throw fileError(path, e);
+  } finally {
+    (stream as unknown as { destroy?: () => void }).destroy?.();
+    raw.destroy();
+    await fh.close().catch(() => undefined);
+  }
+  if (!header || !sink) {
+    if (pendingLen < 4) throw new UserError(`${path}: not a NIfTI file (only ${pendingLen} bytes${gz ? ' after decompression' : ''})`);
+    const h = parseNiftiHeader(pending.length ? pending[0] : Buffer.alloc(0), path);
+    throw new UserError(`${path}: truncated NIfTI file: the voxel data should start at byte ${h.voxOffset} but the file has ${pendingLen} bytes`);
+  }
+  if (!sink.done) throw truncated(path, header, sink.totalBytes, voxelBytesSeen, false);
+  return { ...publicHeader(header), stats };
+}
+
+/** Gathers the raw bytes of one volume at a time and decodes the selected voxels of it. */
+class VolumeSink {
+  readonly totalBytes: number;
+  private readonly volBytes: number;
+  private readonly raw: Uint8Array;
+  private readonly out: Float32Array;
+  private readonly wanted: Uint8Array;
+  private readonly lastWanted: number;
+  private t = 0;
+  private filled = 0;
+  private readonly decodeVolume: () => void;
+
+  constructor(
+    h: ParsedHeader,
+    selection: RowSelection | undefined,
+    volumes: ArrayLike<number> | undefined,
+    private readonly onVolume: (t: number, v: Float32Array) => void | Promise<void>,
+    into?: Float32Array,
+    decoder?: VolumeDecoder,
+  ) {
+    const [nx, ny, nz] = h.dims;
+    const nt = Math.max(1, h.dims[3]);
+    const nvox = nx * ny * nz;
+    this.volBytes = nvox * h.bytesPerVoxel;
+    this.totalBytes = this.volBytes * nt;
+    this.wanted = new Uint8Array(nt);
+    if (volumes) {
+      for (let i = 0; i < volumes.length; i++) {
+        const v = volumes[i];
+        if (!(Number.isInteger(v) && v >= 0 && v < nt)) throw new UserError(`${nt} volumes: no volume ${v}`);
+        this.wanted[v] = 1;
+      }
+    } else this.wanted.fill(1);
+    let last = -1;
+    for (let i = 0; i < nt; i++) if (this.wanted[i]) last = i;
+    this.lastWanted = last;
+    const own = !decoder || decoder.raw.length < this.volBytes || decoder.raw.byteOffset % h.bytesPerVoxel !== 0;
+    try {
+      this.raw = own ? new Uint8Array(this.volBytes) : decoder.raw.subarray(0, this.volBytes);
+      if (into && into.length < nvox) throw new Error(`streamNiftiVolumes: 'into' has ${into.length} values, a volume has ${nvox}`);
+      this.out = into ?? new Float32Array(nvox);
+    } catch {
+      throw new UserError(`volume too large to load (${nvox} voxels)`);
+    }
+    const sel = selection ?? boxSelection(h.dims, [0, 0, 0], [nx - 1, ny - 1, nz - 1]);
+    if (sel.xLo.length !== ny * nz || sel.xHi.length !== ny * nz) throw new Error(`row selection must have ${ny * nz} rows`);
+    const ctor = CTORS[h.datatype];
+    const swap = h.bytesPerVoxel > 1 && h.littleEndian !== PLATFORM_LE;
+    const useSlope = Number.isFinite(h.sclSlope) && h.sclSlope !== 0;
+    const slope = useSlope ? h.sclSlope : 1;
+    const inter = useSlope && Number.isFinite(h.sclInter) ? h.sclInter : 0;
+    const raw = this.raw;
+    const out = this.out;
+    const big = ctor === BigInt64Array || ctor === BigUint64Array;
+    const external = own ? undefined : decoder;
+    this.decodeVolume = () => {
+      if (swap) {
+        const b = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+        if (h.bytesPerVoxel === 2) b.swap16();
+        else if (h.bytesPerVoxel === 4) b.swap32();
+        else b.swap64();
+      }
+      if (external?.decode({ datatype: h.datatype, slope, inter })) return;
+      const src = new ctor(raw.buffer as ArrayBuffer, raw.byteOffset, nvox);
+      for (let r = 0; r < ny * nz; r++) {
+        const lo = sel.xLo[r];
+        const hi = sel.xHi[r];
+        if (hi <= lo) continue;
+        const a = r * nx + lo;
+        const b = r * nx + hi;
+        if (big) {
+          const s = src as BigInt64Array | BigUint64Array;
+          for (let i = a; i < b; i++) out[i] = Number(s[i]) * slope + inter;
+        } else {
+          const s = src as Exclude<typeof src, BigInt64Array | BigUint64Array>;
+          for (let i = a; i < b; i++) out[i] = s[i] * slope + inter;
+        }
+      }
+    };
+  }
+
+  get done(): boolean {
+    return this.t > this.lastWanted;
+  }
+
+  async push(chunk: Uint8Array, stats: VolumeStreamStats): Promise<void> {
+    let off = 0;
+    while (off < chunk.length && !this.done) {
+      const n = Math.min(this.volBytes - this.filled, chunk.length - off);
+      const keep = this.wanted[this.t] === 1;
+      if (keep) {
+        const t0 = performance.now();
+        this.raw.set(chunk.subarray(off, off + n), this.filled);
+        stats.decodeSeconds += (performance.now() - t0) / 1000;
+      }
+      this.filled += n;
+      off += n;
+      if (this.filled === this.volBytes) {
+        if (keep) {
+          const t0 = performance.now();
+          this.decodeVolume();
+          const t1 = performance.now();
+          stats.decodeSeconds += (t1 - t0) / 1000;
+          const r = this.onVolume(this.t, this.out);
+          if (r) await r;
+          stats.consumeSeconds += (performance.now() - t1) / 1000;
+        }
+        this.t++;
+        this.filled = 0;
+      }
+    }
+  }
 }
 
 function truncated(

@@ -17,12 +17,21 @@
  *      approximately (nilearn itself is not reproducible without random_state).
  * 4. One ARModel fit (whitened design, pinv) per distinct quantized value.
  *
- * Per-voxel results are typed arrays (no per-voxel objects). Y is processed in
- * chunks of voxels copied into a time-major float64 buffer.
+ * Per-voxel results are typed arrays (no per-voxel objects). Y is never copied
+ * or modified: it is read in chunks of consecutive voxels (one memcpy per time
+ * row into the kernels' memory), two passes (OLS + AR estimate, then one refit
+ * per bin with the voxels of each bin gathered within the chunk). The products
+ * against the pseudo-inverse run in WebAssembly SIMD kernels (wasm-kernels.ts);
+ * residuals and predictions are never formed (see refitTerms and
+ * yuleWalkerOfOlsResiduals), except with keepResiduals.
+ * `models` are ordered by AR coefficient (AR(1)) or by key (AR(N)); nilearn's
+ * dict is ordered by the label strings. Numerically the results match nilearn
+ * to the float32 rounding of its output maps (test/stats/first-level-parity).
  */
 import type { Mat } from './matrix.js';
 import { solveInPlace } from './matrix.js';
-import { chunkWork, designRank, fitChunk, linearModel, type LinearModel } from './regression.js';
+import { kernels } from './wasm-kernels.js';
+import { designRank, linearModelWithBasis, type LinearModel } from './regression.js';
 
 export type TimeSeriesData = Float32Array | Float64Array;
 
@@ -72,8 +81,10 @@ export interface RunGlmOptions {
   noiseModel?: NoiseModel | string;
   /** Number of AR(1) bins per unit / number of AR(N) clusters. Default 100. */
   bins?: number;
-  /** Voxels per processing chunk. Default 1024. */
+  /** Voxels per processing chunk (rounded up to a multiple of 4). Default 1024. */
   chunkSize?: number;
+  /** When given, seconds spent per stage are added to it ('ols + ar estimate', ...). */
+  timings?: Record<string, number>;
   /** Keep nilearn's residuals (n_scans x n_voxels float64). Default false. */
   keepResiduals?: boolean;
   /** Seed of the AR(N>1) k-means. Default 0. */
@@ -111,19 +122,24 @@ export function runGlm(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): Glm
   const noiseModel = opts.noiseModel ?? 'ar1';
   const order = parseNoiseModel(noiseModel);
   const bins = opts.bins ?? 100;
-  const chunk = Math.max(1, opts.chunkSize ?? 1024);
   const n = x.rows;
   const p = x.cols;
   if (n === 0 || y.length % n !== 0) {
     throw new Error(`The number of rows of Y should match the number of rows of X: Y has ${y.length} values, X is ${n} x ${p}.`);
   }
   const nVox = y.length / n;
+  // chunk capacity: a multiple of 4 (the kernels' column block); the refit pass takes twice
+  // as many voxels per chunk, so that each AR bin has more voxels per kernel call
+  const chunk = (Math.max(1, Math.min(opts.chunkSize ?? 1024, nVox)) + 3) & ~3;
+  const chunk2 = (Math.max(1, Math.min(2 * chunk, nVox)) + 3) & ~3;
+  const clock = stageClock(opts.timings);
   const rank = designRank(x);
   const theta = new Float64Array(p * nVox);
   const dispersion = new Float64Array(nVox);
   const rSquare = new Float64Array(nVox);
   const residuals = opts.keepResiduals ? new Float64Array(n * nVox) : undefined;
-  const ols = linearModel(x, [], rank);
+  const ols = linearModelWithBasis(x, [], rank);
+  const out: FitOutputs = { theta, dispersion, rSquare, residuals };
 
   const result: GlmResult = {
     nScans: n, nRegressors: p, nVoxels: nVox, noiseModel, arOrder: order,
@@ -131,129 +147,294 @@ export function runGlm(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): Glm
   };
 
   if (order === 0) {
-    fitRange(ols, y, nVox, chunk, theta, dispersion, rSquare, residuals);
-    result.models = [{ ...ols, key: '0.0', nVoxels: nVox }];
+    fitLabelled(y, nVox, [ols], result.labels, chunk, out);
+    result.models = [{ ...withoutBasis(ols), key: '0.0', nVoxels: nVox }];
+    clock('ols fit');
     return result;
   }
 
   const arCoef = yuleWalkerOfOlsResiduals(ols, y, nVox, order, chunk);
   result.arCoef = arCoef;
+  clock('ols + ar estimate');
   const groups = order === 1 ? binAr1(arCoef, bins) : clusterArN(arCoef, order, bins, opts.randomState ?? 0);
   result.labels = groups.labels;
-
-  // voxel indices grouped by label (counting sort keeps ascending order)
-  const nGroups = groups.rho.length;
-  const start = new Int32Array(nGroups + 1);
-  for (let v = 0; v < nVox; v++) start[groups.labels[v] + 1]++;
-  for (let g = 0; g < nGroups; g++) start[g + 1] += start[g];
-  const fillPos = start.slice(0, nGroups);
-  const idx = new Int32Array(nVox);
-  for (let v = 0; v < nVox; v++) idx[fillPos[groups.labels[v]]++] = v;
-
-  // Voxels of one label are scattered over the volume and a direct gather from
-  // the time-major data misses the cache on nearly every read; permuting each
-  // time row into label order first (row by row, so within a cache-friendly
-  // window) makes every group a contiguous column range. Costs one copy of Y.
-  const z = permuteColumns(y, n, nVox, idx);
-  const thetaP = new Float64Array(p * nVox);
-  const residualsP = residuals ? new Float64Array(n * nVox) : undefined;
-  const dispP = new Float64Array(nVox);
-  const r2P = new Float64Array(nVox);
-  const work = chunkWork(n, p, chunk);
-  const wy = new Float64Array(n * chunk);
-  for (let g = 0; g < nGroups; g++) {
-    const model = linearModel(x, groups.rho[g], rank);
-    result.models.push({ ...model, key: groups.keys[g], nVoxels: start[g + 1] - start[g] });
-    const rho = model.rho;
-    const den = model.dispersionDenominator;
-    for (let s = start[g]; s < start[g + 1]; s += chunk) {
-      const c = Math.min(chunk, start[g + 1] - s);
-      for (let t = 0; t < n; t++) {
-        const zo = t * nVox + s;
-        const wo = t * c;
-        for (let i = 0; i < c; i++) wy[wo + i] = z[zo + i];
-      }
-      // whiten in place, last row first so that the lags are still raw values
-      for (let t = n - 1; t >= 1; t--) {
-        const wo = t * c;
-        const kmax = Math.min(rho.length, t);
-        for (let k = 1; k <= kmax; k++) {
-          const r = rho[k - 1];
-          if (r === 0) continue;
-          const lo = (t - k) * c;
-          for (let i = 0; i < c; i++) wy[wo + i] -= r * wy[lo + i];
-        }
-      }
-      fitChunk(model, wy, c, work);
-      if (residualsP) {
-        for (let t = 0; t < n; t++) {
-          const zo = t * nVox + s;
-          const po = t * c;
-          for (let i = 0; i < c; i++) residualsP[zo + i] = z[zo + i] - work.pred[po + i];
-        }
-      }
-      for (let j = 0; j < p; j++) thetaP.set(work.theta.subarray(j * c, j * c + c), j * nVox + s);
-      for (let i = 0; i < c; i++) {
-        dispP[s + i] = work.sse[i] / den;
-        r2P[s + i] = work.rSquare[i];
-      }
-    }
-  }
-  unpermuteRows(thetaP, p, nVox, idx, theta);
-  unpermuteRows(dispP, 1, nVox, idx, dispersion);
-  unpermuteRows(r2P, 1, nVox, idx, rSquare);
-  if (residualsP && residuals) unpermuteRows(residualsP, n, nVox, idx, residuals);
+  const counts = new Int32Array(groups.rho.length);
+  for (let v = 0; v < nVox; v++) counts[groups.labels[v]]++;
+  const models = groups.rho.map((rho) => linearModelWithBasis(x, rho, rank));
+  result.models = models.map((m, g) => ({ ...withoutBasis(m), key: groups.keys[g], nVoxels: counts[g] }));
+  clock('ar bins');
+  fitLabelled(y, nVox, models, groups.labels, chunk2, out);
+  clock('ar refit per bin');
   return result;
 }
 
-/** out[t, q] = y[t, idx[q]] for every row t (same element type as y). */
-function permuteColumns(y: TimeSeriesData, rows: number, cols: number, idx: Int32Array): TimeSeriesData {
-  const out = y instanceof Float32Array ? new Float32Array(y.length) : new Float64Array(y.length);
-  for (let t = 0; t < rows; t++) {
-    const o = t * cols;
-    for (let q = 0; q < cols; q++) out[o + q] = y[o + idx[q]];
+function withoutBasis(m: LinearModel & { basis?: Mat }): LinearModel {
+  const { basis: _basis, ...rest } = m;
+  return rest;
+}
+
+/** Calls back with the seconds since the previous call, per stage name (no-op without a sink). */
+function stageClock(sink?: Record<string, number>): (stage: string) => void {
+  if (!sink) return () => undefined;
+  let last = performance.now();
+  return (stage) => {
+    const now = performance.now();
+    sink[stage] = (sink[stage] ?? 0) + (now - last) / 1000;
+    last = now;
+  };
+}
+
+/**
+ * The n x c block of y's columns [v0, v0 + c) as float32 rows of stride C in the kernels'
+ * memory (a memcpy per row), for whitenCols. Float64 data is not staged (it would lose
+ * precision): `loadF64` does the load in plain code instead.
+ */
+function stageRows(y: Float32Array, nVox: number, n: number, v0: number, c: number, stage: Float32Array, C: number): void {
+  for (let t = 0; t < n; t++) stage.set(y.subarray(t * nVox + v0, t * nVox + v0 + c), t * C);
+}
+
+/** whitenCols reading float64 y directly, columns v0 + idx[i] (same arithmetic as the kernel). */
+function loadF64(
+  y: Float64Array, nVox: number, n: number, v0: number, idx: Int32Array, cnt: number,
+  rho: ArrayLike<number>, order: number, shift: Float64Array, dst: Float64Array,
+): void {
+  const cs = (cnt + 3) & ~3;
+  for (let i = 0; i < cnt; i++) shift[i] = y[v0 + idx[i]];
+  for (let i = cnt; i < cs; i++) shift[i] = 0;
+  for (let t = 0; t < n; t++) {
+    const kmax = Math.min(order, t);
+    const pd = t * cs;
+    for (let i = 0; i < cnt; i++) {
+      const col = v0 + idx[i];
+      const sh = shift[i];
+      let v = y[t * nVox + col] - sh;
+      for (let k = 1; k <= kmax; k++) v = v - rho[k - 1] * (y[(t - k) * nVox + col] - sh);
+      dst[pd + i] = v;
+    }
+    for (let i = cnt; i < cs; i++) dst[pd + i] = 0;
+  }
+}
+
+/**
+ * The Gram matrix G = XᵀX of the OLS design and r1 = (I - H)·1 (the residual of a constant
+ * series; 0 when the design has a constant column), for the Yule-Walker pass. That pass uses
+ * |e|² = |y|² - θᵀGθ, whose rounding grows with the condition number of X (unscaled
+ * confounds): harmless there, as the AR coefficients only choose a bin of width 1/bins; the
+ * refit, whose SSE enters the maps, uses an orthonormal basis instead (refitTerms).
+ */
+function olsTerms(model: LinearModel): { g: Float64Array; r1: Float64Array } {
+  const w = model.whitenedDesign;
+  const n = w.rows;
+  const p = w.cols;
+  const d = w.data;
+  const g = new Float64Array(p * p);
+  for (let t = 0; t < n; t++) {
+    for (let j = 0; j < p; j++) {
+      const a = d[t * p + j];
+      for (let k = 0; k < p; k++) g[j * p + k] += a * d[t * p + k];
+    }
+  }
+  return { g, r1: annihilate(model, new Float64Array(n).fill(1)) };
+}
+
+/** v - W·coef (n values). */
+function residualOf(w: Float64Array, n: number, p: number, coef: Float64Array, v: Float64Array): Float64Array {
+  const out = new Float64Array(n);
+  for (let t = 0; t < n; t++) {
+    let acc = 0;
+    for (let j = 0; j < p; j++) acc += w[t * p + j] * coef[j];
+    out[t] = v[t] - acc;
   }
   return out;
 }
 
-/** out[t, idx[q]] = a[t, q] for every row t. */
-function unpermuteRows(a: Float64Array, rows: number, cols: number, idx: Int32Array, out: Float64Array): void {
-  for (let t = 0; t < rows; t++) {
-    const o = t * cols;
-    for (let q = 0; q < cols; q++) out[o + idx[q]] = a[o + q];
+/** (I - H)·v for the design of `model` (H = W·pinv(W)). */
+function annihilate(model: LinearModel, v: Float64Array): Float64Array {
+  const n = model.dfTotal;
+  const p = model.whitenedDesign.cols;
+  const pinvW = model.calcBeta.data;
+  const coef = new Float64Array(p);
+  for (let j = 0; j < p; j++) {
+    let acc = 0;
+    for (let t = 0; t < n; t++) acc += pinvW[j * n + t] * v[t];
+    coef[j] = acc;
+  }
+  return residualOf(model.whitenedDesign.data, n, p, coef, v);
+}
+
+interface FitOutputs { theta: Float64Array; dispersion: Float64Array; rSquare: Float64Array; residuals?: Float64Array }
+
+/**
+ * What the refit needs about one whitened design W (n x p) and its range basis B (r x n,
+ * orthonormal rows, H = BᵀB = W·pinv(W)), so that the prediction W·θ and the residuals are
+ * never formed: with z = B·wy, |H·wy|² = |z|² (a sum of squares of an orthogonal projection,
+ * well conditioned even when WᵀW is not, e.g. with unscaled confounds), so
+ *   |e|² = |wy|² - |z|²,   n·var(W·θ) = |z|² - (sᵀθ)²/n   (s = column sums of W).
+ * Against cancellation with raw BOLD (a mean far above the noise), each voxel's series is
+ * shifted by its first value c before whitening: wy' = wy - c·w1 (w1 the whitened constant
+ * series), and by linearity, with b1 = pinv(W)·w1, z1 = B·w1, r1 = w1 - Bᵀz1 = (I - H)·w1
+ * (r1 = 0 when the design has a constant column):
+ *   θ = θ' + c·b1,  z = z' + c·z1
+ *   |e|² = |wy'|² - |z'|² + 2c·r1ᵀwy' + c²|r1|²
+ *   n·var(Wθ) = (|z'|² - (sᵀθ')²/n) + 2c·(z'ᵀz1 - (sᵀθ')(sᵀb1)/n) + c²·(|z1|² - (sᵀb1)²/n).
+ */
+interface RefitTerms {
+  colSum: Float64Array; w1: Float64Array; b1: Float64Array; r1: Float64Array; r1sq: number;
+  z1: Float64Array; z1sq: number; sb1: number; rank: number;
+}
+function refitTerms(model: LinearModel & { basis?: Mat }): RefitTerms {
+  const w = model.whitenedDesign;
+  const n = w.rows;
+  const p = w.cols;
+  const basis = model.basis!;
+  const rank = basis.rows;
+  const colSum = new Float64Array(p);
+  for (let t = 0; t < n; t++) for (let j = 0; j < p; j++) colSum[j] += w.data[t * p + j];
+  // whitened constant series, as ARModel.whiten transforms a column of ones
+  const w1 = new Float64Array(n).fill(1);
+  for (let t = n - 1; t >= 1; t--) for (let k = 1; k <= Math.min(model.rho.length, t); k++) w1[t] -= model.rho[k - 1];
+  const b1 = new Float64Array(p);
+  for (let j = 0; j < p; j++) {
+    let acc = 0;
+    for (let t = 0; t < n; t++) acc += model.calcBeta.data[j * n + t] * w1[t];
+    b1[j] = acc;
+  }
+  const z1 = new Float64Array(rank);
+  let z1sq = 0;
+  for (let l = 0; l < rank; l++) {
+    let acc = 0;
+    for (let t = 0; t < n; t++) acc += basis.data[l * n + t] * w1[t];
+    z1[l] = acc;
+    z1sq += acc * acc;
+  }
+  const r1 = Float64Array.from(w1);
+  for (let l = 0; l < rank; l++) for (let t = 0; t < n; t++) r1[t] -= basis.data[l * n + t] * z1[l];
+  let r1sq = 0;
+  for (let t = 0; t < n; t++) r1sq += r1[t] * r1[t];
+  let sb1 = 0;
+  for (let j = 0; j < p; j++) sb1 += colSum[j] * b1[j];
+  return { colSum, w1, b1, r1, r1sq, z1, z1sq, sb1, rank };
+}
+
+/**
+ * Fit every voxel with the model of its label, as nilearn's ARModel.fit (OLSModel.fit for
+ * rho = []): whiten, θ = pinv(W)·wy, SSE and r² = var(Wθ) / var(wy) through `refitTerms`.
+ * Voxels are taken in chunks of consecutive columns (contiguous in every time row: one
+ * memcpy per row into the kernels' memory); within a chunk, the voxels of each label are
+ * gathered and fitted together by one product of [pinv(W); B] with their data. Per-voxel
+ * results do not depend on the chunking or on which voxels share a product.
+ */
+function fitLabelled(
+  y: TimeSeriesData, nVox: number, models: (LinearModel & { basis?: Mat })[], labels: Int32Array, C: number, out: FitOutputs,
+): void {
+  if (nVox === 0) return;
+  const n = models[0].dfTotal;
+  const p = models[0].whitenedDesign.cols;
+  const nm = models.length;
+  const terms = models.map(refitTerms);
+  const K = kernels();
+  const f32 = y instanceof Float32Array;
+  const withResiduals = Boolean(out.residuals);
+  const maxOrder = Math.max(1, ...models.map((m) => m.rho.length));
+  const doubles = nm * (2 * p * n + 2 * n + maxOrder + 4) + n * C + 2 * p * C + 5 * C + (withResiduals ? nm * n * p + n * C : 0);
+  const ws = K.workspace(8 * doubles + (f32 ? 8 * (n * C + 8) + 4 * C : 0) + 16 * (6 * nm + 16));
+  const m = models.map((model, g) => {
+    const k = (a: ArrayLike<number>) => {
+      const v = ws.f64(Math.max(1, a.length));
+      v.set(a);
+      return v;
+    };
+    const stack = ws.f64((p + terms[g].rank) * n);
+    stack.set(model.calcBeta.data);
+    stack.set(model.basis!.data, p * n);
+    return {
+      stack, rows: p + terms[g].rank, r1: k(terms[g].r1), w1: k(terms[g].w1), rho: k(model.rho),
+      design: withResiduals ? k(model.whitenedDesign.data) : undefined,
+    };
+  });
+  const stage = f32 ? ws.f32(n * C + 8) : undefined;
+  const raw = f32 && nm > 1 ? ws.f32(n * C + 8) : undefined;
+  const order2 = f32 ? ws.i32(C) : new Int32Array(C);
+  const wy = ws.f64(n * C);
+  const prod = ws.f64(2 * p * C);
+  const shift = ws.f64(C);
+  const [ss, sr, sy, sy2] = [0, 1, 2, 3].map(() => ws.f64(C));
+  const pred = withResiduals ? ws.f64(n * C) : undefined;
+  // chunk-local counting sort by label
+  const count = new Int32Array(nm + 1);
+  for (let v0 = 0; v0 < nVox; v0 += C) {
+    const c = Math.min(C, nVox - v0);
+    count.fill(0);
+    for (let i = 0; i < c; i++) count[labels[v0 + i] + 1]++;
+    for (let g = 0; g < nm; g++) count[g + 1] += count[g];
+    const first = count.slice(0, nm);
+    for (let i = 0; i < c; i++) order2[first[labels[v0 + i]]++] = i;
+    if (stage) {
+      if (!raw) stageRows(y as Float32Array, nVox, n, v0, c, stage, C);
+      else {
+        stageRows(y as Float32Array, nVox, n, v0, c, raw, C);
+        K.gatherCols(raw, stage, C, n, order2, c);
+      }
+    }
+    for (let g = 0; g < nm; g++) {
+      const a = count[g];
+      const cnt = count[g + 1] - a;
+      if (cnt === 0) continue;
+      const cs = (cnt + 3) & ~3;
+      const idx = order2.subarray(a, a + cnt);
+      const model = models[g];
+      const mg = m[g];
+      if (stage) K.whitenCols(stage, C, n, a, cnt, mg.rho, model.rho.length, shift, wy);
+      else loadF64(y as Float64Array, nVox, n, v0, idx, cnt, model.rho, model.rho.length, shift, wy);
+      K.gemm(mg.stack, mg.rows, n, wy, cs, prod); // θ' (rows 0..p-1) and z' = B·wy' (rows p..)
+      K.colStats(wy, n, cs, mg.r1, mg.w1, shift, ss, sr, sy, sy2);
+      writeVoxelResults(model, terms[g], prod, cs, cnt, shift, ss, sr, sy, sy2, idx, v0, nVox, out);
+      if (pred && mg.design && out.residuals) {
+        // nilearn's residuals: the unwhitened data minus the whitened prediction
+        for (let j = 0; j < p; j++) for (let i = cnt; i < cs; i++) prod[j * cs + i] = 0;
+        K.gemm(mg.design, n, p, prod, cs, pred);
+        for (let t = 0; t < n; t++) {
+          for (let i = 0; i < cnt; i++) {
+            const v = v0 + idx[i];
+            out.residuals[t * nVox + v] = y[t * nVox + v] - pred[t * cs + i];
+          }
+        }
+      }
+    }
   }
 }
 
-/** Fit one model to all voxels (contiguous chunks), writing the per-voxel outputs. */
-function fitRange(
-  model: LinearModel, y: TimeSeriesData, nVox: number, chunk: number,
-  theta: Float64Array, dispersion: Float64Array, rSquare: Float64Array, residuals?: Float64Array,
+/** θ = θ' + c·b1, SSE / den and r² of the cnt voxels of one label in a chunk, at their own index. */
+function writeVoxelResults(
+  model: LinearModel, tg: RefitTerms, prod: Float64Array, cs: number, cnt: number, shift: Float64Array,
+  ss: Float64Array, sr: Float64Array, sy: Float64Array, sy2: Float64Array,
+  idx: Int32Array, v0: number, nVox: number, out: FitOutputs,
 ): void {
   const n = model.dfTotal;
   const p = model.whitenedDesign.cols;
-  const work = chunkWork(n, p, chunk);
-  const wy = new Float64Array(n * chunk);
   const den = model.dispersionDenominator;
-  for (let v0 = 0; v0 < nVox; v0 += chunk) {
-    const c = Math.min(chunk, nVox - v0);
-    for (let t = 0; t < n; t++) {
-      const yo = t * nVox + v0;
-      const wo = t * c;
-      for (let i = 0; i < c; i++) wy[wo + i] = y[yo + i];
+  const { colSum, b1, r1sq, z1, z1sq, sb1, rank } = tg;
+  for (let i = 0; i < cnt; i++) {
+    const v = v0 + idx[i];
+    const ci = shift[i];
+    let st = 0;
+    for (let j = 0, o = i; j < p; j++, o += cs) {
+      const tj = prod[o];
+      st += colSum[j] * tj;
+      prod[o] = tj + ci * b1[j];
+      out.theta[j * nVox + v] = prod[o];
     }
-    fitChunk(model, wy, c, work);
-    if (residuals) {
-      for (let t = 0; t < n; t++) {
-        const o = t * nVox + v0;
-        const wo = t * c;
-        for (let i = 0; i < c; i++) residuals[o + i] = wy[wo + i] - work.pred[wo + i];
-      }
+    let zz = 0;
+    let zz1 = 0;
+    for (let l = 0, o = p * cs + i; l < rank; l++, o += cs) {
+      const z = prod[o];
+      zz += z * z;
+      zz1 += z * z1[l];
     }
-    for (let j = 0; j < p; j++) theta.set(work.theta.subarray(j * c, j * c + c), j * nVox + v0);
-    for (let i = 0; i < c; i++) {
-      dispersion[v0 + i] = work.sse[i] / den;
-      rSquare[v0 + i] = work.rSquare[i];
-    }
+    out.dispersion[v] = (ss[i] - zz + 2 * ci * sr[i] + ci * ci * r1sq) / den;
+    const nvar = zz - (st * st) / n + 2 * ci * (zz1 - (st * sb1) / n) + ci * ci * (z1sq - (sb1 * sb1) / n);
+    // the 1/n factors of both variances cancel; 0/0 gives NaN as numpy does
+    out.rSquare[v] = nvar / (sy2[i] - (sy[i] * sy[i]) / n);
   }
 }
 
@@ -265,58 +446,138 @@ function fitRange(
  *   r_k = Σ_{t} y_t y_{t+k} / ((n - k) · n),  k = 0..order
  *   solve toeplitz(r_0..r_{order-1}) · rho = (r_1..r_order)
  *
- * The global mean is only known after all voxels are fitted, so one streaming
- * pass keeps, per voxel, Σe, the raw lag products Σ e_t e_{t+k} and the sums of
- * the first / last `order` residuals; the centred products follow exactly:
+ * The global mean is only known after all voxels are fitted, so one streaming pass keeps,
+ * per voxel, Σe, the raw lag products L_k = Σ e_t e_{t+k} and the sums of the first / last
+ * `order` residuals; the centred products follow exactly:
  *   Σ_{t<n-k} (e_t - m)(e_{t+k} - m) = L_k - m (A_k + B_k) + (n - k) m²
  * with A_k = Σ_{t<n-k} e_t and B_k = Σ_{t>=k} e_t.
- * A voxel whose Toeplitz system is singular (all-zero residuals) gets rho = 0
- * (numpy would raise LinAlgError for the whole image).
+ *
+ * The residuals e = y - Xθ (θ = pinv(X) y) are never formed. Each voxel is shifted by its
+ * first value c (y' = y - c, e = e' + c·r1 with r1 = (I - H)·1, see `olsTerms`), and with
+ * x_t the rows of X:
+ *   L_k(e') = Σ y'_t y'_{t+k} - θ'ᵀ(A_kᵀ y') + θ'ᵀ C_k θ'   (k >= 1),  L_0(e') = |y'|² - θ'ᵀGθ'
+ *     with C_k = Σ_{t<n-k} x_t x_{t+k}ᵀ and A_k[t] = x_{t+k}[t+k < n] + x_{t-k}[t >= k]
+ *   L_k(e) = L_k(e') + c·a_kᵀy' + c²·Σ_{t<n-k} r1_t r1_{t+k},  a_k = (I - H)·s_k,
+ *     s_k[t] = r1_{t+k}[t+k < n] + r1_{t-k}[t >= k]
+ *   Σ_{t in R} e_t = Σ_{t in R} y'_t - (Σ_{t in R} x_t)ᵀθ' + c·Σ_{t in R} r1_t
+ * so one product of the stacked matrix [pinv(X); A_1ᵀ; ...; A_orderᵀ; a_0ᵀ; ...; a_orderᵀ]
+ * with the data and a few p² and n terms per voxel replace the n·p prediction and the
+ * residual loops. A voxel whose Toeplitz system is singular (all-zero residuals) gets
+ * rho = 0 (numpy would raise LinAlgError for the whole image).
  */
-function yuleWalkerOfOlsResiduals(ols: LinearModel, y: TimeSeriesData, nVox: number, order: number, chunk: number): Float64Array {
+function yuleWalkerOfOlsResiduals(ols: LinearModel, y: TimeSeriesData, nVox: number, order: number, C: number): Float64Array {
   const n = ols.dfTotal;
-  const p = ols.whitenedDesign.cols;
+  const x = ols.whitenedDesign; // the design itself for OLS
+  const p = x.cols;
+  const xd = x.data;
+  const { g, r1 } = olsTerms(ols);
+  const K = kernels();
+  const f32 = y instanceof Float32Array;
+  const q = (order + 1) * p + (order + 1);
+  const ws = K.workspace(8 * (q * n + (order + 1) * p * p + n * C + q * C + (3 * (order + 1) + 3) * C) + (f32 ? 4 * (n * C + 8) : 0) + 16 * 32);
+  // stacked operator and the lag matrices
+  const stack = ws.f64(q * n);
+  stack.set(ols.calcBeta.data, 0);
+  const lagSym: Float64Array[] = [];
+  const r1Lag = new Float64Array(order + 1);
+  for (let k = 0; k <= order; k++) {
+    const ck = ws.f64(p * p);
+    if (k === 0) ck.set(g);
+    else {
+      for (let j = 0; j < p; j++) {
+        const row = (k * p + j) * n;
+        for (let t = 0; t < n; t++) stack[row + t] = (t + k < n ? xd[(t + k) * p + j] : 0) + (t >= k ? xd[(t - k) * p + j] : 0);
+      }
+      // symmetric part of C_k (θᵀCθ = θᵀ sym(C) θ)
+      for (let t = 0; t + k < n; t++)
+        for (let a = 0; a < p; a++)
+          for (let b = 0; b < p; b++) ck[a * p + b] += 0.5 * (xd[t * p + a] * xd[(t + k) * p + b] + xd[t * p + b] * xd[(t + k) * p + a]);
+    }
+    lagSym.push(ck);
+    const sk = new Float64Array(n);
+    for (let t = 0; t < n; t++) sk[t] = (t + k < n ? r1[t + k] : 0) + (t >= k ? r1[t - k] : 0);
+    stack.set(annihilate(ols, sk), ((order + 1) * p + k) * n);
+    for (let t = 0; t + k < n; t++) r1Lag[k] += r1[t] * r1[t + k];
+  }
+  // column sums of X (and of r1) over all scans, the first k and the last k scans
+  const colSum = new Float64Array(p);
+  const headSum = new Float64Array((order + 1) * p);
+  const tailSum = new Float64Array((order + 1) * p);
+  for (let t = 0; t < n; t++) for (let j = 0; j < p; j++) colSum[j] += xd[t * p + j];
+  for (let k = 1; k <= order; k++)
+    for (let j = 0; j < p; j++) {
+      for (let t = 0; t < k && t < n; t++) headSum[k * p + j] += xd[t * p + j];
+      for (let t = Math.max(0, n - k); t < n; t++) tailSum[k * p + j] += xd[t * p + j];
+    }
+  let r1Sum = 0;
+  for (let t = 0; t < n; t++) r1Sum += r1[t];
+  const r1Head = new Float64Array(order + 1);
+  const r1Tail = new Float64Array(order + 1);
+  for (let k = 1; k <= order; k++) {
+    for (let t = 0; t < k && t < n; t++) r1Head[k] += r1[t];
+    for (let t = Math.max(0, n - k); t < n; t++) r1Tail[k] += r1[t];
+  }
+
   const S = new Float64Array(nVox);
   const L = new Float64Array((order + 1) * nVox); // L[k * nVox + v]
   const H = new Float64Array((order + 1) * nVox); // H[k]: Σ_{t<k} e_t
   const T = new Float64Array((order + 1) * nVox); // T[k]: Σ_{t>=n-k} e_t
-  const work = chunkWork(n, p, chunk);
-  const wy = new Float64Array(n * chunk);
-  const ring = new Float64Array((order + 1) * chunk); // residual rows t mod (order+1)
-  let total = 0;
-  for (let v0 = 0; v0 < nVox; v0 += chunk) {
-    const c = Math.min(chunk, nVox - v0);
-    for (let t = 0; t < n; t++) {
-      const yo = t * nVox + v0;
-      const wo = t * c;
-      for (let i = 0; i < c; i++) wy[wo + i] = y[yo + i];
-    }
-    fitChunk(ols, wy, c, work);
-    const pred = work.pred;
-    for (let t = 0; t < n; t++) {
-      const slot = (t % (order + 1)) * c;
-      const wo = t * c;
+  const stage = f32 ? ws.f32(n * C + 8) : undefined;
+  const wy = ws.f64(n * C);
+  const prod = ws.f64(q * C);
+  const shift = ws.f64(C);
+  const sum = ws.f64(C);
+  const quad = ws.f64(C);
+  const lagY = ws.f64((order + 1) * C);
+  const headY = ws.f64((order + 1) * C);
+  const tailY = ws.f64((order + 1) * C);
+  const idx = new Int32Array(C);
+  for (let i = 0; i < C; i++) idx[i] = i;
+  const noRho = ws.f64(1);
+  const aRow = (order + 1) * p; // first row of the a_kᵀ y' products
+  for (let v0 = 0; v0 < nVox; v0 += C) {
+    const c = Math.min(C, nVox - v0);
+    const cs = (c + 3) & ~3;
+    if (stage) {
+      stageRows(y as Float32Array, nVox, n, v0, c, stage, C);
+      K.whitenCols(stage, C, n, 0, c, noRho, 0, shift, wy);
+    } else loadF64(y as Float64Array, nVox, n, v0, idx, c, [], 0, shift, wy);
+    K.gemm(stack, q, n, wy, cs, prod); // θ' (rows 0..p-1), A_kᵀ y', a_kᵀ y'
+    K.lagStats(wy, n, cs, order, sum, lagY, headY, tailY);
+    for (let k = 0; k <= order; k++) {
+      K.quadForm(lagSym[k], p, prod, cs, quad);
+      const lo = k * nVox + v0;
+      const ao = (aRow + k) * cs;
+      const rl = r1Lag[k];
       for (let i = 0; i < c; i++) {
-        const e = wy[wo + i] - pred[wo + i];
-        ring[slot + i] = e;
-        S[v0 + i] += e;
-        L[v0 + i] += e * e;
+        let u = 0;
+        if (k > 0) for (let j = 0; j < p; j++) u += prod[j * cs + i] * prod[(k * p + j) * cs + i];
+        const yk = lagY[k * cs + i];
+        const lk = k === 0 ? yk - quad[i] : yk - u + quad[i];
+        const ci = shift[i];
+        L[lo + i] = lk + ci * prod[ao + i] + ci * ci * rl;
       }
-      for (let k = 1; k <= order && k <= t; k++) {
-        const lag = ((t - k) % (order + 1)) * c;
-        const lo = k * nVox + v0;
-        for (let i = 0; i < c; i++) L[lo + i] += ring[slot + i] * ring[lag + i];
-      }
-      for (let k = t + 1; k <= order; k++) {
-        const ho = k * nVox + v0;
-        for (let i = 0; i < c; i++) H[ho + i] += ring[slot + i];
-      }
-      for (let k = Math.max(1, n - t); k <= order; k++) {
-        const to = k * nVox + v0;
-        for (let i = 0; i < c; i++) T[to + i] += ring[slot + i];
+    }
+    // Σ e over all scans, the first k and the last k scans
+    for (let i = 0; i < c; i++) {
+      let d = 0;
+      for (let j = 0; j < p; j++) d += colSum[j] * prod[j * cs + i];
+      S[v0 + i] = sum[i] - d + shift[i] * r1Sum;
+    }
+    for (let k = 1; k <= order; k++) {
+      for (let i = 0; i < c; i++) {
+        let h = headY[k * cs + i];
+        let tl = tailY[k * cs + i];
+        for (let j = 0; j < p; j++) {
+          h -= headSum[k * p + j] * prod[j * cs + i];
+          tl -= tailSum[k * p + j] * prod[j * cs + i];
+        }
+        H[k * nVox + v0 + i] = h + shift[i] * r1Head[k];
+        T[k * nVox + v0 + i] = tl + shift[i] * r1Tail[k];
       }
     }
   }
+  let total = 0;
   for (let v = 0; v < nVox; v++) total += S[v];
   const m = total / (n * nVox);
   const rho = new Float64Array(nVox * order);

@@ -29,6 +29,8 @@
  * about 2.5x faster than one at a time.
  */
 
+import { createSmoothKernels, type SmoothKernels } from './wasm-kernels.js';
+
 /** FWHM in mm: a scalar (all axes), one value per axis, 'fast', or null (no smoothing). */
 export type Fwhm = number | readonly (number | null)[] | 'fast' | null;
 
@@ -399,17 +401,7 @@ function reflectClosure(lo: number, hi: number, r: number, n: number): [number, 
 /**
  * `smoothVolumes` followed by masking, computing only what the masked voxels depend on.
  * Returns n_t x n_mask values (time-major, voxels in NIfTI order within each row), identical
- * bit for bit to `extractMasked(smoothVolumes(...), dims, mask)`.
- *
- * Why this is exact: the separable filter computes z-pass(y-pass(x-pass(v))). An output at a
- * masked voxel needs z-pass inputs at z ± rz (reflected at the true image border), which need
- * y-pass outputs only at those (x, y, z'), which need x-pass outputs at y' = y ± ry
- * (reflected), which read the raw data at x ± rx (reflected). So it is enough to run the x
- * pass on the box [bbox.x] x [reflect-closure of bbox.y ± ry] x [reflect-closure of
- * bbox.z ± rz], the y pass on [bbox.x] x [bbox.y] x [closure z], and the z pass on the box.
- * Every value is computed with the same float64 accumulation order and float32 rounding as
- * the full-volume filter, and the reflection always refers to the real image edges (never
- * to the box edges), so the box results equal the full-image results exactly.
+ * bit for bit to `extractMasked(smoothVolumes(...), dims, mask)`. See `MaskedSmoother`.
  */
 export function smoothMasked<T extends FloatArray>(
   data: T, dims: readonly number[], affine: number[][], fwhm: Fwhm, mask: Uint8Array,
@@ -419,74 +411,451 @@ export function smoothMasked<T extends FloatArray>(
   const nt = volumeCount(dims);
   if (data.length !== nvox * nt) throw new Error(`data length ${data.length} does not match dims ${dims.join('x')}`);
   if (mask.length !== nvox) throw new Error(`mask length ${mask.length} does not match the volume size ${nvox}`);
-  let nMask = 0;
-  for (let i = 0; i < nvox; i++) if (mask[i]) nMask++;
-  const result = allocLike(data, nMask * nt);
-  if (nMask === 0) return result;
   const f = normaliseFwhm(fwhm);
-  if (f === null || f === 'fast') {
-    // Cheap local operations: smooth everything and gather.
+  if (f === 'fast') {
+    // A cheap local operation: smooth everything and gather.
+    let nMask = 0;
+    for (let i = 0; i < nvox; i++) if (mask[i]) nMask++;
+    const result = allocLike(data, nMask * nt);
+    if (nMask === 0) return result;
     const full = smoothVolumes(data, dims, affine, f);
     gatherMasked(full, nvox, nt, mask, result, nMask);
     return result;
   }
-  const sigma = fwhmToSigmaVoxels(f, affine);
-  const kernels = sigma.map((sg) => (sg > 0 ? gaussianHalfKernel(sg) : null));
-  const radius = kernels.map((k) => (k ? k.length - 1 : 0));
-  const box = maskBoundingBox(mask, dims)!;
-  const [x0, y0, z0] = box.lo;
-  const [x1, y1, z1] = box.hi;
-  const [ya, yb] = reflectClosure(y0, y1, radius[1], ny);
-  const [za, zb] = reflectClosure(z0, z1, radius[2], nz);
-  const bx = x1 - x0 + 1;
-  const by = yb - ya + 1;
-  const bz = zb - za + 1;
-  // Region buffer: x in [x0, x1], y in [ya, yb], z in [za, zb]; index (x-x0) + bx*((y-ya) + by*(z-za)).
-  const reg = allocLike(data, bx * by * bz);
-  const s = makeScratch();
-  const yRowsReg = new Int32Array(by);
-  const zRowsReg = new Int32Array(bz);
-  for (let t = 0; t < nt; t++) {
-    const vb = t * nvox;
-    // x pass (or plain copy with ensure_finite) into the region.
-    for (let z = za; z <= zb; z++)
-      for (let y = ya; y <= yb; y++) {
-        const src = vb + nx * (y + ny * z);
-        const dstBase = bx * (y - ya + by * (z - za));
-        if (kernels[0]) {
-          filterLineX(data, src, nx, reg, dstBase, x0, x1 + 1, kernels[0], s, true);
-        } else {
-          for (let x = x0; x <= x1; x++) {
-            const v = data[src + x];
-            reg[dstBase + x - x0] = Number.isFinite(v) ? v : 0;
-          }
+  const sm = new MaskedSmoother(dims, affine, f, mask, data instanceof Float64Array ? 'float64' : 'float32');
+  const result = allocLike(data, sm.nMask * nt);
+  for (let t = 0; t < nt; t++) sm.apply(data.subarray(t * nvox, (t + 1) * nvox), result, t * sm.nMask);
+  return result;
+}
+
+/**
+ * Smooths one volume at a time and keeps only the masked voxels, computing only what they
+ * depend on (nilearn smooth_img then masking; 'fast' is not supported here, use smoothVolumes).
+ *
+ * Why this is exact: the separable filter computes z-pass(y-pass(x-pass(v))). An output at a
+ * masked voxel (x, y, z) needs y-pass outputs at (x, y, z ± rz) (reflected at the true image
+ * border), each of which needs x-pass outputs at (x, y ± ry, z') (reflected), each of which
+ * reads the raw data at (x ± rx, y', z') (reflected). Working row by row (an x-row is fixed
+ * y and z), the needed outputs of each pass are gathered as one x-range per row (the union of
+ * what the next pass needs there), so only ranges of rows near the mask are filtered, instead
+ * of whole volumes or the mask's bounding box. Every value is computed with the same float64
+ * accumulation order (centre tap, then the symmetric pairs from the outermost in) and the same
+ * rounding to the array's precision between passes as the full-volume filter, and reflection
+ * always refers to the real image edges, so the results equal the full-image results bit for
+ * bit (test/stats/smooth.test.ts).
+ *
+ * `inputRows` says which raw voxels a volume must provide (for a streaming reader); the others
+ * are never read.
+ */
+export class MaskedSmoother {
+  readonly nMask: number;
+  /** Raw input voxels read per volume: x-range [xLo[r], xHi[r]) of row r = y + ny * z. */
+  readonly inputRows: { xLo: Int32Array; xHi: Int32Array };
+  private readonly dims: [number, number, number];
+  private readonly kernels: (Float64Array | null)[];
+  private readonly f64: boolean;
+  /** x-pass and y-pass outputs: full-volume buffers of the working precision. */
+  private readonly bufX: FloatArray;
+  private readonly bufY: FloatArray;
+  /** Output x-ranges of the x pass and y pass, per row. */
+  private readonly xRows: { xLo: Int32Array; xHi: Int32Array };
+  private readonly yRows: { xLo: Int32Array; xHi: Int32Array };
+  /** Runs of consecutive masked voxels: row, first x, end x, index of the first in the output. */
+  private readonly runs: Int32Array;
+  private readonly scratch = makeScratch();
+  private readonly offs: Int32Array;
+  /** WebAssembly SIMD path (float32 only), or null for the plain loops. */
+  private readonly simd: SimdPlan | null;
+  /**
+   * A volume buffer to decode into (WebAssembly path): apply() on this very array skips the
+   * copy of the input rows into the kernels' memory. Undefined on the plain path.
+   */
+  readonly inputBuffer?: Float32Array;
+  /**
+   * WebAssembly path: room for one volume of int16 values (platform byte order), which
+   * loadInt16 decodes into inputBuffer (the NIfTI reader's decoder hook).
+   */
+  readonly rawInt16?: Uint8Array;
+
+  constructor(dims: readonly number[], affine: number[][], fwhm: Exclude<Fwhm, 'fast'>, mask: Uint8Array, precision: 'float32' | 'float64' = 'float32') {
+    const [nx, ny, nz] = dims;
+    const nvox = nx * ny * nz;
+    if (mask.length !== nvox) throw new Error(`mask length ${mask.length} does not match the volume size ${nvox}`);
+    this.dims = [nx, ny, nz];
+    this.f64 = precision === 'float64';
+    const f = normaliseFwhm(fwhm);
+    const kernels = f === null || f === 'fast' ? [null, null, null] : fwhmToSigmaVoxels(f, affine).map((sg) => (sg > 0 ? gaussianHalfKernel(sg) : null));
+    this.kernels = kernels;
+    const radius = kernels.map((k) => (k ? k.length - 1 : 0));
+    this.offs = new Int32Array(2 * (Math.max(...radius) + 1));
+    const nRows = ny * nz;
+    // Masked runs and the z-pass output ranges (= the mask's range in each row).
+    const runs: number[] = [];
+    const zLo = new Int32Array(nRows);
+    const zHi = new Int32Array(nRows);
+    let nMask = 0;
+    for (let r = 0; r < nRows; r++) {
+      const base = r * nx;
+      let first = -1;
+      for (let x = 0; x <= nx; x++) {
+        const inMask = x < nx && mask[base + x] !== 0;
+        if (inMask && first < 0) first = x;
+        if (!inMask && first >= 0) {
+          runs.push(r, first, x, nMask);
+          nMask += x - first;
+          if (zHi[r] <= zLo[r]) zLo[r] = first;
+          zHi[r] = x;
+          first = -1;
         }
       }
-    // y pass, in place on the region: outputs y in [y0, y1] for every z in [za, zb].
-    if (kernels[1]) {
-      for (let z = za; z <= zb; z++) {
-        rowOffsets(0, by, bx * by * (z - za), bx, yRowsReg);
-        // Row offsets indexed by axis position: position p -> yRowsReg[p - ya].
-        filterRows(reg, yRowsReg, ya, ny, reg, yRowsReg.subarray(y0 - ya), y0, y1 + 1, bx, kernels[1], s);
+    }
+    this.nMask = nMask;
+    this.runs = Int32Array.from(runs);
+    const zOut = { xLo: zLo, xHi: zHi };
+    // y-pass outputs: rows (y, z') that the z pass reads; x-pass outputs: rows the y pass reads.
+    this.yRows = kernels[2] ? spreadRows(zOut, ny, nz, 'z', radius[2]) : zOut;
+    this.xRows = kernels[1] ? spreadRows(this.yRows, ny, nz, 'y', radius[1]) : this.yRows;
+    // Raw inputs: the x-pass ranges widened by the x radius (reflected into the image).
+    const inLo = new Int32Array(nRows);
+    const inHi = new Int32Array(nRows);
+    for (let r = 0; r < nRows; r++) {
+      const lo = this.xRows.xLo[r];
+      const hi = this.xRows.xHi[r];
+      if (hi <= lo) continue;
+      if (kernels[0]) {
+        const [a, b] = reflectClosure(lo, hi - 1, radius[0], nx);
+        inLo[r] = a;
+        inHi[r] = b + 1;
+      } else {
+        inLo[r] = lo;
+        inHi[r] = hi;
       }
     }
-    // z pass: outputs z in [z0, z1] for y in [y0, y1].
-    if (kernels[2]) {
-      for (let y = y0; y <= y1; y++) {
-        rowOffsets(0, bz, bx * (y - ya), bx * by, zRowsReg);
-        filterRows(reg, zRowsReg, za, nz, reg, zRowsReg.subarray(z0 - za), z0, z1 + 1, bx, kernels[2], s);
+    this.inputRows = { xLo: inLo, xHi: inHi };
+    const k = this.f64 ? null : createSmoothKernels();
+    if (k) {
+      const plan = simdPlan(k, [nx, ny, nz], kernels, radius, this.inputRows, this.xRows, this.yRows, this.runs, nMask);
+      this.simd = plan;
+      this.inputBuffer = plan.input;
+      this.rawInt16 = plan.raw;
+      this.bufX = plan.bufX;
+      this.bufY = plan.bufY;
+    } else {
+      this.simd = null;
+      const make = (n: number) => (this.f64 ? new Float64Array(n) : new Float32Array(n));
+      this.bufX = make(nvox);
+      this.bufY = kernels[1] ? make(nvox) : this.bufX;
+    }
+  }
+
+  /**
+   * WebAssembly path: fill the inputRows voxels of inputBuffer from the int16 values in
+   * rawInt16 as v · slope + inter (float64, rounded once to float32: the NIfTI reader's
+   * scaling). Returns false on the plain path (nothing done).
+   */
+  loadInt16(slope: number, inter: number): boolean {
+    const plan = this.simd;
+    if (!plan) return false;
+    plan.k.decodeI16(plan.raw, plan.input, plan.ranges, plan.nRanges, slope, inter);
+    return true;
+  }
+
+  /**
+   * Smooth one volume (`volume`: nx*ny*nz values, only `inputRows` are read) and write its
+   * nMask masked values to out[outOffset ..] (rounded to `out`'s precision).
+   */
+  apply(volume: FloatArray, out: FloatArray, outOffset = 0): void {
+    if (this.simd) {
+      applySimd(this.simd, this.dims, this.kernels, this.scratch, volume, out, outOffset);
+      return;
+    }
+    const [nx, ny, nz] = this.dims;
+    const [kx, ky, kz] = this.kernels;
+    const nRows = ny * nz;
+    const bufX = this.bufX;
+    const bufY = this.bufY;
+    const s = this.scratch;
+    // x pass (or a plain copy with ensure_finite) on the x-pass ranges.
+    const xl = this.xRows.xLo;
+    const xh = this.xRows.xHi;
+    for (let r = 0; r < nRows; r++) {
+      const lo = xl[r];
+      const hi = xh[r];
+      if (hi <= lo) continue;
+      const base = r * nx;
+      if (kx) {
+        filterLineX(volume, base, nx, bufX, base + lo, lo, hi, kx, s, true);
+      } else {
+        for (let x = base + lo; x < base + hi; x++) {
+          const v = volume[x];
+          bufX[x] = Number.isFinite(v) ? v : 0;
+        }
       }
     }
-    // Gather the masked voxels of this volume.
-    let m = t * nMask;
-    for (let z = z0; z <= z1; z++)
-      for (let y = y0; y <= y1; y++) {
-        const mrow = nx * (y + ny * z);
-        const rrow = bx * (y - ya + by * (z - za)) - x0;
-        for (let x = x0; x <= x1; x++) if (mask[mrow + x]) result[m++] = reg[rrow + x];
+    const offs = this.offs;
+    // y pass on the y-pass ranges: output row (y, z) from rows (y ± j, z) of bufX.
+    if (ky) {
+      const r1 = ky.length - 1;
+      const yl = this.yRows.xLo;
+      const yh = this.yRows.xHi;
+      for (let z = 0; z < nz; z++)
+        for (let y = 0; y < ny; y++) {
+          const r = y + ny * z;
+          const lo = yl[r];
+          const hi = yh[r];
+          if (hi <= lo) continue;
+          for (let j = r1, q = 0; j >= 1; j--, q += 2) {
+            offs[q] = nx * (reflectIndex(y - j, ny) + ny * z);
+            offs[q + 1] = nx * (reflectIndex(y + j, ny) + ny * z);
+          }
+          filterRowRange(bufX, nx * r, offs, lo, hi, ky, bufY, nx * r);
+        }
+    }
+    // z pass straight into the output, run by run of masked voxels.
+    const runs = this.runs;
+    const sxy = nx * ny;
+    for (let i = 0; i < runs.length; i += 4) {
+      const r = runs[i];
+      const lo = runs[i + 1];
+      const hi = runs[i + 2];
+      const dst = outOffset + runs[i + 3] - lo;
+      if (kz) {
+        const r2 = kz.length - 1;
+        const y = r % ny;
+        const z = (r - y) / ny;
+        for (let j = r2, q = 0; j >= 1; j--, q += 2) {
+          offs[q] = nx * y + sxy * reflectIndex(z - j, nz);
+          offs[q + 1] = nx * y + sxy * reflectIndex(z + j, nz);
+        }
+        filterRowRange(bufY, nx * r, offs, lo, hi, kz, out, dst);
+      } else {
+        const base = nx * r;
+        for (let x = lo; x < hi; x++) out[dst + x] = bufY[base + x];
+      }
+    }
+  }
+}
+
+/**
+ * The WebAssembly SIMD version of MaskedSmoother.apply (float32 data): the same passes and
+ * ranges, as lists of row descriptors run by the `filterRows` kernel (see wasm-kernels.ts),
+ * which computes every output with the same float64 operations in the same order. The x pass
+ * runs in the kernel where the window stays inside the image; the few outputs whose window
+ * is reflected at the image edge use filterLineX. Buffers live in the kernels' own memory.
+ */
+interface SimdPlan {
+  k: SmoothKernels;
+  input: Float32Array;
+  /** one volume of raw int16 values */
+  raw: Uint8Array;
+  bufX: Float32Array;
+  bufY: Float32Array;
+  stage: Float32Array;
+  nMask: number;
+  /** input row ranges as absolute [start, end) pairs, for sanitize and the input copy */
+  ranges: Int32Array;
+  nRanges: number;
+  passes: { src: Float32Array; dst: Float32Array; desc: Int32Array; n: number; offs: Int32Array; w: Float64Array }[];
+  /** x-pass outputs near the image edge: [row, lo, hi] triples (filterLineX with reflection) */
+  xEdges: Int32Array;
+}
+
+function simdPlan(
+  k: SmoothKernels, dims: [number, number, number], kernels: (Float64Array | null)[], radius: number[],
+  inputRows: { xLo: Int32Array; xHi: Int32Array }, xRows: { xLo: Int32Array; xHi: Int32Array },
+  yRows: { xLo: Int32Array; xHi: Int32Array }, runs: Int32Array, nMask: number,
+): SimdPlan {
+  const [nx, ny, nz] = dims;
+  const nvox = nx * ny * nz;
+  const nRows = ny * nz;
+  const sxy = nx * ny;
+  const [kx, ky, kz] = kernels;
+  // descriptors and offset pairs, built in plain arrays first, then copied into the memory
+  const build = (rows: { c0: number; lo: number; hi: number; d0: number; pairs: number[] }[]) => {
+    const desc: number[] = [];
+    const offs: number[] = [];
+    for (const r of rows) {
+      desc.push(r.c0, r.lo, r.hi, r.d0, offs.length);
+      offs.push(...r.pairs);
+    }
+    return { desc, offs };
+  };
+  const xList: Parameters<typeof build>[0] = [];
+  const xEdges: number[] = [];
+  if (kx) {
+    const r = radius[0];
+    for (let row = 0; row < nRows; row++) {
+      const lo = xRows.xLo[row];
+      const hi = xRows.xHi[row];
+      if (hi <= lo) continue;
+      const a = Math.max(lo, r);
+      const b = Math.min(hi, nx - r);
+      const c0 = row * nx;
+      if (a < b) {
+        const pairs: number[] = [];
+        for (let j = r; j >= 1; j--) pairs.push(c0 - j, c0 + j);
+        xList.push({ c0, lo: a, hi: b, d0: c0, pairs });
+        if (lo < a) xEdges.push(row, lo, a);
+        if (b < hi) xEdges.push(row, b, hi);
+      } else {
+        xEdges.push(row, lo, hi);
+      }
+    }
+  }
+  const yList: Parameters<typeof build>[0] = [];
+  if (ky) {
+    const r = radius[1];
+    for (let z = 0; z < nz; z++)
+      for (let y = 0; y < ny; y++) {
+        const row = y + ny * z;
+        if (yRows.xHi[row] <= yRows.xLo[row]) continue;
+        const pairs: number[] = [];
+        for (let j = r; j >= 1; j--) pairs.push(nx * (reflectIndex(y - j, ny) + ny * z), nx * (reflectIndex(y + j, ny) + ny * z));
+        yList.push({ c0: row * nx, lo: yRows.xLo[row], hi: yRows.xHi[row], d0: row * nx, pairs });
       }
   }
-  return result;
+  const zList: Parameters<typeof build>[0] = [];
+  const rz = kz ? radius[2] : 0;
+  for (let i = 0; i < runs.length; i += 4) {
+    const row = runs[i];
+    const y = row % ny;
+    const z = (row - y) / ny;
+    const pairs: number[] = [];
+    for (let j = rz; j >= 1; j--) pairs.push(nx * y + sxy * reflectIndex(z - j, nz), nx * y + sxy * reflectIndex(z + j, nz));
+    zList.push({ c0: row * nx, lo: runs[i + 1], hi: runs[i + 2], d0: runs[i + 3] - runs[i + 1], pairs });
+  }
+  const ranges: number[] = [];
+  for (let row = 0; row < nRows; row++) {
+    if (inputRows.xHi[row] > inputRows.xLo[row]) ranges.push(row * nx + inputRows.xLo[row], row * nx + inputRows.xHi[row]);
+  }
+  const xl = build(xList);
+  const yl = build(yList);
+  const zl = build(zList);
+  let ints = ranges.length + 3;
+  for (const l of [xl, yl, zl]) ints += l.desc.length + l.offs.length + 2;
+  const floats = 3 * (nvox + 8) + nMask + 8;
+  const ws = k.workspace(4 * (floats + ints) + 2 * nvox + 8 * (3 * 32) + 16 * 18);
+  const input = ws.f32(nvox + 8);
+  const raw = ws.u8(2 * nvox + 16);
+  const bufX = kx ? ws.f32(nvox + 8) : input;
+  const bufY = ky ? ws.f32(nvox + 8) : bufX;
+  const stage = ws.f32(nMask + 8);
+  const toMem = (a: number[]) => {
+    const v = ws.i32(Math.max(1, a.length));
+    v.set(a);
+    return v;
+  };
+  const weights = (w: Float64Array | null) => {
+    const v = ws.f64(w ? w.length : 1);
+    v.set(w ?? [1]); // no kernel on z: a weight of 1 copies exactly (f32 -> f64 -> f32)
+    return v;
+  };
+  const passes: SimdPlan['passes'] = [];
+  if (kx) passes.push({ src: input, dst: bufX, desc: toMem(xl.desc), n: xList.length, offs: toMem(xl.offs), w: weights(kx) });
+  if (ky) passes.push({ src: bufX, dst: bufY, desc: toMem(yl.desc), n: yList.length, offs: toMem(yl.offs), w: weights(ky) });
+  passes.push({ src: bufY, dst: stage, desc: toMem(zl.desc), n: zList.length, offs: toMem(zl.offs), w: weights(kz) });
+  return { k, input, raw, bufX, bufY, stage, nMask, ranges: toMem(ranges), nRanges: ranges.length / 2, passes, xEdges: Int32Array.from(xEdges) };
+}
+
+function applySimd(
+  plan: SimdPlan, dims: [number, number, number], kernels: (Float64Array | null)[], s: Scratch,
+  volume: FloatArray, out: FloatArray, outOffset: number,
+): void {
+  const { input, ranges, nRanges } = plan;
+  if (volume !== input) {
+    for (let i = 0; i < 2 * nRanges; i += 2) {
+      const a = ranges[i];
+      const b = ranges[i + 1];
+      if (volume instanceof Float32Array) input.set(volume.subarray(a, b), a);
+      else for (let v = a; v < b; v++) input[v] = volume[v];
+    }
+  }
+  plan.k.sanitize(input, ranges, nRanges);
+  const nx = dims[0];
+  const kx = kernels[0];
+  for (const pass of plan.passes) {
+    plan.k.filterRows(pass.src, pass.dst, pass.desc, pass.n, pass.offs, pass.w);
+    if (pass.src === input && kx) {
+      const e = plan.xEdges;
+      for (let i = 0; i < e.length; i += 3) {
+        const base = e[i] * nx;
+        filterLineX(input, base, nx, plan.bufX, base + e[i + 1], e[i + 1], e[i + 2], kx, s, false);
+      }
+    }
+  }
+  const stage = plan.stage;
+  if (out instanceof Float32Array) out.set(stage.subarray(0, plan.nMask), outOffset);
+  else for (let i = 0; i < plan.nMask; i++) out[outOffset + i] = stage[i];
+}
+
+/**
+ * Output ranges of the previous pass along `axis` ('y' or 'z'): row (y, z) must cover the union
+ * of the ranges of the rows that read it, i.e. the rows whose ±radius window (reflected at the
+ * image edges) contains it.
+ */
+function spreadRows(
+  next: { xLo: Int32Array; xHi: Int32Array }, ny: number, nz: number, axis: 'y' | 'z', radius: number,
+): { xLo: Int32Array; xHi: Int32Array } {
+  const nRows = ny * nz;
+  const xLo = new Int32Array(nRows);
+  const xHi = new Int32Array(nRows);
+  for (let z = 0; z < nz; z++)
+    for (let y = 0; y < ny; y++) {
+      const r = y + ny * z;
+      const lo = next.xLo[r];
+      const hi = next.xHi[r];
+      if (hi <= lo) continue;
+      for (let d = -radius; d <= radius; d++) {
+        const q = axis === 'y' ? reflectIndex(y + d, ny) + ny * z : y + ny * reflectIndex(z + d, nz);
+        if (xHi[q] <= xLo[q]) {
+          xLo[q] = lo;
+          xHi[q] = hi;
+        } else {
+          if (lo < xLo[q]) xLo[q] = lo;
+          if (hi > xHi[q]) xHi[q] = hi;
+        }
+      }
+    }
+  return { xLo, xHi };
+}
+
+/**
+ * One output row of a strided-axis pass: dst[d0 + x] for x in [lo, hi) is the weighted sum of
+ * src rows, the centre row at c0 and the symmetric pairs at offs[2q], offs[2q+1] (outermost pair
+ * first, scipy's order), all indexed by x. Four neighbouring outputs at a time (independent
+ * accumulation chains; each output keeps scipy's order of operations).
+ */
+function filterRowRange(
+  src: FloatArray, c0: number, offs: Int32Array, lo: number, hi: number, w: Float64Array, dst: FloatArray, d0: number,
+): void {
+  const r = w.length - 1;
+  const w0 = w[0];
+  let x = lo;
+  for (; x + 3 < hi; x += 4) {
+    const cx = c0 + x;
+    let a0 = src[cx] * w0;
+    let a1 = src[cx + 1] * w0;
+    let a2 = src[cx + 2] * w0;
+    let a3 = src[cx + 3] * w0;
+    for (let j = r, q = 0; j >= 1; j--, q += 2) {
+      const pa = offs[q] + x;
+      const pb = offs[q + 1] + x;
+      const wj = w[j];
+      a0 += (src[pa] + src[pb]) * wj;
+      a1 += (src[pa + 1] + src[pb + 1]) * wj;
+      a2 += (src[pa + 2] + src[pb + 2]) * wj;
+      a3 += (src[pa + 3] + src[pb + 3]) * wj;
+    }
+    dst[d0 + x] = a0;
+    dst[d0 + x + 1] = a1;
+    dst[d0 + x + 2] = a2;
+    dst[d0 + x + 3] = a3;
+  }
+  for (; x < hi; x++) {
+    let acc = src[c0 + x] * w0;
+    for (let j = r, q = 0; j >= 1; j--, q += 2) acc += (src[offs[q] + x] + src[offs[q + 1] + x]) * w[j];
+    dst[d0 + x] = acc;
+  }
 }
 
 function gatherMasked(full: FloatArray, nvox: number, nt: number, mask: Uint8Array, out: FloatArray, nMask: number): void {

@@ -1,0 +1,224 @@
+/**
+ * `npm run bench`: the first-level performance benchmark (issue "Performance: first level at
+ * MNI-2mm scale").
+ *
+ * 1. Generates the dataset once (bench/dataset.ts, 8 runs, deterministic) into .bench/data and
+ *    reuses it while .bench/data/manifest.json names the same DATASET_VERSION.
+ * 2. Runs `glmflow run bench/first-level.yaml --no-cache --ui json` in a child process for the
+ *    headline workload (2 runs), then for 1, 2, 4 and 8 runs. The child is this file with
+ *    `--child`: it runs the CLI's main() and, on exit, reports process.resourceUsage() (CPU time
+ *    and peak RSS of the whole process, worker threads included, since they share the process).
+ *    Wall time is measured by the parent around the child (Node start-up included).
+ * 3. Prints wall, CPU, peak RSS, ratios against nilearn 0.10.4 (59.2 s, 6.49 GB on these
+ *    2-core machines, shared/design/PERFORMANCE.md), the time of every node (start to done,
+ *    as the engine's events say) and, for fit nodes, the stages they report.
+ *
+ * Options: --runs 1,2,4,8 (scaling series; "none" to skip), --repeat N (headline repeats, the
+ * best is kept), --jobs N (passed to glmflow), --json FILE (write all figures), --cli PATH
+ * (measure another build's dist/src/cli/main.js, e.g. an older version, on the same data).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DATASET_VERSION, generateDataset } from './dataset.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url)); // <outDir>/bench
+const REPO = join(HERE, '..', '..');
+/** The CLI measured: this build's, or another build's main.js with --cli (e.g. an older one). */
+let CLI_MAIN = join(HERE, '..', 'src', 'cli', 'main.js');
+const SPEC = join(REPO, 'bench', 'first-level.yaml');
+const BENCH_DIR = join(REPO, '.bench');
+const DATA_DIR = join(BENCH_DIR, 'data');
+const MAX_RUNS = 8;
+const RUSAGE_TAG = 'GLMFLOW-BENCH-RUSAGE ';
+
+/** nilearn 0.10.4 FirstLevelModel fit + 2 contrasts on the 2-run workload (PERFORMANCE.md). */
+const NILEARN = { wall: 59.2, rssBytes: 6.49e9 };
+
+interface NodeTiming { id: string; type: string; seconds: number; stages: [string, number][]; timings?: string }
+interface Measurement {
+  runs: number;
+  wall: number;
+  /** Spawn to the first node start (Node start-up, spec compile, plan with input hashing). */
+  startup: number;
+  /** The last node done to the process exit. */
+  shutdown: number;
+  cpu: number;
+  user: number;
+  system: number;
+  maxRssBytes: number;
+  nodes: NodeTiming[];
+}
+
+async function child(argv: string[]): Promise<void> {
+  const cli = argv[0];
+  argv = argv.slice(1);
+  const { main } = await import(pathToFileURL(cli).href);
+  const code: number = await main(argv);
+  const ru = process.resourceUsage();
+  process.stderr.write(`${RUSAGE_TAG}${JSON.stringify({ code, user: ru.userCPUTime / 1e6, system: ru.systemCPUTime / 1e6, maxRssKb: ru.maxRSS })}\n`);
+  process.exit(code);
+}
+
+async function ensureDataset(): Promise<void> {
+  const manifest = join(DATA_DIR, 'manifest.json');
+  try {
+    const m = JSON.parse(readFileSync(manifest, 'utf8'));
+    if (m.version === DATASET_VERSION && m.runs >= MAX_RUNS) return;
+  } catch {
+    /* not generated yet */
+  }
+  console.log(`generating the benchmark dataset (${MAX_RUNS} runs, once) in ${DATA_DIR}`);
+  const started = performance.now();
+  await rm(DATA_DIR, { recursive: true, force: true });
+  await mkdir(DATA_DIR, { recursive: true });
+  await generateDataset(DATA_DIR, MAX_RUNS, (s) => console.log(s));
+  await writeFile(manifest, JSON.stringify({ version: DATASET_VERSION, runs: MAX_RUNS }));
+  console.log(`  done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** Node timings from the engine's JSON events: start..done, and the spans between progress messages. */
+function nodeTimings(events: any[]): NodeTiming[] {
+  interface Acc { type: string; start?: number; end?: number; marks: [string, number][]; timings?: string }
+  const byNode = new Map<string, Acc>();
+  for (const e of events) {
+    if (!e || typeof e.node !== 'string' || e.node === '*') continue;
+    const n: Acc = byNode.get(e.node) ?? { type: String(e.type), marks: [] };
+    byNode.set(e.node, n);
+    if (e.event === 'node-start') n.start = e.time;
+    else if (e.event === 'node-done') n.end = e.time;
+    else if (e.event === 'node-progress' && typeof e.message === 'string') {
+      if (e.message.startsWith('timings: ')) n.timings = e.message.slice(9);
+      else n.marks.push([e.message, e.time]);
+    }
+  }
+  const out: NodeTiming[] = [];
+  for (const [id, n] of byNode) {
+    if (n.start === undefined || n.end === undefined) continue;
+    const stages: [string, number][] = [];
+    for (let i = 0; i < n.marks.length; i++) {
+      const next = i + 1 < n.marks.length ? n.marks[i + 1][1] : n.end;
+      stages.push([n.marks[i][0], (next - n.marks[i][1]) / 1000]);
+    }
+    out.push({ id, type: n.type, seconds: (n.end - n.start) / 1000, stages, timings: n.timings });
+  }
+  return out;
+}
+
+async function measure(runs: number, jobs: string | undefined): Promise<Measurement> {
+  const list = Array.from({ length: runs }, (_, i) => `"${i + 1}"`).join(',');
+  const out = join(BENCH_DIR, 'out', `runs-${runs}`);
+  await rm(out, { recursive: true, force: true });
+  const args = [
+    fileURLToPath(import.meta.url), '--child', CLI_MAIN, 'run', SPEC, '--no-cache', '--ui', 'json', '--out', out,
+    '--set', `data.runs=[${list}]`, ...(jobs ? ['--jobs', jobs] : []),
+  ];
+  const started = performance.now();
+  const spawnedAt = Date.now();
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (d) => (stdout += d));
+  proc.stderr.on('data', (d) => (stderr += d));
+  const code: number = await new Promise((resolve) => proc.on('close', resolve));
+  const wall = (performance.now() - started) / 1000;
+  const exitedAt = Date.now();
+  const tagLine = stderr.split('\n').find((l) => l.startsWith(RUSAGE_TAG));
+  if (code !== 0 || !tagLine) {
+    throw new Error(`glmflow run (${runs} runs) failed with exit code ${code}\n${stderr}\n${stdout.slice(-4000)}`);
+  }
+  const ru = JSON.parse(tagLine.slice(RUSAGE_TAG.length));
+  const events = stdout.split('\n').filter(Boolean).map((l) => {
+    try {
+      return JSON.parse(l);
+    } catch {
+      return null;
+    }
+  });
+  const starts = events.filter((e) => e?.event === 'node-start').map((e) => e.time as number);
+  const dones = events.filter((e) => e?.event === 'node-done').map((e) => e.time as number);
+  const startup = starts.length ? (Math.min(...starts) - spawnedAt) / 1000 : 0;
+  const shutdown = dones.length ? (exitedAt - Math.max(...dones)) / 1000 : 0;
+  return { runs, wall, startup, shutdown, cpu: ru.user + ru.system, user: ru.user, system: ru.system, maxRssBytes: ru.maxRssKb * 1024, nodes: nodeTimings(events) };
+}
+
+const s = (x: number) => `${x.toFixed(2)} s`;
+const gb = (bytes: number) => `${(bytes / 1e9).toFixed(2)} GB`;
+
+function printNodes(m: Measurement): void {
+  console.log(`\nstart-up (spawn to the first node start): ${s(m.startup)}; exit after the last node: ${s(m.shutdown)}`);
+  console.log(`nodes of the ${m.runs}-run workload (start to done, in the worker pool):`);
+  const order = ['load', 'confounds', 'design', 'mask', 'fit', 'contrast', 'save'];
+  const nodes = [...m.nodes].sort((a, b) => (order.indexOf(a.type) - order.indexOf(b.type)) || a.id.localeCompare(b.id));
+  for (const n of nodes) {
+    console.log(`  ${n.id.padEnd(44)} ${s(n.seconds).padStart(9)}`);
+    if (n.type === 'fit') {
+      for (const [label, sec] of n.stages) console.log(`      ${label.padEnd(40)} ${s(sec).padStart(9)}`);
+      if (n.timings) console.log(`      stages: ${n.timings}`);
+    }
+  }
+}
+
+function row(cells: string[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+async function parent(argv: string[]): Promise<void> {
+  const opt = (name: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const runsOpt = opt('--runs') ?? '1,2,4,8';
+  const series = runsOpt === 'none' ? [] : runsOpt.split(',').map(Number).filter((n) => n >= 1 && n <= MAX_RUNS);
+  const repeat = Math.max(1, Number(opt('--repeat') ?? 1));
+  const jobs = opt('--jobs');
+  const cli = opt('--cli');
+  if (cli) CLI_MAIN = cli.startsWith('/') ? cli : join(process.cwd(), cli);
+  if (!existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: build first (npm run build)`);
+  await ensureDataset();
+
+  const load = loadavg()[0];
+  console.log(`\nmachine: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, 1-min load average ${load.toFixed(2)}` +
+    (load > 0.5 ? ' (other processes are busy: expect slower figures)' : ''));
+  console.log(`\nheadline: 2 runs x 160 volumes, 97x115x97, AR(1), 5 mm smoothing, 2 z maps (glmflow run --no-cache)`);
+  let best: Measurement | undefined;
+  for (let i = 0; i < repeat; i++) {
+    const m = await measure(2, jobs);
+    console.log(`  try ${i + 1}: wall ${s(m.wall)}, CPU ${s(m.cpu)}, peak RSS ${gb(m.maxRssBytes)}`);
+    if (!best || m.wall < best.wall) best = m;
+  }
+  const h = best!;
+  console.log(row(['what', 'wall', 'CPU (user+sys)', 'peak RSS']));
+  console.log(row(['---', '---', '---', '---']));
+  console.log(row(['nilearn 0.10.4 (PERFORMANCE.md)', s(NILEARN.wall), '', gb(NILEARN.rssBytes)]));
+  console.log(row(['glmflow', s(h.wall), s(h.cpu), gb(h.maxRssBytes)]));
+  console.log(row(['nilearn / glmflow', `${(NILEARN.wall / h.wall).toFixed(1)}x faster`, '', `${(NILEARN.rssBytes / h.maxRssBytes).toFixed(1)}x less memory`]));
+  console.log(`targets: wall <= ${s(NILEARN.wall / 8)} (8x) ${h.wall <= NILEARN.wall / 8 ? 'MET' : 'NOT MET'}; ` +
+    `peak RSS <= ${gb(NILEARN.rssBytes / 6)} (1/6) ${h.maxRssBytes <= NILEARN.rssBytes / 6 ? 'MET' : 'NOT MET'}`);
+  printNodes(h);
+
+  const scaling: Measurement[] = [];
+  if (series.length) {
+    console.log('\nscaling with the number of runs (same model, runs 1..N of the dataset):');
+    console.log(row(['runs', 'wall', 'CPU', 'peak RSS', 'wall / run']));
+    console.log(row(['---', '---', '---', '---', '---']));
+    for (const n of series) {
+      const m = await measure(n, jobs);
+      scaling.push(m);
+      console.log(row([String(n), s(m.wall), s(m.cpu), gb(m.maxRssBytes), s(m.wall / n)]));
+    }
+  }
+  const jsonOut = opt('--json') ?? join(BENCH_DIR, 'results.json');
+  await writeFile(jsonOut, JSON.stringify({ nilearn: NILEARN, headline: h, scaling }, null, 1));
+  console.log(`\nall figures: ${jsonOut}`);
+}
+
+const argv = process.argv.slice(2);
+if (argv[0] === '--child') {
+  await child(argv.slice(1));
+} else {
+  await parent(argv);
+}

@@ -1,0 +1,525 @@
+/**
+ * The WebAssembly functions of wasm-kernels.ts, written with the small encoder of
+ * wasm-asm.ts. Every function takes byte addresses into the one imported memory. The
+ * float64 arithmetic of each kernel is written in the same order as its plain TypeScript
+ * twin in wasm-kernels.ts (JsKernels), so both give the same bits; a SIMD lane computes what
+ * the scalar code computes for one column.
+ */
+import { code, I, type FuncDef } from './wasm-asm.js';
+
+/** while (!(exit)) { body } — `exit` pushes an i32, non-zero to leave the loop. */
+function whileNot(exit: number[], ...body: number[][]): number[] {
+  return code(I.block, I.loop, exit, I.brIf(1), ...body, I.br(0), I.end, I.end);
+}
+
+export function gemmFunc(): FuncDef {
+  // params
+  const A = 0, M4 = 1, M = 2, K = 3, B = 4, C = 5, OUT = 6;
+  // i32 locals
+  const i = 7, v = 8, l = 9, pa0 = 10, pa1 = 11, pa2 = 12, pa3 = 13, pb = 14, po = 15, c8 = 16, k8 = 17;
+  // v128 locals
+  const acc = [18, 19, 20, 21, 22, 23, 24, 25];
+  const b0 = 26, b1 = 27, s = 28;
+  const madd = (a: number, x: number) => code(I.get(a), I.get(s), I.get(x), I.f64x2mul, I.f64x2add, I.set(a));
+  const rowStep = (pa: number, a0: number, a1: number) =>
+    code(I.get(pa), I.f64load(), I.f64x2splat, I.set(s), madd(a0, b0), madd(a1, b1));
+  const inc = (x: number, by: number[]) => code(I.get(x), by, I.i32add, I.set(x));
+  const storeRow = (a0: number, a1: number) => code(I.get(po), I.get(a0), I.v128store(0), I.get(po), I.get(a1), I.v128store(16));
+  const kLoop = (rows: number) =>
+    code(
+      I.i32(0), I.set(l),
+      whileNot(
+        code(I.get(l), I.get(K), I.i32geS),
+        code(I.get(pb), I.v128load(0), I.set(b0), I.get(pb), I.v128load(16), I.set(b1)),
+        rowStep(pa0, acc[0], acc[1]),
+        rows === 4 ? code(rowStep(pa1, acc[2], acc[3]), rowStep(pa2, acc[4], acc[5]), rowStep(pa3, acc[6], acc[7])) : [],
+        inc(pa0, I.i32(8)),
+        rows === 4 ? code(inc(pa1, I.i32(8)), inc(pa2, I.i32(8)), inc(pa3, I.i32(8))) : [],
+        inc(pb, I.get(c8)),
+        inc(l, I.i32(1)),
+      ),
+    );
+  const block = (rows: number, iEnd: number) =>
+    whileNot(
+      code(I.get(i), I.get(iEnd), I.i32geS),
+      code(I.i32(0), I.set(v)),
+      whileNot(
+        code(I.get(v), I.get(C), I.i32geS),
+        ...acc.slice(0, rows === 4 ? 8 : 2).map((a) => code(I.v128zero, I.set(a))),
+        // pa0 = A + i*k8, pa1..3 the next rows; pb = B + v*8
+        code(I.get(A), I.get(i), I.get(k8), I.i32mul, I.i32add, I.set(pa0)),
+        rows === 4
+          ? code(
+              I.get(pa0), I.get(k8), I.i32add, I.set(pa1),
+              I.get(pa1), I.get(k8), I.i32add, I.set(pa2),
+              I.get(pa2), I.get(k8), I.i32add, I.set(pa3),
+            )
+          : [],
+        code(I.get(B), I.get(v), I.i32(3), I.i32shl, I.i32add, I.set(pb)),
+        kLoop(rows),
+        // po = OUT + (i*c + v)*8
+        code(I.get(OUT), I.get(i), I.get(C), I.i32mul, I.get(v), I.i32add, I.i32(3), I.i32shl, I.i32add, I.set(po)),
+        storeRow(acc[0], acc[1]),
+        rows === 4
+          ? code(
+              inc(po, I.get(c8)), storeRow(acc[2], acc[3]),
+              inc(po, I.get(c8)), storeRow(acc[4], acc[5]),
+              inc(po, I.get(c8)), storeRow(acc[6], acc[7]),
+            )
+          : [],
+        inc(v, I.i32(4)),
+      ),
+      inc(i, I.i32(rows)),
+    );
+  const body = code(
+    I.get(C), I.i32(3), I.i32shl, I.set(c8),
+    I.get(K), I.i32(3), I.i32shl, I.set(k8),
+    I.i32(0), I.set(i),
+    block(4, M4),
+    block(1, M),
+  );
+  return {
+    name: 'gemm',
+    params: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+    locals: [...new Array(11).fill('i32'), ...new Array(11).fill('v128')],
+    body,
+  };
+}
+
+/**
+ * filterRows(src, dst, desc, nDesc, offs, r, w): for each of the nDesc row descriptors
+ * [c0, lo, hi, d0, o] (5 i32 at desc), dst[d0 + x] (float32) for x in [lo, hi) is
+ *   src[c0 + x]·w[0] + Σ_{j=r..1} (src[A_j + x] + src[B_j + x])·w[j]
+ * accumulated in float64 in that order (scipy's correlate1d order for a symmetric kernel),
+ * where (A_j, B_j) are the i32 pairs at offs[o ..] (outermost pair first). src, dst and offs
+ * are byte addresses of float32 / i32 arrays, w of the float64 half kernel. Two x at a time
+ * per f64x2 (4 per iteration), the tail one by one.
+ */
+export function filterRowsFunc(): FuncDef {
+  const SRC = 0, DST = 1, DESC = 2, NDESC = 3, OFFS = 4, R = 5, W = 6;
+  const d = 7, dEnd = 8, c0 = 9, lo = 10, hi = 11, d0 = 12, q0 = 13, x = 14, q = 15, j = 16, pa = 17, pb = 18, pc = 19;
+  const acc0 = 20, acc1 = 21, wv = 22, w0v = 23;
+  const a = 24; // f64 scalar accumulator
+  const inc = (v: number, by: number[]) => code(I.get(v), by, I.i32add, I.set(v));
+  // byte address src + (base + x) * 4 of an element
+  const addr = (base: number[]) => code(I.get(SRC), base, I.get(x), I.i32add, I.i32(2), I.i32shl, I.i32add);
+  const pair = (off: number) => code(I.get(pa), I.v128load64zero(off), I.f64x2promoteLow, I.get(pb), I.v128load64zero(off), I.f64x2promoteLow, I.f64x2add, I.get(wv), I.f64x2mul);
+  const vecTaps = code(
+    I.get(R), I.set(j), I.get(q0), I.set(q),
+    whileNot(
+      code(I.get(j), I.i32(1), I.i32ltS),
+      code(I.get(W), I.get(j), I.i32(3), I.i32shl, I.i32add, I.f64load(), I.f64x2splat, I.set(wv)),
+      code(addr(code(I.get(q), I.i32load(0))), I.set(pa)),
+      code(addr(code(I.get(q), I.i32load(4))), I.set(pb)),
+      code(I.get(acc0), pair(0), I.f64x2add, I.set(acc0)),
+      code(I.get(acc1), pair(8), I.f64x2add, I.set(acc1)),
+      inc(q, I.i32(8)),
+      inc(j, I.i32(-1)),
+    ),
+  );
+  const scalarTaps = code(
+    I.get(R), I.set(j), I.get(q0), I.set(q),
+    whileNot(
+      code(I.get(j), I.i32(1), I.i32ltS),
+      I.get(a),
+      addr(code(I.get(q), I.i32load(0))), I.f32load(), I.f64promoteF32,
+      addr(code(I.get(q), I.i32load(4))), I.f32load(), I.f64promoteF32,
+      I.f64add,
+      code(I.get(W), I.get(j), I.i32(3), I.i32shl, I.i32add, I.f64load()),
+      I.f64mul, I.f64add, I.set(a),
+      inc(q, I.i32(8)),
+      inc(j, I.i32(-1)),
+    ),
+  );
+  const dstAddr = code(I.get(DST), I.get(d0), I.get(x), I.i32add, I.i32(2), I.i32shl, I.i32add);
+  const body = code(
+    I.get(W), I.f64load(), I.f64x2splat, I.set(w0v),
+    I.get(DESC), I.set(d),
+    I.get(DESC), I.get(NDESC), I.i32(20), I.i32mul, I.i32add, I.set(dEnd),
+    whileNot(
+      code(I.get(d), I.get(dEnd), I.i32geS),
+      code(I.get(d), I.i32load(0), I.set(c0), I.get(d), I.i32load(4), I.set(lo), I.get(d), I.i32load(8), I.set(hi)),
+      code(I.get(d), I.i32load(12), I.set(d0), I.get(OFFS), I.get(d), I.i32load(16), I.i32(2), I.i32shl, I.i32add, I.set(q0)),
+      code(I.get(lo), I.set(x)),
+      whileNot(
+        code(I.get(x), I.i32(4), I.i32add, I.get(hi), I.i32gtS),
+        code(addr(I.get(c0)), I.set(pc)),
+        code(I.get(pc), I.v128load64zero(0), I.f64x2promoteLow, I.get(w0v), I.f64x2mul, I.set(acc0)),
+        code(I.get(pc), I.v128load64zero(8), I.f64x2promoteLow, I.get(w0v), I.f64x2mul, I.set(acc1)),
+        vecTaps,
+        code(dstAddr, I.get(acc0), I.f32x4demoteZero, I.v128store64lane0(0)),
+        code(dstAddr, I.get(acc1), I.f32x4demoteZero, I.v128store64lane0(8)),
+        inc(x, I.i32(4)),
+      ),
+      whileNot(
+        code(I.get(x), I.get(hi), I.i32geS),
+        code(addr(I.get(c0)), I.f32load(), I.f64promoteF32, I.get(W), I.f64load(), I.f64mul, I.set(a)),
+        scalarTaps,
+        code(dstAddr, I.get(a), I.f32demoteF64, I.f32store()),
+        inc(x, I.i32(1)),
+      ),
+      inc(d, I.i32(20)),
+    ),
+  );
+  return {
+    name: 'filterRows',
+    params: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+    locals: [...new Array(13).fill('i32'), 'v128', 'v128', 'v128', 'v128', 'f64'],
+    body,
+  };
+}
+
+/**
+ * sanitize(buf, ranges, n): replaces non-finite float32 values by 0 (smooth_img's
+ * ensure_finite) in the n element ranges [start, end) (i32 pairs at ranges) of buf:
+ * v - v is 0 exactly when v is finite.
+ */
+export function sanitizeFunc(): FuncDef {
+  const BUF = 0, RANGES = 1, N = 2;
+  const r = 3, rEnd = 4, i = 5, end = 6, p = 7;
+  const v = 8; // v128
+  const fv = 9; // f32
+  const inc = (x: number, by: number[]) => code(I.get(x), by, I.i32add, I.set(x));
+  const body = code(
+    I.get(RANGES), I.set(r),
+    I.get(RANGES), I.get(N), I.i32(3), I.i32shl, I.i32add, I.set(rEnd),
+    whileNot(
+      code(I.get(r), I.get(rEnd), I.i32geS),
+      code(I.get(r), I.i32load(0), I.set(i), I.get(r), I.i32load(4), I.set(end)),
+      whileNot(
+        code(I.get(i), I.i32(4), I.i32add, I.get(end), I.i32gtS),
+        code(I.get(BUF), I.get(i), I.i32(2), I.i32shl, I.i32add, I.set(p)),
+        code(I.get(p), I.v128load(0), I.set(v)),
+        code(I.get(p), I.get(v), I.get(v), I.get(v), I.f32x4sub, I.v128zero, I.f32x4eq, I.v128and, I.v128store(0)),
+        inc(i, I.i32(4)),
+      ),
+      whileNot(
+        code(I.get(i), I.get(end), I.i32geS),
+        code(I.get(BUF), I.get(i), I.i32(2), I.i32shl, I.i32add, I.set(p)),
+        code(I.get(p), I.f32load(), I.set(fv)),
+        code(I.get(p), I.get(fv), I.f32const0, I.get(fv), I.get(fv), I.f32sub, I.f32const0, I.f32eq, I.select, I.f32store()),
+        inc(i, I.i32(1)),
+      ),
+      inc(r, I.i32(8)),
+    ),
+  );
+  return { name: 'sanitize', params: ['i32', 'i32', 'i32'], locals: ['i32', 'i32', 'i32', 'i32', 'i32', 'v128', 'f32'], body };
+}
+
+
+const inc = (x: number, by: number[]) => code(I.get(x), by, I.i32add, I.set(x));
+/** base + (index << shift) */
+const addr = (base: number[], index: number[], shift: number) => code(base, index, I.i32(shift), I.i32shl, I.i32add);
+/** for (x = from; x < to; x += step) body */
+const forRange = (x: number, from: number[], to: number[], step: number, ...body: number[][]) =>
+  code(from, I.set(x), whileNot(code(I.get(x), to, I.i32geS), ...body, inc(x, I.i32(step))));
+
+/**
+ * whitenCols(stage, C, n, col0, cnt, rho, order, shift, dst): for the columns
+ * col0 .. col0 + cs of the float32 n x C block `stage` (cs = cnt rounded up to 4; the
+ * columns past cnt are computed too and ignored by the caller), shift[i] = stage[0, col0 + i]
+ * and, row by row, two columns per f64x2:
+ *   dst[t, i] = (y_t - sh) - Σ_{k=1..min(order,t)} rho[k-1] · (y_{t-k} - sh)
+ * (float64, row stride cs). `stage` needs 3 readable values past its end. Orders 0 and 1
+ * have their own loops (pointer increments, no inner loop over k).
+ */
+export function whitenColsFunc(): FuncDef {
+  const STAGE = 0, C = 1, N = 2, COL0 = 3, CNT = 4, RHO = 5, ORDER = 6, SHIFT = 7, DST = 8;
+  const cs = 9, t = 10, i = 11, kmax = 12, k = 13, ps = 14, pd = 15, rowB = 16, psh = 17, pl = 18;
+  const sh = 19, v = 20, r = 21;
+  const pairAt = (ptr: number[]) => code(ptr, I.v128load64zero(), I.f64x2promoteLow);
+  // ps = STAGE + (t * C + col0) * 4 ; pd = DST + t * cs * 8
+  const rowPtrs = code(
+    I.get(STAGE), I.get(t), I.get(C), I.i32mul, I.get(COL0), I.i32add, I.i32(2), I.i32shl, I.i32add, I.set(ps),
+    I.get(DST), I.get(t), I.get(cs), I.i32mul, I.i32(3), I.i32shl, I.i32add, I.set(pd),
+    I.get(SHIFT), I.set(psh),
+  );
+  const step = code(inc(ps, I.i32(8)), inc(pd, I.i32(16)), inc(psh, I.i32(16)));
+  const body = code(
+    I.get(CNT), I.i32(3), I.i32add, I.i32(-4), I.i32and, I.set(cs),
+    I.get(C), I.i32(2), I.i32shl, I.set(rowB),
+    forRange(i, I.i32(0), I.get(cs), 2,
+      code(I.get(SHIFT), I.get(i), I.i32(3), I.i32shl, I.i32add),
+      pairAt(code(I.get(STAGE), I.get(COL0), I.get(i), I.i32add, I.i32(2), I.i32shl, I.i32add)),
+      I.v128store()),
+    // t = 0 (and every t for order 0): y_t - sh
+    forRange(t, I.i32(0), code(I.get(ORDER), I.i32eqz, I.get(N), I.i32mul, I.i32(1), I.get(ORDER), I.i32eqz, I.i32sub, I.i32add), 1,
+      rowPtrs,
+      forRange(i, I.i32(0), I.get(cs), 2,
+        I.get(pd), pairAt(I.get(ps)), I.get(psh), I.v128load(), I.f64x2sub, I.v128store(),
+        step)),
+    // order 1: (y_t - sh) - rho·(y_{t-1} - sh)
+    I.get(ORDER), I.i32(1), I.i32sub, I.i32eqz,
+    [0x04, 0x40], // if
+    code(I.get(RHO), I.f64load(), I.f64x2splat, I.set(r)),
+    forRange(t, I.i32(1), I.get(N), 1,
+      rowPtrs,
+      code(I.get(ps), I.get(rowB), I.i32sub, I.set(pl)),
+      forRange(i, I.i32(0), I.get(cs), 2,
+        I.get(pd),
+        code(I.get(psh), I.v128load(), I.set(sh)),
+        pairAt(I.get(ps)), I.get(sh), I.f64x2sub,
+        I.get(r), pairAt(I.get(pl)), I.get(sh), I.f64x2sub, I.f64x2mul,
+        I.f64x2sub, I.v128store(),
+        step, inc(pl, I.i32(8)))),
+    I.end,
+    // order >= 2: the general loop over k
+    I.get(ORDER), I.i32(2), I.i32geS,
+    [0x04, 0x40],
+    forRange(t, I.i32(1), I.get(N), 1,
+      code(I.get(t), I.get(ORDER), I.get(t), I.get(ORDER), I.i32ltS, I.select, I.set(kmax)),
+      rowPtrs,
+      forRange(i, I.i32(0), I.get(cs), 2,
+        code(I.get(psh), I.v128load(), I.set(sh)),
+        code(pairAt(I.get(ps)), I.get(sh), I.f64x2sub, I.set(v)),
+        code(I.get(ps), I.set(pl)),
+        forRange(k, I.i32(1), code(I.get(kmax), I.i32(1), I.i32add), 1,
+          inc(pl, code(I.i32(0), I.get(rowB), I.i32sub)),
+          I.get(v),
+          addr(I.get(RHO), code(I.get(k), I.i32(1), I.i32sub), 3), I.f64load(), I.f64x2splat,
+          pairAt(I.get(pl)), I.get(sh), I.f64x2sub,
+          I.f64x2mul, I.f64x2sub, I.set(v)),
+        code(I.get(pd), I.get(v), I.v128store()),
+        step)),
+    I.end,
+  );
+  return { name: 'whitenCols', params: new Array(9).fill('i32'), locals: [...new Array(10).fill('i32'), 'v128', 'v128', 'v128'], body };
+}
+
+/**
+ * colStats(wy, n, cs, r1, w1, shift, ss, sr, sy, sy2): per column i of the float64 n x cs
+ * block wy (two columns per f64x2):
+ *   ss = Σ_t wy_t²,  sr = Σ_t r1_t·wy_t,  with d_t = (wy_t - wy_0) + shift·(w1_t - w1_0):
+ *   sy = Σ_{t>=1} d_t,  sy2 = Σ_{t>=1} d_t²
+ */
+export function colStatsFunc(): FuncDef {
+  const WY = 0, N = 1, CS = 2, R1 = 3, W1 = 4, SHIFT = 5, SS = 6, SR = 7, SY = 8, SY2 = 9;
+  const i = 10, t = 11, p = 12, rowB = 13, off = 14;
+  const w10 = 15;
+  const v0 = 16, sh = 17, a = 18, b = 19, m1 = 20, m2 = 21, v = 22, d = 23;
+  const body = code(
+    I.get(CS), I.i32(3), I.i32shl, I.set(rowB),
+    I.get(W1), I.f64load(), I.set(w10),
+    forRange(i, I.i32(0), I.get(CS), 2,
+      code(I.get(i), I.i32(3), I.i32shl, I.set(off)),
+      code(I.get(WY), I.get(off), I.i32add, I.v128load(), I.set(v0)),
+      code(I.get(SHIFT), I.get(off), I.i32add, I.v128load(), I.set(sh)),
+      code(I.get(v0), I.get(v0), I.f64x2mul, I.set(a)),
+      code(I.get(R1), I.f64load(), I.f64x2splat, I.get(v0), I.f64x2mul, I.set(b)),
+      code(I.v128zero, I.set(m1), I.v128zero, I.set(m2)),
+      code(I.get(WY), I.get(off), I.i32add, I.get(rowB), I.i32add, I.set(p)),
+      forRange(t, I.i32(1), I.get(N), 1,
+        code(I.get(p), I.v128load(), I.set(v)),
+        code(I.get(a), I.get(v), I.get(v), I.f64x2mul, I.f64x2add, I.set(a)),
+        code(I.get(b), addr(I.get(R1), I.get(t), 3), I.f64load(), I.f64x2splat, I.get(v), I.f64x2mul, I.f64x2add, I.set(b)),
+        code(I.get(v), I.get(v0), I.f64x2sub, I.get(sh), addr(I.get(W1), I.get(t), 3), I.f64load(), I.get(w10), I.f64sub, I.f64x2splat, I.f64x2mul, I.f64x2add, I.set(d)),
+        code(I.get(m1), I.get(d), I.f64x2add, I.set(m1)),
+        code(I.get(m2), I.get(d), I.get(d), I.f64x2mul, I.f64x2add, I.set(m2)),
+        inc(p, I.get(rowB))),
+      code(I.get(SS), I.get(off), I.i32add, I.get(a), I.v128store()),
+      code(I.get(SR), I.get(off), I.i32add, I.get(b), I.v128store()),
+      code(I.get(SY), I.get(off), I.i32add, I.get(m1), I.v128store()),
+      code(I.get(SY2), I.get(off), I.i32add, I.get(m2), I.v128store())),
+  );
+  return { name: 'colStats', params: new Array(10).fill('i32'), locals: [...new Array(5).fill('i32'), 'f64', ...new Array(8).fill('v128')], body };
+}
+
+/**
+ * quadForm(m, p, th, cs, out): out[i] = Σ_j (M_jj·θ_ji)·θ_ji + Σ_{j<k} ((M_jk + M_jk)·θ_ji)·θ_ki
+ * for the cs columns of the float64 p x cs block θ (accumulated in that order of j, k).
+ */
+export function quadFormFunc(): FuncDef {
+  const M = 0, P = 1, TH = 2, CS = 3, OUT = 4;
+  const j = 5, k = 6, i = 7, pj = 8, pk = 9, rowB = 10, off = 11;
+  const mv = 12, tj = 13;
+  const outAt = code(I.get(OUT), I.get(off), I.i32add);
+  const body = code(
+    I.get(CS), I.i32(3), I.i32shl, I.set(rowB),
+    forRange(i, I.i32(0), I.get(CS), 2, addr(I.get(OUT), I.get(i), 3), I.v128zero, I.v128store()),
+    forRange(j, I.i32(0), I.get(P), 1,
+      code(I.get(TH), I.get(j), I.get(rowB), I.i32mul, I.i32add, I.set(pj)),
+      code(addr(I.get(M), code(I.get(j), I.get(P), I.i32mul, I.get(j), I.i32add), 3), I.f64load(), I.f64x2splat, I.set(mv)),
+      forRange(i, I.i32(0), I.get(CS), 2,
+        code(I.get(i), I.i32(3), I.i32shl, I.set(off)),
+        code(I.get(pj), I.get(off), I.i32add, I.v128load(), I.set(tj)),
+        code(outAt, outAt, I.v128load(), I.get(mv), I.get(tj), I.f64x2mul, I.get(tj), I.f64x2mul, I.f64x2add, I.v128store())),
+      forRange(k, code(I.get(j), I.i32(1), I.i32add), I.get(P), 1,
+        code(I.get(TH), I.get(k), I.get(rowB), I.i32mul, I.i32add, I.set(pk)),
+        code(addr(I.get(M), code(I.get(j), I.get(P), I.i32mul, I.get(k), I.i32add), 3), I.f64load(), I.tee(14), I.get(14), I.f64add, I.f64x2splat, I.set(mv)),
+        forRange(i, I.i32(0), I.get(CS), 2,
+          code(I.get(i), I.i32(3), I.i32shl, I.set(off)),
+          code(outAt, outAt, I.v128load(),
+            I.get(mv), I.get(pj), I.get(off), I.i32add, I.v128load(), I.f64x2mul,
+            I.get(pk), I.get(off), I.i32add, I.v128load(), I.f64x2mul,
+            I.f64x2add, I.v128store())))),
+  );
+  return { name: 'quadForm', params: new Array(5).fill('i32'), locals: [...new Array(7).fill('i32'), 'v128', 'v128', 'f64'], body };
+}
+
+/**
+ * lagStats(wy, n, cs, order, sum, lag, head, tail): per column of the float64 n x cs block:
+ *   sum = Σ_t wy_t,  lag[k] = Σ_{t<n-k} wy_t·wy_{t+k} (k = 0..order),
+ *   head[k] = Σ_{t<k} wy_t,  tail[k] = Σ_{t>=n-k} wy_t (k = 1..order); row k of lag / head /
+ *   tail at k·cs. Sums in increasing t.
+ */
+export function lagStatsFunc(): FuncDef {
+  const WY = 0, N = 1, CS = 2, ORDER = 3, SUM = 4, LAG = 5, HEAD = 6, TAIL = 7;
+  const i = 8, t = 9, k = 10, p = 11, q = 12, rowB = 13, off = 14, lim = 15;
+  const s = 16, l = 17;
+  const store = (base: number, row: number[]) => code(I.get(base), row, I.get(rowB), I.i32mul, I.i32add, I.get(off), I.i32add, I.get(l), I.v128store());
+  const prev = 18, l1 = 19, v = 20;
+  // order 1, one pass per column pair: sum, lag 0 and lag 1 together (same sums, same order)
+  const fused = code(
+    forRange(i, I.i32(0), I.get(CS), 2,
+      code(I.get(i), I.i32(3), I.i32shl, I.set(off)),
+      code(I.get(WY), I.get(off), I.i32add, I.set(p)),
+      code(I.get(p), I.v128load(), I.set(prev)),
+      code(I.v128zero, I.get(prev), I.f64x2add, I.set(s), I.get(prev), I.get(prev), I.f64x2mul, I.set(l)),
+      code(I.v128zero, I.set(l1)),
+      inc(p, I.get(rowB)),
+      forRange(t, I.i32(1), I.get(N), 1,
+        code(I.get(p), I.v128load(), I.set(v)),
+        code(I.get(s), I.get(v), I.f64x2add, I.set(s)),
+        code(I.get(l), I.get(v), I.get(v), I.f64x2mul, I.f64x2add, I.set(l)),
+        code(I.get(l1), I.get(prev), I.get(v), I.f64x2mul, I.f64x2add, I.set(l1)),
+        code(I.get(v), I.set(prev)),
+        inc(p, I.get(rowB))),
+      code(I.get(SUM), I.get(off), I.i32add, I.get(s), I.v128store()),
+      code(I.get(LAG), I.get(off), I.i32add, I.get(l), I.v128store()),
+      code(I.get(LAG), I.get(rowB), I.i32add, I.get(off), I.i32add, I.get(l1), I.v128store()),
+      // head[1] = y_0, tail[1] = y_{n-1}
+      code(I.get(HEAD), I.get(rowB), I.i32add, I.get(off), I.i32add, I.v128zero, I.get(WY), I.get(off), I.i32add, I.v128load(), I.f64x2add, I.v128store()),
+      code(I.get(TAIL), I.get(rowB), I.i32add, I.get(off), I.i32add, I.v128zero, I.get(prev), I.f64x2add, I.v128store())),
+  );
+  const body = code(
+    I.get(CS), I.i32(3), I.i32shl, I.set(rowB),
+    I.get(ORDER), I.i32(1), I.i32sub, I.i32eqz,
+    [0x04, 0x40], fused, [0x05], // if order == 1 ... else
+    forRange(i, I.i32(0), I.get(CS), 2,
+      code(I.get(i), I.i32(3), I.i32shl, I.set(off)),
+      code(I.v128zero, I.set(s), I.get(WY), I.get(off), I.i32add, I.set(p)),
+      forRange(t, I.i32(0), I.get(N), 1, I.get(s), I.get(p), I.v128load(), I.f64x2add, I.set(s), inc(p, I.get(rowB))),
+      code(I.get(SUM), I.get(off), I.i32add, I.get(s), I.v128store()),
+      forRange(k, I.i32(0), code(I.get(ORDER), I.i32(1), I.i32add), 1,
+        code(I.v128zero, I.set(l), I.get(WY), I.get(off), I.i32add, I.set(p)),
+        code(I.get(p), I.get(k), I.get(rowB), I.i32mul, I.i32add, I.set(q)),
+        forRange(t, I.get(k), I.get(N), 1,
+          I.get(l), I.get(p), I.v128load(), I.get(q), I.v128load(), I.f64x2mul, I.f64x2add, I.set(l),
+          inc(p, I.get(rowB)), inc(q, I.get(rowB))),
+        store(LAG, I.get(k))),
+      forRange(k, I.i32(1), code(I.get(ORDER), I.i32(1), I.i32add), 1,
+        // head: t < min(k, n)
+        code(I.get(k), I.get(N), I.get(k), I.get(N), I.i32ltS, I.select, I.set(lim)),
+        code(I.v128zero, I.set(l), I.get(WY), I.get(off), I.i32add, I.set(p)),
+        forRange(t, I.i32(0), I.get(lim), 1, I.get(l), I.get(p), I.v128load(), I.f64x2add, I.set(l), inc(p, I.get(rowB))),
+        store(HEAD, I.get(k)),
+        // tail: t from max(0, n - k)
+        code(I.get(N), I.get(k), I.i32sub, I.i32(0), I.get(N), I.get(k), I.i32sub, I.i32(0), I.i32gtS, I.select, I.set(lim)),
+        code(I.v128zero, I.set(l), I.get(WY), I.get(off), I.i32add, I.get(lim), I.get(rowB), I.i32mul, I.i32add, I.set(p)),
+        forRange(t, I.get(lim), I.get(N), 1, I.get(l), I.get(p), I.v128load(), I.f64x2add, I.set(l), inc(p, I.get(rowB))),
+        store(TAIL, I.get(k)))),
+    I.end,
+  );
+  return { name: 'lagStats', params: new Array(8).fill('i32'), locals: [...new Array(8).fill('i32'), 'v128', 'v128', 'v128', 'v128', 'v128'], body };
+}
+
+/**
+ * gatherCols(src, dst, C, n, order, c): dst[t, i] = src[t, order[i]] for i < c, t < n
+ * (float32 n x C blocks, order an i32 array): the chunk's voxels sorted by label.
+ */
+export function gatherColsFunc(): FuncDef {
+  const SRC = 0, DST = 1, C = 2, N = 3, ORD = 4, CNT = 5;
+  const t = 6, ps = 7, pd = 8, po = 9, pend = 10, rowB = 11;
+  const body = code(
+    I.get(C), I.i32(2), I.i32shl, I.set(rowB),
+    forRange(t, I.i32(0), I.get(N), 1,
+      code(I.get(SRC), I.get(t), I.get(rowB), I.i32mul, I.i32add, I.set(ps)),
+      code(I.get(DST), I.get(t), I.get(rowB), I.i32mul, I.i32add, I.set(pd)),
+      code(I.get(ORD), I.set(po), I.get(ORD), I.get(CNT), I.i32(2), I.i32shl, I.i32add, I.set(pend)),
+      whileNot(code(I.get(po), I.get(pend), I.i32geS),
+        I.get(pd), I.get(ps), I.get(po), I.i32load(), I.i32(2), I.i32shl, I.i32add, I.f32load(), I.f32store(),
+        inc(pd, I.i32(4)), inc(po, I.i32(4)))),
+  );
+  return { name: 'gatherCols', params: new Array(6).fill('i32'), locals: new Array(6).fill('i32'), body };
+}
+
+/**
+ * addRowF32(acc, row, n): acc[i] = acc[i] + row[i] in float32 (four per f32x4), as numpy's
+ * float32 reduction along axis 0 accumulates row after row.
+ */
+export function addRowF32Func(): FuncDef {
+  const ACC = 0, ROW = 1, N = 2;
+  const i = 3, pa = 4, pr = 5;
+  const body = code(
+    I.get(ACC), I.set(pa), I.get(ROW), I.set(pr),
+    forRange(i, I.i32(0), code(I.get(N), I.i32(-4), I.i32and), 4,
+      I.get(pa), I.get(pa), I.v128load(), I.get(pr), I.v128load(), I.f32x4add, I.v128store(),
+      inc(pa, I.i32(16)), inc(pr, I.i32(16))),
+    whileNot(code(I.get(i), I.get(N), I.i32geS),
+      I.get(pa), I.get(pa), I.f32load(), I.get(pr), I.f32load(), I.f32add, I.f32store(),
+      inc(pa, I.i32(4)), inc(pr, I.i32(4)), inc(i, I.i32(1))),
+  );
+  return { name: 'addRowF32', params: ['i32', 'i32', 'i32'], locals: ['i32', 'i32', 'i32'], body };
+}
+
+/**
+ * scaleRowF32(row, mean, n): row[i] = 100 · ((row[i] / mean[i]) - 1), every step rounded to
+ * float32 (nilearn's mean_scaling on a float32 array).
+ */
+export function scaleRowF32Func(): FuncDef {
+  const ROW = 0, MEAN = 1, N = 2;
+  const i = 3, pr = 4, pm = 5;
+  const body = code(
+    I.get(ROW), I.set(pr), I.get(MEAN), I.set(pm),
+    forRange(i, I.i32(0), code(I.get(N), I.i32(-4), I.i32and), 4,
+      I.get(pr),
+      I.f32const(100), I.f32x4splat,
+      I.get(pr), I.v128load(), I.get(pm), I.v128load(), I.f32x4div, I.f32const(1), I.f32x4splat, I.f32x4sub,
+      I.f32x4mul, I.v128store(),
+      inc(pr, I.i32(16)), inc(pm, I.i32(16))),
+    whileNot(code(I.get(i), I.get(N), I.i32geS),
+      I.get(pr),
+      I.f32const(100),
+      I.get(pr), I.f32load(), I.get(pm), I.f32load(), I.f32div, I.f32const(1), I.f32sub,
+      I.f32mul, I.f32store(),
+      inc(pr, I.i32(4)), inc(pm, I.i32(4)), inc(i, I.i32(1))),
+  );
+  return { name: 'scaleRowF32', params: ['i32', 'i32', 'i32'], locals: ['i32', 'i32', 'i32'], body };
+}
+
+/**
+ * decodeI16(raw, out, ranges, n, slope, inter): out[i] = f32(f64(raw_i16[i]) · slope + inter)
+ * for the element ranges [start, end) (i32 pairs at ranges): scaled int16 voxels, two per
+ * f64x2 (the NIfTI reader's arithmetic: float64, rounded once to float32).
+ */
+export function decodeI16Func(): FuncDef {
+  const RAW = 0, OUT = 1, RANGES = 2, N = 3, SLOPE = 4, INTER = 5;
+  const r = 6, rEnd = 7, i = 8, end = 9;
+  const sv = 10, iv = 11;
+  const rawAt = code(I.get(RAW), I.get(i), I.i32(1), I.i32shl, I.i32add);
+  const outAt = code(I.get(OUT), I.get(i), I.i32(2), I.i32shl, I.i32add);
+  const body = code(
+    I.get(SLOPE), I.f64x2splat, I.set(sv),
+    I.get(INTER), I.f64x2splat, I.set(iv),
+    I.get(RANGES), I.set(r),
+    I.get(RANGES), I.get(N), I.i32(3), I.i32shl, I.i32add, I.set(rEnd),
+    whileNot(
+      code(I.get(r), I.get(rEnd), I.i32geS),
+      code(I.get(r), I.i32load(0), I.set(i), I.get(r), I.i32load(4), I.set(end)),
+      whileNot(
+        code(I.get(i), I.i32(2), I.i32add, I.get(end), I.i32gtS),
+        outAt,
+        rawAt, I.v128load32zero(), I.i32x4extendLowI16x8S, I.f64x2convertLowI32x4S,
+        I.get(sv), I.f64x2mul, I.get(iv), I.f64x2add, I.f32x4demoteZero,
+        I.v128store64lane0(),
+        inc(i, I.i32(2))),
+      whileNot(
+        code(I.get(i), I.get(end), I.i32geS),
+        outAt,
+        rawAt, I.i32load16s(), I.f64convertI32S, I.get(SLOPE), I.f64mul, I.get(INTER), I.f64add, I.f32demoteF64,
+        I.f32store(),
+        inc(i, I.i32(1))),
+      inc(r, I.i32(8))),
+  );
+  return { name: 'decodeI16', params: ['i32', 'i32', 'i32', 'i32', 'f64', 'f64'], locals: ['i32', 'i32', 'i32', 'i32', 'v128', 'v128'], body };
+}

@@ -1,0 +1,112 @@
+/**
+ * The WebAssembly SIMD kernels against their plain TypeScript twins (wasm-kernels.ts): same
+ * float64 operations in the same order, so every kernel but gemm must give the same bits;
+ * gemm sums in a different order than the fallback's 4-term blocks (checked to 1e-14).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSmoothKernels, jsKernels, kernels } from '../../src/stats/wasm-kernels.js';
+
+const K = kernels();
+const J = jsKernels();
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+}
+
+function sameBits(a: ArrayLike<number>, b: ArrayLike<number>, n: number, what: string): void {
+  for (let i = 0; i < n; i++) assert.ok(Object.is(a[i], b[i]), `${what}[${i}]: ${a[i]} vs ${b[i]}`);
+}
+
+test('WebAssembly SIMD is available on this Node (the fast path is the one measured)', () => {
+  assert.equal(K.simd, true);
+  assert.ok(createSmoothKernels());
+});
+
+test('gemm matches the plain product (odd row counts, 4-column blocks)', () => {
+  const r = rng(1);
+  for (const [m, k, c] of [[16, 160, 512], [34, 160, 64], [5, 7, 8], [1, 3, 4], [7, 1, 12]]) {
+    const ws = K.workspace(8 * (m * k + k * c + m * c) + 64);
+    const a = ws.f64(m * k);
+    const b = ws.f64(k * c);
+    const o = ws.f64(m * c);
+    for (let i = 0; i < a.length; i++) a[i] = r() - 0.5;
+    for (let i = 0; i < b.length; i++) b[i] = 10 * (r() - 0.5);
+    K.gemm(a, m, k, b, c, o);
+    const ref = new Float64Array(m * c);
+    J.gemm(Float64Array.from(a), m, k, Float64Array.from(b), c, ref);
+    // rounding bound of a k-term sum: k·eps·Σ|a||b|
+    const bound = new Float64Array(m * c);
+    J.gemm(a.map(Math.abs), m, k, b.map(Math.abs), c, bound);
+    for (let i = 0; i < ref.length; i++) {
+      assert.ok(Math.abs(o[i] - ref[i]) <= k * 2.3e-16 * bound[i], `${m}x${k}x${c} [${i}]: ${o[i]} vs ${ref[i]}`);
+    }
+  }
+});
+
+test('whitenCols, gatherCols, colStats, quadForm and lagStats give the same bits as the plain code', () => {
+  const r = rng(7);
+  for (const order of [0, 1, 2, 3]) {
+    for (const [n, C, col0, cnt] of [[37, 24, 3, 21], [160, 64, 0, 64], [5, 8, 1, 6]]) {
+      const cs = (cnt + 3) & ~3;
+      const p = 5;
+      const ws = K.workspace(4 * 2 * (n * C + 8) + 8 * (n * cs * 2 + 16 * cs + p * p + 3 * n + 8) + 4 * C + 1024);
+      const raw = ws.f32(n * C + 8);
+      const stage = ws.f32(n * C + 8);
+      for (let i = 0; i < raw.length; i++) raw[i] = Math.fround(1000 + 20 * (r() - 0.5));
+      const ord = ws.i32(C);
+      for (let i = 0; i < C; i++) ord[i] = C - 1 - i;
+      K.gatherCols(raw, stage, C, n, ord, C);
+      const stageJ = new Float32Array(n * C + 8);
+      J.gatherCols(Float32Array.from(raw), stageJ, C, n, Int32Array.from(ord), C);
+      sameBits(stage, stageJ, n * C, 'gatherCols');
+      const rho = ws.f64(Math.max(1, order));
+      for (let k = 0; k < order; k++) rho[k] = 0.4 / (k + 1);
+      const shift = ws.f64(cs);
+      const wy = ws.f64(n * cs);
+      K.whitenCols(stage, C, n, col0, cnt, rho, order, shift, wy);
+      const shiftJ = new Float64Array(cs);
+      const wyJ = new Float64Array(n * cs);
+      J.whitenCols(stageJ, C, n, col0, cnt, Float64Array.from(rho), order, shiftJ, wyJ);
+      for (let t = 0; t < n; t++) sameBits(wy.subarray(t * cs), wyJ.subarray(t * cs), cnt, `whitenCols order ${order} row ${t}`);
+      sameBits(shift, shiftJ, cnt, 'shift');
+      const r1 = ws.f64(n);
+      const w1 = ws.f64(n);
+      for (let t = 0; t < n; t++) {
+        r1[t] = r() - 0.5;
+        w1[t] = t === 0 ? 1 : 0.6;
+      }
+      const outs = [0, 1, 2, 3].map(() => ws.f64(cs));
+      const outsJ = [0, 1, 2, 3].map(() => new Float64Array(cs));
+      K.colStats(wy, n, cs, r1, w1, shift, outs[0], outs[1], outs[2], outs[3]);
+      J.colStats(Float64Array.from(wy), n, cs, Float64Array.from(r1), Float64Array.from(w1), Float64Array.from(shift), outsJ[0], outsJ[1], outsJ[2], outsJ[3]);
+      outs.forEach((o, i) => sameBits(o, outsJ[i], cnt, `colStats ${i}`));
+      const m = ws.f64(p * p);
+      for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) m[i * p + j] = m[j * p + i] = r() - 0.3;
+      const q = ws.f64(cs);
+      const qJ = new Float64Array(cs);
+      K.quadForm(m, p, wy, cs, q);
+      J.quadForm(Float64Array.from(m), p, Float64Array.from(wy), cs, qJ);
+      sameBits(q, qJ, cnt, 'quadForm');
+      const o = order;
+      const [sum, lag, head, tail] = [cs, (o + 1) * cs, (o + 1) * cs, (o + 1) * cs].map((len) => ws.f64(len));
+      const [sumJ, lagJ, headJ, tailJ] = [cs, (o + 1) * cs, (o + 1) * cs, (o + 1) * cs].map((len) => new Float64Array(len));
+      K.lagStats(wy, n, cs, o, sum, lag, head, tail);
+      J.lagStats(Float64Array.from(wy), n, cs, o, sumJ, lagJ, headJ, tailJ);
+      sameBits(sum, sumJ, cnt, 'lag sum');
+      for (let k = 0; k <= o; k++) sameBits(lag.subarray(k * cs), lagJ.subarray(k * cs), cnt, `lag ${k}`);
+      for (let k = 1; k <= o; k++) {
+        sameBits(head.subarray(k * cs), headJ.subarray(k * cs), cnt, `head ${k}`);
+        sameBits(tail.subarray(k * cs), tailJ.subarray(k * cs), cnt, `tail ${k}`);
+      }
+    }
+  }
+});
+
+test('a new workspace starts zeroed even when the memory was used before', () => {
+  const a = K.workspace(8 * 1000).f64(1000);
+  a.fill(7);
+  const b = K.workspace(8 * 1000).f64(1000);
+  assert.equal(b.every((v) => v === 0), true);
+});
