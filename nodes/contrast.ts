@@ -1,5 +1,5 @@
 import type { NodeDefinition } from '../src/engine/types.js';
-import { contrastStatistics, fixedEffectContrast } from '../src/stats/contrast.js';
+import { addContrasts, contrastEffects, contrastStatistics, scaleContrast, type ContrastEffects } from '../src/stats/contrast.js';
 import { contrastMatrixFor } from '../src/pipeline/contrast-definition.js';
 import { many, type DesignMeta } from './lib/artifacts.js';
 import { glmFromArtifact } from './lib/glm-artifact.js';
@@ -9,24 +9,41 @@ export interface ContrastParams { name: string; definition: string | number[] | 
 /**
  * contrast: one contrast over all runs of a subject. The definition is turned into
  * a vector (t) or matrix (F) against each run's own design columns, computed per
- * run and combined by fixed effects exactly as FirstLevelModel.compute_contrast.
+ * run and combined by fixed effects exactly as FirstLevelModel.compute_contrast
+ * (nilearn's _compute_fixed_effect_contrast: null run contrasts skipped, the sum
+ * scaled by 1/n). The runs' fits are read one at a time, so memory does not grow
+ * with the number of runs.
  */
 export const contrast: NodeDefinition<ContrastParams> = {
   type: 'contrast',
   version: '1',
   description: 'compute a t or F contrast (fixed effects over runs): z, stat, p, effect, variance',
+  streamedInputs: ['fits'],
   async run(ctx, params, inputs) {
-    const fits = many(inputs.nodes, 'fits').map(glmFromArtifact);
     const designs = many(inputs.nodes, 'designs').map((d) => d.meta as unknown as DesignMeta);
     const defs = designs.map((d) => contrastMatrixFor(params.definition, d.columns));
     const statType = defs[0].statType;
     const warnings: string[] = [];
-    const mats = defs.map((d) => d.rows.map((r) => Array.from(r)));
-    const effects = fixedEffectContrast(fits, statType === 't' ? mats.map((m) => m[0]) : mats, statType, (w) => {
+    const warn = (w: string) => {
       warnings.push(w);
       ctx.warn(w);
-    });
-    const r = contrastStatistics(effects);
+    };
+    let sum: ContrastEffects | null = null;
+    let n = 0;
+    for (const [i, load] of inputs.lazy.fits.entries()) {
+      const rows = defs[i].rows;
+      if (rows.every((r) => r.every((x) => x === 0))) {
+        warn(`Contrast for run ${i} is null`);
+        continue;
+      }
+      const def = statType === 't' ? Array.from(rows[0]) : rows.map((r) => Array.from(r));
+      const effects = contrastEffects(glmFromArtifact(await load()), def, statType, warn);
+      sum = sum === null ? effects : addContrasts(sum, effects, warn);
+      n++;
+      ctx.progress((i + 1) / (inputs.lazy.fits.length + 1));
+    }
+    if (sum === null) throw new Error(`contrast ${params.name} is null in every run`);
+    const r = contrastStatistics(scaleContrast(sum, 1 / n));
     const f32 = (a: Float64Array) => Float32Array.from(a);
     return {
       meta: { name: params.name, statType, dof: r.dof, dim: r.dim, warnings },

@@ -39,14 +39,20 @@ export async function executeJob(job: NodeJob, def: NodeDefinition, report: JobR
   const started = performance.now();
   const cache = new Cache(job.cacheRoot);
   const nodes: Record<string, Artifact | Artifact[]> = {};
-  // All inputs are read concurrently (file reads overlap; each is verified as it arrives).
-  const inputs = Object.entries(job.deps).map(async ([name, keys]) => {
+  const lazy: Record<string, (() => Promise<Artifact>)[]> = {};
+  const read = async (name: string, key: string): Promise<Artifact> => {
+    const r = await cache.read(key);
+    if (!r.ok) throw new Error(`input '${name}' (entry ${key.slice(0, 12)}) is ${r.reason}${r.detail ? `: ${r.detail}` : ''}`);
+    return r.artifact;
+  };
+  const streamed = new Set(def.streamedInputs ?? []);
+  for (const [name, keys] of Object.entries(job.deps)) {
+    if (streamed.has(name)) lazy[name] = (Array.isArray(keys) ? keys : [keys]).map((key) => () => read(name, key));
+  }
+  // All other inputs are read concurrently (file reads overlap; each is verified as it arrives).
+  const inputs = Object.entries(job.deps).filter(([name]) => !streamed.has(name)).map(async ([name, keys]) => {
     const list = Array.isArray(keys) ? keys : [keys];
-    const loaded = await Promise.all(list.map(async (key) => {
-      const r = await cache.read(key);
-      if (!r.ok) throw new Error(`input '${name}' (entry ${key.slice(0, 12)}) is ${r.reason}${r.detail ? `: ${r.detail}` : ''}`);
-      return r.artifact;
-    }));
+    const loaded = await Promise.all(list.map((key) => read(name, key)));
     nodes[name] = Array.isArray(keys) ? loaded : loaded[0];
   });
   const settled = await Promise.allSettled(inputs);
@@ -54,7 +60,7 @@ export async function executeJob(job: NodeJob, def: NodeDefinition, report: JobR
   if (failed) throw (failed as PromiseRejectedResult).reason;
   const scratchDir = await mkdtemp(join(tmpdir(), 'glmflow-node-'));
   try {
-    const artifact = await def.run({ progress: (f, m) => report.progress(f, m), warn: (m) => report.warn(m), signal, scratchDir }, job.params, { nodes, files: job.files, keys: job.deps });
+    const artifact = await def.run({ progress: (f, m) => report.progress(f, m), warn: (m) => report.warn(m), signal, scratchDir }, job.params, { nodes, files: job.files, keys: job.deps, lazy });
     const seconds = (performance.now() - started) / 1000;
     await cache.write(job.key, artifact, { node: job.id, type: job.type, seconds });
     await cache.writeNodeRecord(job.record);

@@ -50,6 +50,11 @@ export interface NodeInputs {
   files: Record<string, string | string[]>;
   /** Cache keys of the upstream artifacts (for provenance records). */
   keys: Record<string, string | string[]>;
+  /**
+   * Inputs the node declared in `streamedInputs`: not read before `run`, but one loader
+   * per artifact, so a node can hold one large input at a time (memory flat in the count).
+   */
+  lazy: Record<string, (() => Promise<Artifact>)[]>;
 }
 
 export interface NodeDefinition<P = any> {
@@ -59,6 +64,8 @@ export interface NodeDefinition<P = any> {
   version: string;
   /** Human description for `graph` and docs. */
   description: string;
+  /** Input names read on demand through `inputs.lazy` instead of before `run`. */
+  streamedInputs?: string[];
   /** Runs from parameters and inputs alone (no shared memory with other nodes). */
   run(ctx: NodeRunContext, params: P, inputs: NodeInputs): Promise<Artifact>;
   /**

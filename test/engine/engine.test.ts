@@ -182,3 +182,17 @@ test('cache ls / prune / clear', async () => {
   assert.equal((await cache.list()).length, 0);
   await assert.rejects(cacheCommand(['nope'], s.cacheRoot), /cache needs one of ls, prune, clear/);
 });
+
+test('streamed inputs are read on demand, one at a time', async () => {
+  const s = setup();
+  const g = s.graph();
+  g.nodes.push({ id: 'lazysum', type: 'lazysum', params: { id: 'lazysum' }, deps: { xs: ['scale/a', 'scale/b'] }, files: {}, stage: 'group' });
+  const r = await run(g, s.cacheRoot, { registryModule: new URL('./toy-nodes.js', import.meta.url).href });
+  assert.equal(r.summary.failed, 0, JSON.stringify(r.summary.failures));
+  const { Cache } = await import('../../src/engine/cache.js');
+  const { planPipeline } = await import('../../src/engine/index.js');
+  const plan = await planPipeline(g, { registry, cacheRoot: s.cacheRoot, useCache: true, jobs: 1 });
+  const read = await new Cache(s.cacheRoot).read(plan.entries.get('lazysum')!.key);
+  assert.ok(read.ok);
+  assert.equal((read.artifact.meta as any).value, 2 * 3 + 5 * 10);
+});

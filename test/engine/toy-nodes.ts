@@ -39,6 +39,17 @@ export const registry: Record<string, NodeDefinition> = {
       return { meta: { value: list.reduce((s, a) => s + a.meta.value, 0) }, arrays: {} };
     },
   },
+  lazysum: {
+    type: 'lazysum', version: '1', description: 'add inputs read one at a time',
+    streamedInputs: ['xs'],
+    async run(_ctx, params: { id: string }, inputs) {
+      logRun(params.id);
+      if (inputs.nodes.xs !== undefined) throw new Error('streamed input was preloaded');
+      let total = 0;
+      for (const load of inputs.lazy.xs) total += ((await load()).meta as any).value;
+      return { meta: { value: total }, arrays: {} };
+    },
+  },
   boom: {
     type: 'boom', version: '1', description: 'always fails',
     async run(_ctx, params: { id: string }) {
