@@ -5,7 +5,8 @@ const mb = (n: number) => (n / 1e6).toFixed(1) + ' MB';
 
 /**
  * `glmflow cache ls|prune|clear`.
- * prune keeps the entries the latest run of each node produced and removes the rest.
+ * prune keeps the entries the latest run of each node produced and removes the rest,
+ * plus temporary files of interrupted writes.
  */
 export async function cacheCommand(args: string[], root: string): Promise<number> {
   const cache = new Cache(root);
@@ -31,7 +32,8 @@ export async function cacheCommand(args: string[], root: string): Promise<number
         bytes += e.bytes;
       }
     }
-    process.stdout.write(`removed ${removed} stale entries (${mb(bytes)}) from ${root}\n`);
+    const temporaries = await cache.removeTemporaries();
+    process.stdout.write(`removed ${removed} stale entries (${mb(bytes)})${temporaries ? ` and ${temporaries} unfinished temporary files` : ''} from ${root}\n`);
     return 0;
   }
   if (sub === 'clear') {

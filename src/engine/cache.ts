@@ -151,6 +151,25 @@ export class Cache {
     return keys;
   }
 
+  /** Removes temporary files left by runs that were interrupted mid-write (never read as entries). */
+  async removeTemporaries(): Promise<number> {
+    let removed = 0;
+    for (const sub of ['objects', 'nodes']) {
+      let names: string[] = [];
+      try {
+        names = (await fs.readdir(join(this.root, sub), { recursive: true })) as string[];
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        if (!/\.tmp-\d+-[a-z0-9]+$/.test(name)) continue;
+        await fs.rm(join(this.root, sub, name), { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
   async clear(): Promise<void> {
     await fs.rm(join(this.root, 'objects'), { recursive: true, force: true });
     await fs.rm(join(this.root, 'nodes'), { recursive: true, force: true });

@@ -164,6 +164,10 @@ test('cache ls / prune / clear', async () => {
   const { Cache } = await import('../../src/engine/cache.js');
   const cache = new Cache(s.cacheRoot);
   assert.equal((await cache.list()).length, 7);
+  // an interrupted write leaves a temporary file: never listed, removed by prune
+  const shard = readdirSync(join(s.cacheRoot, 'objects'))[0];
+  writeFileSync(join(s.cacheRoot, 'objects', shard, 'abc.bin.tmp-123-xyz9'), 'partial');
+  assert.equal((await cache.list()).length, 7);
   const write = process.stdout.write;
   const out: string[] = [];
   process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as any;
@@ -174,7 +178,8 @@ test('cache ls / prune / clear', async () => {
     process.stdout.write = write;
   }
   assert.match(out.join(''), /7 entries/);
-  assert.match(out.join(''), /removed 2 stale entries/);
+  assert.match(out.join(''), /removed 2 stale entries \(.*\) and 1 unfinished temporary files/);
+  assert.ok(!existsSync(join(s.cacheRoot, 'objects', shard, 'abc.bin.tmp-123-xyz9')));
   assert.equal((await cache.list()).length, 5);
   const again = await run(s.graph(5), s.cacheRoot);
   assert.equal(again.summary.computed, 0);
