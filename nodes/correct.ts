@@ -3,6 +3,7 @@ import { thresholdStats } from '../src/stats/thresholding.js';
 import { clustersTable, type ClusterRow } from '../src/stats/clusters.js';
 import { combinePermutationChunks, type PermutationChunk } from '../src/stats/permutation.js';
 import { many, single } from './lib/artifacts.js';
+import { scatter } from './lib/maps.js';
 import { readNifti } from '../src/io/nifti.js';
 import type { GroupMeta } from './group.js';
 import { problemFor } from './permute.js';
@@ -39,12 +40,6 @@ export interface CorrectMeta {
   clusters: ClusterRow[];
   /** Extra permutation maps written as -log10 FWE p. */
   logpMaps: string[];
-}
-
-function scatter(values: ArrayLike<number>, indices: Int32Array, n: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < indices.length; i++) out[indices[i]] = values[i];
-  return out;
 }
 
 /**

@@ -1,11 +1,16 @@
 import type { MaskMeta } from './artifacts.js';
 
+/** Values at `indices` of a volume of `nVoxels` voxels, 0 elsewhere. */
+export function scatter(values: ArrayLike<number>, indices: Int32Array, nVoxels: number): Float32Array {
+  const out = new Float32Array(nVoxels);
+  for (let i = 0; i < indices.length; i++) out[indices[i]] = values[i];
+  return out;
+}
+
 /** Scatter in-mask values back onto the full grid (0 outside the mask, as nilearn's unmask). */
 export function unmask(values: ArrayLike<number>, maskIndices: Int32Array, mask: MaskMeta): Float32Array {
   const [nx, ny, nz] = mask.dims;
-  const out = new Float32Array(nx * ny * nz);
-  for (let i = 0; i < maskIndices.length; i++) out[maskIndices[i]] = values[i];
-  return out;
+  return scatter(values, maskIndices, nx * ny * nz);
 }
 
 /** BIDS `stat-` label of each contrast output (SPEC: z, t or F, effect, variance, p). */

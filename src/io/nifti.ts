@@ -63,6 +63,15 @@ function fileError(path: string, e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
 
+/** An error while streaming a file: a truncated gzip stream, corrupt gzip data, or an OS error. */
+function streamError(path: string, e: unknown, truncatedError: () => Error): Error {
+  if (e instanceof UserError) return e;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'Z_BUF_ERROR' || /unexpected end of file/i.test((e as Error)?.message ?? '')) return truncatedError();
+  if (code === 'Z_DATA_ERROR' || code === 'Z_STREAM_ERROR') return new UserError(`${path}: corrupt gzip data (${(e as Error).message})`);
+  return fileError(path, e);
+}
+
 function isGzip(b: Uint8Array): boolean {
   return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 }
@@ -270,15 +279,7 @@ export async function readNifti(path: string): Promise<NiftiImage> {
       if (decoder.done) break;
     }
   } catch (e) {
-    if (e instanceof UserError) throw e;
-    const code = (e as NodeJS.ErrnoException)?.code;
-    if (code === 'Z_BUF_ERROR' || /unexpected end of file/i.test((e as Error)?.message ?? '')) {
-      throw truncated(path, header, decoder ? expectedBytes() : undefined, voxelBytesSeen, true);
-    }
-    if (code === 'Z_DATA_ERROR' || code === 'Z_STREAM_ERROR') {
-      throw new UserError(`${path}: corrupt gzip data (${(e as Error).message})`);
-    }
-    throw fileError(path, e);
+    throw streamError(path, e, () => truncated(path, header, decoder ? expectedBytes() : undefined, voxelBytesSeen, true));
   } finally {
     (stream as unknown as { destroy?: () => void }).destroy?.();
     raw.destroy();
@@ -423,15 +424,7 @@ export async function streamNiftiVolumes(path: string, opts: VolumeStreamOptions
       mark = performance.now();
     }
   } catch (e) {
-    if (e instanceof UserError) throw e;
-    const code = (e as NodeJS.ErrnoException)?.code;
-    if (code === 'Z_BUF_ERROR' || /unexpected end of file/i.test((e as Error)?.message ?? '')) {
-      throw truncated(path, header, sink?.totalBytes, voxelBytesSeen, true);
-    }
-    if (code === 'Z_DATA_ERROR' || code === 'Z_STREAM_ERROR') {
-      throw new UserError(`${path}: corrupt gzip data (${(e as Error).message})`);
-    }
-    throw fileError(path, e);
+    throw streamError(path, e, () => truncated(path, header, sink?.totalBytes, voxelBytesSeen, true));
   } finally {
     (stream as unknown as { destroy?: () => void }).destroy?.();
     raw.destroy();
