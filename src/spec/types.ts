@@ -4,15 +4,10 @@
  * The JSON Schema in schemas/glmflow.schema.json documents each key.
  */
 
-export type HrfModel =
-  | 'spm'
-  | 'spm + derivative'
-  | 'spm + derivative + dispersion'
-  | 'glover'
-  | 'glover + derivative'
-  | 'glover + derivative + dispersion'
-  | 'fir'
-  | 'none';
+import type { HrfModel as StatsHrfModel } from '../stats/hrf.js';
+
+/** nilearn's hrf_model names; the spec writes 'none' where nilearn passes None. */
+export type HrfModel = Exclude<StatsHrfModel, null> | 'none';
 
 export type DriftModel = 'cosine' | 'polynomial' | 'none';
 
