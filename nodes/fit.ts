@@ -14,18 +14,6 @@ export interface FitParams {
   bins: number;
 }
 
-/** Time-major masked data (n_t x n_mask) of a 4D image, in mask-index order. */
-export function gatherMasked(data: Float32Array, nVoxelsPerVolume: number, nt: number, indices: Int32Array): Float32Array {
-  const nm = indices.length;
-  const out = new Float32Array(nt * nm);
-  for (let t = 0; t < nt; t++) {
-    const src = t * nVoxelsPerVolume;
-    const dst = t * nm;
-    for (let i = 0; i < nm; i++) out[dst + i] = data[src + indices[i]];
-  }
-  return out;
-}
-
 /** Keep the rows (volumes) listed in `keep`. */
 export function selectRows<T extends Float32Array | Float64Array>(a: T, cols: number, keep: ArrayLike<number>): T {
   const out = new (a.constructor as any)(keep.length * cols) as T;

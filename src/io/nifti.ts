@@ -225,8 +225,8 @@ class VoxelDecoder {
   }
 }
 
-/** Read a whole NIfTI image (header + voxel data as float32). */
-export async function readNifti(path: string): Promise<NiftiImage> {
+/** The file's bytes as a stream, inflated in 16 MiB chunks when it is gzipped. */
+async function openDataStream(path: string) {
   const fh = await openForRead(path);
   const first = Buffer.alloc(2);
   await fh.read(first, 0, 2, 0);
@@ -239,6 +239,12 @@ export async function readNifti(path: string): Promise<NiftiImage> {
     raw.pipe(gunzip);
     stream = gunzip;
   }
+  return { fh, raw, stream, gz };
+}
+
+/** Read a whole NIfTI image (header + voxel data as float32). */
+export async function readNifti(path: string): Promise<NiftiImage> {
+  const { fh, raw, stream, gz } = await openDataStream(path);
 
   let header: ParsedHeader | undefined;
   let decoder: VoxelDecoder | undefined;
@@ -373,18 +379,7 @@ export interface VolumeStreamStats {
  * volumes. Values are identical to readNifti's (same scaling arithmetic).
  */
 export async function streamNiftiVolumes(path: string, opts: VolumeStreamOptions): Promise<NiftiHeaderInfo & { stats: VolumeStreamStats }> {
-  const fh = await openForRead(path);
-  const first = Buffer.alloc(2);
-  await fh.read(first, 0, 2, 0);
-  const raw = fh.createReadStream({ start: 0, highWaterMark: READ_CHUNK, autoClose: true });
-  let stream: NodeJS.ReadableStream = raw;
-  const gz = isGzip(first);
-  if (gz) {
-    const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK });
-    raw.on('error', (e) => gunzip.destroy(e));
-    raw.pipe(gunzip);
-    stream = gunzip;
-  }
+  const { fh, raw, stream, gz } = await openDataStream(path);
   const stats: VolumeStreamStats = { waitSeconds: 0, decodeSeconds: 0, consumeSeconds: 0 };
   let header: ParsedHeader | undefined;
   let sink: VolumeSink | undefined;

@@ -1,5 +1,6 @@
-import type { Table } from '../io/tsv.js';
-import type { ConfoundTable } from '../stats/confounds.js';
+import { readFile } from 'node:fs/promises';
+import { readTsv, type Table } from '../io/tsv.js';
+import { loadConfounds, selectColumns, type ConfoundTable, type ConfoundsResult, type FillNa, type LoadConfoundsParams } from '../stats/confounds.js';
 
 /**
  * A confounds TSV as the numeric table the confound selection works on
@@ -15,4 +16,22 @@ export function confoundTableFromTsv(t: Table): ConfoundTable {
       return c;
     },
   };
+}
+
+/** How the spec selects confounds: an explicit column list, or a load_confounds strategy. */
+export interface ConfoundSelection {
+  selection: string[] | LoadConfoundsParams;
+  fill_na: FillNa;
+}
+
+/**
+ * Reads a run's confounds TSV (and, for strategies, its JSON sidecar) and selects the
+ * regressors. Used by the `confounds` node and by the pre-flight checks, so both see
+ * exactly the same columns and errors.
+ */
+export async function readConfounds(file: string, jsonFile: string | undefined, p: ConfoundSelection): Promise<ConfoundsResult> {
+  const table = confoundTableFromTsv(await readTsv(file));
+  if (Array.isArray(p.selection)) return selectColumns(table, p.selection, { fileName: file, fillNa: p.fill_na });
+  const meta = jsonFile ? JSON.parse(await readFile(jsonFile, 'utf8')) : undefined;
+  return loadConfounds(table, meta, p.selection, { fileName: file });
 }

@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { readFile } from 'node:fs/promises';
 import type { Graph, Json, PlannedNode } from '../engine/types.js';
 import { UserError } from '../errors.js';
 import { loadSpec, type LoadedSpec } from './load.js';
@@ -8,11 +7,10 @@ import type { DataSpec, FirstLevelSpec } from './types.js';
 import { discoverRuns, sameLabel, type BidsRun } from '../io/bids.js';
 import { readNiftiHeader, sameGrid } from '../io/nifti.js';
 import { readEvents } from '../io/events.js';
-import { readTsv } from '../io/tsv.js';
-import { confoundTableFromTsv } from '../pipeline/confound-table.js';
+import { readConfounds, type ConfoundSelection } from '../pipeline/confound-table.js';
 import { buildRunDesign, type DesignParams } from '../pipeline/first-level-design.js';
 import { runLabel, runPath } from '../pipeline/runs.js';
-import { loadConfounds, selectColumns, type ConfoundsResult } from '../stats/confounds.js';
+import type { ConfoundsResult } from '../stats/confounds.js';
 import { contrastMatrixFor } from '../pipeline/contrast-definition.js';
 import { glmflowVersion } from '../version.js';
 import type { ReportParams } from '../../nodes/report.js';
@@ -124,7 +122,7 @@ async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: D
           problems.push(at(loaded, ['first_level', 'confounds'], `${where}: no confounds file (desc-confounds_timeseries.tsv) beside ${r.bold}`));
           continue;
         }
-        conf = await readConfounds(r.confounds, r.confoundsJson, fl.confounds, fl.confounds_fill_na ?? false);
+        conf = await readConfounds(r.confounds, r.confoundsJson, { selection: fl.confounds as ConfoundSelection['selection'], fill_na: fl.confounds_fill_na ?? false });
       }
       if (fl.mask !== 'auto' && fl.mask !== 'derivatives') {
         const m = await readNiftiHeader(fl.mask);
@@ -165,13 +163,6 @@ function linkReportToStages(graph: Graph): void {
 }
 
 const hasConfounds = (fl: FirstLevelSpec) => (Array.isArray(fl.confounds) ? fl.confounds.length > 0 : Boolean(fl.confounds));
-
-async function readConfounds(file: string, json: string | undefined, selection: unknown, fill: false | 'zero' | 'mean'): Promise<ConfoundsResult> {
-  const table = confoundTableFromTsv(await readTsv(file));
-  if (Array.isArray(selection)) return selectColumns(table, selection as string[], { fileName: file, fillNa: fill });
-  const meta = json ? JSON.parse(await readFile(json, 'utf8')) : undefined;
-  return loadConfounds(table, meta, selection as any, { fileName: file });
-}
 
 /** The model parameters shown in the report, in words. */
 function modelParameters(fl: FirstLevelSpec): { name: string; value: string }[] {
