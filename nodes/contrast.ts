@@ -1,5 +1,5 @@
 import type { NodeDefinition } from '../src/engine/types.js';
-import { addContrasts, contrastEffects, contrastStatistics, scaleContrast, type ContrastEffects } from '../src/stats/contrast.js';
+import { addContrasts, contrastEffects, contrastStatistics, scaleContrast, type ContrastEffects } from '../src/stats/first-level/contrast.js';
 import { contrastMatrixFor } from '../src/pipeline/contrast-definition.js';
 import { many, type DesignMeta } from './lib/artifacts.js';
 import { glmFromArtifact } from './lib/glm-artifact.js';

@@ -1,7 +1,7 @@
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
-import { thresholdStats } from '../src/stats/thresholding.js';
-import { clustersTable, type ClusterRow } from '../src/stats/clusters.js';
-import { combinePermutationChunks, type PermutationChunk } from '../src/stats/permutation.js';
+import { thresholdStats } from '../src/stats/inference/thresholding.js';
+import { clustersTable, type ClusterRow } from '../src/stats/inference/clusters.js';
+import { combinePermutationChunks, type PermutationChunk } from '../src/stats/second-level/permutation.js';
 import { many, single } from './lib/artifacts.js';
 import { scatter } from './lib/maps.js';
 import { readNifti } from '../src/io/nifti.js';

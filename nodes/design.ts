@@ -1,5 +1,5 @@
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
-import type { EventsTable } from '../src/stats/events.js';
+import type { EventsTable } from '../src/stats/design/events.js';
 import { buildRunDesign, type DesignParams } from '../src/pipeline/first-level-design.js';
 import type { DesignMeta } from './lib/artifacts.js';
 

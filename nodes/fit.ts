@@ -1,8 +1,8 @@
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
 import { readNiftiHeader, streamNiftiVolumes, type VolumeDecoder } from '../src/io/nifti.js';
-import { MaskedSmoother, smoothVolumes } from '../src/stats/smooth.js';
-import { meanScaling } from '../src/stats/scaling.js';
-import { runGlm } from '../src/stats/glm.js';
+import { MaskedSmoother, smoothVolumes } from '../src/stats/image/smooth.js';
+import { meanScaling } from '../src/stats/first-level/scaling.js';
+import { runGlm } from '../src/stats/first-level/glm.js';
 import { single, type DesignMeta, type MaskMeta } from './lib/artifacts.js';
 import { glmToArtifact } from './lib/glm-artifact.js';
 

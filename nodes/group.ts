@@ -1,11 +1,11 @@
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
 import { readNifti } from '../src/io/nifti.js';
-import { smoothVolumes } from '../src/stats/smooth.js';
-import { fitSecondLevel, computeSecondLevelContrast } from '../src/stats/second-level.js';
-import { backgroundMask } from '../src/stats/thresholding.js';
+import { smoothVolumes } from '../src/stats/image/smooth.js';
+import { fitSecondLevel, computeSecondLevelContrast } from '../src/stats/second-level/second-level.js';
+import { backgroundMask } from '../src/stats/inference/thresholding.js';
 import { many, type MaskMeta } from './lib/artifacts.js';
 import { unmask } from './lib/maps.js';
-import { maskIndices } from '../src/stats/image-ops.js';
+import { maskIndices } from '../src/stats/image/image-ops.js';
 
 export interface GroupTest { label: string; weights: number[] }
 export interface GroupParams {

@@ -1,8 +1,8 @@
 import type { NodeDefinition } from '../src/engine/types.js';
 import { readNifti } from '../src/io/nifti.js';
-import { computeEpiMask } from '../src/stats/epi-mask.js';
+import { computeEpiMask } from '../src/stats/image/epi-mask.js';
 import type { MaskMeta } from './lib/artifacts.js';
-import { maskIndices } from '../src/stats/image-ops.js';
+import { maskIndices } from '../src/stats/image/image-ops.js';
 
 export interface MaskParams {
   /** auto = compute_epi_mask on the first run (as FirstLevelModel does); derivatives = intersection of the runs' brain masks; path = a mask file. */

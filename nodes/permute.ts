@@ -1,5 +1,5 @@
 import type { NodeDefinition } from '../src/engine/types.js';
-import { preparePermutation, permutationChunk } from '../src/stats/permutation.js';
+import { preparePermutation, permutationChunk } from '../src/stats/second-level/permutation.js';
 import { single } from './lib/artifacts.js';
 import type { GroupMeta } from './group.js';
 

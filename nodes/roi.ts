@@ -1,11 +1,11 @@
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
 import { readNifti } from '../src/io/nifti.js';
-import { cleanSignals, regionMeans } from '../src/stats/labels-masker.js';
-import { niftiMeanPrecision } from '../src/stats/image-ops.js';
+import { cleanSignals, regionMeans } from '../src/stats/image/labels-masker.js';
+import { niftiMeanPrecision } from '../src/stats/image/image-ops.js';
 import { confoundsFromArtifact } from './design.js';
-import { meanScaling } from '../src/stats/scaling.js';
-import { runGlm } from '../src/stats/glm.js';
-import { contrastStatistics, fixedEffectContrast } from '../src/stats/contrast.js';
+import { meanScaling } from '../src/stats/first-level/scaling.js';
+import { runGlm } from '../src/stats/first-level/glm.js';
+import { contrastStatistics, fixedEffectContrast } from '../src/stats/first-level/contrast.js';
 import { contrastMatrixFor } from '../src/pipeline/contrast-definition.js';
 import { many, single, type DesignMeta, type MaskMeta } from './lib/artifacts.js';
 import { selectRows } from './fit.js';

@@ -1,5 +1,5 @@
 import type { Artifact } from '../../src/engine/types.js';
-import type { GlmResult } from '../../src/stats/glm.js';
+import type { GlmResult } from '../../src/stats/first-level/glm.js';
 
 /**
  * A fitted run as a cache artifact. Per-voxel arrays are stored as typed arrays;

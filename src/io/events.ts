@@ -1,5 +1,5 @@
 import { readTsv } from './tsv.js';
-import { eventsFromColumns, type EventsTable } from '../stats/events.js';
+import { eventsFromColumns, type EventsTable } from '../stats/design/events.js';
 import { UserError } from '../errors.js';
 
 /**

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { readTsv, type Table } from '../io/tsv.js';
-import { loadConfounds, selectColumns, type ConfoundTable, type ConfoundsResult, type FillNa, type LoadConfoundsParams } from '../stats/confounds.js';
+import { loadConfounds, selectColumns, type ConfoundTable, type ConfoundsResult, type FillNa, type LoadConfoundsParams } from '../stats/confounds/confounds.js';
 
 /**
  * A confounds TSV as the numeric table the confound selection works on

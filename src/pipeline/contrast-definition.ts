@@ -1,4 +1,4 @@
-import { expressionToContrastVector } from '../stats/contrast-expr.js';
+import { expressionToContrastVector } from '../stats/first-level/contrast-expr.js';
 
 /**
  * A contrast as the spec gives it (an expression string, a vector, or a matrix

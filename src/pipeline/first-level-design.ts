@@ -1,6 +1,6 @@
-import { frameTimesFor, makeFirstLevelDesignMatrix, type DesignMatrix } from '../stats/design.js';
-import type { EventsTable } from '../stats/events.js';
-import type { HrfModel } from '../stats/hrf.js';
+import { frameTimesFor, makeFirstLevelDesignMatrix, type DesignMatrix } from '../stats/design/design.js';
+import type { EventsTable } from '../stats/design/events.js';
+import type { HrfModel } from '../stats/design/hrf.js';
 
 /** Canonical parameters of one run's design (the `design` node's params). */
 export interface DesignParams {

@@ -18,8 +18,8 @@
  *   flags it as non_steady_state_outlier00).
  * Outside the brain: background |15 + 5 N(0, 1)|, no signal.
  */
-import { makeFirstLevelDesignMatrix } from '../stats/design.js';
-import { frameTimesFor } from '../stats/design.js';
+import { makeFirstLevelDesignMatrix } from '../stats/design/design.js';
+import { frameTimesFor } from '../stats/design/design.js';
 import { CONDITIONS, type Block } from './paradigm.js';
 import { TISSUE, type Phantom } from './phantom.js';
 import type { Rng } from './prng.js';

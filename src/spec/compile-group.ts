@@ -7,7 +7,7 @@ import { parseEntities, readParticipants, subjectLabel } from '../io/bids.js';
 import { readNiftiHeader, sameGrid } from '../io/nifti.js';
 import { readTsv } from '../io/tsv.js';
 import { contrastMatrixFor } from '../pipeline/contrast-definition.js';
-import { normSf } from '../stats/distributions.js';
+import { normSf } from '../stats/core/distributions.js';
 import type { GroupParams } from '../../nodes/group.js';
 import type { CorrectParams } from '../../nodes/correct.js';
 import type { PermuteParams } from '../../nodes/permute.js';

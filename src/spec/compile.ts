@@ -10,7 +10,7 @@ import { readEvents } from '../io/events.js';
 import { readConfounds, type ConfoundSelection } from '../pipeline/confound-table.js';
 import { buildRunDesign, type DesignParams } from '../pipeline/first-level-design.js';
 import { runLabel, runPath } from '../pipeline/runs.js';
-import type { ConfoundsResult } from '../stats/confounds.js';
+import type { ConfoundsResult } from '../stats/confounds/confounds.js';
 import { contrastMatrixFor } from '../pipeline/contrast-definition.js';
 import { glmflowVersion } from '../version.js';
 import type { ReportParams } from '../../nodes/report.js';

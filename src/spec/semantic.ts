@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { LoadedSpec } from './load.js';
 import { sortProblems } from './load.js';
-import { ContrastExpressionError, contrastVector, parseContrastExpression, referencedNames } from '../stats/contrast-expr.js';
+import { ContrastExpressionError, contrastVector, parseContrastExpression, referencedNames } from '../stats/first-level/contrast-expr.js';
 import { globFiles } from './glob.js';
 import type { PathSeg } from './source.js';
 import { closest } from './suggest.js';

@@ -4,7 +4,7 @@
  * The JSON Schema in schemas/glmflow.schema.json documents each key.
  */
 
-import type { HrfModel as StatsHrfModel } from '../stats/hrf.js';
+import type { HrfModel as StatsHrfModel } from '../stats/design/hrf.js';
 
 /** nilearn's hrf_model names; the spec writes 'none' where nilearn passes None. */
 export type HrfModel = Exclude<StatsHrfModel, null> | 'none';

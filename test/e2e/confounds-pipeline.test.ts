@@ -18,13 +18,13 @@ import { registry } from '../../nodes/index.js';
 import { readNifti } from '../../src/io/nifti.js';
 import { readTsv } from '../../src/io/tsv.js';
 import { readEvents } from '../../src/io/events.js';
-import { loadConfounds } from '../../src/stats/confounds.js';
+import { loadConfounds } from '../../src/stats/confounds/confounds.js';
 import { confoundTableFromTsv } from '../../src/pipeline/confound-table.js';
 import { buildRunDesign } from '../../src/pipeline/first-level-design.js';
-import { meanScaling } from '../../src/stats/scaling.js';
-import { runGlm } from '../../src/stats/glm.js';
-import { computeContrast } from '../../src/stats/contrast.js';
-import { expressionToContrastVector } from '../../src/stats/contrast-expr.js';
+import { meanScaling } from '../../src/stats/first-level/scaling.js';
+import { runGlm } from '../../src/stats/first-level/glm.js';
+import { computeContrast } from '../../src/stats/first-level/contrast.js';
+import { expressionToContrastVector } from '../../src/stats/first-level/contrast-expr.js';
 
 function dataset() {
   const dir = mkdtempSync(join(tmpdir(), 'glmflow-conf-'));

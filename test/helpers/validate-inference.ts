@@ -28,10 +28,10 @@ import {
   preparePermutation,
   type PermutationChunk,
   type PermutationProblem,
-} from '../../src/stats/permutation.js';
-import { computeSecondLevelContrast, fitSecondLevel, type GroupDesign } from '../../src/stats/second-level.js';
-import { smoothVolumes } from '../../src/stats/smooth.js';
-import { thresholdStats } from '../../src/stats/thresholding.js';
+} from '../../src/stats/second-level/permutation.js';
+import { computeSecondLevelContrast, fitSecondLevel, type GroupDesign } from '../../src/stats/second-level/second-level.js';
+import { smoothVolumes } from '../../src/stats/image/smooth.js';
+import { thresholdStats } from '../../src/stats/inference/thresholding.js';
 
 // ---------------------------------------------------------------- random numbers
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isUserError } from '../../src/errors.js';
 import { parseSimulateArgs } from '../../src/cli/simulate-command.js';
-import { symEig } from '../../src/stats/matrix.js';
+import { symEig } from '../../src/stats/core/matrix.js';
 import { compcorFromGram, fmriprepCosines } from '../../src/sim/confounds.js';
 import { prepareOutputDir, simulateDataset } from '../../src/sim/dataset.js';
 import { BLOCK_DURATION, makeBlocks } from '../../src/sim/paradigm.js';

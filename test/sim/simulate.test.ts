@@ -12,8 +12,8 @@ import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readNifti } from '../../src/io/nifti.js';
 import { readTsv } from '../../src/io/tsv.js';
-import { loadConfounds } from '../../src/stats/confounds.js';
-import { matmul, pinv } from '../../src/stats/matrix.js';
+import { loadConfounds } from '../../src/stats/confounds/confounds.js';
+import { matmul, pinv } from '../../src/stats/core/matrix.js';
 import { simulateDataset, type SimulationResult } from '../../src/sim/dataset.js';
 import { glmflow } from '../helpers/cli.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fixture } from '../helpers/paths.js';
 import { readNifti } from '../../src/io/nifti.js';
-import { clustersTable, clusterLocalMaxima, clustersTableToTsv } from '../../src/stats/clusters.js';
+import { clustersTable, clusterLocalMaxima, clustersTableToTsv } from '../../src/stats/inference/clusters.js';
 
 interface Case {
   name: string;

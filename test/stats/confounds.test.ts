@@ -8,9 +8,9 @@ import {
   tableFromColumns,
   type ConfoundTable,
   type LoadConfoundsParams,
-} from '../../src/stats/confounds.js';
-import { removeShortSegments } from '../../src/stats/confounds-scrub.js';
-import { findCompcorColumns } from '../../src/stats/confounds-compcor.js';
+} from '../../src/stats/confounds/confounds.js';
+import { removeShortSegments } from '../../src/stats/confounds/scrub.js';
+import { findCompcorColumns } from '../../src/stats/confounds/compcor.js';
 
 /** Minimal TSV reader for the fixtures (n/a -> NaN). */
 function readTsv(path: string): ConfoundTable & { nRows: number } {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ContrastExpressionError, contrastVector, expressionToContrastVector, parseContrastExpression, referencedNames,
-} from '../../src/stats/contrast-expr.js';
+} from '../../src/stats/first-level/contrast-expr.js';
 
 const COLS = ['face', 'object', 'scene', 'face_delay_1', 'face_delay_2', 'scene_delay_1', 'scene_delay_2', 'drift_1', 'constant'];
 const vec = (expr: string, cols: string[] = COLS) => Array.from(contrastVector(parseContrastExpression(expr), cols), (x) => x + 0); // -0 -> 0

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fromRows, inv, type Mat } from '../../src/stats/matrix.js';
-import { type GlmResult, runGlm } from '../../src/stats/glm.js';
-import { computeContrast, contrastEffects, padContrast } from '../../src/stats/contrast.js';
-import { tCdf, tSf } from '../../src/stats/distributions.js';
+import { fromRows, inv, type Mat } from '../../src/stats/core/matrix.js';
+import { type GlmResult, runGlm } from '../../src/stats/first-level/glm.js';
+import { computeContrast, contrastEffects, padContrast } from '../../src/stats/first-level/contrast.js';
+import { tCdf, tSf } from '../../src/stats/core/distributions.js';
 
 const close = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
 

@@ -10,11 +10,11 @@ import {
   type DesignMatrix,
   type DesignOptions,
   type Mat,
-} from '../../src/stats/design.js';
-import { cosineDrift, polynomialDrift } from '../../src/stats/drift.js';
-import { eventsFromColumns, mergeDuplicateEvents, type EventsTable } from '../../src/stats/events.js';
-import { spmHrf } from '../../src/stats/hrf.js';
-import { fullRank } from '../../src/stats/fullrank.js';
+} from '../../src/stats/design/design.js';
+import { cosineDrift, polynomialDrift } from '../../src/stats/design/drift.js';
+import { eventsFromColumns, mergeDuplicateEvents, type EventsTable } from '../../src/stats/design/events.js';
+import { spmHrf } from '../../src/stats/design/hrf.js';
+import { fullRank } from '../../src/stats/design/fullrank.js';
 
 interface DesignCase {
   name: string;

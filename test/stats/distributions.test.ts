@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fCdf, fSf, normIsf, normPpf, tCdf, tSf, zFromP } from '../../src/stats/distributions.js';
+import { fCdf, fSf, normIsf, normPpf, tCdf, tSf, zFromP } from '../../src/stats/core/distributions.js';
 
 // Reference values computed independently with mpmath (60 digits):
 //   t.sf(t, v) = I_{v/(v+t²)}(v/2, 1/2) / 2,  F.sf(f; d1, d2) = I_{d2/(d2+d1 f)}(d2/2, d1/2),

@@ -9,7 +9,7 @@ import {
   binaryDilation,
   largestConnectedComponent,
   epiThreshold,
-} from '../../src/stats/epi-mask.js';
+} from '../../src/stats/image/epi-mask.js';
 import {
   meanOverTime,
   meanOverTime64,
@@ -18,7 +18,7 @@ import {
   scatterMasked,
   intersectMasks,
   intersectMasksThreshold,
-} from '../../src/stats/image-ops.js';
+} from '../../src/stats/image/image-ops.js';
 
 const BOLD = join(examplesDir, 'studyforrest-localizer', 'sub-01', 'func', 'sub-01_task-localizer_run-1_bold.nii.gz');
 

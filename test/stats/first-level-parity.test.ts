@@ -25,12 +25,12 @@ import { readFile } from 'node:fs/promises';
 import { fixture } from '../helpers/paths.js';
 import { readNifti } from '../../src/io/nifti.js';
 import { readTsv } from '../../src/io/tsv.js';
-import type { Mat } from '../../src/stats/matrix.js';
-import { meanScaling } from '../../src/stats/scaling.js';
-import { smoothVolumes } from '../../src/stats/smooth.js';
-import { runGlm } from '../../src/stats/glm.js';
-import { computeContrast, type ContrastResult } from '../../src/stats/contrast.js';
-import { expressionToContrastVector } from '../../src/stats/contrast-expr.js';
+import type { Mat } from '../../src/stats/core/matrix.js';
+import { meanScaling } from '../../src/stats/first-level/scaling.js';
+import { smoothVolumes } from '../../src/stats/image/smooth.js';
+import { runGlm } from '../../src/stats/first-level/glm.js';
+import { computeContrast, type ContrastResult } from '../../src/stats/first-level/contrast.js';
+import { expressionToContrastVector } from '../../src/stats/first-level/contrast-expr.js';
 
 interface Output {
   definition: string | number[][];

@@ -7,9 +7,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Mat, inv, matmul, transpose } from '../../src/stats/matrix.js';
-import { whitenDesign } from '../../src/stats/regression.js';
-import { runGlm } from '../../src/stats/glm.js';
+import { type Mat, inv, matmul, transpose } from '../../src/stats/core/matrix.js';
+import { whitenDesign } from '../../src/stats/first-level/regression.js';
+import { runGlm } from '../../src/stats/first-level/glm.js';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;

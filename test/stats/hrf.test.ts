@@ -10,8 +10,8 @@ import {
   spmDispersionDerivative,
   spmHrf,
   spmTimeDerivative,
-} from '../../src/stats/hrf.js';
-import { logGamma } from '../../src/stats/gamma.js';
+} from '../../src/stats/design/hrf.js';
+import { logGamma } from '../../src/stats/core/gamma.js';
 
 interface HrfCase {
   kernel: string;

@@ -10,8 +10,8 @@ import {
   regionMeans,
   uniqueLabels,
   pivotedQrBasis,
-} from '../../src/stats/labels-masker.js';
-import type { Mat } from '../../src/stats/matrix.js';
+} from '../../src/stats/image/labels-masker.js';
+import type { Mat } from '../../src/stats/core/matrix.js';
 
 interface RoiCase {
   name: string;

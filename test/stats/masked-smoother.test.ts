@@ -8,8 +8,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MaskedSmoother, smoothVolumes, type Fwhm } from '../../src/stats/smooth.js';
-import { extractMasked } from '../../src/stats/image-ops.js';
+import { MaskedSmoother, smoothVolumes, type Fwhm } from '../../src/stats/image/smooth.js';
+import { extractMasked } from '../../src/stats/image/image-ops.js';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   type Mat, fromRows, gemmWide, inv, matmul, matmulABt, matrixRank, pinv, solveInPlace, svd, symEig, symFunction, transpose,
-} from '../../src/stats/matrix.js';
+} from '../../src/stats/core/matrix.js';
 
 function lcg(seed: number): () => number {
   let s = seed;

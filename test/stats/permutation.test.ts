@@ -11,10 +11,10 @@ import {
   permutationSigns,
   preparePermutation,
   tIsf,
-} from '../../src/stats/permutation.js';
-import { fitSecondLevel, type SecondLevelFit } from '../../src/stats/second-level.js';
-import { labelComponents } from '../../src/stats/thresholding.js';
-import { tfceMap, tfceMax, tfceThresholds } from '../../src/stats/tfce.js';
+} from '../../src/stats/second-level/permutation.js';
+import { fitSecondLevel, type SecondLevelFit } from '../../src/stats/second-level/second-level.js';
+import { labelComponents } from '../../src/stats/inference/thresholding.js';
+import { tfceMap, tfceMax, tfceThresholds } from '../../src/stats/inference/tfce.js';
 
 interface Case {
   name: string;

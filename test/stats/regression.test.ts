@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Mat, fromRows, inv, matmul, transpose } from '../../src/stats/matrix.js';
-import { linearModel, whitenDesign } from '../../src/stats/regression.js';
-import { parseNoiseModel, runGlm } from '../../src/stats/glm.js';
-import { meanScaling } from '../../src/stats/scaling.js';
+import { type Mat, fromRows, inv, matmul, transpose } from '../../src/stats/core/matrix.js';
+import { linearModel, whitenDesign } from '../../src/stats/first-level/regression.js';
+import { parseNoiseModel, runGlm } from '../../src/stats/first-level/glm.js';
+import { meanScaling } from '../../src/stats/first-level/scaling.js';
 
 function rng(seed: number): () => number {
   let s = seed;

@@ -12,9 +12,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { fixture } from '../helpers/paths.js';
 import { readTsv } from '../../src/io/tsv.js';
-import { runGlm } from '../../src/stats/glm.js';
-import { computeContrast } from '../../src/stats/contrast.js';
-import { expressionToContrastVector } from '../../src/stats/contrast-expr.js';
+import { runGlm } from '../../src/stats/first-level/glm.js';
+import { computeContrast } from '../../src/stats/first-level/contrast.js';
+import { expressionToContrastVector } from '../../src/stats/first-level/contrast-expr.js';
 
 interface RoiGlmCase {
   name: string;

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { meanScaling } from '../../src/stats/scaling.js';
+import { meanScaling } from '../../src/stats/first-level/scaling.js';
 
 function plain(y: Float32Array, nScans: number) {
   const nVox = y.length / nScans;

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fixture } from '../helpers/paths.js';
 import { readNifti } from '../../src/io/nifti.js';
-import { smoothVolumes } from '../../src/stats/smooth.js';
-import { fitSecondLevel, computeSecondLevelContrast, type ContrastMaps } from '../../src/stats/second-level.js';
+import { smoothVolumes } from '../../src/stats/image/smooth.js';
+import { fitSecondLevel, computeSecondLevelContrast, type ContrastMaps } from '../../src/stats/second-level/second-level.js';
 
 interface Case {
   name: string;

@@ -9,8 +9,8 @@ import {
   gaussianHalfKernel,
   kernelRadius,
   reflectIndex,
-} from '../../src/stats/smooth.js';
-import { extractMasked } from '../../src/stats/image-ops.js';
+} from '../../src/stats/image/smooth.js';
+import { extractMasked } from '../../src/stats/image/image-ops.js';
 
 const diag = (a: number, b: number, c: number): number[][] => [
   [a, 0, 0, 0],

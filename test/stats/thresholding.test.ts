@@ -10,7 +10,7 @@ import {
   thresholdImage,
   thresholdStats,
   type HeightControl,
-} from '../../src/stats/thresholding.js';
+} from '../../src/stats/inference/thresholding.js';
 
 interface Case {
   name: string;

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSmoothKernels, jsKernels, kernels } from '../../src/stats/wasm-kernels.js';
+import { createSmoothKernels, jsKernels, kernels } from '../../src/stats/wasm/kernels.js';
 
 const K = kernels();
 const J = jsKernels();

@@ -29,7 +29,7 @@
  * about 2.5x faster than one at a time.
  */
 
-import { createSmoothKernels, type SmoothKernels } from './wasm-kernels.js';
+import { createSmoothKernels, type SmoothKernels } from '../wasm/kernels.js';
 
 /** FWHM in mm: a scalar (all axes), one value per axis, 'fast', or null (no smoothing). */
 export type Fwhm = number | readonly (number | null)[] | 'fast' | null;

@@ -3,8 +3,8 @@
  * (nilearn.glm.first_level.hemodynamic_models) samples them on the oversampled grid
  * dt = tr / oversampling.
  */
-import { gammaPdfArray } from './gamma.js';
-import { linspace, rint } from './grid.js';
+import { gammaPdfArray } from '../core/gamma.js';
+import { linspace, rint } from '../core/numpy-grid.js';
 
 export type HrfModel =
   | 'spm'

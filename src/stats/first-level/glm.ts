@@ -28,9 +28,9 @@
  * dict is ordered by the label strings. Numerically the results match nilearn
  * to the float32 rounding of its output maps (test/stats/first-level-parity).
  */
-import type { Mat } from './matrix.js';
-import { solveInPlace } from './matrix.js';
-import { kernels } from './wasm-kernels.js';
+import type { Mat } from '../core/matrix.js';
+import { solveInPlace } from '../core/matrix.js';
+import { kernels } from '../wasm/kernels.js';
 import { designRank, linearModelWithBasis, type LinearModel } from './regression.js';
 
 export type TimeSeriesData = Float32Array | Float64Array;

@@ -14,9 +14,9 @@
  *   stat        = effect / sqrt(max(variance, 1e-50))
  *   p_value     = t.sf(stat, dof),  z = z_score(p, 1 - p)   (nilearn._utils.glm.z_score)
  */
-import type { Mat } from './matrix.js';
-import { linearModel } from './regression.js';
-import { tCdf, tSf, zFromP } from './distributions.js';
+import type { Mat } from '../core/matrix.js';
+import { linearModel } from '../first-level/regression.js';
+import { tCdf, tSf, zFromP } from '../core/distributions.js';
 
 export type { Mat };
 

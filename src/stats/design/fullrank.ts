@@ -1,4 +1,4 @@
-import { svd } from './matrix.js';
+import { svd } from '../core/matrix.js';
 
 /**
  * nilearn's `full_rank(X, cmax=1e15)`: if the condition number s_max / s_min of X is at

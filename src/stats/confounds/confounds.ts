@@ -28,11 +28,11 @@
  * Deliberate difference: nilearn passes any other n/a through silently (and the GLM then fails or
  * produces NaN); here an n/a left in a kept volume is a UserError naming the column and row.
  */
-import { UserError } from '../errors.js';
-import { COMPCOR_METHODS, findCompcorColumns, type CompcorMethod } from './confounds-compcor.js';
-import { oneHot, outliersToSampleMask, scrubOutliers } from './confounds-scrub.js';
+import { UserError } from '../../errors.js';
+import { COMPCOR_METHODS, findCompcorColumns, type CompcorMethod } from './compcor.js';
+import { oneHot, outliersToSampleMask, scrubOutliers } from './scrub.js';
 
-export type { CompcorMethod } from './confounds-compcor.js';
+export type { CompcorMethod } from './compcor.js';
 
 /**
  * The confounds table: column names in file order and a numeric accessor returning one value per

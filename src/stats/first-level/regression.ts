@@ -4,7 +4,7 @@
  * normalized covariance, degrees of freedom) and a blocked per-voxel kernel that
  * streams over a chunk of voxels held time-major in contiguous memory.
  */
-import { type Mat, absSum, gemmWide, matmulABt, matrixRank, pinv, svd } from './matrix.js';
+import { type Mat, absSum, gemmWide, matmulABt, matrixRank, pinv, svd } from '../core/matrix.js';
 
 const EPS = 2.220446049250313e-16;
 

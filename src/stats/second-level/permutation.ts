@@ -23,11 +23,11 @@
  * splitmix64 from (seed, k). Any split of 0..n_perm-1 into chunks (workers) therefore gives
  * identical results; `permutationChunk` runs a range, `combinePermutationChunks` reduces.
  */
-import { tSf } from './distributions.js';
-import { svd } from './matrix.js';
+import { tSf } from '../core/distributions.js';
+import { svd } from '../core/matrix.js';
 import type { GroupDesign } from './second-level.js';
-import { labelComponents, type Dims } from './thresholding.js';
-import { tfceMap, tfceMax } from './tfce.js';
+import { labelComponents, type Dims } from '../inference/thresholding.js';
+import { tfceMap, tfceMax } from '../inference/tfce.js';
 
 // ---------------------------------------------------------------- random numbers
 

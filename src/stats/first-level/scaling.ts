@@ -9,7 +9,7 @@
  * nilearn warns once when any mean is exactly 0; we report the count instead.
  */
 
-import { kernels, type Kernels } from './wasm-kernels.js';
+import { kernels, type Kernels } from '../wasm/kernels.js';
 
 export type TimeSeries = Float32Array | Float64Array;
 

@@ -6,7 +6,7 @@
  *
  * Volumes are Float32Array in NIfTI order: index = x + nx*(y + ny*z).
  */
-import { normIsf, normSf } from './distributions.js';
+import { normIsf, normSf } from '../core/distributions.js';
 
 export type Dims = readonly number[];
 export type Affine = number[][];

@@ -9,9 +9,9 @@
 import { cosineDrift, noDrift, polynomialDrift, type DriftBasis } from './drift.js';
 import { conditionNames, mergeDuplicateEvents, validateEvents, eventsWarnings, type EventsTable } from './events.js';
 import { fullRank } from './fullrank.js';
-import { interpLinear, linspace, rint, searchsortedLeft } from './grid.js';
+import { interpLinear, linspace, rint, searchsortedLeft } from '../core/numpy-grid.js';
 import { hrfKernels, isHrfModel, regressorNames, type HrfModel } from './hrf.js';
-import type { Mat } from './matrix.js';
+import type { Mat } from '../core/matrix.js';
 import { orthogonalizeColumns } from './orthogonalize.js';
 
 export type { Mat };

@@ -12,9 +12,9 @@
  *  - filterRows / sanitize: the separable Gaussian's passes over float32 rows with float64
  *    accumulation (see smooth.ts), bit-identical to the scalar code.
  */
-import { encodeModule } from './wasm-asm.js';
-import { colStatsFunc, filterRowsFunc, gemmFunc, lagStatsFunc, quadFormFunc, sanitizeFunc, whitenColsFunc, gatherColsFunc, addRowF32Func, scaleRowF32Func, decodeI16Func } from './wasm-funcs.js';
-import { gemmWide } from './matrix.js';
+import { encodeModule } from './asm.js';
+import { colStatsFunc, filterRowsFunc, gemmFunc, lagStatsFunc, quadFormFunc, sanitizeFunc, whitenColsFunc, gatherColsFunc, addRowF32Func, scaleRowF32Func, decodeI16Func } from './funcs.js';
+import { gemmWide } from '../core/matrix.js';
 
 /** Views of the workspace (byte offsets are what the kernels take). */
 export interface Workspace {

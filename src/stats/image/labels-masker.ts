@@ -23,7 +23,7 @@
  * nilearn's float32 roundings reproduced (see CleanOptions.precision); that matters at the
  * 1e-3 level for z-scored signals with a large mean.
  */
-import type { Mat } from './matrix.js';
+import type { Mat } from '../core/matrix.js';
 
 const EPS = 2.220446049250313e-16; // np.finfo(np.float64).eps
 

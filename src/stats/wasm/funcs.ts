@@ -5,7 +5,7 @@
  * twin in wasm-kernels.ts (JsKernels), so both give the same bits; a SIMD lane computes what
  * the scalar code computes for one column.
  */
-import { code, I, type FuncDef } from './wasm-asm.js';
+import { code, I, type FuncDef } from './asm.js';
 
 /** while (!(exit)) { body } — `exit` pushes an i32, non-zero to leave the loop. */
 function whileNot(exit: number[], ...body: number[][]): number[] {

@@ -21,8 +21,8 @@
  * n²; runs whose contrast is all zeros are skipped.
  */
 import type { GlmResult } from './glm.js';
-import { type Mat, symFunction } from './matrix.js';
-import { fCdf, fSf, tCdf, tSf, zFromP } from './distributions.js';
+import { type Mat, symFunction } from '../core/matrix.js';
+import { fCdf, fSf, tCdf, tSf, zFromP } from '../core/distributions.js';
 
 export type StatType = 't' | 'F';
 
