@@ -11,7 +11,7 @@ import { compcorFromGram, fmriprepCosines } from '../../src/sim/confounds.js';
 import { prepareOutputDir, simulateDataset } from '../../src/sim/dataset.js';
 import { BLOCK_DURATION, makeBlocks } from '../../src/sim/paradigm.js';
 import { makePhantom } from '../../src/sim/phantom.js';
-import { fnv1a, Rng } from '../../src/sim/prng.js';
+import { fnv1a, Rng } from '../../src/stats/core/prng.js';
 import { makeSubjects } from '../../src/sim/subjects.js';
 import { symmetricEigen } from '../../src/sim/symmetric-eigen.js';
 import { ar1Series, framewiseDisplacement } from '../../src/sim/timeseries.js';
