@@ -27,7 +27,8 @@ import { tSf } from '../core/distributions.js';
 import { svd } from '../core/matrix.js';
 import { Rng } from '../core/prng.js';
 import type { GroupDesign } from './second-level.js';
-import { labelComponents, type Dims } from '../inference/thresholding.js';
+import type { Dims } from '../inference/thresholding.js';
+import { labelComponents } from '../image/connected-components.js';
 import { tfceMap, tfceMax } from '../inference/tfce.js';
 
 // ---------------------------------------------------------------- random numbers
