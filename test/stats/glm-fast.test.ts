@@ -7,7 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Mat, inv, matmul, transpose } from '../../src/stats/core/matrix.js';
+import type { Mat } from '../../src/stats/core/matrix.js';
+import { inv, matmul, transpose } from '../helpers/linalg.js';
 import { whitenDesign } from '../../src/stats/first-level/regression.js';
 import { runGlm } from '../../src/stats/first-level/glm.js';
 import { Rng } from '../../src/stats/core/prng.js';

@@ -6,8 +6,8 @@ import { svd } from '../core/matrix.js';
  * which makes the condition number exactly cmax. Otherwise X is returned unchanged.
  *
  * The singular values come from a Householder QR (X = Q R) followed by the (Jacobi) SVD of
- * the small k x p factor R, k = min(n, p): accurate singular values, including the small ones,
- * without rotating the long columns of X.
+ * the small k x p factor R, k = min(n, p) (the SVD of core/matrix.ts), without rotating the
+ * long columns of X.
  */
 
 export interface FullRankResult {
