@@ -10,12 +10,12 @@ import {
   permutationOrder,
   permutationSigns,
   preparePermutation,
-  tIsf,
 } from '../../src/stats/second-level/permutation.js';
 import { fitSecondLevel, type SecondLevelFit } from '../../src/stats/second-level/second-level.js';
 import { labelComponents } from '../../src/stats/image/connected-components.js';
 import { tfceMap, tfceMax, tfceThresholds } from '../../src/stats/inference/tfce.js';
 import { Rng } from '../../src/stats/core/prng.js';
+import { tIsf } from '../../src/stats/core/distributions.js';
 
 interface Case {
   name: string;

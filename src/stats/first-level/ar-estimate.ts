@@ -1,3 +1,8 @@
+/**
+ * Step 2 of nilearn's run_glm: the AR(N) noise coefficients of every voxel, by Yule-Walker on
+ * the OLS residuals (nilearn's `_yule_walker`), streamed over chunks of voxels without forming
+ * the residuals (`yuleWalkerOfOlsResiduals`).
+ */
 import type { TimeSeriesData } from './glm.js';
 import { solveInPlace } from '../core/matrix.js';
 import { kernels } from '../wasm/kernels.js';

@@ -1,3 +1,7 @@
+/**
+ * Steps 1 and 4 of nilearn's run_glm: the OLS fit, and the refit of every voxel with the
+ * ARModel of its AR group (`fitLabelled`), chunk by chunk in the WebAssembly kernels.
+ */
 import type { Mat } from '../core/matrix.js';
 import { kernels } from '../wasm/kernels.js';
 import type { TimeSeriesData } from './glm.js';

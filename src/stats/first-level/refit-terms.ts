@@ -1,3 +1,7 @@
+/**
+ * Per-model constants of the refit (fit-labelled.ts): column sums, the whitened constant
+ * series and its projections, so that SSE and r² come from two products with the data.
+ */
 import type { Mat } from '../core/matrix.js';
 import type { LinearModel } from './regression.js';
 

@@ -23,7 +23,7 @@
  * (core/prng.ts), named by k. Any split of 0..n_perm-1 into chunks (workers) therefore gives
  * identical results; `permutationChunk` runs a range, `combinePermutationChunks` reduces.
  */
-import { tSf } from '../core/distributions.js';
+import { tIsf } from '../core/distributions.js';
 import { svd } from '../core/matrix.js';
 import { Rng } from '../core/prng.js';
 import type { GroupDesign } from './second-level.js';
@@ -36,29 +36,6 @@ import { tfceMap, tfceMax } from '../inference/tfce.js';
 /** The generator of permutation `index` under `seed` (its own stream: independent of any chunking). */
 export function permutationRng(seed: number, index: number): Rng {
   return new Rng(seed, `permutation/${index}`);
-}
-
-// ---------------------------------------------------------------- t quantile
-
-/** scipy t.isf(q, dof) by bisection on the t cdf (sf(x) = cdf(-x)). */
-export function tIsf(q: number, dof: number): number {
-  if (q <= 0) return Infinity;
-  if (q >= 1) return -Infinity;
-  if (q > 0.5) return -tIsf(1 - q, dof);
-  let lo = 0;
-  let hi = 1;
-  while (tSf(hi, dof) > q) {
-    lo = hi;
-    hi *= 2;
-    if (hi > 1e300) return Infinity;
-  }
-  for (let i = 0; i < 2000; i++) {
-    const mid = 0.5 * (lo + hi);
-    if (mid === lo || mid === hi) break;
-    if (tSf(mid, dof) > q) lo = mid;
-    else hi = mid;
-  }
-  return 0.5 * (lo + hi);
 }
 
 // ---------------------------------------------------------------- problem set-up
