@@ -115,6 +115,17 @@ function kmeans(data: Float64Array, nPts: number, dim: number, k: number, seed: 
     varMean += s2 / nPts - (s / nPts) ** 2;
   }
   const tol = 1e-4 * (varMean / dim);
+  /** The centre closest to point i (the first one on a tie). */
+  const nearest = (i: number): number => {
+    let best = 0;
+    let bestD = Infinity;
+    for (let c = 0; c < k; c++) {
+      let dist = 0;
+      for (let d = 0; d < dim; d++) { const z = data[i * dim + d] - centers[c * dim + d]; dist += z * z; }
+      if (dist < bestD) { bestD = dist; best = c; }
+    }
+    return best;
+  };
   const assign = new Int32Array(nPts).fill(-1);
   const sums = new Float64Array(k * dim);
   const counts = new Int32Array(k);
@@ -122,12 +133,7 @@ function kmeans(data: Float64Array, nPts: number, dim: number, k: number, seed: 
     let changed = 0;
     sums.fill(0); counts.fill(0);
     for (let i = 0; i < nPts; i++) {
-      let best = 0; let bestD = Infinity;
-      for (let c = 0; c < k; c++) {
-        let dist = 0;
-        for (let d = 0; d < dim; d++) { const z = data[i * dim + d] - centers[c * dim + d]; dist += z * z; }
-        if (dist < bestD) { bestD = dist; best = c; }
-      }
+      const best = nearest(i);
       if (assign[i] !== best) { assign[i] = best; changed++; }
       counts[best]++;
       for (let d = 0; d < dim; d++) sums[best * dim + d] += data[i * dim + d];
@@ -144,15 +150,7 @@ function kmeans(data: Float64Array, nPts: number, dim: number, k: number, seed: 
     if (changed === 0 || shift <= tol) {
       // final assignment consistent with the final centres
       if (shift > 0) {
-        for (let i = 0; i < nPts; i++) {
-          let best = 0; let bestD = Infinity;
-          for (let c = 0; c < k; c++) {
-            let dist = 0;
-            for (let d = 0; d < dim; d++) { const z = data[i * dim + d] - centers[c * dim + d]; dist += z * z; }
-            if (dist < bestD) { bestD = dist; best = c; }
-          }
-          assign[i] = best;
-        }
+        for (let i = 0; i < nPts; i++) assign[i] = nearest(i);
       }
       break;
     }

@@ -24,6 +24,7 @@
  * identical results; `permutationChunk` runs a range, `combinePermutationChunks` reduces.
  */
 import { tIsf } from '../core/distributions.js';
+import { searchsortedLeft } from '../core/numpy-grid.js';
 import { svd } from '../core/matrix.js';
 import { Rng } from '../core/prng.js';
 import type { GroupDesign } from './second-level.js';
@@ -453,15 +454,7 @@ function concat(chunks: PermutationChunk[], key: 'maxT' | 'maxSize' | 'maxMass' 
 
 /** #{null < x} on an ascending array (searchsorted left); NaN x counts 0 like numpy's compare. */
 function countBelow(sorted: Float64Array, x: number): number {
-  if (Number.isNaN(x)) return 0;
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return Number.isNaN(x) ? 0 : searchsortedLeft(sorted, x);
 }
 
 /** voxel-level FWE like permuted_ols: p = (n_perm + 1 - #{h0 < score}) / (n_perm + 1). */
