@@ -55,7 +55,7 @@ const NVOX = DIMS[0] * DIMS[1] * DIMS[2];
  * a fast approximate normal: ~40 M noise draws per run, where Box-Muller's log and cos cost
  * more than the rest of the generator.
  */
-class BenchRng extends Rng {
+export class BenchRng extends Rng {
   constructor(stream: string) {
     super(0, `bench/${stream}`);
   }
@@ -235,7 +235,7 @@ function planRun(run: number): RunPlan {
   return { events, response, motion, drift };
 }
 
-function niftiHeader(dims: number[], datatype: 'int16' | 'uint8', slope: number): Buffer {
+export function niftiHeader(dims: number[], datatype: 'int16' | 'uint8', slope: number): Buffer {
   const h = buildNifti1Header({ dims, affine: AFFINE, data: new Float32Array(0), pixdim: [2, 2, 2, TR] });
   h.writeInt16LE(datatype === 'int16' ? 4 : 2, 70);
   h.writeInt16LE(datatype === 'int16' ? 16 : 8, 72);
