@@ -157,7 +157,7 @@ export function symFunction(a: Mat, f: (x: number) => number): Mat {
  * Kept by hand (not ml-matrix's LU): it runs once per voxel in the AR(N) Yule-Walker
  * estimate (first-level/ar-estimate.ts) on an order x order Toeplitz system, in place and
  * without allocating; ml-matrix's LuDecomposition allocates two Matrix objects per call
- * (measured ~15x slower on 3 x 3 systems).
+ * (measured ~10x slower on 3 x 3 systems).
  * `a` (n*n, row-major) and `b` (n) are overwritten; the solution is left in `b`.
  */
 export function solveInPlace(a: Float64Array, b: Float64Array, n: number): boolean {
@@ -191,7 +191,7 @@ export function solveInPlace(a: Float64Array, b: Float64Array, n: number): boole
  * 2 rows of A x 4 columns of A so each pass over a row of B / out does 8
  * multiply-adds, which is what makes the per-voxel projections of the GLM
  * stream at memory speed in plain JS (ml-matrix's mmul on a 16 x 160 by 160 x 1024 product
- * is ~4x slower and allocates the result). This is the plain-JS fallback of the WebAssembly
+ * is ~3x slower and allocates the result). This is the plain-JS fallback of the WebAssembly
  * kernel (wasm/kernels.ts). Only the first m*c entries of `out` are
  * written; `b` and `out` may be longer than needed (chunk buffers).
  */
