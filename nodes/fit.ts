@@ -1,6 +1,7 @@
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
 import { readNiftiHeader, streamNiftiVolumes, type VolumeDecoder } from '../src/io/nifti.js';
-import { MaskedSmoother, smoothVolumes } from '../src/stats/image/smooth.js';
+import { smoothVolumes } from '../src/stats/image/smooth.js';
+import { MaskedSmoother } from '../src/stats/image/masked-smoother.js';
 import { meanScaling } from '../src/stats/first-level/scaling.js';
 import { runGlm } from '../src/stats/first-level/glm.js';
 import { single, type DesignMeta, type MaskMeta } from './lib/artifacts.js';

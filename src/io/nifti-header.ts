@@ -1,12 +1,16 @@
 /**
  * NIfTI-1 / NIfTI-2 header parsing from the raw header bytes.
  *
- * The header is parsed by hand rather than with nifti-reader-js: both layouts are fixed tables
- * of ~30 fields, and hand parsing lets the reader stream the voxel data straight into a
- * Float32Array without the library first materialising the whole decompressed file.
- *
- * Layouts (byte offsets) follow nifti1.h and nifti2.h.
+ * The fields are read by nifti-reader-js (its NIFTI1 / NIFTI2 classes, either byte order), on
+ * the header bytes only: the readers (nifti.ts) inflate just the start of a .nii.gz and stream
+ * the voxels themselves, so the library never sees (or decompresses) the whole file. What
+ * stays here is what the library does not do the way the project needs:
+ *  - the size sniff of the first 4 bytes (how many bytes to read before parsing);
+ *  - validation with messages naming the file (magic, .hdr/.img pairs, dims, datatypes);
+ *  - the affine, by nibabel's rules (`niftiAffine` below), where nifti-reader-js prefers the
+ *    qform whenever qform_code > sform_code.
  */
+import { NIFTI1, NIFTI2 } from 'nifti-reader-js';
 import { UserError } from '../errors.js';
 import { quaternToAffine } from './nifti-quatern.js';
 
@@ -97,12 +101,6 @@ export function headerSizeOf(buf: Uint8Array): number | undefined {
   return s ? (s.version === 1 ? NIFTI1_HEADER_SIZE : NIFTI2_HEADER_SIZE) : undefined;
 }
 
-const ascii = (buf: Uint8Array, start: number, len: number): string => {
-  let s = '';
-  for (let i = start; i < start + len && buf[i] !== 0; i++) s += String.fromCharCode(buf[i]);
-  return s;
-};
-
 /**
  * Parse a NIfTI-1 or NIfTI-2 header. `buf` must hold at least the header (348 or 540 bytes).
  * `file` is used in error messages only.
@@ -117,59 +115,22 @@ export function parseNiftiHeader(buf: Uint8Array, file: string): ParsedHeader {
   if (buf.length < need) {
     throw new UserError(`${file}: truncated NIfTI-${version} header (expected ${need} bytes, found ${buf.length})`);
   }
-  const dv = new DataView(buf.buffer, buf.byteOffset, need);
-
-  // Fields whose width differs between versions are read through these accessors.
-  let magic: string;
-  let dim: number[];
-  let pixdim8: number[];
-  let datatypeCode: number;
-  let voxOffset: number;
-  let sclSlope: number;
-  let sclInter: number;
-  let xyztUnits: number;
-  let qformCode: number;
-  let sformCode: number;
-  let quat: number[]; // b, c, d, qx, qy, qz
-  let srow: number[][];
-
-  if (version === 1) {
-    magic = ascii(buf, 344, 4);
-    dim = Array.from({ length: 8 }, (_, i) => dv.getInt16(40 + 2 * i, le));
-    datatypeCode = dv.getInt16(70, le);
-    pixdim8 = Array.from({ length: 8 }, (_, i) => dv.getFloat32(76 + 4 * i, le));
-    voxOffset = dv.getFloat32(108, le);
-    sclSlope = dv.getFloat32(112, le);
-    sclInter = dv.getFloat32(116, le);
-    xyztUnits = buf[123];
-    qformCode = dv.getInt16(252, le);
-    sformCode = dv.getInt16(254, le);
-    quat = Array.from({ length: 6 }, (_, i) => dv.getFloat32(256 + 4 * i, le));
-    srow = [0, 1, 2].map((r) => Array.from({ length: 4 }, (_, i) => dv.getFloat32(280 + 16 * r + 4 * i, le)));
-    if (magic === 'ni1') {
-      throw new UserError(`${file}: NIfTI-1 header/image pairs (.hdr + .img) are not supported; convert to a single .nii or .nii.gz`);
-    }
-    if (magic !== 'n+1') {
-      throw new UserError(`${file}: not a NIfTI-1 file (magic is '${magic}', expected 'n+1'); ANALYZE 7.5 files are not supported`);
-    }
-  } else {
-    magic = ascii(buf, 4, 3);
-    datatypeCode = dv.getInt16(12, le);
-    dim = Array.from({ length: 8 }, (_, i) => Number(dv.getBigInt64(16 + 8 * i, le)));
-    pixdim8 = Array.from({ length: 8 }, (_, i) => dv.getFloat64(104 + 8 * i, le));
-    voxOffset = Number(dv.getBigInt64(168, le));
-    sclSlope = dv.getFloat64(176, le);
-    sclInter = dv.getFloat64(184, le);
-    qformCode = dv.getInt32(344, le);
-    sformCode = dv.getInt32(348, le);
-    quat = Array.from({ length: 6 }, (_, i) => dv.getFloat64(352 + 8 * i, le));
-    srow = [0, 1, 2].map((r) => Array.from({ length: 4 }, (_, i) => dv.getFloat64(400 + 32 * r + 8 * i, le)));
-    xyztUnits = dv.getInt32(500, le);
-    if (magic === 'ni2') {
-      throw new UserError(`${file}: NIfTI-2 header/image pairs (.hdr + .img) are not supported; convert to a single .nii or .nii.gz`);
-    }
-    if (magic !== 'n+2') throw new UserError(`${file}: not a NIfTI-2 file (magic is '${magic}', expected 'n+2')`);
+  // exactly the header: the library then skips the extensions, which the readers skip by vox_offset
+  const bytes = buf.slice(0, need).buffer;
+  const h = version === 1 ? new NIFTI1() : new NIFTI2();
+  h.readHeader(bytes);
+  const magic = h.magic.slice(0, 3);
+  if (magic === `ni${version}`) {
+    throw new UserError(`${file}: NIfTI-${version} header/image pairs (.hdr + .img) are not supported; convert to a single .nii or .nii.gz`);
   }
+  if (magic !== `n+${version}`) {
+    throw new UserError(
+      `${file}: not a NIfTI-${version} file (magic is '${magic}', expected 'n+${version}')` +
+        (version === 1 ? '; ANALYZE 7.5 files are not supported' : ''),
+    );
+  }
+  const dim = h.dims;
+  const pixdim8 = h.pixDims;
 
   // Dimensions: dim[0] = number of dimensions; the image is at most 4D (extra dims must be 1).
   const ndim = dim[0];
@@ -184,11 +145,11 @@ export function parseNiftiHeader(buf: Uint8Array, file: string): ParsedHeader {
   }
   const dims = [1, 2, 3, 4].map((i) => (i <= ndim ? dim[i] : 1));
 
-  const dt = DATATYPES[datatypeCode];
+  const dt = DATATYPES[h.datatypeCode];
   if (!dt) {
-    const name = UNSUPPORTED_TYPES[datatypeCode];
+    const name = UNSUPPORTED_TYPES[h.datatypeCode];
     throw new UserError(
-      `${file}: unsupported NIfTI datatype ${datatypeCode}${name ? ` (${name})` : ''}; ` +
+      `${file}: unsupported NIfTI datatype ${h.datatypeCode}${name ? ` (${name})` : ''}; ` +
         `supported: uint8, int8, int16, uint16, int32, uint32, int64, uint64, float32, float64`,
     );
   }
@@ -196,53 +157,70 @@ export function parseNiftiHeader(buf: Uint8Array, file: string): ParsedHeader {
   // Single-file images store the voxels after the header (and any extensions); a vox_offset
   // smaller than that is invalid, and we read from the end of the header + 4 extension bytes.
   const minOffset = version === 1 ? 352 : 544;
+  let voxOffset = h.vox_offset;
   if (!(voxOffset >= minOffset)) voxOffset = minOffset;
   voxOffset = Math.floor(voxOffset);
 
-  const pixdim = [pixdim8[1], pixdim8[2], pixdim8[3], pixdim8[4]];
+  const xyztUnits = h.xyzt_units;
+  return {
+    version,
+    dims,
+    pixdim: [pixdim8[1], pixdim8[2], pixdim8[3], pixdim8[4]],
+    affine: niftiAffine(h, srowOf(h, buf, le)),
+    datatype: dt[0],
+    sclSlope: h.scl_slope,
+    sclInter: h.scl_inter,
+    xyzUnits: SPACE_UNITS[xyztUnits & 0x07] ?? 'unknown',
+    tUnits: TIME_UNITS[xyztUnits & 0x38] ?? 'unknown',
+    sformCode: h.sform_code,
+    qformCode: h.qform_code,
+    littleEndian: le,
+    voxOffset,
+    bytesPerVoxel: dt[1],
+  };
+}
 
-  let affine: number[][];
-  if (sformCode > 0) {
-    affine = [...srow.map((r) => r.slice()), [0, 0, 0, 1]];
-  } else if (qformCode > 0) {
-    affine = quaternToAffine({
-      b: quat[0],
-      c: quat[1],
-      d: quat[2],
-      qx: quat[3],
-      qy: quat[4],
-      qz: quat[5],
+/**
+ * The sform rows srow_x, srow_y, srow_z. NIFTI2 always stores them in `affine`; NIFTI1 does
+ * only when it chose the sform (sform_code > 0 and qform_code <= sform_code), so they are read
+ * from the header bytes otherwise (12 float32 at byte 280, nifti1.h).
+ */
+function srowOf(h: NIFTI1 | NIFTI2, buf: Uint8Array, le: boolean): number[][] {
+  if (h instanceof NIFTI2 || (h.sform_code > 0 && !(h.qform_code > h.sform_code))) return h.affine.slice(0, 3).map((r) => r.slice());
+  const dv = new DataView(buf.buffer, buf.byteOffset, NIFTI1_HEADER_SIZE);
+  return [0, 1, 2].map((r) => Array.from({ length: 4 }, (_, i) => dv.getFloat32(280 + 16 * r + 4 * i, le)));
+}
+
+/**
+ * The voxel -> mm affine by nibabel's rules (`Nifti1Header.get_best_affine`): the sform when
+ * sform_code > 0, else the qform when qform_code > 0 (quaternion, pixdim and qfac = pixdim[0]
+ * read as +1 when 0, nifti1.h "method 2"), else diag(pixdim[1..3]) with no offset ("method 1",
+ * ANALYZE compatibility). nifti-reader-js's own `affine` prefers the qform when qform_code >
+ * sform_code, and computes quatern_a without nibabel's tolerance for |b,c,d| slightly above 1.
+ */
+function niftiAffine(h: NIFTI1 | NIFTI2, srow: number[][]): number[][] {
+  const pixdim8 = h.pixDims;
+  if (h.sform_code > 0) return [...srow, [0, 0, 0, 1]];
+  if (h.qform_code > 0) {
+    return quaternToAffine({
+      b: h.quatern_b,
+      c: h.quatern_c,
+      d: h.quatern_d,
+      qx: h.qoffset_x,
+      qy: h.qoffset_y,
+      qz: h.qoffset_z,
       dx: pixdim8[1],
       dy: pixdim8[2],
       dz: pixdim8[3],
       qfac: pixdim8[0] < 0 ? -1 : 1, // pixdim[0] = 0 is read as +1 (nifti1.h)
     });
-  } else {
-    // "Method 1" of the standard (ANALYZE compatibility): scale only, no offset.
-    affine = [
-      [pixdim8[1], 0, 0, 0],
-      [0, pixdim8[2], 0, 0],
-      [0, 0, pixdim8[3], 0],
-      [0, 0, 0, 1],
-    ];
   }
-
-  return {
-    version,
-    dims,
-    pixdim,
-    affine,
-    datatype: dt[0],
-    sclSlope,
-    sclInter,
-    xyzUnits: SPACE_UNITS[xyztUnits & 0x07] ?? 'unknown',
-    tUnits: TIME_UNITS[xyztUnits & 0x38] ?? 'unknown',
-    sformCode,
-    qformCode,
-    littleEndian: le,
-    voxOffset,
-    bytesPerVoxel: dt[1],
-  };
+  return [
+    [pixdim8[1], 0, 0, 0],
+    [0, pixdim8[2], 0, 0],
+    [0, 0, pixdim8[3], 0],
+    [0, 0, 0, 1],
+  ];
 }
 
 /** The public header fields (drops the decoding details). */

@@ -4,7 +4,8 @@
  * The file is streamed (and gunzipped with a large zlib chunkSize: 16 MiB chunks inflate a
  * 346 MB image in ~1.65 s versus ~2.6 s with the 64 KiB default) and every chunk is decoded
  * straight into one preallocated Float32Array, so the decompressed file is never held in memory
- * as a whole. Headers are parsed by hand (see nifti-header.ts).
+ * as a whole. Header fields are read by nifti-reader-js from the header bytes only (see
+ * nifti-header.ts).
  *
  * `streamNiftiVolumes` reads the same way but hands over one volume at a time (decoding only
  * the voxels asked for), for consumers that must not hold the whole 4D image (the fit node).

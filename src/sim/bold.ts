@@ -22,7 +22,7 @@ import { makeFirstLevelDesignMatrix } from '../stats/design/design.js';
 import { frameTimesFor } from '../stats/design/design.js';
 import { CONDITIONS, type Block } from './paradigm.js';
 import { TISSUE, type Phantom } from './phantom.js';
-import type { Rng } from './prng.js';
+import type { Rng } from '../stats/core/prng.js';
 import type { Amplitudes } from './subjects.js';
 import { ar1Series } from './timeseries.js';
 

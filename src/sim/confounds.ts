@@ -26,7 +26,7 @@
  * - non_steady_state_outlier00: 1 at volume 0;
  * - motion_outlierXX: one-hot volumes with FD > 0.5 mm or std_dvars > 1.5 (fMRIPrep defaults).
  */
-import { symmetricEigen } from './symmetric-eigen.js';
+import { symEig } from '../stats/core/matrix.js';
 import { TISSUE, type Phantom } from './phantom.js';
 import { derivative1, framewiseDisplacement, MOTION_COLUMNS, power2 } from './timeseries.js';
 
@@ -183,7 +183,7 @@ export function compcorGram(
  */
 export function compcorFromGram(g: Float64Array, n: number, count: number, nDummy = N_DUMMY): CompcorResult {
   const m = n - nDummy;
-  const { values, vectors } = symmetricEigen(g, m);
+  const { values, vectors: { data: vectors } } = symEig({ rows: m, cols: m, data: g });
   let total = 0;
   for (const l of values) total += Math.max(0, l);
   const k = Math.min(count, m);

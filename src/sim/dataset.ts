@@ -28,7 +28,7 @@ import { BACKGROUND, DRIFT_PCT, NOISE_AR, NOISE_PCT, NONSTEADY_GAIN, PHYSIO_PCT,
 import { computeConfounds } from './confounds.js';
 import { BLOCK_DURATION, CONDITIONS, makeBlocks, type Block } from './paradigm.js';
 import { gridFor, makePhantom, TISSUE_BASELINE, voxelIjk, type GridName, type Phantom } from './phantom.js';
-import { Rng } from './prng.js';
+import { Rng } from '../stats/core/prng.js';
 import { AGE_RANGE, CONTROL_EFFECT, FACE_EFFECT, makeSubjects, SCENE_EFFECT, type Subject } from './subjects.js';
 import { makeMotion } from './timeseries.js';
 

@@ -4,7 +4,7 @@
  * three categories in a random order, and the rest periods between blocks are jittered
  * (at least MIN_REST s), so the onsets differ per subject and run.
  */
-import type { Rng } from './prng.js';
+import type { Rng } from '../stats/core/prng.js';
 
 export const CONDITIONS = ['face', 'scene', 'object'] as const;
 export type Condition = (typeof CONDITIONS)[number];

@@ -14,7 +14,7 @@
  *   elsewhere:    0
  */
 import type { Condition } from './paradigm.js';
-import { Rng } from './prng.js';
+import { Rng } from '../stats/core/prng.js';
 
 export const FACE_EFFECT = { intercept: 0.5, agePerYear: 0.03, ageRef: 20, sd: 0.08 } as const;
 export const SCENE_EFFECT = { mean: 1.2, sd: 0.15 } as const;

@@ -3,7 +3,7 @@
  * FSL MCFLIRT report them: translations in mm, rotations in radians, relative to the reference
  * volume), a physiological fluctuation shared by the tissues, and AR(1) noise series.
  */
-import type { Rng } from './prng.js';
+import type { Rng } from '../stats/core/prng.js';
 
 export const MOTION_COLUMNS = ['trans_x', 'trans_y', 'trans_z', 'rot_x', 'rot_y', 'rot_z'] as const;
 

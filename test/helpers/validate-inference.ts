@@ -31,57 +31,15 @@ import {
 } from '../../src/stats/second-level/permutation.js';
 import { computeSecondLevelContrast, fitSecondLevel, type GroupDesign } from '../../src/stats/second-level/second-level.js';
 import { smoothVolumes } from '../../src/stats/image/smooth.js';
+import { Rng } from '../../src/stats/core/prng.js';
 import { thresholdStats } from '../../src/stats/inference/thresholding.js';
 
 // ---------------------------------------------------------------- random numbers
 
-/** Seeded uniform + Gaussian generator for the simulated data (sfc32; independent of the permutation RNG). */
-export class SimRng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-  private spare: number | null = null;
+/** Seeded Gaussian noise for the simulated data: the project's generator, on its own stream. */
+export class SimRng extends Rng {
   constructor(seed: number) {
-    this.a = 0x9e3779b9;
-    this.b = 0x243f6a88;
-    this.c = 0xb7e15162;
-    this.d = seed >>> 0;
-    for (let i = 0; i < 20; i++) this.nextUint32(); // warm up
-  }
-  nextUint32(): number {
-    // sfc32 (Chris Doty-Humphrey's Small Fast Counting generator)
-    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
-    this.d = (this.d + 1) >>> 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) >>> 0;
-    this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
-    this.c = (this.c + t) >>> 0;
-    return t;
-  }
-  /** uniform in (0, 1), 53 bits. */
-  uniform(): number {
-    const hi = this.nextUint32() >>> 5;
-    const lo = this.nextUint32() >>> 6;
-    return (hi * 67108864 + lo + 0.5) / 9007199254740992;
-  }
-  /** standard normal (Marsaglia polar method). */
-  normal(): number {
-    if (this.spare !== null) {
-      const s = this.spare;
-      this.spare = null;
-      return s;
-    }
-    for (;;) {
-      const u = 2 * this.uniform() - 1;
-      const v = 2 * this.uniform() - 1;
-      const s = u * u + v * v;
-      if (s > 0 && s < 1) {
-        const f = Math.sqrt((-2 * Math.log(s)) / s);
-        this.spare = v * f;
-        return u * f;
-      }
-    }
+    super(seed, 'validate-inference/noise');
   }
 }
 

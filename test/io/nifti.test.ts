@@ -255,3 +255,48 @@ describe('readNifti: user errors name the file', () => {
     await rejectsUser(readNifti(f), f, '5D');
   });
 });
+
+describe('readNiftiHeader: affine by nibabel rules, header from a partial stream, magic errors', () => {
+  const srow = [[-2, 0, 0, 90], [0, 2, 0, -126], [0, 0, 2, -72]];
+  const s = Math.SQRT1_2;
+  for (const version of [1, 2] as const) {
+    for (const le of [true, false]) {
+      it(`NIfTI-${version} ${le ? 'LE' : 'BE'}: the sform wins whenever sform_code > 0, even with a higher qform_code`, async () => {
+        const f = join(dir, `sq-${version}-${le}.nii`);
+        await writeFile(f, buildNifti({
+          version, littleEndian: le, dtype: 'uint8', dims: [1, 1, 1], values: [1],
+          pixdim: [1, 2, 3, 4, 1], qformCode: 2, sformCode: 1, quatern: [0, 0, s, 10, 20, 30], srow,
+        }));
+        const h = await readNiftiHeader(f);
+        assert.deepEqual([h.qformCode, h.sformCode], [2, 1]);
+        assert.deepEqual(h.affine, [...srow, [0, 0, 0, 1]]);
+      });
+    }
+  }
+
+  it('a .nii.gz cut right after the header: the header is read from the partially inflated stream', async () => {
+    const values = Array.from({ length: 4 * 4 * 4 * 3 }, (_, i) => i);
+    const bytes = buildNifti({ version: 2, littleEndian: false, dtype: 'int16', dims: [4, 4, 4, 3], values, pixdim: [1, 2, 2, 2, 1.5], sformCode: 1, srow });
+    const gz = gzipSync(bytes);
+    const f = join(dir, 'cut.nii.gz');
+    await writeFile(f, gz.subarray(0, Math.floor(gz.length * 0.6)));
+    const h = await readNiftiHeader(f);
+    assert.deepEqual([h.version, h.dims, h.pixdim], [2, [4, 4, 4, 3], [2, 2, 2, 1.5]]);
+    assert.deepEqual(h.affine, [...srow, [0, 0, 0, 1]]);
+    await rejectsUser(readNifti(f), f, 'truncated');
+  });
+
+  it('hdr/img pairs and ANALYZE files are refused naming the file', async () => {
+    for (const [version, magic, at, fragment] of [
+      [1, 'ni1\0', 344, 'header/image pairs'],
+      [2, 'ni2\0', 4, 'header/image pairs'],
+      [1, '\0\0\0\0', 344, 'ANALYZE'],
+    ] as const) {
+      const bytes = buildNifti({ version, littleEndian: true, dtype: 'uint8', dims: [1, 1, 1], values: [1] });
+      bytes.write(magic, at, 'latin1');
+      const f = join(dir, `magic-${version}-${at}-${magic.charCodeAt(0)}.nii`);
+      await writeFile(f, bytes);
+      await rejectsUser(readNiftiHeader(f), f, fragment);
+    }
+  });
+});

@@ -6,14 +6,12 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isUserError } from '../../src/errors.js';
 import { parseSimulateArgs } from '../../src/cli/simulate-command.js';
-import { symEig } from '../../src/stats/core/matrix.js';
 import { compcorFromGram, fmriprepCosines } from '../../src/sim/confounds.js';
 import { prepareOutputDir, simulateDataset } from '../../src/sim/dataset.js';
 import { BLOCK_DURATION, makeBlocks } from '../../src/sim/paradigm.js';
 import { makePhantom } from '../../src/sim/phantom.js';
-import { fnv1a, Rng } from '../../src/sim/prng.js';
+import { fnv1a, Rng } from '../../src/stats/core/prng.js';
 import { makeSubjects } from '../../src/sim/subjects.js';
-import { symmetricEigen } from '../../src/sim/symmetric-eigen.js';
 import { ar1Series, framewiseDisplacement } from '../../src/sim/timeseries.js';
 
 describe('prng', () => {
@@ -98,44 +96,6 @@ describe('time series', () => {
     const fd = framewiseDisplacement(p);
     assert.ok(Number.isNaN(fd[0]));
     assert.ok(Math.abs(fd[1] - (0.1 + 0.2 + 50 * 0.003)) < 1e-12);
-  });
-});
-
-describe('symmetricEigen (tred2 + tql2)', () => {
-  it('A V = V diag(values), V orthonormal, ascending; same eigenvalues as the Jacobi solver', () => {
-    const r = new Rng(1, 'eig');
-    for (const n of [1, 2, 3, 8, 40]) {
-      const b = Float64Array.from({ length: n * (n + 2) }, () => r.normal());
-      const a = new Float64Array(n * n);
-      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let k = 0; k < n + 2; k++) s += b[i * (n + 2) + k] * b[j * (n + 2) + k];
-        a[i * n + j] = s;
-      }
-      const { values, vectors } = symmetricEigen(a, n);
-      for (let c = 0; c < n; c++) {
-        if (c > 0) assert.ok(values[c - 1] <= values[c]);
-        for (let i = 0; i < n; i++) {
-          let s = 0;
-          for (let k = 0; k < n; k++) s += a[i * n + k] * vectors[k * n + c];
-          assert.ok(Math.abs(s - values[c] * vectors[i * n + c]) < 1e-10 * (1 + Math.abs(values[n - 1])), `n ${n} residual`);
-        }
-        for (let c2 = 0; c2 < n; c2++) {
-          let s = 0;
-          for (let i = 0; i < n; i++) s += vectors[i * n + c] * vectors[i * n + c2];
-          assert.ok(Math.abs(s - (c === c2 ? 1 : 0)) < 1e-12);
-        }
-      }
-      const ref = Array.from(symEig({ rows: n, cols: n, data: a }).values).sort((x, y) => x - y);
-      ref.forEach((v, i) => assert.ok(Math.abs(v - values[i]) < 1e-9 * (1 + Math.abs(v)), `n ${n} eigenvalue ${i}: ${values[i]} vs ${v}`));
-    }
-  });
-
-  it('a diagonal matrix and a zero matrix', () => {
-    const d = symmetricEigen(Float64Array.from([3, 0, 0, 0, 1, 0, 0, 0, 2]), 3);
-    assert.deepEqual(Array.from(d.values), [1, 2, 3]);
-    const z = symmetricEigen(new Float64Array(4), 2);
-    assert.deepEqual(Array.from(z.values), [0, 0]);
   });
 });
 

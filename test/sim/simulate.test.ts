@@ -13,7 +13,8 @@ import { after, before, describe, it } from 'node:test';
 import { readNifti } from '../../src/io/nifti.js';
 import { readTsv } from '../../src/io/tsv.js';
 import { loadConfounds } from '../../src/stats/confounds/confounds.js';
-import { matmul, pinv } from '../../src/stats/core/matrix.js';
+import { pinv } from '../../src/stats/core/matrix.js';
+import { matmul } from '../helpers/linalg.js';
 import { simulateDataset, type SimulationResult } from '../../src/sim/dataset.js';
 import { glmflow } from '../helpers/cli.js';
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fromRows, inv, type Mat } from '../../src/stats/core/matrix.js';
+import type { Mat } from '../../src/stats/core/matrix.js';
+import { fromRows, inv } from '../helpers/linalg.js';
 import { type GlmResult, runGlm } from '../../src/stats/first-level/glm.js';
 import { computeContrast, contrastEffects, padContrast } from '../../src/stats/first-level/contrast.js';
 import { tCdf, tSf } from '../../src/stats/core/distributions.js';

@@ -7,13 +7,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Mat, inv, matmul, transpose } from '../../src/stats/core/matrix.js';
+import type { Mat } from '../../src/stats/core/matrix.js';
+import { inv, matmul, transpose } from '../helpers/linalg.js';
 import { whitenDesign } from '../../src/stats/first-level/regression.js';
 import { runGlm } from '../../src/stats/first-level/glm.js';
+import { Rng } from '../../src/stats/core/prng.js';
 
+/** Uniform numbers in [0, 1) for synthetic data (the project's generator). */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const r = new Rng(seed, 'test data');
+  return () => r.uniform();
 }
 
 function dataset(n: number, p: number, nVox: number, constant: boolean, seed: number) {

@@ -8,12 +8,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MaskedSmoother, smoothVolumes, type Fwhm } from '../../src/stats/image/smooth.js';
+import { smoothVolumes, type Fwhm } from '../../src/stats/image/smooth.js';
+import { MaskedSmoother } from '../../src/stats/image/masked-smoother.js';
 import { extractMasked } from '../../src/stats/image/image-ops.js';
+import { Rng } from '../../src/stats/core/prng.js';
 
+/** Uniform numbers in [0, 1) for synthetic data (the project's generator). */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const r = new Rng(seed, 'test data');
+  return () => r.uniform();
 }
 
 const affine = (dx: number, dy: number, dz: number) => [[dx, 0, 0, -10], [0, dy, 0, 4], [0, 0, dz, 2], [0, 0, 0, 1]];

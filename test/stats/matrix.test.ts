@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  type Mat, fromRows, gemmWide, inv, matmul, matmulABt, matrixRank, pinv, solveInPlace, svd, symEig, symFunction, transpose,
+  type Mat, gemmWide, matmulABt, matrixRank, pinv, solveInPlace, svd, symEig, symFunction,
 } from '../../src/stats/core/matrix.js';
+import { Rng } from '../../src/stats/core/prng.js';
+import { fromRows, inv, matmul, transpose } from '../helpers/linalg.js';
 
 function lcg(seed: number): () => number {
-  let s = seed;
-  return () => { s = (s * 16807) % 2147483647; return s / 2147483647 - 0.5; };
+  const r = new Rng(seed, 'test data');
+  return () => r.uniform() - 0.5;
 }
 function randMat(rows: number, cols: number, seed: number): Mat {
   const r = lcg(seed);
@@ -91,6 +93,40 @@ test('inv, solveInPlace and symmetric functions', () => {
   assert.ok(maxAbsDiff(matmul(sq, sq), a) < 1e-14);
   const { values } = symEig(fromRows([[2, 1], [1, 2]]));
   assert.deepEqual(Array.from(values).sort().map((v) => +v.toFixed(14)), [1, 3]);
+});
+
+test('symEig: A V = V diag(values), V orthonormal, values ascending; diagonal and zero matrices', () => {
+  const r = new Rng(1, 'eig');
+  for (const n of [1, 2, 3, 8, 40]) {
+    const b = Float64Array.from({ length: n * (n + 2) }, () => r.normal());
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < n + 2; k++) s += b[i * (n + 2) + k] * b[j * (n + 2) + k];
+      a[i * n + j] = s;
+    }
+    const { values, vectors } = symEig({ rows: n, cols: n, data: a });
+    const v = vectors.data;
+    for (let c = 0; c < n; c++) {
+      if (c > 0) assert.ok(values[c - 1] <= values[c]);
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let k = 0; k < n; k++) s += a[i * n + k] * v[k * n + c];
+        assert.ok(Math.abs(s - values[c] * v[i * n + c]) < 1e-10 * (1 + Math.abs(values[n - 1])), `n ${n} residual`);
+      }
+      for (let c2 = 0; c2 < n; c2++) {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += v[i * n + c] * v[i * n + c2];
+        assert.ok(Math.abs(s - (c === c2 ? 1 : 0)) < 1e-12);
+      }
+    }
+  }
+  assert.deepEqual(Array.from(symEig(fromRows([[3, 0, 0], [0, 1, 0], [0, 0, 2]])).values), [1, 2, 3]);
+  assert.deepEqual(Array.from(symEig(fromRows([[0, 0], [0, 0]])).values), [0, 0]);
+});
+
+test('svd refuses a non-finite matrix (the iteration would not converge)', () => {
+  assert.throws(() => svd(fromRows([[1, NaN], [0, 1]])), /non-finite/);
 });
 
 test('gemmWide matches matmul for odd sizes (remainder paths of the blocking)', () => {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Mat, fromRows, inv, matmul, transpose } from '../../src/stats/core/matrix.js';
+import type { Mat } from '../../src/stats/core/matrix.js';
+import { fromRows, inv, matmul, transpose } from '../helpers/linalg.js';
 import { linearModel, whitenDesign } from '../../src/stats/first-level/regression.js';
 import { parseNoiseModel, runGlm } from '../../src/stats/first-level/glm.js';
 import { meanScaling } from '../../src/stats/first-level/scaling.js';

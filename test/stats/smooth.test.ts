@@ -2,14 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixture } from '../helpers/paths.js';
 import { readNifti } from '../../src/io/nifti.js';
-import {
-  smoothVolumes,
-  smoothMasked,
-  fwhmToSigmaVoxels,
-  gaussianHalfKernel,
-  kernelRadius,
-  reflectIndex,
-} from '../../src/stats/image/smooth.js';
+import { smoothVolumes } from '../../src/stats/image/smooth.js';
+import { smoothMasked } from '../../src/stats/image/masked-smoother.js';
+import { fwhmToSigmaVoxels, gaussianHalfKernel, kernelRadius, reflectIndex } from '../../src/stats/image/smooth-kernel.js';
 import { extractMasked } from '../../src/stats/image/image-ops.js';
 
 const diag = (a: number, b: number, c: number): number[][] => [

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fixture } from '../helpers/paths.js';
 import { readNifti } from '../../src/io/nifti.js';
+import { labelComponents } from '../../src/stats/image/connected-components.js';
 import {
   backgroundMask,
   fdrThreshold,
-  labelComponents,
   thresholdImage,
   thresholdStats,
   type HeightControl,

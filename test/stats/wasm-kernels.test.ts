@@ -6,13 +6,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSmoothKernels, jsKernels, kernels } from '../../src/stats/wasm/kernels.js';
+import { Rng } from '../../src/stats/core/prng.js';
 
 const K = kernels();
 const J = jsKernels();
 
+/** Uniform numbers in [0, 1) for synthetic data (the project's generator). */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const r = new Rng(seed, 'test data');
+  return () => r.uniform();
 }
 
 function sameBits(a: ArrayLike<number>, b: ArrayLike<number>, n: number, what: string): void {

@@ -21,6 +21,27 @@ export function tSf(x: number, dof: number): number {
   return tCdfImpl(-x, dof);
 }
 
+/** scipy t.isf(q, dof) by bisection on the t survival function (full precision in the tail). */
+export function tIsf(q: number, dof: number): number {
+  if (q <= 0) return Infinity;
+  if (q >= 1) return -Infinity;
+  if (q > 0.5) return -tIsf(1 - q, dof);
+  let lo = 0;
+  let hi = 1;
+  while (tSf(hi, dof) > q) {
+    lo = hi;
+    hi *= 2;
+    if (hi > 1e300) return Infinity;
+  }
+  for (let i = 0; i < 2000; i++) {
+    const mid = 0.5 * (lo + hi);
+    if (mid === lo || mid === hi) break;
+    if (tSf(mid, dof) > q) lo = mid;
+    else hi = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
 /** Fisher F cumulative distribution function P(F <= x) with (d1, d2) degrees of freedom. */
 export function fCdf(x: number, d1: number, d2: number): number {
   return fCdfImpl(x, d1, d2);

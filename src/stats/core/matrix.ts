@@ -1,10 +1,14 @@
 /**
  * Small dense linear algebra on row-major Float64Array matrices.
  *
- * Everything here is meant for design-sized matrices (a few hundred rows, a few
- * dozen columns): the per-voxel work of the GLM lives in regression.ts and never
- * goes through these helpers voxel by voxel.
+ * Everything here is meant for design-sized matrices (a few hundred rows, a few dozen
+ * columns): the per-voxel work of the GLM lives in first-level/ and never goes through these
+ * helpers voxel by voxel. The decompositions (SVD, symmetric eigen-decomposition) are
+ * ml-matrix's (the JAMA / EISPACK algorithms: Golub-Kahan SVD, Householder tridiagonalisation
+ * + implicit QL), wrapped for the project's `Mat`; only the two hot kernels at the end
+ * (`solveInPlace`, `gemmWide`) are written by hand, for the reasons given there.
  */
+import { EigenvalueDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
 
 /** A dense matrix, row-major: element (i, j) is `data[i * cols + j]`. */
 export interface Mat {
@@ -15,75 +19,22 @@ export interface Mat {
 
 const EPS = 2.220446049250313e-16; // np.finfo(np.float64).eps
 
-export function zeros(rows: number, cols: number): Mat {
-  return { rows, cols, data: new Float64Array(rows * cols) };
-}
-
-export function identity(n: number): Mat {
-  const m = zeros(n, n);
-  for (let i = 0; i < n; i++) m.data[i * n + i] = 1;
+function toMl(a: Mat): Matrix {
+  const m = new Matrix(a.rows, a.cols);
+  for (let i = 0; i < a.rows; i++) for (let j = 0; j < a.cols; j++) m.set(i, j, a.data[i * a.cols + j]);
   return m;
 }
 
-/** Build from an array of equal-length rows. */
-export function fromRows(rows: ArrayLike<number>[]): Mat {
-  const r = rows.length;
-  const c = r === 0 ? 0 : rows[0].length;
-  const m = zeros(r, c);
-  for (let i = 0; i < r; i++) {
-    if (rows[i].length !== c) throw new Error(`fromRows: row ${i} has ${rows[i].length} values, expected ${c}`);
-    for (let j = 0; j < c; j++) m.data[i * c + j] = rows[i][j];
-  }
-  return m;
-}
-
-export function toRows(a: Mat): number[][] {
-  const out: number[][] = [];
-  for (let i = 0; i < a.rows; i++) out.push(Array.from(a.data.subarray(i * a.cols, (i + 1) * a.cols)));
-  return out;
-}
-
-/** A 1 x n matrix holding `v`. */
-export function rowVector(v: ArrayLike<number>): Mat {
-  return { rows: 1, cols: v.length, data: Float64Array.from(v) };
-}
-
-export function clone(a: Mat): Mat {
-  return { rows: a.rows, cols: a.cols, data: a.data.slice() };
-}
-
-export function get(a: Mat, i: number, j: number): number {
-  return a.data[i * a.cols + j];
-}
-
-export function transpose(a: Mat): Mat {
-  const t = zeros(a.cols, a.rows);
-  for (let i = 0; i < a.rows; i++) {
-    for (let j = 0; j < a.cols; j++) t.data[j * a.rows + i] = a.data[i * a.cols + j];
-  }
-  return t;
-}
-
-export function matmul(a: Mat, b: Mat): Mat {
-  if (a.cols !== b.rows) throw new Error(`matmul: ${a.rows}x${a.cols} times ${b.rows}x${b.cols}`);
-  const out = zeros(a.rows, b.cols);
-  const n = b.cols;
-  for (let i = 0; i < a.rows; i++) {
-    const orow = i * n;
-    for (let k = 0; k < a.cols; k++) {
-      const aik = a.data[i * a.cols + k];
-      if (aik === 0) continue;
-      const brow = k * n;
-      for (let j = 0; j < n; j++) out.data[orow + j] += aik * b.data[brow + j];
-    }
-  }
+function fromMl(m: Matrix, cols = m.columns): Mat {
+  const out: Mat = { rows: m.rows, cols, data: new Float64Array(m.rows * cols) };
+  for (let i = 0; i < m.rows; i++) for (let j = 0; j < cols; j++) out.data[i * cols + j] = m.get(i, j);
   return out;
 }
 
 /** A Bᵀ without forming the transpose. */
 export function matmulABt(a: Mat, b: Mat): Mat {
   if (a.cols !== b.cols) throw new Error(`matmulABt: ${a.rows}x${a.cols} times (${b.rows}x${b.cols})ᵀ`);
-  const out = zeros(a.rows, b.rows);
+  const out: Mat = { rows: a.rows, cols: b.rows, data: new Float64Array(a.rows * b.rows) };
   const k = a.cols;
   for (let i = 0; i < a.rows; i++) {
     for (let j = 0; j < b.rows; j++) {
@@ -111,80 +62,16 @@ export interface Svd {
   v: Mat;
 }
 
-/**
- * Thin SVD by one-sided Jacobi rotations (Hestenes). Accurate to full relative
- * precision for the small matrices used here and deterministic; O(sweeps·m·n²).
- * A = U diag(s) Vᵀ.
- */
+/** Thin SVD, A = U diag(s) Vᵀ (ml-matrix's Golub-Kahan SVD, as LAPACK's to rounding). */
 export function svd(a: Mat): Svd {
-  if (a.rows < a.cols) {
-    const t = svd(transpose(a));
-    return { u: t.v, s: t.s, v: t.u };
+  const k = Math.min(a.rows, a.cols);
+  if (k === 0) return { u: { rows: a.rows, cols: 0, data: new Float64Array(0) }, s: new Float64Array(0), v: { rows: a.cols, cols: 0, data: new Float64Array(0) } };
+  for (let i = 0; i < a.data.length; i++) {
+    // the Golub-Kahan iteration does not converge on NaN / Infinity
+    if (!Number.isFinite(a.data[i])) throw new Error(`svd: the ${a.rows} x ${a.cols} matrix has a non-finite entry`);
   }
-  const m = a.rows;
-  const n = a.cols;
-  // Work column-major: column j of U is w[j*m .. j*m+m).
-  const w = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) w[j * m + i] = a.data[i * n + j];
-  const vv = new Float64Array(n * n); // column-major too
-  for (let j = 0; j < n; j++) vv[j * n + j] = 1;
-  for (let sweep = 0; sweep < 80; sweep++) {
-    let rotated = false;
-    for (let p = 0; p < n - 1; p++) {
-      for (let q = p + 1; q < n; q++) {
-        let alpha = 0;
-        let beta = 0;
-        let gamma = 0;
-        const po = p * m;
-        const qo = q * m;
-        for (let i = 0; i < m; i++) {
-          const x = w[po + i];
-          const y = w[qo + i];
-          alpha += x * x;
-          beta += y * y;
-          gamma += x * y;
-        }
-        if (gamma === 0 || Math.abs(gamma) <= EPS * Math.sqrt(alpha * beta)) continue;
-        rotated = true;
-        const zeta = (beta - alpha) / (2 * gamma);
-        const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
-        const c = 1 / Math.sqrt(1 + t * t);
-        const s = c * t;
-        for (let i = 0; i < m; i++) {
-          const x = w[po + i];
-          const y = w[qo + i];
-          w[po + i] = c * x - s * y;
-          w[qo + i] = s * x + c * y;
-        }
-        const pv = p * n;
-        const qv = q * n;
-        for (let i = 0; i < n; i++) {
-          const x = vv[pv + i];
-          const y = vv[qv + i];
-          vv[pv + i] = c * x - s * y;
-          vv[qv + i] = s * x + c * y;
-        }
-      }
-    }
-    if (!rotated) break;
-  }
-  const norms = new Float64Array(n);
-  for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let i = 0; i < m; i++) s += w[j * m + i] * w[j * m + i];
-    norms[j] = Math.sqrt(s);
-  }
-  const order = Array.from({ length: n }, (_, j) => j).sort((x, y) => norms[y] - norms[x]);
-  const u = zeros(m, n);
-  const v = zeros(n, n);
-  const sv = new Float64Array(n);
-  order.forEach((src, dst) => {
-    const s = norms[src];
-    sv[dst] = s;
-    for (let i = 0; i < m; i++) u.data[i * n + dst] = s > 0 ? w[src * m + i] / s : 0;
-    for (let i = 0; i < n; i++) v.data[i * n + dst] = vv[src * n + i];
-  });
-  return { u, s: sv, v };
+  const d = new SingularValueDecomposition(toMl(a), { autoTranspose: true });
+  return { u: fromMl(d.leftSingularVectors, k), s: Float64Array.from(d.diagonal.slice(0, k)), v: fromMl(d.rightSingularVectors, k) };
 }
 
 /**
@@ -198,7 +85,7 @@ export function pinv(a: Mat, opts: { rtol?: number; atol?: number } = {}): Mat {
   const atol = opts.atol ?? 0;
   const cutoff = atol + rtol * (s.length ? s[0] : 0);
   const k = s.length;
-  const out = zeros(a.cols, a.rows);
+  const out: Mat = { rows: a.cols, cols: a.rows, data: new Float64Array(a.cols * a.rows) };
   for (let l = 0; l < k; l++) {
     if (!(s[l] > cutoff)) continue;
     const inv = 1 / s[l];
@@ -224,38 +111,53 @@ export function matrixRank(a: Mat, tol?: number): number {
   return r;
 }
 
-/** Inverse of a small square matrix (Gauss-Jordan with partial pivoting). Throws if singular. */
-export function inv(a: Mat): Mat {
-  if (a.rows !== a.cols) throw new Error(`inv: matrix is ${a.rows}x${a.cols}, not square`);
+/**
+ * Eigen-decomposition of a symmetric matrix, A = V diag(values) Vᵀ: values ascending, unit
+ * eigenvectors as the columns of `vectors` (ml-matrix's EISPACK tred2 / tql2).
+ */
+export function symEig(a: Mat): { values: Float64Array; vectors: Mat } {
+  if (a.rows !== a.cols) throw new Error('symEig: matrix not square');
   const n = a.rows;
-  const m = a.data.slice();
-  const out = identity(n).data;
-  for (let c = 0; c < n; c++) {
-    let piv = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r * n + c]) > Math.abs(m[piv * n + c])) piv = r;
-    const pv = m[piv * n + c];
-    if (pv === 0 || !Number.isFinite(pv)) throw new Error('inv: singular matrix');
-    if (piv !== c) {
-      for (let j = 0; j < n; j++) {
-        let t = m[c * n + j]; m[c * n + j] = m[piv * n + j]; m[piv * n + j] = t;
-        t = out[c * n + j]; out[c * n + j] = out[piv * n + j]; out[piv * n + j] = t;
-      }
-    }
-    const ip = 1 / pv;
-    for (let j = 0; j < n; j++) { m[c * n + j] *= ip; out[c * n + j] *= ip; }
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = m[r * n + c];
-      if (f === 0) continue;
-      for (let j = 0; j < n; j++) { m[r * n + j] -= f * m[c * n + j]; out[r * n + j] -= f * out[c * n + j]; }
+  if (n === 0) return { values: new Float64Array(0), vectors: { rows: 0, cols: 0, data: new Float64Array(0) } };
+  const m = toMl(a);
+  // symmetrise against round-off in the input
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) {
+    const s = 0.5 * (m.get(i, j) + m.get(j, i));
+    m.set(i, j, s);
+    m.set(j, i, s);
+  }
+  const e = new EigenvalueDecomposition(m, { assumeSymmetric: true });
+  return { values: Float64Array.from(e.realEigenvalues), vectors: fromMl(e.eigenvectorMatrix) };
+}
+
+/**
+ * f(A) for a symmetric A through its eigen-decomposition: V diag(f(λ)) Vᵀ.
+ * Used for scipy.linalg.sqrtm of a symmetric positive definite matrix, whose
+ * principal square root is exactly this for f = sqrt.
+ */
+export function symFunction(a: Mat, f: (x: number) => number): Mat {
+  const { values, vectors } = symEig(a);
+  const n = a.rows;
+  const fv = values.map(f);
+  const out: Mat = { rows: n, cols: n, data: new Float64Array(n * n) };
+  const v = vectors.data;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += v[i * n + k] * fv[k] * v[j * n + k];
+      out.data[i * n + j] = s;
     }
   }
-  return { rows: n, cols: n, data: out };
+  return out;
 }
 
 /**
  * Solve A x = b for a small square A (LU with partial pivoting, like
- * numpy.linalg.solve). Returns null when A is exactly singular.
+ * numpy.linalg.solve). Returns false when A is exactly singular.
+ * Kept by hand (not ml-matrix's LU): it runs once per voxel in the AR(N) Yule-Walker
+ * estimate (first-level/ar-estimate.ts) on an order x order Toeplitz system, in place and
+ * without allocating; ml-matrix's LuDecomposition allocates two Matrix objects per call
+ * (measured ~10x slower on 3 x 3 systems).
  * `a` (n*n, row-major) and `b` (n) are overwritten; the solution is left in `b`.
  */
 export function solveInPlace(a: Float64Array, b: Float64Array, n: number): boolean {
@@ -283,85 +185,14 @@ export function solveInPlace(a: Float64Array, b: Float64Array, n: number): boole
   return true;
 }
 
-/** Eigen-decomposition of a symmetric matrix by cyclic Jacobi: A = V diag(values) Vᵀ. */
-export function symEig(a: Mat): { values: Float64Array; vectors: Mat } {
-  if (a.rows !== a.cols) throw new Error('symEig: matrix not square');
-  const n = a.rows;
-  const m = a.data.slice();
-  // symmetrize against round-off
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) {
-    const s = 0.5 * (m[i * n + j] + m[j * n + i]);
-    m[i * n + j] = s; m[j * n + i] = s;
-  }
-  const v = identity(n).data;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += m[i * n + j] * m[i * n + j];
-    if (off === 0) break;
-    for (let p = 0; p < n - 1; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = m[p * n + q];
-        if (apq === 0) continue;
-        const app = m[p * n + p];
-        const aqq = m[q * n + q];
-        if (Math.abs(apq) <= EPS * 1e-3 * Math.sqrt(Math.abs(app * aqq))) { m[p * n + q] = 0; m[q * n + p] = 0; continue; }
-        const theta = (aqq - app) / (2 * apq);
-        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(1 + theta * theta));
-        const c = 1 / Math.sqrt(1 + t * t);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const mkp = m[k * n + p];
-          const mkq = m[k * n + q];
-          m[k * n + p] = c * mkp - s * mkq;
-          m[k * n + q] = s * mkp + c * mkq;
-        }
-        for (let k = 0; k < n; k++) {
-          const mpk = m[p * n + k];
-          const mqk = m[q * n + k];
-          m[p * n + k] = c * mpk - s * mqk;
-          m[q * n + k] = s * mpk + c * mqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p];
-          const vkq = v[k * n + q];
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = m[i * n + i];
-  return { values, vectors: { rows: n, cols: n, data: v } };
-}
-
-/**
- * f(A) for a symmetric A through its eigen-decomposition: V diag(f(λ)) Vᵀ.
- * Used for scipy.linalg.sqrtm of a symmetric positive definite matrix, whose
- * principal square root is exactly this for f = sqrt.
- */
-export function symFunction(a: Mat, f: (x: number) => number): Mat {
-  const { values, vectors } = symEig(a);
-  const n = a.rows;
-  const fv = values.map(f);
-  const out = zeros(n, n);
-  const v = vectors.data;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let k = 0; k < n; k++) s += v[i * n + k] * fv[k] * v[j * n + k];
-      out.data[i * n + j] = s;
-    }
-  }
-  return out;
-}
-
 /**
  * out (m x c) = A (m x k) · B (k x c) for a small A and a wide B, all row-major
  * (B and out rows are contiguous over c). The kernel is register-blocked over
  * 2 rows of A x 4 columns of A so each pass over a row of B / out does 8
  * multiply-adds, which is what makes the per-voxel projections of the GLM
- * stream at memory speed in plain JS. Only the first m*c entries of `out` are
+ * stream at memory speed in plain JS (ml-matrix's mmul on a 16 x 160 by 160 x 1024 product
+ * is ~3x slower and allocates the result). This is the plain-JS fallback of the WebAssembly
+ * kernel (wasm/kernels.ts). Only the first m*c entries of `out` are
  * written; `b` and `out` may be longer than needed (chunk buffers).
  */
 export function gemmWide(a: Float64Array, m: number, k: number, b: Float64Array, c: number, out: Float64Array): void {

@@ -15,6 +15,7 @@
  */
 import { meanOverTime, meanOverTime64, type MeanPrecision } from './image-ops.js';
 import { smoothVolumes } from './smooth.js';
+import { labelComponents } from './connected-components.js';
 
 export interface EpiMaskOptions {
   lowerCutoff?: number;
@@ -92,74 +93,21 @@ export function binaryDilation(mask: Uint8Array, dims: readonly number[], iterat
 }
 
 /**
- * 6-connected component labelling. Returns labels (0 = background, 1..n) and the count.
- * Labels are numbered in order of first appearance when scanning x fastest (NIfTI order).
- */
-export function labelComponents(mask: Uint8Array, dims: readonly number[]): { labels: Int32Array; count: number } {
-  const [nx, ny, nz] = dims;
-  const sxy = nx * ny;
-  const labels = new Int32Array(mask.length);
-  const stack = new Int32Array(mask.length);
-  let count = 0;
-  for (let s = 0; s < mask.length; s++) {
-    if (!mask[s] || labels[s]) continue;
-    count++;
-    let top = 0;
-    stack[top++] = s;
-    labels[s] = count;
-    while (top > 0) {
-      const i = stack[--top];
-      const x = i % nx;
-      const y = Math.floor(i / nx) % ny;
-      const z = Math.floor(i / sxy);
-      // Face neighbours inside the image (-1 marks a missing one).
-      const nb0 = x > 0 ? i - 1 : -1;
-      const nb1 = x < nx - 1 ? i + 1 : -1;
-      const nb2 = y > 0 ? i - nx : -1;
-      const nb3 = y < ny - 1 ? i + nx : -1;
-      const nb4 = z > 0 ? i - sxy : -1;
-      const nb5 = z < nz - 1 ? i + sxy : -1;
-      for (const j of [nb0, nb1, nb2, nb3, nb4, nb5]) {
-        if (j >= 0 && mask[j] && !labels[j]) {
-          labels[j] = count;
-          stack[top++] = j;
-        }
-      }
-    }
-  }
-  return { labels, count };
-}
-
-/**
  * nilearn `largest_connected_component`: keep the 6-connected component with the most voxels.
  * On a size tie nilearn keeps the lowest scipy label, i.e. the component met first when
- * scanning in C order of the (x, y, z) array (z fastest); the same rule is applied here.
+ * scanning in C order of the (x, y, z) array (z fastest); labelComponents numbers them so.
  */
 export function largestConnectedComponent(mask: Uint8Array, dims: readonly number[]): Uint8Array {
-  const { labels, count } = labelComponents(mask, dims);
+  const { labels, count, sizes } = labelComponents(mask, dims);
   if (count === 0) throw new Error('No non-zero values: no connected components');
   const out = new Uint8Array(mask.length);
   if (count === 1) {
     for (let i = 0; i < mask.length; i++) out[i] = mask[i] ? 1 : 0;
     return out;
   }
-  const [nx, ny, nz] = dims;
-  const size = new Float64Array(count + 1);
-  const firstC = new Float64Array(count + 1).fill(Infinity);
-  for (let i = 0; i < labels.length; i++) {
-    const l = labels[i];
-    if (!l) continue;
-    size[l]++;
-    const x = i % nx;
-    const y = Math.floor(i / nx) % ny;
-    const z = Math.floor(i / (nx * ny));
-    const c = (x * ny + y) * nz + z; // C-order index
-    if (c < firstC[l]) firstC[l] = c;
-  }
+  // labels are numbered in scipy's order, so the lowest label wins a tie as in nilearn
   let best = 1;
-  for (let l = 2; l <= count; l++) {
-    if (size[l] > size[best] || (size[l] === size[best] && firstC[l] < firstC[best])) best = l;
-  }
+  for (let l = 2; l <= count; l++) if (sizes[l] > sizes[best]) best = l;
   for (let i = 0; i < labels.length; i++) out[i] = labels[i] === best ? 1 : 0;
   return out;
 }

@@ -224,7 +224,8 @@ export function standardizeColumns32(a: Float64Array, n: number, k: number, how:
  * Orthonormal basis of the column space of a column-pivoted Householder QR (LAPACK geqp3
  * pivoting: the remaining column of largest norm first), keeping the columns whose |R_kk|
  * exceeds `tol` — nilearn's `Q[:, abs(diag(R)) > eps * 100]`. Input: row-major n x p.
- * Returns Q as row-major n x r.
+ * Returns Q as row-major n x r. Written here because ml-matrix's QrDecomposition does not
+ * pivot, and which columns are kept (nilearn's rule) depends on the pivoting order.
  */
 export function pivotedQrBasis(x: Float64Array, n: number, p: number, tol = EPS * 100): Mat {
   const a = Float64Array.from(x);

@@ -12,7 +12,8 @@
  *  4. report the peak and at most 3 sub-peaks ('1', '1a', '1b', '1c'), size in mm3 only on
  *     the main peak (int(n_voxels * voxel volume)), coordinates = affine @ (i, j, k, 1).
  */
-import { labelComponents, thresholdImage, type Affine, type Dims } from './thresholding.js';
+import { thresholdImage, type Affine, type Dims } from './thresholding.js';
+import { labelComponents } from '../image/connected-components.js';
 
 export interface ClusterTableOptions {
   statThreshold: number;

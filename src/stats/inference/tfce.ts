@@ -7,7 +7,8 @@
  *     voxels with sign*t >= h form clusters C;  tfce[v in C] += sign * |C|^E * h^H
  * Volumes are full 3D grids in NIfTI order (x fastest); NaN counts as background.
  */
-import { labelComponents, type Dims } from './thresholding.js';
+import type { Dims } from './thresholding.js';
+import { labelComponents } from '../image/connected-components.js';
 
 export interface TfceOptions {
   twoSided?: boolean;

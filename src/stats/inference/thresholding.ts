@@ -7,11 +7,11 @@
  * Volumes are Float32Array in NIfTI order: index = x + nx*(y + ny*z).
  */
 import { normIsf, normSf } from '../core/distributions.js';
+import { labelComponents } from '../image/connected-components.js';
 
 export type Dims = readonly number[];
 export type Affine = number[][];
 export type HeightControl = 'fpr' | 'fdr' | 'bonferroni' | null;
-export type Connectivity = 6 | 18 | 26;
 
 export interface ThresholdStatsOptions {
   /** p (fpr, bonferroni) or q (fdr) level; default 0.001 as nilearn. */
@@ -82,74 +82,6 @@ export function backgroundMask(data: ArrayLike<number>, dims: Dims, borderSize =
   const median = m % 2 === 1 ? border[(m - 1) / 2] : (border[m / 2 - 1] + border[m / 2]) / 2;
   for (let v = 0; v < total; v++) mask[v] = data[v] !== median ? 1 : 0;
   return mask;
-}
-
-export interface Labels {
-  /** 0 = background, 1..n = component, numbered like scipy.ndimage.label (C-order scan of the (x,y,z) array). */
-  labels: Int32Array;
-  count: number;
-  /** sizes[l] = number of voxels of label l (sizes[0] unused = 0). */
-  sizes: Int32Array;
-}
-
-/**
- * Connected components of a binary volume (scipy.ndimage.label). Default 6-connectivity
- * (faces, generate_binary_structure(3, 1)) as every nilearn caller here uses.
- * Labels are numbered in order of first appearance when scanning x slowest, z fastest
- * (numpy C order on an (nx, ny, nz) array), so they coincide with scipy's numbering.
- */
-export function labelComponents(
-  binary: ArrayLike<number | boolean>,
-  dims: Dims,
-  connectivity: Connectivity = 6,
-): Labels {
-  const [nx, ny, nz] = dims;
-  const total = nx * ny * nz;
-  const labels = new Int32Array(total);
-  const offsets: [number, number, number][] = [];
-  for (let dx = -1; dx <= 1; dx++)
-    for (let dy = -1; dy <= 1; dy++)
-      for (let dz = -1; dz <= 1; dz++) {
-        const d = Math.abs(dx) + Math.abs(dy) + Math.abs(dz);
-        if (d === 0) continue;
-        if (connectivity === 6 && d > 1) continue;
-        if (connectivity === 18 && d > 2) continue;
-        offsets.push([dx, dy, dz]);
-      }
-  const stack = new Int32Array(total);
-  const sizes: number[] = [0];
-  let count = 0;
-  for (let i = 0; i < nx; i++)
-    for (let j = 0; j < ny; j++)
-      for (let k = 0; k < nz; k++) {
-        const seed = i + nx * (j + ny * k);
-        if (!binary[seed] || labels[seed] !== 0) continue;
-        count++;
-        labels[seed] = count;
-        let top = 0;
-        stack[top++] = seed;
-        let size = 0;
-        while (top > 0) {
-          const v = stack[--top];
-          size++;
-          const x = v % nx;
-          const y = ((v - x) / nx) % ny;
-          const z = (v - x - nx * y) / (nx * ny);
-          for (const [dx, dy, dz] of offsets) {
-            const xx = x + dx;
-            const yy = y + dy;
-            const zz = z + dz;
-            if (xx < 0 || xx >= nx || yy < 0 || yy >= ny || zz < 0 || zz >= nz) continue;
-            const w = xx + nx * (yy + ny * zz);
-            if (binary[w] && labels[w] === 0) {
-              labels[w] = count;
-              stack[top++] = w;
-            }
-          }
-        }
-        sizes.push(size);
-      }
-  return { labels, count, sizes: Int32Array.from(sizes) };
 }
 
 /**

@@ -19,98 +19,25 @@
  *    with nilearn's null_to_p, and optional TFCE (see tfce.ts).
  *
  * Randomness (not numpy's Mersenne Twister, so the permutations differ from nilearn's; the
- * results agree statistically): permutation k uses its own xoshiro128** generator seeded by
- * splitmix64 from (seed, k). Any split of 0..n_perm-1 into chunks (workers) therefore gives
+ * results agree statistically): permutation k uses its own stream of the project's generator
+ * (core/prng.ts), named by k. Any split of 0..n_perm-1 into chunks (workers) therefore gives
  * identical results; `permutationChunk` runs a range, `combinePermutationChunks` reduces.
  */
-import { tSf } from '../core/distributions.js';
+import { tIsf } from '../core/distributions.js';
+import { searchsortedLeft } from '../core/numpy-grid.js';
 import { svd } from '../core/matrix.js';
+import { Rng } from '../core/prng.js';
 import type { GroupDesign } from './second-level.js';
-import { labelComponents, type Dims } from '../inference/thresholding.js';
+import type { Dims } from '../inference/thresholding.js';
+import { labelComponents } from '../image/connected-components.js';
 import { tfceMap, tfceMax } from '../inference/tfce.js';
 import { signFlipMaxT } from './sign-flip-max.js';
 
 // ---------------------------------------------------------------- random numbers
 
-const MASK64 = (1n << 64n) - 1n;
-
-function splitmix64(state: bigint): [bigint, bigint] {
-  const next = (state + 0x9e3779b97f4a7c15n) & MASK64;
-  let z = next;
-  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK64;
-  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK64;
-  return [next, z ^ (z >> 31n)];
-}
-
-/** xoshiro128** (Blackman & Vigna), 32-bit outputs. */
-export class Xoshiro128 {
-  private s: Uint32Array;
-  constructor(words: ArrayLike<number>) {
-    this.s = Uint32Array.from(words);
-    if (this.s.every((w) => w === 0)) this.s[0] = 1;
-  }
-  nextUint32(): number {
-    const s = this.s;
-    const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
-    const t = s[1] << 9;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 11);
-    return result;
-  }
-  /** uniform integer in [0, m), exact (rejection sampling). */
-  nextInt(m: number): number {
-    const limit = 4294967296 - (4294967296 % m);
-    for (;;) {
-      const x = this.nextUint32();
-      if (x < limit) return x % m;
-    }
-  }
-}
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
-}
-
-/** The generator of permutation `index` under `seed` (independent of any chunking). */
-export function permutationRng(seed: number, index: number): Xoshiro128 {
-  const s = BigInt.asUintN(64, BigInt(Math.trunc(seed)));
-  let [st] = splitmix64(s);
-  let z: bigint;
-  [st, z] = splitmix64(st ^ BigInt.asUintN(64, BigInt(index) * 0xd1b54a32d192ed03n));
-  let state = z;
-  const words: number[] = [];
-  for (let i = 0; i < 2; i++) {
-    [state, z] = splitmix64(state);
-    words.push(Number(z & 0xffffffffn), Number(z >> 32n));
-  }
-  return new Xoshiro128(words);
-}
-
-// ---------------------------------------------------------------- t quantile
-
-/** scipy t.isf(q, dof) by bisection on the t cdf (sf(x) = cdf(-x)). */
-export function tIsf(q: number, dof: number): number {
-  if (q <= 0) return Infinity;
-  if (q >= 1) return -Infinity;
-  if (q > 0.5) return -tIsf(1 - q, dof);
-  let lo = 0;
-  let hi = 1;
-  while (tSf(hi, dof) > q) {
-    lo = hi;
-    hi *= 2;
-    if (hi > 1e300) return Infinity;
-  }
-  for (let i = 0; i < 2000; i++) {
-    const mid = 0.5 * (lo + hi);
-    if (mid === lo || mid === hi) break;
-    if (tSf(mid, dof) > q) lo = mid;
-    else hi = mid;
-  }
-  return 0.5 * (lo + hi);
+/** The generator of permutation `index` under `seed` (its own stream: independent of any chunking). */
+export function permutationRng(seed: number, index: number): Rng {
+  return new Rng(seed, `permutation/${index}`);
 }
 
 // ---------------------------------------------------------------- problem set-up
@@ -293,7 +220,7 @@ export function permutationSigns(seed: number, index: number, n: number): Int8Ar
   const out = new Int8Array(n);
   let bits = 0;
   for (let i = 0; i < n; i++) {
-    if (i % 32 === 0) bits = rng.nextUint32();
+    if (i % 32 === 0) bits = rng.nextU32();
     out[i] = bits & 1 ? 1 : -1;
     bits >>>= 1;
   }
@@ -305,7 +232,7 @@ export function permutationOrder(seed: number, index: number, n: number): Int32A
   const rng = permutationRng(seed, index);
   const perm = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
-    const j = rng.nextInt(i + 1);
+    const j = rng.int(i + 1);
     const tmp = perm[i];
     perm[i] = perm[j];
     perm[j] = tmp;
@@ -540,15 +467,7 @@ function concat(chunks: PermutationChunk[], key: 'maxT' | 'maxSize' | 'maxMass' 
 
 /** #{null < x} on an ascending array (searchsorted left); NaN x counts 0 like numpy's compare. */
 function countBelow(sorted: Float64Array, x: number): number {
-  if (Number.isNaN(x)) return 0;
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return Number.isNaN(x) ? 0 : searchsortedLeft(sorted, x);
 }
 
 /** voxel-level FWE like permuted_ols: p = (n_perm + 1 - #{h0 < score}) / (n_perm + 1). */

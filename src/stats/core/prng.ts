@@ -1,8 +1,10 @@
 /**
- * A small seeded pseudo-random generator for the simulator, written here (no library) so the
- * simulated dataset is byte-identical for a given seed on every machine and Node version that
- * evaluates Math.log / Math.cos / Math.sqrt identically (V8 uses the same fdlibm-derived code on
- * every platform).
+ * The one seeded pseudo-random generator of the project: the simulator (src/sim), the
+ * permutation tests (second-level/permutation.ts, one stream per permutation index, so any
+ * split of the permutations into chunks gives identical results) and the AR(N) k-means
+ * (first-level/ar-groups.ts). Written here (no library) so that results are byte-identical for
+ * a given seed on every machine and Node version that evaluates Math.log / Math.cos / Math.sqrt
+ * identically (V8 uses the same fdlibm-derived code on every platform).
  *
  * - Seeding: the user's seed and a stream name (e.g. "sub-03/run-1/noise") are hashed with
  *   FNV-1a and mixed with the splitmix32 finaliser into four 32-bit words, so each part of the

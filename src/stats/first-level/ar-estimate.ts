@@ -1,0 +1,223 @@
+/**
+ * Step 2 of nilearn's run_glm: the AR(N) noise coefficients of every voxel, by Yule-Walker on
+ * the OLS residuals (nilearn's `_yule_walker`), streamed over chunks of voxels without forming
+ * the residuals (`yuleWalkerOfOlsResiduals`).
+ */
+import type { TimeSeriesData } from './glm.js';
+import { solveInPlace } from '../core/matrix.js';
+import { kernels } from '../wasm/kernels.js';
+import type { LinearModel } from './regression.js';
+import { loadF64, stageRows } from './chunks.js';
+
+/**
+ * The Gram matrix G = XᵀX of the OLS design and r1 = (I - H)·1 (the residual of a constant
+ * series; 0 when the design has a constant column), for the Yule-Walker pass. That pass uses
+ * |e|² = |y|² - θᵀGθ, whose rounding grows with the condition number of X (unscaled
+ * confounds): harmless there, as the AR coefficients only choose a bin of width 1/bins; the
+ * refit, whose SSE enters the maps, uses an orthonormal basis instead (refitTerms).
+ */
+function olsTerms(model: LinearModel): { g: Float64Array; r1: Float64Array } {
+  const w = model.whitenedDesign;
+  const n = w.rows;
+  const p = w.cols;
+  const d = w.data;
+  const g = new Float64Array(p * p);
+  for (let t = 0; t < n; t++) {
+    for (let j = 0; j < p; j++) {
+      const a = d[t * p + j];
+      for (let k = 0; k < p; k++) g[j * p + k] += a * d[t * p + k];
+    }
+  }
+  return { g, r1: annihilate(model, new Float64Array(n).fill(1)) };
+}
+
+/** v - W·coef (n values). */
+function residualOf(w: Float64Array, n: number, p: number, coef: Float64Array, v: Float64Array): Float64Array {
+  const out = new Float64Array(n);
+  for (let t = 0; t < n; t++) {
+    let acc = 0;
+    for (let j = 0; j < p; j++) acc += w[t * p + j] * coef[j];
+    out[t] = v[t] - acc;
+  }
+  return out;
+}
+
+/** (I - H)·v for the design of `model` (H = W·pinv(W)). */
+function annihilate(model: LinearModel, v: Float64Array): Float64Array {
+  const n = model.dfTotal;
+  const p = model.whitenedDesign.cols;
+  const pinvW = model.calcBeta.data;
+  const coef = new Float64Array(p);
+  for (let j = 0; j < p; j++) {
+    let acc = 0;
+    for (let t = 0; t < n; t++) acc += pinvW[j * n + t] * v[t];
+    coef[j] = acc;
+  }
+  return residualOf(model.whitenedDesign.data, n, p, coef, v);
+}
+
+/**
+ * Per-voxel Yule-Walker AR(order) coefficients of the OLS residuals, as
+ * nilearn's `_yule_walker(ols_result.residuals.T, order)`:
+ *
+ *   y = e - mean(e)            (ONE mean over all voxels and scans)
+ *   r_k = Σ_{t} y_t y_{t+k} / ((n - k) · n),  k = 0..order
+ *   solve toeplitz(r_0..r_{order-1}) · rho = (r_1..r_order)
+ *
+ * The global mean is only known after all voxels are fitted, so one streaming pass keeps,
+ * per voxel, Σe, the raw lag products L_k = Σ e_t e_{t+k} and the sums of the first / last
+ * `order` residuals; the centred products follow exactly:
+ *   Σ_{t<n-k} (e_t - m)(e_{t+k} - m) = L_k - m (A_k + B_k) + (n - k) m²
+ * with A_k = Σ_{t<n-k} e_t and B_k = Σ_{t>=k} e_t.
+ *
+ * The residuals e = y - Xθ (θ = pinv(X) y) are never formed. Each voxel is shifted by its
+ * first value c (y' = y - c, e = e' + c·r1 with r1 = (I - H)·1, see `olsTerms`), and with
+ * x_t the rows of X:
+ *   L_k(e') = Σ y'_t y'_{t+k} - θ'ᵀ(A_kᵀ y') + θ'ᵀ C_k θ'   (k >= 1),  L_0(e') = |y'|² - θ'ᵀGθ'
+ *     with C_k = Σ_{t<n-k} x_t x_{t+k}ᵀ and A_k[t] = x_{t+k}[t+k < n] + x_{t-k}[t >= k]
+ *   L_k(e) = L_k(e') + c·a_kᵀy' + c²·Σ_{t<n-k} r1_t r1_{t+k},  a_k = (I - H)·s_k,
+ *     s_k[t] = r1_{t+k}[t+k < n] + r1_{t-k}[t >= k]
+ *   Σ_{t in R} e_t = Σ_{t in R} y'_t - (Σ_{t in R} x_t)ᵀθ' + c·Σ_{t in R} r1_t
+ * so one product of the stacked matrix [pinv(X); A_1ᵀ; ...; A_orderᵀ; a_0ᵀ; ...; a_orderᵀ]
+ * with the data and a few p² and n terms per voxel replace the n·p prediction and the
+ * residual loops. A voxel whose Toeplitz system is singular (all-zero residuals) gets
+ * rho = 0 (numpy would raise LinAlgError for the whole image).
+ */
+export function yuleWalkerOfOlsResiduals(ols: LinearModel, y: TimeSeriesData, nVox: number, order: number, C: number): Float64Array {
+  const n = ols.dfTotal;
+  const x = ols.whitenedDesign; // the design itself for OLS
+  const p = x.cols;
+  const xd = x.data;
+  const { g, r1 } = olsTerms(ols);
+  const K = kernels();
+  const f32 = y instanceof Float32Array;
+  const q = (order + 1) * p + (order + 1);
+  const ws = K.workspace(8 * (q * n + (order + 1) * p * p + n * C + q * C + (3 * (order + 1) + 3) * C) + (f32 ? 4 * (n * C + 8) : 0) + 16 * 32);
+  // stacked operator and the lag matrices
+  const stack = ws.f64(q * n);
+  stack.set(ols.calcBeta.data, 0);
+  const lagSym: Float64Array[] = [];
+  const r1Lag = new Float64Array(order + 1);
+  for (let k = 0; k <= order; k++) {
+    const ck = ws.f64(p * p);
+    if (k === 0) ck.set(g);
+    else {
+      for (let j = 0; j < p; j++) {
+        const row = (k * p + j) * n;
+        for (let t = 0; t < n; t++) stack[row + t] = (t + k < n ? xd[(t + k) * p + j] : 0) + (t >= k ? xd[(t - k) * p + j] : 0);
+      }
+      // symmetric part of C_k (θᵀCθ = θᵀ sym(C) θ)
+      for (let t = 0; t + k < n; t++)
+        for (let a = 0; a < p; a++)
+          for (let b = 0; b < p; b++) ck[a * p + b] += 0.5 * (xd[t * p + a] * xd[(t + k) * p + b] + xd[t * p + b] * xd[(t + k) * p + a]);
+    }
+    lagSym.push(ck);
+    const sk = new Float64Array(n);
+    for (let t = 0; t < n; t++) sk[t] = (t + k < n ? r1[t + k] : 0) + (t >= k ? r1[t - k] : 0);
+    stack.set(annihilate(ols, sk), ((order + 1) * p + k) * n);
+    for (let t = 0; t + k < n; t++) r1Lag[k] += r1[t] * r1[t + k];
+  }
+  // column sums of X (and of r1) over all scans, the first k and the last k scans
+  const colSum = new Float64Array(p);
+  const headSum = new Float64Array((order + 1) * p);
+  const tailSum = new Float64Array((order + 1) * p);
+  for (let t = 0; t < n; t++) for (let j = 0; j < p; j++) colSum[j] += xd[t * p + j];
+  for (let k = 1; k <= order; k++)
+    for (let j = 0; j < p; j++) {
+      for (let t = 0; t < k && t < n; t++) headSum[k * p + j] += xd[t * p + j];
+      for (let t = Math.max(0, n - k); t < n; t++) tailSum[k * p + j] += xd[t * p + j];
+    }
+  let r1Sum = 0;
+  for (let t = 0; t < n; t++) r1Sum += r1[t];
+  const r1Head = new Float64Array(order + 1);
+  const r1Tail = new Float64Array(order + 1);
+  for (let k = 1; k <= order; k++) {
+    for (let t = 0; t < k && t < n; t++) r1Head[k] += r1[t];
+    for (let t = Math.max(0, n - k); t < n; t++) r1Tail[k] += r1[t];
+  }
+
+  const S = new Float64Array(nVox);
+  const L = new Float64Array((order + 1) * nVox); // L[k * nVox + v]
+  const H = new Float64Array((order + 1) * nVox); // H[k]: Σ_{t<k} e_t
+  const T = new Float64Array((order + 1) * nVox); // T[k]: Σ_{t>=n-k} e_t
+  const stage = f32 ? ws.f32(n * C + 8) : undefined;
+  const wy = ws.f64(n * C);
+  const prod = ws.f64(q * C);
+  const shift = ws.f64(C);
+  const sum = ws.f64(C);
+  const quad = ws.f64(C);
+  const lagY = ws.f64((order + 1) * C);
+  const headY = ws.f64((order + 1) * C);
+  const tailY = ws.f64((order + 1) * C);
+  const idx = new Int32Array(C);
+  for (let i = 0; i < C; i++) idx[i] = i;
+  const noRho = ws.f64(1);
+  const aRow = (order + 1) * p; // first row of the a_kᵀ y' products
+  for (let v0 = 0; v0 < nVox; v0 += C) {
+    const c = Math.min(C, nVox - v0);
+    const cs = (c + 3) & ~3;
+    if (stage) {
+      stageRows(y as Float32Array, nVox, n, v0, c, stage, C);
+      K.whitenCols(stage, C, n, 0, c, noRho, 0, shift, wy);
+    } else loadF64(y as Float64Array, nVox, n, v0, idx, c, [], 0, shift, wy);
+    K.gemm(stack, q, n, wy, cs, prod); // θ' (rows 0..p-1), A_kᵀ y', a_kᵀ y'
+    K.lagStats(wy, n, cs, order, sum, lagY, headY, tailY);
+    for (let k = 0; k <= order; k++) {
+      K.quadForm(lagSym[k], p, prod, cs, quad);
+      const lo = k * nVox + v0;
+      const ao = (aRow + k) * cs;
+      const rl = r1Lag[k];
+      for (let i = 0; i < c; i++) {
+        let u = 0;
+        if (k > 0) for (let j = 0; j < p; j++) u += prod[j * cs + i] * prod[(k * p + j) * cs + i];
+        const yk = lagY[k * cs + i];
+        const lk = k === 0 ? yk - quad[i] : yk - u + quad[i];
+        const ci = shift[i];
+        L[lo + i] = lk + ci * prod[ao + i] + ci * ci * rl;
+      }
+    }
+    // Σ e over all scans, the first k and the last k scans
+    for (let i = 0; i < c; i++) {
+      let d = 0;
+      for (let j = 0; j < p; j++) d += colSum[j] * prod[j * cs + i];
+      S[v0 + i] = sum[i] - d + shift[i] * r1Sum;
+    }
+    for (let k = 1; k <= order; k++) {
+      for (let i = 0; i < c; i++) {
+        let h = headY[k * cs + i];
+        let tl = tailY[k * cs + i];
+        for (let j = 0; j < p; j++) {
+          h -= headSum[k * p + j] * prod[j * cs + i];
+          tl -= tailSum[k * p + j] * prod[j * cs + i];
+        }
+        H[k * nVox + v0 + i] = h + shift[i] * r1Head[k];
+        T[k * nVox + v0 + i] = tl + shift[i] * r1Tail[k];
+      }
+    }
+  }
+  let total = 0;
+  for (let v = 0; v < nVox; v++) total += S[v];
+  const m = total / (n * nVox);
+  const rho = new Float64Array(nVox * order);
+  const r = new Float64Array(order + 1);
+  const a = new Float64Array(order * order);
+  const b = new Float64Array(order);
+  for (let v = 0; v < nVox; v++) {
+    const s = S[v];
+    for (let k = 0; k <= order; k++) {
+      const ak = k === 0 ? s : s - T[k * nVox + v];
+      const bk = k === 0 ? s : s - H[k * nVox + v];
+      r[k] = (L[k * nVox + v] - m * (ak + bk) + (n - k) * m * m) / ((n - k) * n);
+    }
+    if (order === 1) {
+      rho[v] = r[0] !== 0 ? r[1] / r[0] : 0;
+      continue;
+    }
+    for (let i = 0; i < order; i++) {
+      for (let j = 0; j < order; j++) a[i * order + j] = r[Math.abs(i - j)];
+      b[i] = r[i + 1];
+    }
+    if (solveInPlace(a, b, order)) rho.set(b, v * order);
+  }
+  return rho;
+}
