@@ -170,7 +170,7 @@ export async function simulateDataset(dir: string, partial: Partial<SimulateOpti
 
   const maskData = Float32Array.from(phantom.mask);
   const runs: Record<string, RunTruth[]> = {};
-  let pending: Promise<void>[] = [];
+  let pending: Promise<unknown>[] = [];
   for (const s of subjects) {
     runs[s.label] = [];
     for (let r = 1; r <= opts.runs; r++) {
