@@ -71,8 +71,8 @@ export async function inspectCacheFolder(root: string): Promise<CacheFolderState
   if (!st) return { kind: 'missing' };
   // The root itself may be a symbolic link to the real cache (e.g. on a scratch disk): follow that one.
   if (st.isSymbolicLink()) st = await fs.stat(root).catch(() => undefined);
-  if (!st) return { kind: 'not-a-cache', reason: 'a symbolic link to nothing' };
-  if (!st.isDirectory()) return { kind: 'not-a-cache', reason: 'a file, not a folder' };
+  if (!st) return { kind: 'not-a-cache', reason: 'it is a symbolic link to nothing' };
+  if (!st.isDirectory()) return { kind: 'not-a-cache', reason: 'it is a file, not a folder' };
   const marker = await lstatOrUndefined(join(root, CACHE_MARKER));
   if (marker) {
     if (!marker.isFile()) return { kind: 'not-a-cache', reason: `${CACHE_MARKER} is not a regular file` };
