@@ -14,6 +14,7 @@ import { CACHE_MARKER, inspectCacheFolder } from '../../src/engine/cache-folder.
 import { Cache } from '../../src/engine/cache.js';
 import { runPipeline } from '../../src/engine/index.js';
 import { glmflow } from '../helpers/cli.js';
+import { mainInProcess } from '../helpers/cli-in-process.js';
 import { registry } from '../engine/toy-nodes.js';
 import type { Graph } from '../../src/engine/types.js';
 
@@ -54,7 +55,7 @@ test('clear and prune refuse a folder that is not a cache and delete nothing (ex
   await assert.rejects(clearCache(dir), (e: Error) => e.name === 'UserError' && e.message.includes(dir) && /not a glmflow cache/.test(e.message));
   await assert.rejects(pruneCache(dir), /not a glmflow cache/);
   for (const sub of ['clear', 'prune', 'ls']) {
-    const r = await glmflow(['cache', sub, '--cache', dir]);
+    const r = sub === 'clear' ? await glmflow(['cache', sub, '--cache', dir]) : await mainInProcess(['cache', sub, '--cache', dir]);
     assert.equal(r.code, 2, `${sub}: ${r.stderr}`);
     assert.match(r.stderr, /not a glmflow cache folder/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
@@ -140,7 +141,7 @@ test('symbolic links are never followed out of the cache', async () => {
 test('cache ls: a file is an error naming it; a missing folder says there is no cache', async () => {
   const dir = tmp();
   writeFileSync(join(dir, 'file'), 'x');
-  const onFile = await glmflow(['cache', 'ls', '--cache', join(dir, 'file')]);
+  const onFile = await mainInProcess(['cache', 'ls', '--cache', join(dir, 'file')]);
   assert.equal(onFile.code, 2);
   assert.match(onFile.stderr, new RegExp(`${join(dir, 'file')}.*is a file, not a folder`));
   const missing = await glmflow(['cache', 'ls', '--cache', join(dir, 'none')]);

@@ -10,8 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { glmflow, type CliResult } from '../helpers/cli.js';
 import { fixture, projectRoot } from '../helpers/paths.js';
+import { mainInProcess as glmflow, type InProcessResult as CliResult } from '../helpers/cli-in-process.js';
 
 /** A private copy of the synthetic dataset and a spec over it (refusals must never touch the fixtures). */
 function project() {
@@ -28,7 +28,7 @@ function project() {
 }
 
 function refusedBeforeComputing(r: CliResult, p: ReturnType<typeof project>, ...mustName: string[]) {
-  assert.equal(r.code, 2, r.stderr + r.stdout);
+  assert.equal(r.code, 2, r.stderr);
   for (const s of mustName) assert.ok(r.stderr.includes(s), `message does not name ${s}:\n${r.stderr}`);
   assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
   assert.ok(!existsSync(join(p.cache, 'objects')), 'something was computed');
