@@ -8,7 +8,7 @@ import type { GroupMeta } from './group.js';
 import type { CorrectMeta } from './correct.js';
 import type { RoiMeta } from './roi.js';
 import { many, type DesignMeta, type MaskMeta } from './lib/artifacts.js';
-import { describeWritten, writtenFilesIntact, type WrittenFile } from './lib/outputs.js';
+import { outputsProblem, type WrittenFile } from './lib/outputs.js';
 import { statLabel, unmask } from './lib/maps.js';
 
 export interface ReportParams {
@@ -40,8 +40,7 @@ async function groupResults(dir: string, groups: Artifact[], corrections: Artifa
       // no background image: the map's own extent (the group mask) is drawn as a silhouette
       const fig = renderStatMap(z, null, meta.dims, meta.affine, { threshold: 3.1, title: `group ${test.label} (z > 3.1, uncorrected)` });
       const src = `figures/group_contrast-${test.label}_stat-z.png`;
-      await writeFileAtomic(join(dir, src), [fig.png]);
-      written.push(describeWritten(join(dir, src)));
+      written.push(await writeFileAtomic(join(dir, src), [fig.png]));
       const mine = corrections.map((c) => c.meta as unknown as CorrectMeta).filter((c) => c.test === test.label);
       const withClusters = mine.find((c) => c.method === 'cluster') ?? mine.find((c) => c.clusters.length) ?? mine[0];
       out.push({
@@ -70,7 +69,7 @@ async function groupResults(dir: string, groups: Artifact[], corrections: Artifa
 /** report: report.html and one stat-map figure per subject and contrast. */
 export const report: NodeDefinition<ReportParams> = {
   type: 'report',
-  version: '1',
+  version: '2',
   description: 'HTML report with design matrices, stat maps and provenance',
   async run(_ctx, p, inputs) {
     const designs = many(inputs.nodes, 'designs');
@@ -96,8 +95,7 @@ export const report: NodeDefinition<ReportParams> = {
       const z = unmask(c.arrays.z_score as Float32Array, indices, mask);
       const fig = renderStatMap(z, null, mask.dims, mask.affine, { threshold: 3.1, title: `${subject} ${name} (z > 3.1)` });
       const src = `figures/${subject}_contrast-${name}_stat-z.png`;
-      await writeFileAtomic(join(p.dir, src), [fig.png]);
-      written.push(describeWritten(join(p.dir, src)));
+      written.push(await writeFileAtomic(join(p.dir, src), [fig.png]));
       const entry = byName.get(name) ?? { name, definition, statType, maps: [] };
       entry.maps.push({
         subject,
@@ -146,9 +144,8 @@ export const report: NodeDefinition<ReportParams> = {
       warnings: designs.flatMap((d) => (d.meta as unknown as DesignMeta).warnings ?? []),
     };
     const htmlPath = join(p.dir, 'report.html');
-    await writeFileAtomic(htmlPath, [Buffer.from(renderReport(model))]);
-    written.push(describeWritten(htmlPath));
+    written.push(await writeFileAtomic(htmlPath, [Buffer.from(renderReport(model))]));
     return { meta: { files: written } as any, arrays: {} };
   },
-  outputsIntact: writtenFilesIntact,
+  outputsProblem,
 };

@@ -5,7 +5,7 @@ import { writeTsv } from '../src/io/tsv.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import { plotDesignMatrix } from '../src/plot/design-plot.js';
 import { many, single, type DesignMeta, type MaskMeta } from './lib/artifacts.js';
-import { describeWritten, writtenFilesIntact, type WrittenFile } from './lib/outputs.js';
+import { outputsProblem, type WrittenFile } from './lib/outputs.js';
 import { statLabel, unmask } from './lib/maps.js';
 import { plotRoiValues } from '../src/plot/roi-plot.js';
 import type { GroupMeta } from './group.js';
@@ -36,8 +36,7 @@ async function saveContrast(p: Extract<SaveParams, { kind: 'contrast' }>, inputs
     const values = c.arrays[output];
     if (!values) throw new Error(`contrast ${p.contrast} has no ${output} map`);
     const path = join(p.dir, `${p.prefix}_contrast-${p.contrast}_stat-${statLabel(output, statType)}.nii.gz`);
-    await writeNifti(path, { dims: mask.dims, affine: mask.affine, data: unmask(values, indices, mask), description: `glmflow ${output} ${p.contrast}` });
-    written.push(describeWritten(path));
+    written.push(await writeNifti(path, { dims: mask.dims, affine: mask.affine, data: unmask(values, indices, mask), description: `glmflow ${output} ${p.contrast}` }));
   }
   return written;
 }
@@ -52,18 +51,15 @@ async function saveDesign(p: Extract<SaveParams, { kind: 'design' }>, inputs: Re
     const rows: number[][] = [];
     for (let r = 0; r < m.nScans; r++) rows.push(Array.from(matrix.subarray(r * p2, (r + 1) * p2)));
     const tsv = join(p.dir, `${p.runs[i]}_design.tsv`);
-    await writeTsv(tsv, m.columns, rows.map((r) => r.map(num)));
-    written.push(describeWritten(tsv));
+    written.push(await writeTsv(tsv, m.columns, rows.map((r) => r.map(num))));
     const png = join(p.dir, `${p.runs[i]}_design.png`);
-    await writeFileAtomic(png, [plotDesignMatrix(m.columns, { rows: m.nScans, cols: p2, data: matrix })]);
-    written.push(describeWritten(png));
+    written.push(await writeFileAtomic(png, [plotDesignMatrix(m.columns, { rows: m.nScans, cols: p2, data: matrix })]));
   }
   const maskArt = single(inputs, 'mask');
   const mask = maskArt.meta as unknown as MaskMeta;
   const ones = new Float32Array((maskArt.arrays.indices as Int32Array).length).fill(1);
   const maskPath = join(p.dir, `${p.subject}_mask.nii.gz`);
-  await writeNifti(maskPath, { dims: mask.dims, affine: mask.affine, data: unmask(ones, maskArt.arrays.indices as Int32Array, mask) });
-  written.push(describeWritten(maskPath));
+  written.push(await writeNifti(maskPath, { dims: mask.dims, affine: mask.affine, data: unmask(ones, maskArt.arrays.indices as Int32Array, mask) }));
   return written;
 }
 
@@ -75,8 +71,7 @@ async function saveDataset(p: Extract<SaveParams, { kind: 'dataset' }>): Promise
     DatasetType: 'derivative',
     GeneratedBy: [{ Name: 'glmflow', Version: p.version ?? '0.1.0', Description: `spec hash ${p.specHash}` }],
   };
-  await writeFileAtomic(path, [Buffer.from(JSON.stringify(doc, null, 2) + '\n')]);
-  return [describeWritten(path)];
+  return [await writeFileAtomic(path, [Buffer.from(JSON.stringify(doc, null, 2) + '\n')])];
 }
 
 async function saveGroup(p: Extract<SaveParams, { kind: 'group' }>, inputs: Record<string, Artifact | Artifact[]>): Promise<WrittenFile[]> {
@@ -88,16 +83,13 @@ async function saveGroup(p: Extract<SaveParams, { kind: 'group' }>, inputs: Reco
   for (const [i, label] of p.labels.entries()) {
     for (const output of p.outputs) {
       const path = join(p.dir, `group_contrast-${label}_stat-${statLabel(output, 't')}.nii.gz`);
-      await writeNifti(path, { dims: meta.dims, affine: meta.affine, data: unmask(g.arrays[`t${i}.${output}`] as Float32Array, indices, grid) });
-      written.push(describeWritten(path));
+      written.push(await writeNifti(path, { dims: meta.dims, affine: meta.affine, data: unmask(g.arrays[`t${i}.${output}`] as Float32Array, indices, grid) }));
     }
   }
   const maskPath = join(p.dir, `group_contrast-${p.contrast}_mask.nii.gz`);
-  await writeNifti(maskPath, { dims: meta.dims, affine: meta.affine, data: unmask(new Float32Array(indices.length).fill(1), indices, grid) });
-  written.push(describeWritten(maskPath));
+  written.push(await writeNifti(maskPath, { dims: meta.dims, affine: meta.affine, data: unmask(new Float32Array(indices.length).fill(1), indices, grid) }));
   const design = join(p.dir, `group_contrast-${p.contrast}_design.tsv`);
-  await writeTsv(design, ['participant_id', ...meta.columns], meta.design.map((row, s) => [meta.subjects[s], ...row.map(num)]));
-  written.push(describeWritten(design));
+  written.push(await writeTsv(design, ['participant_id', ...meta.columns], meta.design.map((row, s) => [meta.subjects[s], ...row.map(num)])));
   return written;
 }
 
@@ -109,26 +101,22 @@ async function saveCorrection(p: Extract<SaveParams, { kind: 'correction' }>, in
   const written: WrittenFile[] = [];
   const base = join(p.dir, `group_contrast-${p.label}`);
   const mapPath = `${base}_stat-z_${p.method}-corrected.nii.gz`;
-  await writeNifti(mapPath, { dims: grid.dims, affine: grid.affine, data: c.arrays.corrected as Float32Array });
-  written.push(describeWritten(mapPath));
+  written.push(await writeNifti(mapPath, { dims: grid.dims, affine: grid.affine, data: c.arrays.corrected as Float32Array }));
   for (const name of meta.logpMaps) {
     const path = `${base}_stat-logp_${p.method}-${name}.nii.gz`;
-    await writeNifti(path, { dims: grid.dims, affine: grid.affine, data: c.arrays[`logp_${name}`] as Float32Array, description: '-log10 FWE p' });
-    written.push(describeWritten(path));
+    written.push(await writeNifti(path, { dims: grid.dims, affine: grid.affine, data: c.arrays[`logp_${name}`] as Float32Array, description: '-log10 FWE p' }));
   }
   const sidecar = `${base}_stat-z_${p.method}-corrected.json`;
-  await writeFileAtomic(sidecar, [Buffer.from(JSON.stringify({
+  written.push(await writeFileAtomic(sidecar, [Buffer.from(JSON.stringify({
     Method: meta.method, Alpha: meta.alpha, TwoSided: meta.twoSided, ClusterThreshold: meta.clusterThreshold,
     Threshold: meta.threshold, ...(meta.threshold === null && meta.method !== 'permutation' ? { Note: 'no voxel passes the correction' } : {}),
     SignificantVoxels: meta.nSignificant, ...(meta.logpMaps.length ? { LogpMaps: meta.logpMaps } : {}),
-  }, null, 2) + '\n')]);
-  written.push(describeWritten(sidecar));
+  }, null, 2) + '\n')]));
   const tables = [`${base}_desc-${p.method}_clusters.tsv`, ...(p.primary ? [`${base}_clusters.tsv`] : [])];
   const columns = ['Cluster ID', 'X', 'Y', 'Z', 'Peak Stat', 'Cluster Size (mm3)', ...(meta.clusters.some((r) => r.label !== undefined) ? ['Label'] : [])];
   const rows = meta.clusters.map((r) => [r.clusterId, num(r.x), num(r.y), num(r.z), num(r.peakStat), r.clusterSizeMm3 === '' ? '' : num(r.clusterSizeMm3), ...(columns.length > 6 ? [r.label ?? ''] : [])]);
   for (const t of tables) {
-    await writeTsv(t, columns, rows);
-    written.push(describeWritten(t));
+    written.push(await writeTsv(t, columns, rows));
   }
   return written;
 }
@@ -138,9 +126,9 @@ async function saveRoi(p: Extract<SaveParams, { kind: 'roi' }>, inputs: Record<s
   const rows = (r.meta as unknown as RoiMeta).rows;
   const base = join(p.dir, `${p.prefix}_contrast-${p.contrast}_roi`);
   const columns = ['index', 'name', 'n_voxels', 'effect', 'variance', 'stat', 'z_score', 'p_value', 'map_mean'];
-  await writeTsv(`${base}.tsv`, columns, rows.map((x) => [x.index, x.name, x.nVoxels, num(x.effect), num(x.variance), num(x.stat), num(x.z), num(x.p), num(x.mapMean)]));
-  await writeFileAtomic(`${base}.png`, [plotRoiValues(rows.map((x) => ({ name: x.name, effect: x.effect, variance: x.variance })), { title: `${p.prefix} ${p.contrast}`, ylabel: 'effect' })]);
-  return [describeWritten(`${base}.tsv`), describeWritten(`${base}.png`)];
+  const tsv = await writeTsv(`${base}.tsv`, columns, rows.map((x) => [x.index, x.name, x.nVoxels, num(x.effect), num(x.variance), num(x.stat), num(x.z), num(x.p), num(x.mapMean)]));
+  const png = await writeFileAtomic(`${base}.png`, [plotRoiValues(rows.map((x) => ({ name: x.name, effect: x.effect, variance: x.variance })), { title: `${p.prefix} ${p.contrast}`, ylabel: 'effect' })]);
+  return [tsv, png];
 }
 
 /** nilearn's r_square map of one run (variance of the fitted signal over that of the data). */
@@ -149,8 +137,7 @@ async function saveRSquare(p: Extract<SaveParams, { kind: 'rsquare' }>, inputs: 
   const maskArt = single(inputs, 'mask');
   const mask = maskArt.meta as unknown as MaskMeta;
   const path = join(p.dir, `${p.prefix}_stat-rsquare.nii.gz`);
-  await writeNifti(path, { dims: mask.dims, affine: mask.affine, data: unmask(fit.arrays.rSquare as Float64Array, maskArt.arrays.indices as Int32Array, mask) });
-  return [describeWritten(path)];
+  return [await writeNifti(path, { dims: mask.dims, affine: mask.affine, data: unmask(fit.arrays.rSquare as Float64Array, maskArt.arrays.indices as Int32Array, mask) })];
 }
 
 /** One run's ROI time series (one column per label, named from the labels TSV). */
@@ -162,14 +149,13 @@ async function saveRoiSignals(p: Extract<SaveParams, { kind: 'roi-signals' }>, i
   const rows: string[][] = [];
   for (let t = 0; t < m.nScans; t++) rows.push(Array.from(data.subarray(t * L, (t + 1) * L), num));
   const path = join(p.dir, `${p.prefix}_timeseries.tsv`);
-  await writeTsv(path, m.labels.map((l) => p.names[String(l)] ?? String(l)), rows);
-  return [describeWritten(path)];
+  return [await writeTsv(path, m.labels.map((l) => p.names[String(l)] ?? String(l)), rows)];
 }
 
 /** save: writes outputs under the BIDS-derivatives layout; each file appears whole or not at all. */
 export const save: NodeDefinition<SaveParams> = {
   type: 'save',
-  version: '1',
+  version: '2',
   description: 'write maps, design matrices and dataset_description.json to the output folder',
   async run(_ctx, params, inputs) {
     const files =
@@ -183,5 +169,5 @@ export const save: NodeDefinition<SaveParams> = {
       : await saveDataset(params);
     return { meta: { files } as any, arrays: {} };
   },
-  outputsIntact: writtenFilesIntact,
+  outputsProblem,
 };

@@ -1,28 +1,41 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import type { Artifact } from '../../src/engine/types.js';
+import type { WrittenFile } from '../../src/io/atomic.js';
 
-/** A file a save/report node wrote, with what it must still contain. */
-export interface WrittenFile { path: string; bytes: number; sha256: string }
+export type { WrittenFile } from '../../src/io/atomic.js';
 
-export function describeWritten(path: string): WrittenFile {
-  const buf = readFileSync(path);
-  return { path, bytes: buf.length, sha256: createHash('sha256').update(buf).digest('hex') };
+function fileSha256(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(path, { highWaterMark: 4 << 20 })
+      .on('data', (c) => h.update(c))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
+  });
 }
 
 /**
- * True when every file a node wrote still exists with the same bytes, so a cached
- * save node whose outputs were deleted or edited is run again.
+ * Why the files a save/report node wrote are no longer what it wrote, or undefined when every
+ * one still has the recorded size and SHA-256. The record comes from the writer (the bytes it
+ * meant to write), never from reading the file back, so a file damaged while it was written is
+ * also caught: outputs are checked, not trusted, and a damaged one is written again.
  */
-export function writtenFilesIntact(artifact: Artifact): boolean {
+export async function outputsProblem(artifact: Artifact): Promise<string | undefined> {
   const files = (artifact.meta as { files?: WrittenFile[] })?.files ?? [];
   for (const f of files) {
+    let size: number;
     try {
-      if (statSync(f.path).size !== f.bytes) return false;
-      if (createHash('sha256').update(readFileSync(f.path)).digest('hex') !== f.sha256) return false;
+      size = statSync(f.path).size;
     } catch {
-      return false;
+      return `${f.path} is missing`;
+    }
+    if (size !== f.bytes) return `${f.path} has ${size} bytes, ${f.bytes} were written`;
+    try {
+      if ((await fileSha256(f.path)) !== f.sha256) return `${f.path} was changed since it was written`;
+    } catch (e) {
+      return `${f.path} cannot be read (${(e as Error).message})`;
     }
   }
-  return true;
+  return undefined;
 }

@@ -1,4 +1,6 @@
 import { Cache } from '../engine/index.js';
+import { inspectCacheFolder } from '../engine/cache-folder.js';
+import { clearCache, pruneCache } from '../engine/cache-maintenance.js';
 import { UserError } from '../errors.js';
 
 const mb = (n: number) => (n / 1e6).toFixed(1) + ' MB';
@@ -6,12 +8,19 @@ const mb = (n: number) => (n / 1e6).toFixed(1) + ' MB';
 /**
  * `glmflow cache ls|prune|clear`.
  * prune keeps the entries the latest run of each node produced and removes the rest,
- * plus temporary files of interrupted writes.
+ * plus temporary files of interrupted writes; it spares what running runs use.
+ * Every subcommand refuses a folder that is not a cache (exit 2).
  */
 export async function cacheCommand(args: string[], root: string): Promise<number> {
-  const cache = new Cache(root);
   const sub = args[0];
   if (sub === 'ls') {
+    const state = await inspectCacheFolder(root);
+    if (state.kind === 'not-a-cache') throw new UserError(`${root}: not a glmflow cache folder (${state.reason})`);
+    if (state.kind === 'missing') {
+      process.stdout.write(`no cache at ${root}\n`);
+      return 0;
+    }
+    const cache = new Cache(root);
     const entries = await cache.list();
     const current = await cache.currentKeys();
     for (const e of entries) {
@@ -22,23 +31,17 @@ export async function cacheCommand(args: string[], root: string): Promise<number
     return 0;
   }
   if (sub === 'prune') {
-    const current = await cache.currentKeys();
-    let removed = 0;
-    let bytes = 0;
-    for (const e of await cache.list()) {
-      if (!current.has(e.key)) {
-        await cache.remove(e.key);
-        removed++;
-        bytes += e.bytes;
-      }
+    const r = await pruneCache(root);
+    if (r.missing) {
+      process.stdout.write(`no cache at ${root}\n`);
+      return 0;
     }
-    const temporaries = await cache.removeTemporaries();
-    process.stdout.write(`removed ${removed} stale entries (${mb(bytes)})${temporaries ? ` and ${temporaries} unfinished temporary files` : ''} from ${root}\n`);
+    const spared = r.spared ? `; kept ${r.spared} stale entries that ${r.liveRuns} running run${r.liveRuns === 1 ? '' : 's'} may use` : '';
+    process.stdout.write(`removed ${r.removed} stale entries (${mb(r.bytes)})${r.temporaries ? ` and ${r.temporaries} unfinished temporary files` : ''} from ${root}${spared}\n`);
     return 0;
   }
   if (sub === 'clear') {
-    await cache.clear();
-    process.stdout.write(`cleared ${root}\n`);
+    process.stdout.write((await clearCache(root)) ? `cleared ${root}\n` : `no cache at ${root}\n`);
     return 0;
   }
   throw new UserError(`command line: cache needs one of ls, prune, clear (got '${sub ?? ''}')`);

@@ -3,7 +3,8 @@ import { resolve, join } from 'node:path';
 import { parseCli, USAGE, type CliOptions } from './args.js';
 import { isUserError, UserError } from '../errors.js';
 import { planPipeline, runPipeline, toDot, toMermaid, type EngineOptions } from '../engine/index.js';
-import { compilePipeline } from '../spec/compile.js';
+import { compilePipeline, type CompiledPipeline } from '../spec/compile.js';
+import { checkCachePath, checkRunPaths, outputPlacementProblems } from './path-checks.js';
 import { createReporter } from '../ui/reporter.js';
 import { cacheCommand } from './cache-command.js';
 import { printPlan } from './plan-output.js';
@@ -16,6 +17,9 @@ const REGISTRY_MODULE = new URL('../../nodes/index.js', import.meta.url).href;
 function cacheRootOf(opts: CliOptions): string {
   return resolve(opts.cache ?? process.env.GLMFLOW_CACHE ?? join(process.cwd(), 'cache'));
 }
+
+/** Who chose the cache folder, for messages. */
+const cacheSourceOf = (opts: CliOptions) => (opts.cache ? '--cache' : process.env.GLMFLOW_CACHE ? '$GLMFLOW_CACHE' : 'default ./cache');
 
 async function engineOptions(opts: CliOptions): Promise<EngineOptions> {
   const { registry } = await import(REGISTRY_MODULE);
@@ -34,6 +38,11 @@ function specArg(opts: CliOptions): string {
   return spec;
 }
 
+async function refuseOutputPlacement(compiled: CompiledPipeline, opts: CliOptions): Promise<void> {
+  const problems = await outputPlacementProblems(compiled, opts.out !== undefined, opts.useCache ? cacheRootOf(opts) : undefined);
+  if (problems.length) throw new UserError(problems.length === 1 ? problems[0] : `${problems.length} problems with the output folder`, problems);
+}
+
 /** Runs one command; returns the process exit code (0 ok, 1 a node failed, 2 invalid input). */
 export async function main(argv: string[]): Promise<number> {
   let opts: CliOptions | undefined;
@@ -50,6 +59,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'validate': {
         const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
+        await refuseOutputPlacement(compiled, opts);
         process.stdout.write(`${compiled.specFile}: valid — ${compiled.summary}\n`);
         return 0;
       }
@@ -60,12 +70,15 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'plan': {
         const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
+        await refuseOutputPlacement(compiled, opts);
+        if (opts.useCache) await checkCachePath(cacheRootOf(opts), cacheSourceOf(opts));
         const plan = await planPipeline(compiled.graph, await engineOptions(opts));
         printPlan(plan, opts.ui === 'json');
         return 0;
       }
       case 'run': {
         const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
+        await checkRunPaths(compiled, { fromCli: opts.out !== undefined, cacheRoot: opts.useCache ? cacheRootOf(opts) : undefined, cacheSource: cacheSourceOf(opts) });
         const reporter = await createReporter(opts.ui, { stdout: process.stdout, stderr: process.stderr, verbose: opts.verbose });
         let summary;
         try {

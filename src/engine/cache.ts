@@ -1,6 +1,7 @@
-import { promises as fs, createWriteStream } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { once } from 'node:events';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.js';
+import { openCacheFolder } from './cache-folder.js';
 import type { Artifact, Json } from './types.js';
 import { decodeArtifact, encodeArtifact, CorruptEntryError } from './artifact-codec.js';
 import { sha256 } from './canonical.js';
@@ -11,6 +12,8 @@ import { sha256 } from './canonical.js';
  *   <root>/objects/<k0k1>/<key>.json   small info record: node id, type, size, time
  *   <root>/nodes/<sha(id)>.json        what the last successful run of a node id was made of,
  *                                      so `plan` can say *why* a node must run again
+ *   <root>/glmflow-cache.json          marker: this folder is a cache (cache-folder.ts)
+ *   <root>/leases/                     runs using the cache now (cache-leases.ts)
  * Every file is written to a temporary name in the same folder and renamed, so a
  * reader sees a whole entry or none.
  */
@@ -41,7 +44,9 @@ export class Cache {
     return join(this.root, 'nodes', `${sha256(id).slice(0, 32)}.json`);
   }
 
+  /** Makes the folder a cache (creating it and its marker), or refuses one that is not a cache. */
   async init(): Promise<void> {
+    await openCacheFolder(this.root);
     await fs.mkdir(join(this.root, 'objects'), { recursive: true });
     await fs.mkdir(join(this.root, 'nodes'), { recursive: true });
   }
@@ -71,23 +76,8 @@ export class Cache {
   }
 
   async write(key: string, artifact: Artifact, info: Omit<EntryInfo, 'key' | 'bytes' | 'created'>): Promise<void> {
-    const path = this.objectPath(key, 'bin');
-    await fs.mkdir(dirname(path), { recursive: true });
-    const parts = encodeArtifact(artifact);
-    const tmp = tempName(path);
-    const stream = createWriteStream(tmp);
-    try {
-      for (const p of parts) if (!stream.write(p)) await once(stream, 'drain');
-      stream.end();
-      await once(stream, 'finish');
-      await fs.rename(tmp, path);
-    } catch (e) {
-      stream.destroy();
-      await fs.rm(tmp, { force: true });
-      throw e;
-    }
-    const bytes = parts.reduce((s, p) => s + p.length, 0);
-    await writeFileAtomic(this.objectPath(key, 'json'), JSON.stringify({ key, bytes, created: new Date().toISOString(), ...info }));
+    const { bytes } = await writeFileAtomic(this.objectPath(key, 'bin'), encodeArtifact(artifact));
+    await writeJson(this.objectPath(key, 'json'), { key, bytes, created: new Date().toISOString(), ...info });
   }
 
   async remove(key: string): Promise<void> {
@@ -104,31 +94,33 @@ export class Cache {
   }
 
   async writeNodeRecord(rec: NodeRecord): Promise<void> {
-    await writeFileAtomic(this.nodeRecordPath(rec.id), JSON.stringify(rec));
+    await writeJson(this.nodeRecordPath(rec.id), rec);
   }
 
-  /** Every entry with its info record (entries without one are listed with what the file says). */
-  async list(): Promise<EntryInfo[]> {
-    const out: EntryInfo[] = [];
-    let shards: string[] = [];
-    try {
-      shards = await fs.readdir(join(this.root, 'objects'));
-    } catch {
-      return out;
-    }
-    for (const shard of shards) {
+  /**
+   * Every entry with its info record (entries without one are listed with what the file says).
+   * Only real files in real shard folders count: a symbolic link is never followed out of the cache.
+   */
+  async list(): Promise<(EntryInfo & { mtimeMs: number })[]> {
+    const out: (EntryInfo & { mtimeMs: number })[] = [];
+    for (const shard of await realEntries(join(this.root, 'objects'), 'dir')) {
       const dir = join(this.root, 'objects', shard);
-      for (const name of await fs.readdir(dir)) {
+      for (const name of await realEntries(dir, 'file')) {
         if (!name.endsWith('.bin')) continue;
         const key = name.slice(0, -4);
-        const st = await fs.stat(join(dir, name));
+        let st;
+        try {
+          st = await fs.lstat(join(dir, name));
+        } catch {
+          continue; // removed meanwhile (another prune)
+        }
         let info: Partial<EntryInfo> = {};
         try {
           info = JSON.parse(await fs.readFile(join(dir, `${key}.json`), 'utf8'));
         } catch {
           /* info record missing: still list the entry */
         }
-        out.push({ key, node: info.node ?? '?', type: info.type ?? '?', bytes: st.size, created: info.created ?? st.mtime.toISOString(), seconds: info.seconds ?? 0 });
+        out.push({ key, node: info.node ?? '?', type: info.type ?? '?', bytes: st.size, created: info.created ?? st.mtime.toISOString(), seconds: info.seconds ?? 0, mtimeMs: st.mtimeMs });
       }
     }
     return out.sort((a, b) => a.created.localeCompare(b.created));
@@ -151,22 +143,33 @@ export class Cache {
     return keys;
   }
 
-  /** Removes temporary files left by runs that were interrupted mid-write (never read as entries). */
-  async removeTemporaries(): Promise<number> {
+  /**
+   * Removes temporary files left by writes that were interrupted (never read as entries);
+   * `inUse(pid, mtimeMs)` spares those a live run may still be writing.
+   */
+  async removeTemporaries(inUse: (pid: number, mtimeMs: number) => boolean = () => false): Promise<number> {
     let removed = 0;
-    for (const sub of ['objects', 'nodes']) {
-      let names: string[] = [];
+    const visit = async (dir: string, depth: number): Promise<void> => {
+      let entries;
       try {
-        names = (await fs.readdir(join(this.root, sub), { recursive: true })) as string[];
+        entries = await fs.readdir(dir, { withFileTypes: true });
       } catch {
-        continue;
+        return;
       }
-      for (const name of names) {
-        if (!/\.tmp-\d+-[a-z0-9]+$/.test(name)) continue;
-        await fs.rm(join(this.root, sub, name), { force: true });
+      for (const d of entries) {
+        const path = join(dir, d.name);
+        if (d.isDirectory() && depth > 0) await visit(path, depth - 1);
+        const m = /\.tmp-(\d+)-[a-z0-9]+$/.exec(d.name);
+        if (!m || !d.isFile()) continue;
+        const st = await fs.lstat(path).catch(() => undefined);
+        if (!st || inUse(Number(m[1]), st.mtimeMs)) continue;
+        await fs.rm(path, { force: true });
         removed++;
       }
-    }
+    };
+    await visit(this.root, 0);
+    await visit(join(this.root, 'objects'), 1);
+    await visit(join(this.root, 'nodes'), 0);
     return removed;
   }
 
@@ -174,21 +177,17 @@ export class Cache {
     await fs.rm(join(this.root, 'objects'), { recursive: true, force: true });
     await fs.rm(join(this.root, 'nodes'), { recursive: true, force: true });
     await fs.rm(join(this.root, 'file-hashes.json'), { force: true });
+    await fs.rm(join(this.root, 'leases'), { recursive: true, force: true });
   }
 }
 
-export function tempName(path: string): string {
-  return `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-}
-
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await fs.mkdir(dirname(path), { recursive: true });
-  const tmp = tempName(path);
+/** Real (not symbolic-link) sub-folders or files of `dir`; none when it is missing. */
+async function realEntries(dir: string, kind: 'dir' | 'file'): Promise<string[]> {
   try {
-    await fs.writeFile(tmp, data);
-    await fs.rename(tmp, path);
-  } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
+    return (await fs.readdir(dir, { withFileTypes: true })).filter((d) => (kind === 'dir' ? d.isDirectory() : d.isFile())).map((d) => d.name);
+  } catch {
+    return [];
   }
 }
+
+const writeJson = (path: string, doc: unknown) => writeFileAtomic(path, [Buffer.from(JSON.stringify(doc))]);

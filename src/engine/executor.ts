@@ -1,8 +1,11 @@
 import pLimit from 'p-limit';
 import type { EventListener, PlanEntry } from './types.js';
 import type { Plan } from './planner.js';
-import type { NodeRunner } from './runners.js';
+import type { JobResult, NodeRunner } from './runners.js';
 import type { NodeJob } from './job.js';
+
+/** How often a node is retried after its inputs vanished from the cache (see `compute`). */
+const MAX_RECOVERIES = 3;
 
 export interface ExecutionSummary {
   ok: boolean;
@@ -33,6 +36,7 @@ export async function executePlan(
   const nodeById = new Map(plan.order.map((n) => [n.id, n]));
   const summary: ExecutionSummary = { ok: true, computed: 0, cached: 0, failed: 0, skipped: 0, seconds: 0, failures: [] };
   const outcome = new Map<string, Promise<boolean>>();
+  const producerOf = new Map(entries.map((e) => [e.key, e]));
 
   const runNode = async (entry: PlanEntry): Promise<boolean> => {
     const depResults = await Promise.all(entry.deps.map((d) => outcome.get(d)!));
@@ -47,7 +51,12 @@ export async function executePlan(
       emit({ event: 'node-skipped', node: entry.id, type: entry.type, reason: `input failed: ${failedDeps.join(', ')}`, time: now() });
       return false;
     }
-    return limit(async () => {
+    return compute(entry);
+  };
+
+  /** One attempt at a node, within the concurrency limit. */
+  const attempt = (entry: PlanEntry): Promise<JobResult> =>
+    limit(async () => {
       const record = plan.records.get(entry.id)!;
       const node = nodeById.get(entry.id)!;
       const job: NodeJob = {
@@ -55,15 +64,34 @@ export async function executePlan(
         deps: record.deps, files: node.files, cacheRoot: opts.cacheRoot, record,
       };
       emit({ event: 'node-start', node: entry.id, type: entry.type, time: now() });
-      const result = await opts.runner.run(job, {
+      return opts.runner.run(job, {
         progress: (progress, message) =>
           emit({ event: 'node-progress', node: entry.id, type: entry.type, progress: Math.min(1, Math.max(0, progress)), message, time: now() }),
         warn: (message) => emit({ event: 'log', node: entry.id, type: entry.type, level: 'warn', message, time: now() }),
       });
+    });
+
+  /**
+   * Runs a node. When an input entry vanished from the cache meanwhile (another process pruned
+   * or cleared it), the node that produced it is computed again and the node retried, at most
+   * MAX_RECOVERIES times, instead of failing the run.
+   */
+  const compute = async (entry: PlanEntry): Promise<boolean> => {
+    for (let tries = 0; ; tries++) {
+      const result = await attempt(entry);
       if (result.ok) {
         summary.computed++;
         emit({ event: 'node-done', node: entry.id, type: entry.type, key: entry.key, seconds: result.seconds, time: now() });
         return true;
+      }
+      const missing = result.error.missingKeys ?? [];
+      const producers = missing.map((k) => producerOf.get(k));
+      if (missing.length && tries < MAX_RECOVERIES && producers.every((p): p is PlanEntry => p !== undefined)) {
+        emit({
+          event: 'log', node: entry.id, type: entry.type, level: 'warn', time: now(),
+          message: `the cache entr${missing.length > 1 ? 'ies' : 'y'} of ${producers.map((p) => p.id).join(', ')} vanished during the run (removed by another process?); computing ${missing.length > 1 ? 'them' : 'it'} again`,
+        });
+        if ((await Promise.all(producers.map(recompute))).every(Boolean)) continue;
       }
       const userError = result.error.name === 'UserError';
       const text = [result.error.message, ...(result.error.problems ?? [])].join('\n');
@@ -75,7 +103,18 @@ export async function executePlan(
         time: now(),
       });
       return false;
-    });
+    }
+  };
+
+  /** Computes a producer again; concurrent requests for the same one share a single run. */
+  const recomputing = new Map<string, Promise<boolean>>();
+  const recompute = (entry: PlanEntry): Promise<boolean> => {
+    let p = recomputing.get(entry.id);
+    if (!p) {
+      p = compute(entry).finally(() => recomputing.delete(entry.id));
+      recomputing.set(entry.id, p);
+    }
+    return p;
   };
 
   // Plan order is topological, so every dependency's promise exists before its dependents ask for it.

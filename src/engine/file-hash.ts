@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
 
 /**
  * Content hashes of input files. A node key depends on the bytes of its file
@@ -34,10 +35,12 @@ export class FileHasher {
 
   async save(): Promise<void> {
     if (!this.memoFile || !this.dirty) return;
-    const tmp = `${this.memoFile}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    await fs.writeFile(tmp, JSON.stringify(this.memo));
-    await fs.rename(tmp, this.memoFile);
-    this.dirty = false;
+    try {
+      await writeFileAtomic(this.memoFile, [Buffer.from(JSON.stringify(this.memo))]);
+      this.dirty = false;
+    } catch {
+      // only a shortcut: without it the next run hashes the inputs again
+    }
   }
 
   async hash(path: string): Promise<string> {

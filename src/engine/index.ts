@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { EventListener, Graph } from './types.js';
 import { Cache } from './cache.js';
+import { CacheLease } from './cache-leases.js';
 import { FileHasher } from './file-hash.js';
 import { planGraph, type Plan, type Registry } from './planner.js';
 import { executePlan, type ExecutionSummary } from './executor.js';
@@ -45,17 +46,22 @@ export async function runPipeline(
 ): Promise<ExecutionSummary> {
   const { cache, temporary } = await effectiveCache(opts);
   let runner: NodeRunner | undefined;
+  let lease: CacheLease | undefined;
   try {
     // Workers start (and load the node modules) while the plan hashes the inputs.
     const jobs = Math.max(1, opts.jobs);
     runner = opts.registryModule ? new WorkerRunner(jobs, opts.registryModule, jobs) : new InProcessRunner(opts.registry);
     await cache.init();
+    // The lease keeps `cache prune`/`clear` from removing what this run reads or writes.
+    lease = temporary ? undefined : await CacheLease.acquire(cache.root);
     const hasher = new FileHasher(temporary ? undefined : cache.root);
     await hasher.load();
     const plan = await planGraph(graph, { registry: opts.registry, cache, hasher, useCache: opts.useCache });
+    await lease?.setKeys([...plan.entries.values()].map((e) => e.key));
     return await executePlan(plan, { runner, cacheRoot: cache.root, jobs: opts.jobs, emit: opts.emit, outputDir: opts.outputDir });
   } finally {
     await runner?.close();
+    await lease?.release();
     if (temporary) await rm(cache.root, { recursive: true, force: true });
   }
 }

@@ -21,10 +21,21 @@ export interface NodeJob {
   record: NodeRecord;
 }
 
-export interface SerializedError { name: string; message: string; stack?: string; problems?: string[] }
+export interface SerializedError { name: string; message: string; stack?: string; problems?: string[]; missingKeys?: string[] }
+
+/**
+ * An input entry is missing or damaged (e.g. pruned by another process during the run):
+ * the executor recomputes the node that produced it and tries again.
+ */
+export class MissingInputError extends Error {
+  constructor(message: string, readonly missingKeys: string[]) {
+    super(message);
+    this.name = 'MissingInputError';
+  }
+}
 
 export function serializeError(e: unknown): SerializedError {
-  if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack, problems: (e as any).problems };
+  if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack, problems: (e as any).problems, missingKeys: (e as any).missingKeys };
   return { name: 'Error', message: String(e) };
 }
 
@@ -42,7 +53,7 @@ export async function executeJob(job: NodeJob, def: NodeDefinition, report: JobR
   const lazy: Record<string, (() => Promise<Artifact>)[]> = {};
   const read = async (name: string, key: string): Promise<Artifact> => {
     const r = await cache.read(key);
-    if (!r.ok) throw new Error(`input '${name}' (entry ${key.slice(0, 12)}) is ${r.reason}${r.detail ? `: ${r.detail}` : ''}`);
+    if (!r.ok) throw new MissingInputError(`input '${name}' (entry ${key.slice(0, 12)}) is ${r.reason}${r.detail ? `: ${r.detail}` : ''}`, [key]);
     return r.artifact;
   };
   const streamed = new Set(def.streamedInputs ?? []);
@@ -56,8 +67,12 @@ export async function executeJob(job: NodeJob, def: NodeDefinition, report: JobR
     nodes[name] = Array.isArray(keys) ? loaded : loaded[0];
   });
   const settled = await Promise.allSettled(inputs);
-  const failed = settled.find((r) => r.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
+  const failed = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason);
+  if (failed.length && failed.every((e) => e instanceof MissingInputError)) {
+    // report every vanished input at once, so they are recomputed together
+    throw new MissingInputError(failed.map((e) => e.message).join('; '), failed.flatMap((e) => e.missingKeys));
+  }
+  if (failed.length) throw failed.find((e) => !(e instanceof MissingInputError));
   const scratchDir = await mkdtemp(join(tmpdir(), 'glmflow-node-'));
   try {
     const artifact = await def.run({ progress: (f, m) => report.progress(f, m), warn: (m) => report.warn(m), signal, scratchDir }, job.params, { nodes, files: job.files, keys: job.deps, lazy });

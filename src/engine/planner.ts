@@ -62,8 +62,9 @@ export async function planGraph(
     } else {
       const read = await opts.cache.read(key);
       if (read.ok) {
-        if (def.outputsIntact && !def.outputsIntact(read.artifact)) {
-          reason = { kind: 'outputs-missing', detail: 'written outputs are missing or were changed' };
+        const problem = def.outputsProblem ? await def.outputsProblem(read.artifact) : undefined;
+        if (problem) {
+          reason = { kind: 'outputs-missing', detail: `written outputs are damaged or missing: ${problem}` };
         } else {
           status = 'cached';
         }

@@ -69,11 +69,11 @@ export interface NodeDefinition<P = any> {
   /** Runs from parameters and inputs alone (no shared memory with other nodes). */
   run(ctx: NodeRunContext, params: P, inputs: NodeInputs): Promise<Artifact>;
   /**
-   * For nodes with side effects outside the cache (writing outputs): true when
-   * the side effects recorded in `artifact` are still intact. A cached node whose
-   * outputs were deleted or altered is run again.
+   * For nodes with side effects outside the cache (writing outputs): undefined when
+   * the side effects recorded in `artifact` are still intact, else why not (e.g. a file
+   * is missing or differs from the bytes written). Such a cached node is run again.
    */
-  outputsIntact?(artifact: Artifact): boolean;
+  outputsProblem?(artifact: Artifact): Promise<string | undefined>;
 }
 
 /** One node of a compiled pipeline, before keys are computed. */

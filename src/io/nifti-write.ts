@@ -9,7 +9,7 @@
 import { endianness } from 'node:os';
 import { promisify } from 'node:util';
 import { createGzip, gzip } from 'node:zlib';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic, type WrittenFile } from './atomic.js';
 import { affineToQuatern } from './nifti-quatern.js';
 
 export interface NiftiWriteImage {
@@ -68,8 +68,8 @@ export function buildNifti1Header(img: NiftiWriteImage): Buffer {
   return b;
 }
 
-/** Write a float32 NIfTI-1 image atomically, creating parent folders. */
-export async function writeNifti(path: string, img: NiftiWriteImage): Promise<void> {
+/** Write a float32 NIfTI-1 image atomically, creating parent folders; returns the size and hash of the file. */
+export async function writeNifti(path: string, img: NiftiWriteImage): Promise<WrittenFile> {
   const n = (img.dims[0] ?? 1) * (img.dims[1] ?? 1) * (img.dims[2] ?? 1) * (img.dims[3] ?? 1);
   if (img.data.length !== n) {
     throw new Error(`writeNifti(${path}): data has ${img.data.length} values but dims [${img.dims.join(', ')}] need ${n}`);
@@ -86,8 +86,7 @@ export async function writeNifti(path: string, img: NiftiWriteImage): Promise<vo
   if (gz && body.length <= ONE_SHOT_LIMIT) {
     // Small images: one-shot gzip (the stream machinery costs more than the compression).
     const packed = await gzipAsync(Buffer.concat([header, body]), { level: 1 });
-    await writeFileAtomic(path, [packed]);
-    return;
+    return writeFileAtomic(path, [packed]);
   }
   // Large bodies go through the stream in slices so gzip can start before the whole copy.
   const chunks = function* () {
@@ -95,5 +94,5 @@ export async function writeNifti(path: string, img: NiftiWriteImage): Promise<vo
     const step = 16 * 1024 * 1024;
     for (let o = 0; o < body.length; o += step) yield body.subarray(o, Math.min(o + step, body.length));
   };
-  await writeFileAtomic(path, chunks(), gz ? createGzip({ level: 1, chunkSize: 1024 * 1024 }) : undefined);
+  return writeFileAtomic(path, chunks(), gz ? createGzip({ level: 1, chunkSize: 1024 * 1024 }) : undefined);
 }

@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import Papa from 'papaparse';
 import { UserError } from '../errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic, type WrittenFile } from './atomic.js';
 
 export interface Table {
   /** The file the table came from (used in messages). */
@@ -168,6 +168,6 @@ export function formatTsv(columns: string[], rows: (string | number | null)[][])
 }
 
 /** Write a TSV file atomically (temporary file + rename), creating parent folders. */
-export async function writeTsv(path: string, columns: string[], rows: (string | number | null)[][]): Promise<void> {
-  await writeFileAtomic(path, [Buffer.from(formatTsv(columns, rows), 'utf8')]);
+export async function writeTsv(path: string, columns: string[], rows: (string | number | null)[][]): Promise<WrittenFile> {
+  return writeFileAtomic(path, [Buffer.from(formatTsv(columns, rows), 'utf8')]);
 }

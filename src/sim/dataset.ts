@@ -100,6 +100,7 @@ export async function prepareOutputDir(dir: string, subjectLabels: string[], for
     entries = (await readdir(dir)).filter((e) => !e.startsWith('.'));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') throw new UserError(`${dir}: cannot be created, a parent of it is a file`);
     throw e;
   }
   if (entries.length === 0) return;
@@ -170,7 +171,7 @@ export async function simulateDataset(dir: string, partial: Partial<SimulateOpti
 
   const maskData = Float32Array.from(phantom.mask);
   const runs: Record<string, RunTruth[]> = {};
-  let pending: Promise<void>[] = [];
+  let pending: Promise<unknown>[] = [];
   for (const s of subjects) {
     runs[s.label] = [];
     for (let r = 1; r <= opts.runs; r++) {
