@@ -9,6 +9,8 @@ import { cacheCommand } from './cache-command.js';
 import { printPlan } from './plan-output.js';
 import { simulateCommand } from './simulate-command.js';
 import { glmflowVersion } from '../version.js';
+import { installInterruptHandlers } from './interrupt.js';
+import { exitQuietlyOnBrokenPipe } from './broken-pipe.js';
 
 const REGISTRY_MODULE = new URL('../../nodes/index.js', import.meta.url).href;
 
@@ -37,6 +39,7 @@ function specArg(opts: CliOptions): string {
 /** Runs one command; returns the process exit code (0 ok, 1 a node failed, 2 invalid input). */
 export async function main(argv: string[]): Promise<number> {
   let opts: CliOptions | undefined;
+  exitQuietlyOnBrokenPipe();
   try {
     // simulate has options of its own (--subjects, --runs, --seed, ...)
     if (argv[0] === 'simulate') return await simulateCommand(argv.slice(1));
@@ -67,12 +70,17 @@ export async function main(argv: string[]): Promise<number> {
       case 'run': {
         const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
         const reporter = await createReporter(opts.ui, { stdout: process.stdout, stderr: process.stderr, verbose: opts.verbose });
+        const interrupts = installInterruptHandlers();
         let summary;
         try {
-          summary = await runPipeline(compiled.graph, { ...(await engineOptions(opts)), emit: (e) => reporter.onEvent(e), outputDir: compiled.outputDir });
+          summary = await runPipeline(compiled.graph, {
+            ...(await engineOptions(opts)), emit: (e) => reporter.onEvent(e), outputDir: compiled.outputDir, signal: interrupts.signal,
+          });
         } finally {
           await reporter.close();
+          interrupts.dispose();
         }
+        if (summary.interrupted) return interrupts.exitCode() ?? 130;
         return summary.ok ? 0 : 1;
       }
       case 'cache':
@@ -88,7 +96,9 @@ export async function main(argv: string[]): Promise<number> {
       for (const p of e.problems) if (p !== e.message) process.stderr.write(`  ${p}\n`);
       return 2;
     }
-    process.stderr.write(`glmflow: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    // Stack traces are for bug reports: only with --verbose.
+    const detail = opts?.verbose ? ((e as Error)?.stack ?? String(e)) : `${(e as Error)?.message ?? String(e)}\n(this is a bug in glmflow; run again with --verbose for the stack trace)`;
+    process.stderr.write(`glmflow: internal error: ${detail}\n`);
     return 1;
   }
 }

@@ -1,4 +1,5 @@
 import { promises as fs, createWriteStream } from 'node:fs';
+import { releaseTemporary, trackTemporary } from './temporaries.js';
 import { join, dirname } from 'node:path';
 import { once } from 'node:events';
 import type { Artifact, Json } from './types.js';
@@ -74,7 +75,7 @@ export class Cache {
     const path = this.objectPath(key, 'bin');
     await fs.mkdir(dirname(path), { recursive: true });
     const parts = encodeArtifact(artifact);
-    const tmp = tempName(path);
+    const tmp = trackTemporary(tempName(path));
     const stream = createWriteStream(tmp);
     try {
       for (const p of parts) if (!stream.write(p)) await once(stream, 'drain');
@@ -85,6 +86,8 @@ export class Cache {
       stream.destroy();
       await fs.rm(tmp, { force: true });
       throw e;
+    } finally {
+      releaseTemporary(tmp);
     }
     const bytes = parts.reduce((s, p) => s + p.length, 0);
     await writeFileAtomic(this.objectPath(key, 'json'), JSON.stringify({ key, bytes, created: new Date().toISOString(), ...info }));
@@ -183,12 +186,14 @@ export function tempName(path: string): string {
 
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await fs.mkdir(dirname(path), { recursive: true });
-  const tmp = tempName(path);
+  const tmp = trackTemporary(tempName(path));
   try {
     await fs.writeFile(tmp, data);
     await fs.rename(tmp, path);
   } catch (e) {
     await fs.rm(tmp, { force: true });
     throw e;
+  } finally {
+    releaseTemporary(tmp);
   }
 }

@@ -7,6 +7,7 @@ import { FileHasher } from './file-hash.js';
 import { planGraph, type Plan, type Registry } from './planner.js';
 import { executePlan, type ExecutionSummary } from './executor.js';
 import { InProcessRunner, WorkerRunner, type NodeRunner } from './runners.js';
+import { removeTemporaries } from './temporaries.js';
 
 export type { Plan, Registry } from './planner.js';
 export type { ExecutionSummary } from './executor.js';
@@ -41,7 +42,7 @@ export async function planPipeline(graph: Graph, opts: EngineOptions): Promise<P
 
 export async function runPipeline(
   graph: Graph,
-  opts: EngineOptions & { emit: EventListener; outputDir?: string },
+  opts: EngineOptions & { emit: EventListener; outputDir?: string; signal?: AbortSignal },
 ): Promise<ExecutionSummary> {
   const { cache, temporary } = await effectiveCache(opts);
   let runner: NodeRunner | undefined;
@@ -53,9 +54,11 @@ export async function runPipeline(
     const hasher = new FileHasher(temporary ? undefined : cache.root);
     await hasher.load();
     const plan = await planGraph(graph, { registry: opts.registry, cache, hasher, useCache: opts.useCache });
-    return await executePlan(plan, { runner, cacheRoot: cache.root, jobs: opts.jobs, emit: opts.emit, outputDir: opts.outputDir });
+    return await executePlan(plan, { runner, cacheRoot: cache.root, jobs: opts.jobs, emit: opts.emit, outputDir: opts.outputDir, signal: opts.signal });
   } finally {
     await runner?.close();
+    // An interrupted run leaves no temporary of this thread behind (the workers' are removed by the runner).
+    if (opts.signal?.aborted) await removeTemporaries();
     if (temporary) await rm(cache.root, { recursive: true, force: true });
   }
 }

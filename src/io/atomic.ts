@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
+import { releaseTemporary, trackTemporary } from '../engine/temporaries.js';
 
 /** Temporary name beside `path`. */
 export function tempPathFor(path: string): string {
@@ -30,7 +31,8 @@ export async function writeFileAtomic(
   } catch (e) {
     throw new UserError(`${path}: cannot create the output folder (${(e as Error).message})`);
   }
-  const tmp = tempPathFor(path);
+  // tracked so that an interrupted run removes it (src/engine/temporaries.ts)
+  const tmp = trackTemporary(tempPathFor(path));
   try {
     if (transform) {
       await pipeline(Readable.from(chunks, { objectMode: false }), transform, createWriteStream(tmp));
@@ -44,8 +46,10 @@ export async function writeFileAtomic(
       }
     }
     await rename(tmp, path);
+    releaseTemporary(tmp);
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
+    releaseTemporary(tmp);
     const code = (e as NodeJS.ErrnoException)?.code;
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
       throw new UserError(`${path}: cannot write (${(e as Error).message})`);
