@@ -10,6 +10,7 @@ import type { NodeDefinition } from '../../src/engine/types.js';
 import { writeFileAtomic } from '../../src/io/atomic.js';
 import { registry as toy } from '../engine/toy-nodes.js';
 import { appendFileSync } from 'node:fs';
+import { UserError } from '../../src/errors.js';
 
 function logRun(id: string) {
   const f = process.env.GLMFLOW_TOY_LOG;
@@ -43,5 +44,20 @@ export const registry: Record<string, NodeDefinition> = {
       await writeFileAtomic(join(params.dir, 'stalled.bin'), chunks());
       return { meta: { value: 2 }, arrays: {} };
     },
+  },
+};
+
+/** Failing nodes: one with an error the user can fix, one with a bug. */
+registry.userfail = {
+  type: 'userfail', version: '1', description: 'fails with a UserError',
+  async run() {
+    throw new UserError('data/sub-01_bold.nii.gz: 10 volumes but the design has 12 rows; expected one row per volume');
+  },
+};
+registry.bug = {
+  type: 'bug', version: '1', description: 'fails with a TypeError',
+  async run() {
+    const x = undefined as unknown as { y: number };
+    return { meta: { v: x.y }, arrays: {} };
   },
 };
