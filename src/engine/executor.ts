@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { problemLines } from '../errors.js';
 import type { EventListener, PlanEntry } from './types.js';
 import type { Plan } from './planner.js';
 import type { NodeRunner } from './runners.js';
@@ -90,8 +91,9 @@ export async function executePlan(
         return false;
       }
       const userError = result.error.kind === 'user';
-      const problems = (result.error.problems ?? []).filter((p) => p !== result.error.message);
-      const text = [result.error.message, ...problems].join('\n');
+      const lines = problemLines(result.error);
+      // a summary line above several detailed problems; one line when they say the same
+      const text = (lines.length > 1 ? [result.error.message, ...lines] : lines).join('\n');
       summary.failed++;
       summary.failures.push({ node: entry.id, error: text, userError });
       // The stack of an internal error travels beside the message; reporters show it with --verbose.

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Graph, Json, PlannedNode } from '../engine/types.js';
-import { UserError } from '../errors.js';
+import { problemLines, UserError } from '../errors.js';
 import { loadSpec, type LoadedSpec } from './load.js';
 import { semanticProblems, problemAt } from './semantic.js';
 import type { DataSpec, FirstLevelSpec } from './types.js';
@@ -122,7 +122,10 @@ async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: D
           problems.push(at(loaded, ['first_level', 'confounds'], `${where}: no confounds file (desc-confounds_timeseries.tsv) beside ${r.bold}`));
           continue;
         }
-        conf = await readConfounds(r.confounds, r.confoundsJson, { selection: fl.confounds as ConfoundSelection['selection'], fill_na: fl.confounds_fill_na ?? false });
+        conf = await readConfounds(r.confounds, r.confoundsJson, {
+          selection: fl.confounds as ConfoundSelection['selection'], fill_na: fl.confounds_fill_na ?? false,
+          volumes: { count: header.dims[3], bold: r.bold },
+        });
       }
       if (fl.mask !== 'auto' && fl.mask !== 'derivatives') {
         const m = await readNiftiHeader(fl.mask);
@@ -140,7 +143,7 @@ async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: D
       const dm = buildRunDesign(design, events, conf);
       prepared.push({ bids: r, label: runLabel(r), path: runPath(r), design, columns: dm.columns });
     } catch (e) {
-      if (e instanceof UserError) problems.push(e.message, ...e.problems);
+      if (e instanceof UserError) problems.push(...problemLines(e));
       else problems.push(`${where}: ${(e as Error).message}`);
     }
   }

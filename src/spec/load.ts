@@ -6,6 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { UserError } from '../errors.js';
+import { decodeUtf8 } from '../io/text.js';
 import { canonicalJson, sha256 } from '../engine/canonical.js';
 import { normalizeSpec } from './defaults.js';
 import { SpecSource, type PathSeg } from './source.js';
@@ -71,7 +72,7 @@ export async function loadSpec(file: string, overrides: string[] = [], options: 
   try {
     const st = await stat(abs);
     if (st.isDirectory()) throw new UserError(`${file}: is a folder; expected a spec file (YAML)`);
-    text = await readFile(abs, 'utf8');
+    text = decodeUtf8(await readFile(abs), file);
   } catch (e) {
     if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
