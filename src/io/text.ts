@@ -54,8 +54,11 @@ export function firstInvalidByte(bytes: Uint8Array): number {
 function sequenceStart(bytes: Uint8Array, end: number): number {
   for (let i = end - 1; i >= 0 && i >= end - 3; i--) {
     const b = bytes[i];
-    if (b >= 0xc0) return i;
     if (b < 0x80) break;
+    if (b >= 0xc0) {
+      const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+      return i + length > end ? i : end; // unfinished, or complete (then the bad byte is at `end`)
+    }
   }
   return Math.min(end, bytes.length - 1);
 }
