@@ -36,7 +36,16 @@ function specArg(opts: CliOptions): string {
   return spec;
 }
 
-/** Runs one command; returns the process exit code (0 ok, 1 a node failed, 2 invalid input). */
+async function runWithReporter(opts: CliOptions, graph: Parameters<typeof runPipeline>[0], outputDir: string, signal: AbortSignal) {
+  const reporter = await createReporter(opts.ui, { stdout: process.stdout, stderr: process.stderr, verbose: opts.verbose });
+  try {
+    return await runPipeline(graph, { ...(await engineOptions(opts)), emit: (e) => reporter.onEvent(e), outputDir, signal });
+  } finally {
+    await reporter.close();
+  }
+}
+
+/** Runs one command; returns the process exit code (0 ok, 1 a node failed, 2 invalid input, 130/143 interrupted by SIGINT/SIGTERM). */
 export async function main(argv: string[]): Promise<number> {
   let opts: CliOptions | undefined;
   exitQuietlyOnBrokenPipe();
@@ -68,16 +77,14 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'run': {
-        const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
-        const reporter = await createReporter(opts.ui, { stdout: process.stdout, stderr: process.stderr, verbose: opts.verbose });
+        // From here on SIGINT/SIGTERM end the run with a summary (an interrupt while checking
+        // the spec lets the checks finish, then nothing is computed).
         const interrupts = installInterruptHandlers();
         let summary;
         try {
-          summary = await runPipeline(compiled.graph, {
-            ...(await engineOptions(opts)), emit: (e) => reporter.onEvent(e), outputDir: compiled.outputDir, signal: interrupts.signal,
-          });
+          const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
+          summary = await runWithReporter(opts, compiled.graph, compiled.outputDir, interrupts.signal);
         } finally {
-          await reporter.close();
           interrupts.dispose();
         }
         if (summary.interrupted) return interrupts.exitCode() ?? 130;
