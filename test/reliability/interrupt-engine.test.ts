@@ -131,3 +131,30 @@ test('aborted before anything runs: every node not started, no node event', asyn
   assert.equal(summary.interrupted, true);
   assert.deepEqual(s.runs(), []);
 });
+
+test('reporters: the interrupted node and the final summary in words (plain) and on the dashboard', async () => {
+  const { PlainReporter } = await import('../../src/ui/plain-reporter.js');
+  const { RunState } = await import('../../src/ui/run-state.js');
+  const { dashboardLines, lineText } = await import('../../src/ui/dashboard-lines.js');
+  const events: EngineEvent[] = [
+    { event: 'plan', node: '*', type: 'pipeline', nodes: [
+      { id: 'load/a', type: 'load', stage: 'load', key: 'k1', status: 'cached', deps: [] },
+      { id: 'fit/a', type: 'fit', stage: 'fit', key: 'k2', status: 'run', deps: ['load/a'] },
+      { id: 'save/a', type: 'save', stage: 'save', key: 'k3', status: 'run', deps: ['fit/a'] },
+    ], time: 0 },
+    { event: 'node-cached', node: 'load/a', type: 'load', key: 'k1', time: 1 },
+    { event: 'node-start', node: 'fit/a', type: 'fit', time: 2 },
+    { event: 'node-interrupted', node: 'fit/a', type: 'fit', time: 3 },
+    { event: 'interrupted', node: '*', type: 'pipeline', signal: 'SIGINT', computed: 0, cached: 1, failed: 0, skipped: 0, interrupted: 1, notStarted: 1, seconds: 2.5, time: 4 },
+  ];
+  let text = '';
+  const plain = new PlainReporter({ stdout: { write: (s: string) => { text += s; return true; } }, colour: false });
+  const state = new RunState();
+  for (const e of events) { plain.onEvent(e); state.apply(e, 0); }
+  assert.deepEqual(text.trim().split('\n').slice(-2), [
+    '[interrupted] fit/a',
+    'Interrupted by SIGINT after 2.5 s: 1 finished and cached (0 computed, 1 from cache), 1 interrupted, 1 not started. Run the same command again to compute the rest.',
+  ]);
+  const frame = dashboardLines(state, 10, { width: 200 }).map(lineText).join('\n');
+  assert.match(frame, /Interrupted by SIGINT after 2\.5 s: 1 finished and cached, 1 interrupted, 1 not started/);
+});
