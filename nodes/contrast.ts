@@ -1,3 +1,4 @@
+import { UserError } from '../src/errors.js';
 import type { NodeDefinition } from '../src/engine/types.js';
 import { addContrasts, contrastEffects, contrastStatistics, scaleContrast, type ContrastEffects } from '../src/stats/first-level/contrast.js';
 import { contrastMatrixFor } from '../src/pipeline/contrast-definition.js';
@@ -42,7 +43,7 @@ export const contrast: NodeDefinition<ContrastParams> = {
       n++;
       ctx.progress((i + 1) / (inputs.lazy.fits.length + 1));
     }
-    if (sum === null) throw new Error(`contrast ${params.name} is null in every run`);
+    if (sum === null) throw new UserError(`contrast ${params.name} is null in every run (its conditions have no events); expected events for at least one of its conditions in some run`);
     const r = contrastStatistics(scaleContrast(sum, 1 / n));
     const f32 = (a: Float64Array) => Float32Array.from(a);
     return {

@@ -1,3 +1,4 @@
+import { UserError } from '../src/errors.js';
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
 import { thresholdStats } from '../src/stats/inference/thresholding.js';
 import { clustersTable, type ClusterRow } from '../src/stats/inference/clusters.js';
@@ -97,7 +98,7 @@ export const correct: NodeDefinition<CorrectParams> = {
     let atlas: { data: Float32Array; names: Record<number, string> } | undefined;
     if (inputs.files.atlas) {
       const img = await readNifti(inputs.files.atlas as string);
-      if (img.dims.slice(0, 3).join('x') !== meta.dims.join('x')) throw new Error(`atlas ${inputs.files.atlas} is not on the group grid ${meta.dims.join('x')}`);
+      if (img.dims.slice(0, 3).join('x') !== meta.dims.join('x')) throw new UserError(`atlas ${inputs.files.atlas} is not on the group grid ${meta.dims.join('x')}`);
       atlas = { data: img.data, names: Object.fromEntries(Object.entries(p.atlas_names ?? {}).map(([k, v]) => [Number(k), v])) };
     }
     const clusters = nSignificant

@@ -1,3 +1,4 @@
+import { UserError } from '../src/errors.js';
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
 import { readNiftiHeader, streamNiftiVolumes, type VolumeDecoder } from '../src/io/nifti.js';
 import { smoothVolumes } from '../src/stats/image/smooth.js';
@@ -111,15 +112,15 @@ export const fit: NodeDefinition<FitParams> = {
       mark = now;
     };
     if (params.signal_scaling !== 0 && params.signal_scaling !== false) {
-      throw new Error(`signal_scaling ${JSON.stringify(params.signal_scaling)} is not supported (use 0 or false)`);
+      throw new UserError(`signal_scaling ${JSON.stringify(params.signal_scaling)} is not supported (use 0 or false)`);
     }
     const header = await readNiftiHeader(bold);
     const [nx, ny, nz] = header.dims;
     const nt = header.dims[3] ?? 1;
     if (nx !== mask.dims[0] || ny !== mask.dims[1] || nz !== mask.dims[2]) {
-      throw new Error(`BOLD grid ${header.dims.slice(0, 3).join('x')} differs from the mask grid ${mask.dims.join('x')}`);
+      throw new UserError(`${bold}: BOLD grid ${header.dims.slice(0, 3).join('x')} differs from the mask grid ${mask.dims.join('x')}; expected the mask on the BOLD grid`);
     }
-    if (nt !== dm.nScans) throw new Error(`BOLD has ${nt} volumes but the design has ${dm.nScans} rows`);
+    if (nt !== dm.nScans) throw new UserError(`${bold}: ${nt} volumes but the design of ${params.run} has ${dm.nScans} rows; expected one design row per volume`);
     // Censored volumes (sample_mask) are skipped while streaming: neither decoded nor smoothed.
     const keep = dm.sampleMask ?? Array.from({ length: nt }, (_, t) => t);
     const rowOf = new Int32Array(nt).fill(-1);

@@ -1,3 +1,4 @@
+import { UserError } from '../src/errors.js';
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
 import { readNifti } from '../src/io/nifti.js';
 import { smoothVolumes } from '../src/stats/image/smooth.js';
@@ -44,7 +45,7 @@ async function subjectVolumes(params: GroupParams, inputs: Parameters<NodeDefini
   for (const f of files) imgs.push(await readNifti(f));
   const dims = imgs[0].dims.slice(0, 3);
   for (const [i, img] of imgs.entries()) {
-    if (img.dims.slice(0, 3).join('x') !== dims.join('x')) throw new Error(`${files[i]} is on a ${img.dims.slice(0, 3).join('x')} grid, ${files[0]} on ${dims.join('x')}`);
+    if (img.dims.slice(0, 3).join('x') !== dims.join('x')) throw new UserError(`${files[i]} is on a ${img.dims.slice(0, 3).join('x')} grid, ${files[0]} on ${dims.join('x')}`);
   }
   return { dims, affine: imgs[0].affine, volumes: imgs.map((im) => im.data.subarray(0, dims[0] * dims[1] * dims[2])), subjectMasks: null };
 }
@@ -80,7 +81,7 @@ export const group: NodeDefinition<GroupParams> = {
     }
     const indices = maskIndices(maskVolume);
     const V = indices.length;
-    if (V === 0) throw new Error(`the group mask of ${params.contrast} is empty`);
+    if (V === 0) throw new UserError(`the group mask of ${params.contrast} is empty (${params.mask === 'path' ? `no non-zero voxel of ${inputs.files.mask as string} is inside the maps` : 'the subjects\' masks do not overlap'}); expected a mask covering the brain`);
     ctx.progress(0.2, params.smoothing_fwhm ? 'smoothing subject maps' : 'masking');
     const n = volumes.length;
     const Y = new Float32Array(n * V);

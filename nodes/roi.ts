@@ -1,3 +1,4 @@
+import { UserError } from '../src/errors.js';
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
 import { readNifti } from '../src/io/nifti.js';
 import { cleanSignals, regionMeans } from '../src/stats/image/labels-masker.js';
@@ -31,7 +32,7 @@ async function signals(p: Extract<RoiParams, { kind: 'signals' }>, inputs: Param
   const bold = await readNifti(inputs.files.bold as string);
   const atlas = await readAtlas(inputs.files.atlas as string);
   if (atlas.dims.join('x') !== bold.dims.slice(0, 3).join('x')) {
-    throw new Error(`atlas ${inputs.files.atlas} (${atlas.dims.join('x')}) is not on the grid of ${inputs.files.bold} (${bold.dims.slice(0, 3).join('x')})`);
+    throw new UserError(`atlas ${inputs.files.atlas} (${atlas.dims.join('x')}) is not on the grid of ${inputs.files.bold} (${bold.dims.slice(0, 3).join('x')})`);
   }
   // nilearn holds unscaled float32 images in float32 and computes the signals in that precision
   const precision = niftiMeanPrecision(bold.datatype, bold.sclSlope, bold.sclInter);
@@ -77,7 +78,7 @@ async function roiGlm(p: Extract<RoiParams, { kind: 'glm' }>, inputs: Parameters
   const mapValues = contrastArt.arrays[p.input] as Float32Array;
   const atlas = await readAtlas(inputs.files.atlas as string);
   const mask = maskArt.meta as unknown as MaskMeta;
-  if (atlas.dims.join('x') !== mask.dims.join('x')) throw new Error(`atlas ${inputs.files.atlas} is not on the grid of the subject's mask`);
+  if (atlas.dims.join('x') !== mask.dims.join('x')) throw new UserError(`atlas ${inputs.files.atlas} is not on the grid of the subject's mask`);
   const sums = new Map<number, { s: number; n: number }>();
   for (let i = 0; i < indices.length; i++) {
     const l = atlas.labels[indices[i]];

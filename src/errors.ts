@@ -16,3 +16,14 @@ export class UserError extends Error {
 export function isUserError(e: unknown): e is UserError {
   return e instanceof Error && e.name === 'UserError';
 }
+
+/**
+ * The lines to show for a UserError inside a list of problems: its own problems when they
+ * add detail, else its message alone — never both when they say the same (a one-problem
+ * error repeats its problem as its message; a strategy error joins its problems into it).
+ */
+export function problemLines(e: { message: string; problems?: string[] }): string[] {
+  const ps = e.problems ?? [];
+  if (ps.length <= 1 || ps.every((p) => e.message.includes(p))) return [e.message];
+  return ps;
+}

@@ -10,6 +10,8 @@ import { cacheCommand } from './cache-command.js';
 import { printPlan } from './plan-output.js';
 import { simulateCommand } from './simulate-command.js';
 import { glmflowVersion } from '../version.js';
+import { installInterruptHandlers } from './interrupt.js';
+import { exitQuietlyOnBrokenPipe } from './broken-pipe.js';
 
 const REGISTRY_MODULE = new URL('../../nodes/index.js', import.meta.url).href;
 
@@ -43,9 +45,19 @@ async function refuseOutputPlacement(compiled: CompiledPipeline, opts: CliOption
   if (problems.length) throw new UserError(problems.length === 1 ? problems[0] : `${problems.length} problems with the output folder`, problems);
 }
 
-/** Runs one command; returns the process exit code (0 ok, 1 a node failed, 2 invalid input). */
+async function runWithReporter(opts: CliOptions, graph: Parameters<typeof runPipeline>[0], outputDir: string, signal: AbortSignal) {
+  const reporter = await createReporter(opts.ui, { stdout: process.stdout, stderr: process.stderr, verbose: opts.verbose });
+  try {
+    return await runPipeline(graph, { ...(await engineOptions(opts)), emit: (e) => reporter.onEvent(e), outputDir, signal });
+  } finally {
+    await reporter.close();
+  }
+}
+
+/** Runs one command; returns the process exit code (0 ok, 1 a node failed, 2 invalid input, 130/143 interrupted by SIGINT/SIGTERM). */
 export async function main(argv: string[]): Promise<number> {
   let opts: CliOptions | undefined;
+  exitQuietlyOnBrokenPipe();
   try {
     // simulate has options of its own (--subjects, --runs, --seed, ...)
     if (argv[0] === 'simulate') return await simulateCommand(argv.slice(1));
@@ -77,15 +89,18 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'run': {
-        const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
-        await checkRunPaths(compiled, { fromCli: opts.out !== undefined, cacheRoot: opts.useCache ? cacheRootOf(opts) : undefined, cacheSource: cacheSourceOf(opts) });
-        const reporter = await createReporter(opts.ui, { stdout: process.stdout, stderr: process.stderr, verbose: opts.verbose });
+        // From here on SIGINT/SIGTERM end the run with a summary (an interrupt while checking
+        // the spec lets the checks finish, then nothing is computed).
+        const interrupts = installInterruptHandlers();
         let summary;
         try {
-          summary = await runPipeline(compiled.graph, { ...(await engineOptions(opts)), emit: (e) => reporter.onEvent(e), outputDir: compiled.outputDir });
+          const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
+          await checkRunPaths(compiled, { fromCli: opts.out !== undefined, cacheRoot: opts.useCache ? cacheRootOf(opts) : undefined, cacheSource: cacheSourceOf(opts) });
+          summary = await runWithReporter(opts, compiled.graph, compiled.outputDir, interrupts.signal);
         } finally {
-          await reporter.close();
+          interrupts.dispose();
         }
+        if (summary.interrupted) return interrupts.exitCode() ?? 130;
         return summary.ok ? 0 : 1;
       }
       case 'cache':
@@ -101,7 +116,9 @@ export async function main(argv: string[]): Promise<number> {
       for (const p of e.problems) if (p !== e.message) process.stderr.write(`  ${p}\n`);
       return 2;
     }
-    process.stderr.write(`glmflow: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    // Stack traces are for bug reports: only with --verbose.
+    const detail = opts?.verbose ? ((e as Error)?.stack ?? String(e)) : `${(e as Error)?.message ?? String(e)}\n(this is a bug in glmflow; run again with --verbose for the stack trace)`;
+    process.stderr.write(`glmflow: internal error: ${detail}\n`);
     return 1;
   }
 }

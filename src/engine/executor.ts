@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { problemLines } from '../errors.js';
 import type { EventListener, PlanEntry } from './types.js';
 import type { Plan } from './planner.js';
 import type { JobResult, NodeRunner } from './runners.js';
@@ -15,16 +16,24 @@ export interface ExecutionSummary {
   skipped: number;
   seconds: number;
   failures: { node: string; error: string; userError: boolean }[];
+  /** The run was stopped by its AbortSignal (SIGINT/SIGTERM). */
+  interrupted: boolean;
+  /** Nodes running when the signal fired (nothing of them is cached). */
+  interruptedNodes: number;
+  /** Nodes that never started because of the interrupt. */
+  notStarted: number;
 }
 
 /**
  * Runs a plan: cached nodes are reported and left alone; the others run as soon as
  * their inputs exist, at most `jobs` at once (p-limit). A failed node fails only its
  * dependents (reported as skipped); everything else still runs and stays cached.
+ * When `signal` aborts, running nodes end as `node-interrupted`, nothing else starts,
+ * and the final event is `interrupted` (with counts) instead of `done`.
  */
 export async function executePlan(
   plan: Plan,
-  opts: { runner: NodeRunner; cacheRoot: string; jobs: number; emit: EventListener; outputDir?: string },
+  opts: { runner: NodeRunner; cacheRoot: string; jobs: number; emit: EventListener; outputDir?: string; signal?: AbortSignal },
 ): Promise<ExecutionSummary> {
   const started = performance.now();
   const limit = pLimit(Math.max(1, opts.jobs));
@@ -34,7 +43,10 @@ export async function executePlan(
   emit({ event: 'plan', node: '*', type: 'pipeline', nodes: entries, time: now() });
 
   const nodeById = new Map(plan.order.map((n) => [n.id, n]));
-  const summary: ExecutionSummary = { ok: true, computed: 0, cached: 0, failed: 0, skipped: 0, seconds: 0, failures: [] };
+  const summary: ExecutionSummary = {
+    ok: true, computed: 0, cached: 0, failed: 0, skipped: 0, seconds: 0, failures: [], interrupted: false, interruptedNodes: 0, notStarted: 0,
+  };
+  const signal = opts.signal;
   const outcome = new Map<string, Promise<boolean>>();
   const producerOf = new Map(entries.map((e) => [e.key, e]));
 
@@ -45,6 +57,10 @@ export async function executePlan(
       emit({ event: 'node-cached', node: entry.id, type: entry.type, key: entry.key, time: now() });
       return true;
     }
+    if (signal?.aborted) {
+      summary.notStarted++;
+      return false;
+    }
     if (depResults.some((ok) => !ok)) {
       const failedDeps = entry.deps.filter((_, i) => !depResults[i]);
       summary.skipped++;
@@ -54,9 +70,10 @@ export async function executePlan(
     return compute(entry);
   };
 
-  /** One attempt at a node, within the concurrency limit. */
-  const attempt = (entry: PlanEntry): Promise<JobResult> =>
+  /** One attempt at a node, within the concurrency limit; null when the run was interrupted before it started. */
+  const attempt = (entry: PlanEntry): Promise<JobResult | null> =>
     limit(async () => {
+      if (signal?.aborted) return null;
       const record = plan.records.get(entry.id)!;
       const node = nodeById.get(entry.id)!;
       const job: NodeJob = {
@@ -68,7 +85,7 @@ export async function executePlan(
         progress: (progress, message) =>
           emit({ event: 'node-progress', node: entry.id, type: entry.type, progress: Math.min(1, Math.max(0, progress)), message, time: now() }),
         warn: (message) => emit({ event: 'log', node: entry.id, type: entry.type, level: 'warn', message, time: now() }),
-      });
+      }, signal);
     });
 
   /**
@@ -79,10 +96,19 @@ export async function executePlan(
   const compute = async (entry: PlanEntry): Promise<boolean> => {
     for (let tries = 0; ; tries++) {
       const result = await attempt(entry);
+      if (result === null) {
+        summary.notStarted++;
+        return false;
+      }
       if (result.ok) {
         summary.computed++;
         emit({ event: 'node-done', node: entry.id, type: entry.type, key: entry.key, seconds: result.seconds, time: now() });
         return true;
+      }
+      if (result.interrupted) {
+        summary.interruptedNodes++;
+        emit({ event: 'node-interrupted', node: entry.id, type: entry.type, time: now() });
+        return false;
       }
       const missing = result.error.missingKeys ?? [];
       const producers = missing.map((k) => producerOf.get(k));
@@ -93,13 +119,16 @@ export async function executePlan(
         });
         if ((await Promise.all(producers.map(recompute))).every(Boolean)) continue;
       }
-      const userError = result.error.name === 'UserError';
-      const text = [result.error.message, ...(result.error.problems ?? [])].join('\n');
+      const userError = result.error.kind === 'user';
+      const lines = problemLines(result.error);
+      // a summary line above several detailed problems; one line when they say the same
+      const text = (lines.length > 1 ? [result.error.message, ...lines] : lines).join('\n');
       summary.failed++;
       summary.failures.push({ node: entry.id, error: text, userError });
+      // The stack of an internal error travels beside the message; reporters show it with --verbose.
       emit({
-        event: 'node-failed', node: entry.id, type: entry.type,
-        error: userError || !result.error.stack ? text : `${text}\n${result.error.stack}`,
+        event: 'node-failed', node: entry.id, type: entry.type, error: text, userError,
+        ...(userError || !result.error.stack ? {} : { stack: result.error.stack }),
         time: now(),
       });
       return false;
@@ -120,8 +149,18 @@ export async function executePlan(
   // Plan order is topological, so every dependency's promise exists before its dependents ask for it.
   for (const node of plan.order) outcome.set(node.id, runNode(plan.entries.get(node.id)!));
   await Promise.all(outcome.values());
-  summary.ok = summary.failed === 0 && summary.skipped === 0;
   summary.seconds = (performance.now() - started) / 1000;
+  if (signal?.aborted) {
+    summary.interrupted = true;
+    summary.ok = false;
+    emit({
+      event: 'interrupted', node: '*', type: 'pipeline', ...(typeof signal.reason === 'string' ? { signal: signal.reason } : {}),
+      computed: summary.computed, cached: summary.cached, failed: summary.failed, skipped: summary.skipped,
+      interrupted: summary.interruptedNodes, notStarted: summary.notStarted, seconds: summary.seconds, outputDir: opts.outputDir, time: now(),
+    });
+    return summary;
+  }
+  summary.ok = summary.failed === 0 && summary.skipped === 0;
   emit({
     event: 'done', node: '*', type: 'pipeline', ok: summary.ok, computed: summary.computed, cached: summary.cached,
     failed: summary.failed, skipped: summary.skipped, seconds: summary.seconds, outputDir: opts.outputDir, time: now(),

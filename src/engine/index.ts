@@ -8,6 +8,7 @@ import { FileHasher } from './file-hash.js';
 import { planGraph, type Plan, type Registry } from './planner.js';
 import { executePlan, type ExecutionSummary } from './executor.js';
 import { InProcessRunner, WorkerRunner, type NodeRunner } from './runners.js';
+import { removeTemporaries } from './temporaries.js';
 
 export type { Plan, Registry } from './planner.js';
 export type { ExecutionSummary } from './executor.js';
@@ -42,7 +43,7 @@ export async function planPipeline(graph: Graph, opts: EngineOptions): Promise<P
 
 export async function runPipeline(
   graph: Graph,
-  opts: EngineOptions & { emit: EventListener; outputDir?: string },
+  opts: EngineOptions & { emit: EventListener; outputDir?: string; signal?: AbortSignal },
 ): Promise<ExecutionSummary> {
   const { cache, temporary } = await effectiveCache(opts);
   let runner: NodeRunner | undefined;
@@ -58,10 +59,12 @@ export async function runPipeline(
     await hasher.load();
     const plan = await planGraph(graph, { registry: opts.registry, cache, hasher, useCache: opts.useCache });
     await lease?.setKeys([...plan.entries.values()].map((e) => e.key));
-    return await executePlan(plan, { runner, cacheRoot: cache.root, jobs: opts.jobs, emit: opts.emit, outputDir: opts.outputDir });
+    return await executePlan(plan, { runner, cacheRoot: cache.root, jobs: opts.jobs, emit: opts.emit, outputDir: opts.outputDir, signal: opts.signal });
   } finally {
     await runner?.close();
     await lease?.release();
+    // An interrupted run leaves no temporary of this thread behind (the workers' are removed by the runner).
+    if (opts.signal?.aborted) await removeTemporaries();
     if (temporary) await rm(cache.root, { recursive: true, force: true });
   }
 }

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import type { Artifact, NodeDefinition } from './types.js';
 import type { NodeRecord } from './cache.js';
 import { Cache } from './cache.js';
+import { isUserError } from '../errors.js';
+import { releaseTemporary, trackTemporary } from './temporaries.js';
 
 /**
  * Everything a node run needs, as plain data: it can cross a worker-thread
@@ -21,7 +23,12 @@ export interface NodeJob {
   record: NodeRecord;
 }
 
-export interface SerializedError { name: string; message: string; stack?: string; problems?: string[]; missingKeys?: string[] }
+/**
+ * An error as plain data (it crosses worker threads and, later, cluster jobs).
+ * `kind: 'user'` = a UserError (the user can fix it: shown without a stack trace);
+ * `'internal'` = a bug or an unexpected fault. `missingKeys`: cache entries that vanished (MissingInputError).
+ */
+export interface SerializedError { name: string; message: string; kind: 'user' | 'internal'; stack?: string; problems?: string[]; missingKeys?: string[] }
 
 /**
  * An input entry is missing or damaged (e.g. pruned by another process during the run):
@@ -35,8 +42,17 @@ export class MissingInputError extends Error {
 }
 
 export function serializeError(e: unknown): SerializedError {
-  if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack, problems: (e as any).problems, missingKeys: (e as any).missingKeys };
-  return { name: 'Error', message: String(e) };
+  if (isUserError(e)) return { name: e.name, kind: 'user', message: e.message, problems: e.problems.length ? e.problems : undefined };
+  if (e instanceof Error) return { name: e.name, kind: 'internal', message: e.message, stack: e.stack, problems: (e as any).problems, missingKeys: (e as any).missingKeys };
+  return { name: 'Error', kind: 'internal', message: String(e) };
+}
+
+/** Thrown inside a job when its run was interrupted (AbortSignal). */
+export class InterruptedError extends Error {
+  constructor() {
+    super('interrupted');
+    this.name = 'InterruptedError';
+  }
 }
 
 /** What a running node tells the outside world while it runs. */
@@ -73,14 +89,18 @@ export async function executeJob(job: NodeJob, def: NodeDefinition, report: JobR
     throw new MissingInputError(failed.map((e) => e.message).join('; '), failed.flatMap((e) => e.missingKeys));
   }
   if (failed.length) throw failed.find((e) => !(e instanceof MissingInputError));
-  const scratchDir = await mkdtemp(join(tmpdir(), 'glmflow-node-'));
+  if (signal.aborted) throw new InterruptedError();
+  const scratchDir = trackTemporary(await mkdtemp(join(tmpdir(), 'glmflow-node-')));
   try {
     const artifact = await def.run({ progress: (f, m) => report.progress(f, m), warn: (m) => report.warn(m), signal, scratchDir }, job.params, { nodes, files: job.files, keys: job.deps, lazy });
+    // An interrupted node stores nothing: only finished nodes are cached.
+    if (signal.aborted) throw new InterruptedError();
     const seconds = (performance.now() - started) / 1000;
     await cache.write(job.key, artifact, { node: job.id, type: job.type, seconds });
     await cache.writeNodeRecord(job.record);
     return seconds;
   } finally {
     await rm(scratchDir, { recursive: true, force: true });
+    releaseTemporary(scratchDir);
   }
 }

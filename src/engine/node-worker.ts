@@ -6,6 +6,10 @@
 import { parentPort } from 'node:worker_threads';
 import type { NodeDefinition } from './types.js';
 import { executeJob, serializeError, type NodeJob } from './job.js';
+import { onTemporary } from './temporaries.js';
+
+// The main thread removes what a terminated (interrupted) worker leaves behind.
+onTemporary((event, path) => parentPort!.postMessage({ kind: 'temporary', event, path }));
 
 type Msg = { kind: 'run'; job: NodeJob; registryModule: string } | { kind: 'warm'; registryModule: string };
 

@@ -1,24 +1,58 @@
 import { Worker } from 'node:worker_threads';
 import type { NodeDefinition } from './types.js';
-import { executeJob, serializeError, type JobReporter, type NodeJob, type SerializedError } from './job.js';
+import { executeJob, InterruptedError, serializeError, type JobReporter, type NodeJob, type SerializedError } from './job.js';
+import { removeTemporaries } from './temporaries.js';
 
-export type JobResult = { ok: true; seconds: number } | { ok: false; error: SerializedError };
+/** `interrupted`: the run's AbortSignal fired while the node ran; nothing of it was cached. */
+export type JobResult = { ok: true; seconds: number } | { ok: false; error: SerializedError; interrupted?: boolean };
 
+/**
+ * Runs one node job. `signal` aborts the run (SIGINT/SIGTERM): the runner then resolves
+ * promptly with `{ ok: false, interrupted: true }` and leaves no temporary behind.
+ * (Every runner — in-process, worker threads, SLURM — has exactly this shape.)
+ */
 export interface NodeRunner {
-  run(job: NodeJob, report: JobReporter): Promise<JobResult>;
+  run(job: NodeJob, report: JobReporter, signal?: AbortSignal): Promise<JobResult>;
   close(): Promise<void>;
+}
+
+export const interruptedResult = (): JobResult => ({ ok: false, interrupted: true, error: { name: 'InterruptedError', kind: 'internal', message: 'interrupted' } });
+
+/** Resolves with the interrupted result when `signal` aborts (never when there is no signal). */
+function whenAborted(signal: AbortSignal | undefined): { promise: Promise<JobResult>; dispose: () => void } {
+  if (!signal) return { promise: new Promise<JobResult>(() => undefined), dispose: () => undefined };
+  let onAbort = () => undefined as void;
+  const promise = new Promise<JobResult>((resolve) => {
+    onAbort = () => resolve(interruptedResult());
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
 }
 
 /** Runs nodes on the main thread (tests, debugging, --jobs 1 with `inProcess`). */
 export class InProcessRunner implements NodeRunner {
   constructor(private readonly registry: Record<string, NodeDefinition>) {}
-  async run(job: NodeJob, report: JobReporter): Promise<JobResult> {
+  async run(job: NodeJob, report: JobReporter, signal?: AbortSignal): Promise<JobResult> {
+    if (signal?.aborted) return interruptedResult();
+    const work = (async (): Promise<JobResult> => {
+      try {
+        const def = this.registry[job.type];
+        if (!def) throw new Error(`no node type '${job.type}'`);
+        return { ok: true, seconds: await executeJob(job, def, report, signal ?? new AbortController().signal) };
+      } catch (e) {
+        if (e instanceof InterruptedError || signal?.aborted) return interruptedResult();
+        return { ok: false, error: serializeError(e) };
+      }
+    })();
+    // A node on this thread cannot be stopped from outside: it sees the signal, and the
+    // run does not wait for it (executeJob caches nothing once the signal has fired).
+    const aborted = whenAborted(signal);
     try {
-      const def = this.registry[job.type];
-      if (!def) throw new Error(`no node type '${job.type}'`);
-      return { ok: true, seconds: await executeJob(job, def, report, new AbortController().signal) };
-    } catch (e) {
-      return { ok: false, error: serializeError(e) };
+      const result = await Promise.race([work, aborted.promise]);
+      if (!result.ok && result.interrupted) await removeTemporaries();
+      return result;
+    } finally {
+      aborted.dispose();
     }
   }
   async close(): Promise<void> {}
@@ -68,17 +102,37 @@ export class WorkerRunner implements NodeRunner {
     else this.idle.push(w);
   }
 
-  async run(job: NodeJob, report: JobReporter): Promise<JobResult> {
+  async run(job: NodeJob, report: JobReporter, signal?: AbortSignal): Promise<JobResult> {
+    if (signal?.aborted) return interruptedResult();
     const worker = await this.acquire();
+    if (signal?.aborted) {
+      this.release(worker);
+      return interruptedResult();
+    }
+    // Temporaries the worker has open: removed here if the worker is terminated mid-write.
+    const temporaries = new Set<string>();
     return new Promise<JobResult>((resolve) => {
       const cleanup = () => {
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      // Nodes compute in tight loops (WebAssembly kernels) that never yield to a message:
+      // an interrupted node's worker is terminated, not asked to stop.
+      const onAbort = () => {
+        cleanup();
+        this.all.delete(worker);
+        void worker.terminate().then(() => removeTemporaries(temporaries)).then(() => resolve(interruptedResult()));
       };
       const onMessage = (msg: any) => {
         if (msg.kind === 'progress') return report.progress(msg.fraction, msg.message);
         if (msg.kind === 'warn') return report.warn(msg.message);
+        if (msg.kind === 'temporary') {
+          if (msg.event === 'add') temporaries.add(msg.path);
+          else temporaries.delete(msg.path);
+          return;
+        }
         cleanup();
         this.release(worker);
         resolve(msg.kind === 'done' ? { ok: true, seconds: msg.seconds } : { ok: false, error: msg.error });
@@ -92,8 +146,9 @@ export class WorkerRunner implements NodeRunner {
       const onExit = (code: number) => {
         cleanup();
         this.all.delete(worker);
-        resolve({ ok: false, error: { name: 'Error', message: `worker exited with code ${code} (out of memory?)` } });
+        resolve({ ok: false, error: { name: 'Error', kind: 'internal', message: `worker exited with code ${code} (out of memory?)` } });
       };
+      signal?.addEventListener('abort', onAbort, { once: true });
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);

@@ -124,9 +124,15 @@ export type EngineEvent =
   | { event: 'node-progress'; node: string; type: string; progress: number; message?: string; time: number }
   | { event: 'node-cached'; node: string; type: string; key: string; time: number }
   | { event: 'node-done'; node: string; type: string; key: string; seconds: number; time: number }
-  | { event: 'node-failed'; node: string; type: string; error: string; time: number }
+  | { event: 'node-failed'; node: string; type: string; error: string; userError?: boolean; stack?: string; time: number }
+  | { event: 'node-interrupted'; node: string; type: string; time: number }
   | { event: 'node-skipped'; node: string; type: string; reason: string; time: number }
   | { event: 'log'; node: string; type: string; level: 'info' | 'warn'; message: string; time: number }
-  | { event: 'done'; node: string; type: string; ok: boolean; computed: number; cached: number; failed: number; skipped: number; seconds: number; outputDir?: string; time: number };
+  | { event: 'done'; node: string; type: string; ok: boolean; computed: number; cached: number; failed: number; skipped: number; seconds: number; outputDir?: string; time: number }
+  /**
+   * Final event of a run stopped by SIGINT/SIGTERM (instead of `done`): finished nodes
+   * (computed now + served from cache) are cached, a rerun computes only the rest.
+   */
+  | { event: 'interrupted'; node: string; type: string; signal?: string; computed: number; cached: number; failed: number; skipped: number; interrupted: number; notStarted: number; seconds: number; outputDir?: string; time: number };
 
 export type EventListener = (e: EngineEvent) => void;

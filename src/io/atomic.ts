@@ -14,6 +14,7 @@ import { dirname } from 'node:path';
 import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
+import { releaseTemporary, trackTemporary } from '../engine/temporaries.js';
 
 /** What was written: recorded by save nodes so later runs can check the file is still these bytes. */
 export interface WrittenFile { path: string; bytes: number; sha256: string }
@@ -60,7 +61,8 @@ export async function writeFileAtomic(
   } catch (e) {
     throw new UserError(`${path}: cannot create the output folder (${(e as Error).message})`);
   }
-  const tmp = tempPathFor(path);
+  // tracked so that an interrupted run removes it (src/engine/temporaries.ts)
+  const tmp = trackTemporary(tempPathFor(path));
   const hash = createHash('sha256');
   let bytes = 0;
   let fh: FileHandle | undefined;
@@ -81,9 +83,11 @@ export async function writeFileAtomic(
     await handle.close();
     fh = undefined;
     await rename(tmp, path);
+    releaseTemporary(tmp);
   } catch (e) {
     await fh?.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
+    releaseTemporary(tmp);
     const code = (e as NodeJS.ErrnoException)?.code;
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
       throw new UserError(`${path}: cannot write (${(e as Error).message})`);

@@ -23,7 +23,8 @@
  * Subjects: with subjects 'all', subjects without a BOLD for the task are skipped; an explicitly
  * requested subject without one is an error.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
+import { readTextFile } from './text.js';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { readTsv, type Table } from './tsv.js';
@@ -252,8 +253,9 @@ async function inherited(
 async function readJson(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readTextFile(path);
   } catch (e) {
+    if (e instanceof UserError) throw e;
     throw new UserError(`${path}: cannot read (${(e as Error).message})`);
   }
   let v: unknown;

@@ -7,7 +7,7 @@
  * NaN ('NaN', 'NA', 'null', ...) and 'inf' / 'Infinity', since nilearn reads these files with
  * pandas. Every problem is a UserError naming the file, the line and the column.
  */
-import { readFile } from 'node:fs/promises';
+import { readTextFile } from './text.js';
 import Papa from 'papaparse';
 import { UserError } from '../errors.js';
 import { writeFileAtomic, type WrittenFile } from './atomic.js';
@@ -129,8 +129,9 @@ export function parseTsv(text: string, fileName: string): Table {
 export async function readTsv(path: string): Promise<Table> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readTextFile(path);
   } catch (e) {
+    if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UserError(`${path}: file not found`);
     if (code === 'EISDIR') throw new UserError(`${path}: is a directory, expected a .tsv file`);

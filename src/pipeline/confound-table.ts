@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { UserError } from '../errors.js';
+import { readTextFile } from '../io/text.js';
 import { readTsv, type Table } from '../io/tsv.js';
 import { loadConfounds, selectColumns, type ConfoundTable, type ConfoundsResult, type FillNa, type LoadConfoundsParams } from '../stats/confounds/confounds.js';
 
@@ -22,6 +23,8 @@ export function confoundTableFromTsv(t: Table): ConfoundTable {
 export interface ConfoundSelection {
   selection: string[] | LoadConfoundsParams;
   fill_na: FillNa;
+  /** The run's volume count and BOLD file: the table must have one row per volume (checked before computing). */
+  volumes?: { count: number; bold: string };
 }
 
 /**
@@ -30,8 +33,30 @@ export interface ConfoundSelection {
  * exactly the same columns and errors.
  */
 export async function readConfounds(file: string, jsonFile: string | undefined, p: ConfoundSelection): Promise<ConfoundsResult> {
-  const table = confoundTableFromTsv(await readTsv(file));
+  const tsv = await readTsv(file);
+  if (p.volumes && tsv.nRows !== p.volumes.count) {
+    throw new UserError(`${file}: ${tsv.nRows} rows but ${p.volumes.bold} has ${p.volumes.count} volumes; expected one row per volume`);
+  }
+  const table = confoundTableFromTsv(tsv);
   if (Array.isArray(p.selection)) return selectColumns(table, p.selection, { fileName: file, fillNa: p.fill_na });
-  const meta = jsonFile ? JSON.parse(await readFile(jsonFile, 'utf8')) : undefined;
+  const meta = jsonFile ? await readJsonSidecar(jsonFile) : undefined;
   return loadConfounds(table, meta, p.selection, { fileName: file });
+}
+
+async function readJsonSidecar(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readTextFile(path);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`${path}: cannot read (${(e as Error).message})`);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${path}: invalid JSON (${(e as Error).message})`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new UserError(`${path}: expected a JSON object`);
+  return v as Record<string, unknown>;
 }

@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import type { Graph, Json, PlannedNode } from '../engine/types.js';
-import { UserError } from '../errors.js';
-import { loadSpec, type LoadedSpec } from './load.js';
-import { semanticProblems, problemAt } from './semantic.js';
+import { problemLines, UserError } from '../errors.js';
+import { loadSpec, sortProblems, type LoadedSpec, type LocatedProblem } from './load.js';
+import type { PathSeg } from './source.js';
+import { semanticItems, problemAt } from './semantic.js';
 import type { DataSpec, FirstLevelSpec } from './types.js';
 import { discoverRuns, sameLabel, type BidsRun } from '../io/bids.js';
 import { readNiftiHeader, sameGrid } from '../io/nifti.js';
@@ -45,14 +46,20 @@ interface PreparedRun {
  * design columns. All problems are gathered and reported at once (exit 2).
  */
 export async function compilePipeline(specFile: string, opts: { overrides?: string[]; out?: string }): Promise<CompiledPipeline> {
-  const loaded = await loadSpec(specFile, opts.overrides ?? []);
-  const semantic = semanticProblems(loaded);
-  if (semantic.length) throw new UserError(`${loaded.file}: ${semantic.length} problem${semantic.length > 1 ? 's' : ''} in the spec`, semantic);
+  // Every check that can run does, and all problems are reported at once: schema problems
+  // leave their keys out (defaults apply) so the semantic and data checks still run.
+  const loaded = await loadSpec(specFile, opts.overrides ?? [], { collect: true });
+  // (A whole section refused by the schema would only give "section missing" problems.)
+  const sectionPruned = loaded.pruned.some((p) => p.length === 1 && ['data', 'first_level', 'group', 'roi'].includes(p[0] as string));
+  const specProblems = [...loaded.schemaProblems, ...(sectionPruned ? [] : semanticItems(loaded, { skip: loaded.pruned }))];
   const spec = loaded.spec;
   const fl = spec.first_level;
   const outputDir = resolve(opts.out ?? spec.output);
   const problems: string[] = [];
-  const prepared = fl && spec.data ? await prepareFirstLevel(loaded, fl, spec.data, problems) : [];
+  // The data checks read what the data section, the mask and the confounds point at: with
+  // problems there they would only repeat them.
+  const dataSound = !specProblems.some((p) => DATA_KEYS.some((k) => k.every((seg, i) => p.path[i] === seg)));
+  const prepared = fl && spec.data && dataSound ? await prepareFirstLevel(loaded, fl, spec.data, problems) : [];
   // Each contrast must be valid against every run's design columns (nilearn checks per run).
   for (const [name, def] of Object.entries((fl?.contrasts ?? {}) as Record<string, Json>)) {
     for (const p of prepared) {
@@ -63,6 +70,10 @@ export async function compilePipeline(specFile: string, opts: { overrides?: stri
         break;
       }
     }
+  }
+  if (specProblems.length) {
+    const all = orderedProblems(loaded, specProblems, problems);
+    throw new UserError(`${loaded.file}: ${all.length} problem${all.length > 1 ? 's' : ''} in the spec${problems.length ? ' and its data' : ''}`, all);
   }
   if (problems.length) throw new UserError(`${loaded.file}: ${problems.length} problem${problems.length > 1 ? 's' : ''} with the data`, problems);
 
@@ -77,6 +88,29 @@ export async function compilePipeline(specFile: string, opts: { overrides?: stri
     specFile: loaded.file, loaded, graph, outputDir,
     summary: `${subjects.size} subject${subjects.size === 1 ? '' : 's'}, ${prepared.length} run${prepared.length === 1 ? '' : 's'}, ${Object.keys(fl?.contrasts ?? {}).length} first-level contrasts, ${spec.group?.contrasts.length ?? 0} group contrasts, ${graph.nodes.length} nodes`,
   };
+}
+
+/** Spec sections whose problems stop the data checks (see compilePipeline). */
+const DATA_KEYS: PathSeg[][] = [['data'], ['first_level', 'mask'], ['first_level', 'confounds'], ['first_level', 'confounds_fill_na']];
+
+/**
+ * Spec problems (sorted by position) merged with data problems: those located in the spec
+ * file (`file:line:col: …`) take their place by position, the others follow in order.
+ */
+function orderedProblems(loaded: LoadedSpec, spec: LocatedProblem[], data: string[]): string[] {
+  const prefix = `${loaded.source.display}:`;
+  const key = (text: string): [number, number, number] => {
+    if (text.startsWith('--set ')) return [1, 0, 0];
+    const m = text.startsWith(prefix) ? /^(\d+):(\d+):/.exec(text.slice(prefix.length)) : null;
+    return m ? [0, Number(m[1]), Number(m[2])] : [2, 0, 0];
+  };
+  const texts = [...sortProblems(loaded.source, spec), ...data];
+  const keyed = texts.map((text, i) => ({ text, k: [...key(text), i] }));
+  keyed.sort((a, b) => {
+    for (let j = 0; j < 4; j++) if (a.k[j] !== b.k[j]) return a.k[j] - b.k[j];
+    return 0;
+  });
+  return [...new Set(keyed.map((x) => x.text))];
 }
 
 /** Discovers the runs and checks each one (header, t_r, events, confounds, mask grid); builds its design to know the columns. */
@@ -122,7 +156,10 @@ async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: D
           problems.push(at(loaded, ['first_level', 'confounds'], `${where}: no confounds file (desc-confounds_timeseries.tsv) beside ${r.bold}`));
           continue;
         }
-        conf = await readConfounds(r.confounds, r.confoundsJson, { selection: fl.confounds as ConfoundSelection['selection'], fill_na: fl.confounds_fill_na ?? false });
+        conf = await readConfounds(r.confounds, r.confoundsJson, {
+          selection: fl.confounds as ConfoundSelection['selection'], fill_na: fl.confounds_fill_na ?? false,
+          volumes: { count: header.dims[3], bold: r.bold },
+        });
       }
       if (fl.mask !== 'auto' && fl.mask !== 'derivatives') {
         const m = await readNiftiHeader(fl.mask);
@@ -140,7 +177,7 @@ async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: D
       const dm = buildRunDesign(design, events, conf);
       prepared.push({ bids: r, label: runLabel(r), path: runPath(r), design, columns: dm.columns });
     } catch (e) {
-      if (e instanceof UserError) problems.push(e.message, ...e.problems);
+      if (e instanceof UserError) problems.push(...problemLines(e));
       else problems.push(`${where}: ${(e as Error).message}`);
     }
   }

@@ -7,7 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { LoadedSpec } from './load.js';
-import { sortProblems } from './load.js';
+import { sortProblems, type LocatedProblem } from './load.js';
 import { ContrastExpressionError, contrastVector, parseContrastExpression, referencedNames } from '../stats/first-level/contrast-expr.js';
 import { globFiles } from './glob.js';
 import type { PathSeg } from './source.js';
@@ -40,6 +40,8 @@ export function problemAt(loaded: LoadedSpec, path: readonly PathSeg[], message:
 export interface SemanticOptions {
   /** Check that input paths exist (default true; tests of portable fixtures turn it off). */
   checkPaths?: boolean;
+  /** Key paths the schema refused (left out of the spec): no further problem is reported at or under them. */
+  skip?: readonly (readonly PathSeg[])[];
 }
 
 type Item = { path: PathSeg[]; at: 'key' | 'value'; message: string };
@@ -48,6 +50,13 @@ const has = (o: unknown, k: string) => typeof o === 'object' && o !== null && Ob
 
 /** All semantic problems, sorted by position; empty when the spec is consistent. */
 export function semanticProblems(loaded: LoadedSpec, options: SemanticOptions = {}): string[] {
+  return sortProblems(loaded.source, semanticItems(loaded, options));
+}
+
+const under = (path: readonly PathSeg[], root: readonly PathSeg[]) => root.length <= path.length && root.every((s, i) => path[i] === s);
+
+/** The semantic problems with their key paths (unsorted). */
+export function semanticItems(loaded: LoadedSpec, options: SemanticOptions = {}): LocatedProblem[] {
   const checkPaths = options.checkPaths ?? true;
   const { spec } = loaded;
   const raw = loaded.raw as Record<string, any>;
@@ -232,10 +241,10 @@ export function semanticProblems(loaded: LoadedSpec, options: SemanticOptions = 
     }
   }
 
-  return sortProblems(
-    loaded.source,
-    items.map((it) => ({ text: loaded.source.format(it.path, it.message, it.at), path: it.path, at: it.at })),
-  );
+  const skip = options.skip ?? [];
+  return items
+    .filter((it) => !skip.some((root) => under(it.path, root)))
+    .map((it) => ({ text: loaded.source.format(it.path, it.message, it.at), path: it.path, at: it.at }));
 }
 
 /** For a path written relative: says what it was resolved against. */

@@ -23,6 +23,8 @@ export interface SchemaProblem {
   message: string;
   /** True when the value is a well-typed but unknown choice (enum/const/pattern). */
   identity?: boolean;
+  /** A required key is missing (nothing at `path` can be removed to get past it). */
+  required?: boolean;
 }
 
 /** Validate a spec value against the schema; every problem, with locations. */
@@ -214,7 +216,7 @@ function explain(e: ErrorObject, path: PathSeg[]): SchemaProblem | undefined {
     }
     case 'required': {
       const key = (e.params as { missingProperty: string }).missingProperty;
-      return { path, display: path, at: 'key', message: `missing required key '${key}'; expected ${describeSchema(ps.properties?.[key])}` };
+      return { path, display: path, at: 'key', message: `missing required key '${key}'; expected ${describeSchema(ps.properties?.[key])}`, required: true };
     }
     case 'propertyNames': {
       const name = String((e.params as { propertyName: string }).propertyName);

@@ -186,6 +186,13 @@ function headerLine(state: RunState, nowMs: number, spin: string, width: number)
 function summaryLine(state: RunState): Line | undefined {
   const s = state.summary;
   if (!s) return undefined;
+  if (s.interrupted) {
+    const by = s.interrupted.signal ? ` by ${s.interrupted.signal}` : '';
+    return [
+      { text: `${GLYPH.failed} Interrupted${by} after ${formatDuration(s.seconds)}`, color: 'yellow', bold: true },
+      { text: `: ${s.computed + s.cached} finished and cached, ${s.interrupted.nodes} interrupted, ${s.interrupted.notStarted} not started — run again to compute the rest` },
+    ];
+  }
   const head = s.ok ? `${GLYPH.done} Done in ${formatDuration(s.seconds)}` : `${GLYPH.failed} Failed after ${formatDuration(s.seconds)}`;
   const segs: Line = [
     { text: head, color: s.ok ? 'green' : 'red', bold: true },

@@ -125,7 +125,7 @@ export class InkReporter implements Reporter {
       const where = e.node ? `${e.node}: ` : '';
       this.store.logs.push({ id: this.nextLogId++, level: e.level, text: `${e.level === 'warn' ? '⚠' : 'ℹ'} ${where}${e.message}` });
     }
-    if (e.event === 'done') {
+    if (e.event === 'done' || e.event === 'interrupted') {
       this.flush();
       return;
     }

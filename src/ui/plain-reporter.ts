@@ -44,6 +44,17 @@ const ANSI = {
 } as const;
 type Style = keyof typeof ANSI;
 
+/** The summary of an interrupted run, in words (also used by the dashboard). */
+export function interruptedSummary(e: Extract<EngineEvent, { event: 'interrupted' }>): string {
+  const by = e.signal ? ` by ${e.signal}` : '';
+  const failed = e.failed ? `, ${e.failed} failed` : '';
+  const skipped = e.skipped ? `, ${e.skipped} skipped` : '';
+  return (
+    `Interrupted${by} after ${formatDuration(e.seconds)}: ${e.computed + e.cached} finished and cached (${e.computed} computed, ${e.cached} from cache), ` +
+    `${e.interrupted} interrupted, ${e.notStarted} not started${failed}${skipped}. Run the same command again to compute the rest.`
+  );
+}
+
 export class PlainReporter implements Reporter {
   private readonly out: OutStream;
   private readonly err: OutStream;
@@ -110,10 +121,19 @@ export class PlainReporter implements Reporter {
       case 'node-failed': {
         this.lastProgress.delete(e.node);
         // Multi-line errors: continuation lines indented under the first.
-        const msg = e.error.replace(/\r?\n/g, '\n    ');
+        // Stack traces of internal errors only with --verbose (user errors have none).
+        const text = this.verbose && e.stack ? `${e.error}\n${e.stack}` : e.error;
+        const msg = text.replace(/\r?\n/g, '\n    ');
         this.line(`${this.paint('[FAILED]', 'red', 'bold')} ${e.node}: ${msg}`);
         return;
       }
+      case 'node-interrupted':
+        this.lastProgress.delete(e.node);
+        this.line(`${this.paint('[interrupted]', 'yellow')} ${e.node}`);
+        return;
+      case 'interrupted':
+        this.line(this.paint(interruptedSummary(e), 'yellow', 'bold'));
+        return;
       case 'node-skipped':
         this.line(`${this.paint('[skipped]', 'yellow')} ${e.node}: ${e.reason}`);
         return;

@@ -37,7 +37,7 @@ export async function createReporter(kind: ReporterKind, opts: ReporterOptions):
   switch (chosen) {
     case 'json': {
       const { JsonReporter } = await import('./json-reporter.js');
-      return new JsonReporter(opts.stdout);
+      return new JsonReporter(opts.stdout, opts.verbose);
     }
     case 'plain': {
       const { PlainReporter } = await import('./plain-reporter.js');

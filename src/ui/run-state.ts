@@ -40,6 +40,8 @@ export interface RunSummary {
   skipped: number;
   seconds: number;
   outputDir?: string;
+  /** Set when the run was stopped by SIGINT/SIGTERM (the `interrupted` event). */
+  interrupted?: { signal?: string; nodes: number; notStarted: number };
 }
 
 export type StatusCounts = Record<NodeStatus, number>;
@@ -141,6 +143,21 @@ export class RunState {
         n.skipReason = e.reason;
         return;
       }
+      case 'node-interrupted': {
+        // Shown as skipped: it did not finish and is not cached.
+        const n = this.node(e.node, e.type);
+        n.status = 'skipped';
+        n.skipReason = 'interrupted';
+        if (n.startedAt !== undefined) n.seconds = (now - n.startedAt) / 1000;
+        return;
+      }
+      case 'interrupted':
+        // Nodes that never started stay queued in the plan view; the summary says so.
+        this.summary = {
+          ok: false, computed: e.computed, cached: e.cached, failed: e.failed, skipped: e.skipped, seconds: e.seconds,
+          outputDir: e.outputDir, interrupted: { signal: e.signal, nodes: e.interrupted, notStarted: e.notStarted },
+        };
+        return;
       case 'log':
         return;
       case 'done':
