@@ -34,6 +34,13 @@ function specArg(opts: CliOptions): string {
   return spec;
 }
 
+/** Compiles the spec given on the command line and prints its warnings to stderr. */
+async function compileSpec(opts: CliOptions) {
+  const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
+  for (const w of compiled.warnings) process.stderr.write(`glmflow: warning: ${w}\n`);
+  return compiled;
+}
+
 /** Runs one command; returns the process exit code (0 ok, 1 a node failed, 2 invalid input). */
 export async function main(argv: string[]): Promise<number> {
   let opts: CliOptions | undefined;
@@ -49,23 +56,23 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`glmflow ${glmflowVersion()}\n`);
         return 0;
       case 'validate': {
-        const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
+        const compiled = await compileSpec(opts);
         process.stdout.write(`${compiled.specFile}: valid — ${compiled.summary}\n`);
         return 0;
       }
       case 'graph': {
-        const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
+        const compiled = await compileSpec(opts);
         process.stdout.write(opts.format === 'dot' ? toDot(compiled.graph) : toMermaid(compiled.graph));
         return 0;
       }
       case 'plan': {
-        const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
+        const compiled = await compileSpec(opts);
         const plan = await planPipeline(compiled.graph, await engineOptions(opts));
         printPlan(plan, opts.ui === 'json');
         return 0;
       }
       case 'run': {
-        const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
+        const compiled = await compileSpec(opts);
         const reporter = await createReporter(opts.ui, { stdout: process.stdout, stderr: process.stderr, verbose: opts.verbose });
         let summary;
         try {
