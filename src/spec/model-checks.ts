@@ -37,8 +37,8 @@ const MAX_TR = 100;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Lists at most `max` items, then "and N more". */
-function listSome(items: string[], max = 3): string {
-  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+function listSome(items: string[], max = 3, sep = ', '): string {
+  return items.length <= max ? items.join(sep) : `${items.slice(0, max).join(sep)}${sep}and ${items.length - max} more`;
 }
 
 /** The rows of X listed in `keep` (the volumes kept after scrubbing). */
@@ -50,15 +50,12 @@ function keptRows(x: Mat, keep: ArrayLike<number> | null): Mat {
 }
 
 /** Why a contrast row is not estimable, in words, naming the columns. */
-function whyInestimable(x: Mat, rs: RowSpace, columns: string[], row: ArrayLike<number>, describeColumn?: (j: number) => string | undefined): string {
+function whyInestimable(rs: RowSpace, columns: string[], row: ArrayLike<number>, rowNoun: string, describeColumn?: (j: number) => string | undefined): string {
   const culprits = confoundedColumns(rs, row);
-  const isZero = (j: number) => {
-    for (let i = 0; i < x.rows; i++) if (x.data[i * x.cols + j] !== 0) return false;
-    return true;
-  };
   const described = culprits.map((j) => describeColumn?.(j)).filter(Boolean) as string[];
   if (described.length) return described.join('; ');
-  if (culprits.length === 1 && isZero(culprits[0])) return `column '${columns[culprits[0]]}' is zero in every scan used`;
+  // a null-space vector on one column alone: X e_j = 0 (up to nilearn's full_rank regularisation)
+  if (culprits.length === 1) return `column '${columns[culprits[0]]}' is zero for every ${rowNoun}`;
   return `columns ${culprits.map((j) => `'${columns[j]}'`).join(', ')} are linearly dependent (the design cannot tell them apart)`;
 }
 
@@ -165,16 +162,16 @@ export class FirstLevelModelChecks {
       }
       const bad = inestimableRows(rs, rows);
       if (!bad.length) continue;
-      const row = rows.length > 1 ? `row ${bad.map((i) => i + 1).join(', ')} of ` : '';
+      const row = rows.length > 1 ? `row ${bad.map((i) => i + 1).join(', ')}: ` : '';
       const list = this.inestimable.get(name) ?? this.inestimable.set(name, []).get(name)!;
-      list.push(`${r.where} (${row}${whyInestimable(x, rs, dm.columns, rows[bad[0]])})`);
+      list.push(`${r.where}: ${row}${whyInestimable(rs, dm.columns, rows[bad[0]], 'scan used')}`);
     }
     return dm;
   }
 
   finish(): void {
     for (const [name, runs] of this.inestimable) {
-      this.at(['first_level', 'contrasts', name], `contrast '${name}' cannot be estimated in ${plural(runs.length, 'run')}: ${listSome(runs)}; its effect is not determined by the design (it lies outside the row space of the design matrix)`, 'value');
+      this.at(['first_level', 'contrasts', name], `contrast '${name}' cannot be estimated (it is not in the row space of the design matrix) in ${plural(runs.length, 'run')} — ${listSome(runs, 3, '; ')}`, 'value');
     }
   }
 }
@@ -218,7 +215,7 @@ export function groupModelProblems(g: GroupDesignInput): string[] {
   for (const t of g.tests) {
     if (!inestimableRows(rs, [t.weights]).length) continue;
     for (const j of confoundedColumns(rs, t.weights)) named.add(j);
-    problems.push(problemAt(g.loaded, t.path, `test '${t.label}' (${t.expression}) cannot be estimated from the group design of '${g.contrast}': ${whyInestimable(x, rs, g.columns, t.weights, describe)}; expected a covariate that varies across subjects`, 'value'));
+    problems.push(problemAt(g.loaded, t.path, `test '${t.label}' (${t.expression}) cannot be estimated from the group design of '${g.contrast}': ${whyInestimable(rs, g.columns, t.weights, 'subject', describe)}; expected a covariate that varies across subjects`, 'value'));
   }
   for (const [j, value] of constant) {
     if (named.has(j)) continue;
