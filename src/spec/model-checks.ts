@@ -143,6 +143,14 @@ export class FirstLevelModelChecks {
 
     const dm = buildRunDesign(p, r.events, r.confounds);
     const x = keptRows(dm.matrix, keep);
+    const nonFinite = dm.columns.filter((_, j) => {
+      for (let i = 0; i < x.rows; i++) if (!Number.isFinite(x.data[i * x.cols + j])) return true;
+      return false;
+    });
+    if (nonFinite.length) {
+      this.at(['first_level'], `${r.where}: the design has non-finite values (NaN or infinity) in column${nonFinite.length > 1 ? 's' : ''} ${listSome(nonFinite, 5)}; expected finite events and confounds`);
+      return null;
+    }
     const rs = rowSpace(x);
     const dof = x.rows - rs.rank;
     const order = parseNoiseModel(fl.noise_model);
