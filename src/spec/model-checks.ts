@@ -131,10 +131,11 @@ export class FirstLevelModelChecks {
         blocks.confounds ? plural(blocks.confounds, 'confound') : '',
         `${plural(blocks.drift, 'drift column')} (${p.drift_model}${p.drift_model === 'polynomial' ? ` order ${p.drift_order}` : ''}, constant included)`,
       ].filter(Boolean);
-      const scans = keep ? `${kept} scans left after censoring ${nScans - kept} of ${nScans}` : `${nScans} scans`;
-      // point at the key of the largest block
+      const scans = keep ? `${kept} scans left after censoring ${nScans - kept} of ${nScans}${censoring(strategy)}` : `${nScans} scans`;
+      // point at the censoring when it is the cause, else at the key of the largest block
       const key: PathSeg[] =
-        blocks.drift >= blocks.events && blocks.drift >= blocks.confounds ? ['first_level', p.drift_model === 'polynomial' ? 'drift_order' : p.drift_model === 'cosine' ? 'high_pass' : 'drift_model']
+        keep && nScans > nColumns ? ['first_level', 'confounds']
+        : blocks.drift >= blocks.events && blocks.drift >= blocks.confounds ? ['first_level', p.drift_model === 'polynomial' ? 'drift_order' : p.drift_model === 'cosine' ? 'high_pass' : 'drift_model']
         : blocks.confounds >= blocks.events ? ['first_level', 'confounds']
         : ['first_level', hrf === 'fir' ? 'fir_delays' : 'hrf_model'];
       this.at(key, `${r.where}: the design has ${nColumns} columns (${parts.join(', ')}) but the run has ${scans}: no residual degrees of freedom to estimate the noise; expected fewer columns than scans`);

@@ -178,7 +178,7 @@ test('scrubbing that removes every volume, or leaves fewer scans than columns, i
   const f = scrubSpec(few, { strategy: ['motion', 'scrub'], motion: 'basic', fd_threshold: 0.1, std_dvars_threshold: 3, scrub: 0 });
   const rf = await glmflow(['validate', f.file]);
   refused(rf, f.out);
-  assert.match(rf.stderr, /sub-01 run-1: the design has 14 columns \(3 event regressors, 6 confounds, 5 drift columns \(cosine, constant included\)\) but the run has 13 scans left after censoring 97 of 110/);
+  assert.match(rf.stderr, /first_level\.confounds: sub-01 run-1: the design has 14 columns \(3 event regressors, 6 confounds, 5 drift columns \(cosine, constant included\)\) but the run has 13 scans left after censoring 97 of 110 \(fd_threshold 0\.1 mm, std_dvars_threshold 3, scrub 0\)/);
   for (const d of [all, few]) rmSync(d.dir, { recursive: true, force: true });
 });
 
