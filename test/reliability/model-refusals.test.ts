@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { stringify } from 'yaml';
@@ -217,4 +217,21 @@ test('absurd sizes are refused by the schema naming the key and line, never "Inv
   refused(r, g.out);
   assert.match(r.stderr, new RegExp(`spec\\.yaml:${lineOf(g.text, 'n_perm')}:\\d+: group\\.inference\\.0\\.n_perm: 1000000000 is out of range; expected an integer from 1 to 1000000`));
   rmSync(g.dir, { recursive: true, force: true });
+});
+
+test("an absurd t_r from the sidecar ('auto') gets the schema's limits too", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'glmflow-tr-'));
+  const src = join(examplesDir, 'studyforrest-localizer');
+  const func = join(dir, 'bids', 'sub-01', 'func');
+  mkdirSync(func, { recursive: true });
+  cpSync(join(src, 'dataset_description.json'), join(dir, 'bids', 'dataset_description.json'));
+  symlinkSync(join(src, 'sub-01', 'func', 'sub-01_task-localizer_run-1_bold.nii.gz'), join(func, 'sub-01_task-localizer_run-1_bold.nii.gz'));
+  cpSync(join(src, 'sub-01', 'func', 'sub-01_task-localizer_run-1_events.tsv'), join(func, 'sub-01_task-localizer_run-1_events.tsv'));
+  writeFileSync(join(func, 'sub-01_task-localizer_run-1_bold.json'), JSON.stringify({ RepetitionTime: 1e-7, TaskName: 'localizer' }));
+  const file = join(dir, 'spec.yaml');
+  writeFileSync(file, localizer('').replace(`bids: ${src}`, `bids: ${join(dir, 'bids')}`).replaceAll('$DIR', dir));
+  const r = await glmflow(['validate', file]);
+  refused(r, join(dir, 'out'));
+  assert.match(r.stderr, /first_level\.t_r: sub-01 run-1: the repetition time of .*sub-01_task-localizer_run-1_bold\.nii\.gz is 1e-7 s; expected 0\.001 to 100 s/);
+  rmSync(dir, { recursive: true, force: true });
 });
