@@ -54,6 +54,13 @@ async function runWithReporter(opts: CliOptions, graph: Parameters<typeof runPip
   }
 }
 
+/** Compiles the spec given on the command line and prints its warnings to stderr. */
+async function compileSpec(opts: CliOptions) {
+  const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
+  for (const w of compiled.warnings) process.stderr.write(`glmflow: warning: ${w}\n`);
+  return compiled;
+}
+
 /** Runs one command; returns the process exit code (0 ok, 1 a node failed, 2 invalid input, 130/143 interrupted by SIGINT/SIGTERM). */
 export async function main(argv: string[]): Promise<number> {
   let opts: CliOptions | undefined;
@@ -70,18 +77,18 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`glmflow ${glmflowVersion()}\n`);
         return 0;
       case 'validate': {
-        const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
+        const compiled = await compileSpec(opts);
         await refuseOutputPlacement(compiled, opts);
         process.stdout.write(`${compiled.specFile}: valid — ${compiled.summary}\n`);
         return 0;
       }
       case 'graph': {
-        const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
+        const compiled = await compileSpec(opts);
         process.stdout.write(opts.format === 'dot' ? toDot(compiled.graph) : toMermaid(compiled.graph));
         return 0;
       }
       case 'plan': {
-        const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
+        const compiled = await compileSpec(opts);
         await refuseOutputPlacement(compiled, opts);
         if (opts.useCache) await checkCachePath(cacheRootOf(opts), cacheSourceOf(opts));
         const plan = await planPipeline(compiled.graph, await engineOptions(opts));
@@ -94,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
         const interrupts = installInterruptHandlers();
         let summary;
         try {
-          const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
+          const compiled = await compileSpec(opts);
           await checkRunPaths(compiled, { fromCli: opts.out !== undefined, cacheRoot: opts.useCache ? cacheRootOf(opts) : undefined, cacheSource: cacheSourceOf(opts) });
           summary = await runWithReporter(opts, compiled.graph, compiled.outputDir, interrupts.signal);
         } finally {

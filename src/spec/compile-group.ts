@@ -12,6 +12,7 @@ import type { GroupParams } from '../../nodes/group.js';
 import type { CorrectParams } from '../../nodes/correct.js';
 import type { PermuteParams } from '../../nodes/permute.js';
 import type { InferenceSpec } from './types.js';
+import { groupModelProblems, type GroupDesignInput } from './model-checks.js';
 
 /** Permutations per `permute` node: blocks spread over the worker pool (independent of --jobs, so keys are stable). */
 export const PERMUTATIONS_PER_BLOCK = 2500;
@@ -32,6 +33,8 @@ export interface StageContext {
   outputDir: string;
   nodes: PlannedNode[];
   problems: string[];
+  /** Non-fatal notices for the user. */
+  warnings?: string[];
   subjects: SubjectOutputs[];
 }
 
@@ -47,10 +50,14 @@ export function methodLabels(inference: InferenceSpec[]): string[] {
   });
 }
 
-/** Covariate values per subject from participants.tsv; every problem reported at the spec key. */
-async function covariateRows(ctx: StageContext, subjects: string[], covariates: string[], center: boolean): Promise<number[][] | undefined> {
+/**
+ * Covariate values per subject from participants.tsv: the design rows (intercept, then the
+ * covariates, centred if asked) and each covariate's values as read. Every problem is
+ * reported at the spec key.
+ */
+async function covariateRows(ctx: StageContext, subjects: string[], covariates: string[], center: boolean): Promise<{ rows: number[][]; raw: number[][] } | undefined> {
   const { loaded } = ctx;
-  if (!covariates.length) return subjects.map(() => [1]);
+  if (!covariates.length) return { rows: subjects.map(() => [1]), raw: [] };
   const bids = loaded.spec.data?.bids;
   const table = bids ? await readParticipants(bids) : undefined;
   if (!table) {
@@ -59,6 +66,7 @@ async function covariateRows(ctx: StageContext, subjects: string[], covariates: 
   }
   const ids = table.raw('participant_id').map((v) => subjectLabel(v ?? ''));
   const rows: number[][] = subjects.map(() => [1]);
+  const raw: number[][] = [];
   let ok = true;
   for (const [k, cov] of covariates.entries()) {
     if (!table.has(cov)) {
@@ -88,8 +96,9 @@ async function covariateRows(ctx: StageContext, subjects: string[], covariates: 
     }
     const mean = col.reduce((a, b) => a + b, 0) / col.length;
     col.forEach((v, s) => rows[s].push(center ? v - mean : v));
+    raw.push(col);
   }
-  return ok ? rows : undefined;
+  return ok ? { rows, raw } : undefined;
 }
 
 /**
@@ -134,22 +143,32 @@ export async function addGroupStage(ctx: StageContext): Promise<void> {
       problems.push(problemAt(loaded, ['group', 'contrasts', ci], `a group model of '${contrast}' needs at least 2 subjects (found ${subjects.length})`, 'value'));
       continue;
     }
-    const design = await covariateRows(ctx, subjects, g.covariates, g.center_covariates);
-    if (!design) continue;
+    const covs = await covariateRows(ctx, subjects, g.covariates, g.center_covariates);
+    if (!covs) continue;
+    const design = covs.rows;
     if (subjects.length <= columns.length) {
       problems.push(problemAt(loaded, ['group', 'covariates'], `${subjects.length} subjects cannot fit ${columns.length} design columns (${columns.join(', ')})`));
       continue;
     }
     const testDefs = g.tests ?? { [contrast]: 'intercept' };
     const tests: GroupParams['tests'] = [];
+    const checked: GroupDesignInput['tests'] = [];
     for (const [name, expr] of Object.entries(testDefs)) {
+      const path = g.tests ? ['group', 'tests', name] : ['group', 'contrasts', ci];
       try {
         const weights = Array.from(contrastMatrixFor(expr, columns).rows[0]);
         const label = g.contrasts.length === 1 || name === contrast ? name : `${contrast}${upperFirst(name)}`;
         tests.push({ label, weights });
+        checked.push({ label, weights, path, expression: expr });
       } catch (e) {
-        problems.push(problemAt(loaded, ['group', 'tests', name], (e as Error).message, 'value'));
+        problems.push(problemAt(loaded, path, (e as Error).message, 'value'));
       }
+    }
+    // every test estimable, no constant covariate (before anything is fitted)
+    const modelProblems = groupModelProblems({ loaded, contrast, subjects, columns, design, rawCovariates: covs.raw, tests: checked });
+    if (modelProblems.length) {
+      problems.push(...modelProblems);
+      continue;
     }
     if (g.mask !== 'auto') {
       const ref = glob ? mapFiles[0] : ctx.subjects[0]?.boldHeader;

@@ -9,7 +9,8 @@ import { discoverRuns, sameLabel, type BidsRun } from '../io/bids.js';
 import { readNiftiHeader, sameGrid } from '../io/nifti.js';
 import { readEvents } from '../io/events.js';
 import { readConfounds, type ConfoundSelection } from '../pipeline/confound-table.js';
-import { buildRunDesign, type DesignParams } from '../pipeline/first-level-design.js';
+import type { DesignParams } from '../pipeline/first-level-design.js';
+import { FirstLevelModelChecks } from './model-checks.js';
 import { runLabel, runPath } from '../pipeline/runs.js';
 import type { ConfoundsResult } from '../stats/confounds/confounds.js';
 import { contrastMatrixFor } from '../pipeline/contrast-definition.js';
@@ -24,6 +25,8 @@ export interface CompiledPipeline {
   outputDir: string;
   /** One line for `validate`: subjects, runs, nodes. */
   summary: string;
+  /** Things the user should know that do not stop the run (printed by the CLI). */
+  warnings: string[];
 }
 
 const OUTPUTS_DEFAULT = ['z_score', 'stat', 'effect_size', 'effect_variance', 'p_value'];
@@ -59,7 +62,8 @@ export async function compilePipeline(specFile: string, opts: { overrides?: stri
   // The data checks read what the data section, the mask and the confounds point at: with
   // problems there they would only repeat them.
   const dataSound = !specProblems.some((p) => DATA_KEYS.some((k) => k.every((seg, i) => p.path[i] === seg)));
-  const prepared = fl && spec.data && dataSound ? await prepareFirstLevel(loaded, fl, spec.data, problems) : [];
+  const warnings: string[] = [];
+  const prepared = fl && spec.data && dataSound ? await prepareFirstLevel(loaded, fl, spec.data, problems, warnings) : [];
   // Each contrast must be valid against every run's design columns (nilearn checks per run).
   for (const [name, def] of Object.entries((fl?.contrasts ?? {}) as Record<string, Json>)) {
     for (const p of prepared) {
@@ -78,14 +82,14 @@ export async function compilePipeline(specFile: string, opts: { overrides?: stri
   if (problems.length) throw new UserError(`${loaded.file}: ${problems.length} problem${problems.length > 1 ? 's' : ''} with the data`, problems);
 
   const { graph, subjects: subjectOutputs } = buildGraph(loaded, prepared, outputDir);
-  const stage = { loaded, outputDir, nodes: graph.nodes, problems, subjects: subjectOutputs };
+  const stage = { loaded, outputDir, nodes: graph.nodes, problems, warnings, subjects: subjectOutputs };
   await addGroupStage(stage);
   await addRoiStage(stage);
   linkReportToStages(graph);
   if (problems.length) throw new UserError(`${loaded.file}: ${problems.length} problem${problems.length > 1 ? 's' : ''} with the data`, problems);
   const subjects = new Set(prepared.map((p) => p.bids.subject));
   return {
-    specFile: loaded.file, loaded, graph, outputDir,
+    specFile: loaded.file, loaded, graph, outputDir, warnings,
     summary: `${subjects.size} subject${subjects.size === 1 ? '' : 's'}, ${prepared.length} run${prepared.length === 1 ? '' : 's'}, ${Object.keys(fl?.contrasts ?? {}).length} first-level contrasts, ${spec.group?.contrasts.length ?? 0} group contrasts, ${graph.nodes.length} nodes`,
   };
 }
@@ -114,7 +118,7 @@ function orderedProblems(loaded: LoadedSpec, spec: LocatedProblem[], data: strin
 }
 
 /** Discovers the runs and checks each one (header, t_r, events, confounds, mask grid); builds its design to know the columns. */
-async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: DataSpec, problems: string[]): Promise<PreparedRun[]> {
+async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: DataSpec, problems: string[], warnings: string[]): Promise<PreparedRun[]> {
 
   let runs: BidsRun[];
   try {
@@ -136,6 +140,7 @@ async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: D
   }
 
   const prepared: PreparedRun[] = [];
+  const modelChecks = new FirstLevelModelChecks(loaded, fl, problems, warnings);
   for (const r of runs) {
     const where = `sub-${r.subject} ${runLabel(r)}`;
     try {
@@ -174,13 +179,16 @@ async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: D
         hrf_model: fl.hrf_model, fir_delays: fl.fir_delays ?? [0], drift_model: fl.drift_model, high_pass: fl.high_pass,
         drift_order: fl.drift_order, min_onset: fl.min_onset, oversampling: 50,
       };
-      const dm = buildRunDesign(design, events, conf);
+      // the design as the `design` node will build it, unless the run cannot be estimated
+      const dm = modelChecks.checkRun({ where, bold: r.bold, design, events, confounds: conf });
+      if (!dm) continue;
       prepared.push({ bids: r, label: runLabel(r), path: runPath(r), design, columns: dm.columns });
     } catch (e) {
       if (e instanceof UserError) problems.push(...problemLines(e));
       else problems.push(`${where}: ${(e as Error).message}`);
     }
   }
+  modelChecks.finish();
   return prepared;
 }
 

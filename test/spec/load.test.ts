@@ -78,7 +78,7 @@ test('enum typos, unions and names get one useful message each, with suggestions
   const problems = await problemsOf(() => loadSpec(file, []));
   assert.deepEqual(problems, [
     `${file}:5:13: data.subjects: invalid value 'al' (did you mean 'all'?); expected 'all' or a list of subject labels such as ["01", "02"]`,
-    `${file}:7:8: first_level.t_r: -2 is out of range; expected a number of seconds > 0`,
+    `${file}:7:8: first_level.t_r: -2 is out of range; expected a number of seconds from 0.001 to 100`,
     `${file}:8:14: first_level.hrf_model: invalid value 'glover+derivative' (did you mean 'glover + derivative'?); expected one of 'spm', 'spm + derivative', 'spm + derivative + dispersion', 'glover', 'glover + derivative', 'glover + derivative + dispersion', 'fir', 'none'`,
     `${file}:9:16: first_level.drift_model: invalid value 'cosin' (did you mean 'cosine'?); expected one of 'cosine', 'polynomial', 'none'`,
     `${file}:10:19: first_level.smoothing_fwhm: has 2 items; expected a list [x, y, z] of FWHM in mm`,
@@ -194,7 +194,7 @@ test('--set problems name the --set argument', async () => {
   const bad = writeFile(dir, 'bad.yaml', MINIMAL.replace('task: localizer', 'task: local-izer'));
   assert.deepEqual(await problemsOf(() => loadSpec(bad, ['first_level.t_r=fast'])), [
     `${bad}:4:9: data.task: invalid value 'local-izer'; expected a BIDS task label (letters and digits only, without 'task-')`,
-    "--set first_level.t_r=fast: invalid value 'fast'; expected a number of seconds > 0 or 'auto'",
+    "--set first_level.t_r=fast: invalid value 'fast'; expected a number of seconds from 0.001 to 100, or 'auto'",
   ]);
   // Structural problems of the arguments themselves.
   assert.deepEqual(await problemsOf(() => loadSpec(file, ['noequals', 'group.inference.3.alpha=0.1', 'data.task.x=1', 'a=[1', 'a..b=1'])), [

@@ -11,7 +11,7 @@ import {
   type DesignOptions,
   type Mat,
 } from '../../src/stats/design/design.js';
-import { cosineDrift, polynomialDrift } from '../../src/stats/design/drift.js';
+import { cosineDrift, driftColumnCount, noDrift, polynomialDrift } from '../../src/stats/design/drift.js';
 import { eventsFromColumns, mergeDuplicateEvents, type EventsTable } from '../../src/stats/design/events.js';
 import { spmHrf } from '../../src/stats/design/hrf.js';
 import { fullRank } from '../../src/stats/design/fullrank.js';
@@ -371,4 +371,16 @@ test('FirstLevelModel design matrices of the synth dataset (events + confounds +
     });
   }
   assert.ok(checked >= 8);
+});
+
+test('driftColumnCount gives the column count of the drift basis without building it', () => {
+  for (const [n, tr, hp] of [[156, 2, 0.01], [110, 2, 0.008], [50, 0.7, 0.1], [156, 2, 0.226], [156, 2, 1e9], [20, 2, 1e-9]] as const) {
+    const ft = frameTimesFor(n, tr, 0.5);
+    assert.equal(driftColumnCount('cosine', ft, hp, 1), cosineDrift(hp, ft).cols, `cosine n=${n} tr=${tr} hp=${hp}`);
+  }
+  const ft = frameTimesFor(30, 2, 0);
+  for (const order of [0, 1, 3, 12]) assert.equal(driftColumnCount('polynomial', ft, 0.01, order), polynomialDrift(order, ft).cols);
+  assert.equal(driftColumnCount('none', ft, 0.01, 1), noDrift(ft).cols);
+  // 156 scans at 2 s, 0.01 Hz: floor(2 * 156 * 0.01 * 2) = 6 cosines + the constant
+  assert.equal(driftColumnCount('cosine', frameTimesFor(156, 2, 0), 0.01, 1), 7);
 });

@@ -75,3 +75,18 @@ function driftNames(cols: number): string[] {
   names.push('constant');
   return names;
 }
+
+/**
+ * How many columns (drifts and the constant) a drift model adds for these frame times,
+ * computed without building them (the same formulas as cosineDrift / polynomialDrift), so
+ * that a design too large for its run can be refused before it is built.
+ */
+export function driftColumnCount(model: 'cosine' | 'polynomial' | 'none' | null, frameTimes: ArrayLike<number>, highPass: number, order: number): number {
+  const n = frameTimes.length;
+  if (model === 'cosine') {
+    const dt = (frameTimes[n - 1] - frameTimes[0]) / (n - 1);
+    return Math.max(0, Math.min(n - 1, Math.floor(2 * n * highPass * dt))) + 1;
+  }
+  if (model === 'polynomial') return Math.trunc(order) + 1;
+  return 1;
+}
