@@ -7,6 +7,7 @@ import { compilePipeline } from '../spec/compile.js';
 import { createReporter } from '../ui/reporter.js';
 import { cacheCommand } from './cache-command.js';
 import { printPlan } from './plan-output.js';
+import { printNotices } from './notices.js';
 import { simulateCommand } from './simulate-command.js';
 import { glmflowVersion } from '../version.js';
 
@@ -50,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'validate': {
         const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
+        printNotices(compiled, 'validate');
         process.stdout.write(`${compiled.specFile}: valid — ${compiled.summary}\n`);
         return 0;
       }
@@ -60,12 +62,14 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'plan': {
         const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
+        printNotices(compiled, 'plan');
         const plan = await planPipeline(compiled.graph, await engineOptions(opts));
         printPlan(plan, opts.ui === 'json');
         return 0;
       }
       case 'run': {
         const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
+        printNotices(compiled, 'run');
         const reporter = await createReporter(opts.ui, { stdout: process.stdout, stderr: process.stderr, verbose: opts.verbose });
         let summary;
         try {
