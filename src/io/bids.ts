@@ -6,7 +6,7 @@
  * Layout (BIDS 1.x):
  *   raw:          <bids>/sub-X/[ses-Y/]func/sub-X[_ses-Y]_task-T[_acq-A][_run-R]_bold.nii[.gz]
  *                 ... and _events.tsv beside it
- *   fMRIPrep:     <deriv>/sub-X/[ses-Y/]func/..._space-S_desc-preproc_bold.nii.gz
+ *   fMRIPrep:     <deriv>/sub-X/[ses-Y/]func/..._space-S[_res-R]_desc-preproc_bold.nii.gz (or another desc-)
  *                 ..._desc-confounds_timeseries.tsv (+ .json; older fMRIPrep: desc-confounds_regressors.tsv)
  *                 ..._space-S_desc-brain_mask.nii.gz
  *
@@ -20,8 +20,14 @@
  * requested run "01" selects run-1 and subject "1" selects sub-01; "1a" and "01a" differ.
  * A 'sub-' / 'run-' / 'task-' / 'space-' prefix on a requested label is ignored.
  *
- * Subjects: with subjects 'all', subjects without a BOLD for the task are skipped; an explicitly
+ * Subjects: with subjects 'all', subjects without a BOLD for the task (or, with derivatives,
+ * without a derivatives folder) are skipped and returned with the reason; an explicitly
  * requested subject without one is an error.
+ *
+ * Selection: a BOLD file must have the requested `desc-` (derivatives only; default preproc),
+ * `space-` and every entity of `filters` (bids-selection.ts). One file must remain per run
+ * (sub, ses, task, run); several are refused, naming the entities that differ, their values
+ * and the spec key that chooses. Labels keep their spelling (run-01 stays '01').
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
