@@ -2,7 +2,8 @@
  * The repetition time of one run, from the spec (`first_level.t_r`), the BIDS sidecar
  * (RepetitionTime, or a regularly spaced VolumeTiming) and the NIfTI header (pixdim[4]).
  *
- * With `t_r: auto` the sidecar wins over the header, as in nilearn's first_level_from_bids
+ * A number given as `first_level.t_r` is used, with a warning when the sidecar says otherwise
+ * (as nilearn's first_level_from_bids warns). With `t_r: auto` the sidecar wins over the header, as in nilearn's first_level_from_bids
  * and fMRIPrep (the header's pixdim[4] is often wrong after conversion); a disagreement is
  * reported with both values. A sidecar with VolumeTiming instead of RepetitionTime (BIDS: sparse
  * or clustered acquisitions) is used only when the volumes are regularly spaced from time 0, since
@@ -47,9 +48,14 @@ function sourceOf(t: RunTiming, key: string): string {
  * Problems name the file; notes are warnings for the user (the run proceeds).
  */
 export function repetitionTime(setting: number | 'auto', t: RunTiming): RepetitionTime {
-  if (setting !== 'auto') return { tr: setting, notes: [] };
   const header = headerSeconds(t);
   const sidecarTr = t.sidecar.RepetitionTime;
+  if (setting !== 'auto') {
+    // nilearn's first_level_from_bids warns when the given t_r differs from the dataset's.
+    const found = typeof sidecarTr === 'number' && sidecarTr > 0 ? { v: sidecarTr, from: sourceOf(t, 'RepetitionTime') } : undefined;
+    const note = found && !close(found.v, setting) ? [`${t.bold}: first_level.t_r (${fmt(setting)} s) differs from RepetitionTime in ${found.from} (${fmt(found.v)} s); using first_level.t_r as set`] : [];
+    return { tr: setting, notes: note };
+  }
   const notes: string[] = [];
   let tr: number | undefined;
   let from = '';

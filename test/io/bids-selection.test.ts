@@ -134,6 +134,8 @@ describe('spec keys and outputs', () => {
     assert.deepEqual(loaded.spec.data!.filters, { echo: '2', res: '02' });
     const bad = await writeSpec(join(root, 'badfilter.yaml'), { bids: '.', filters: { space: 'T1w', 'echo-': 1 } });
     await rejectsWith(loadSpec(bad), "invalid name 'space'", 'data.space', "invalid name 'echo-'");
+    const rawDesc = await writeSpec(join(root, 'rawdesc.yaml'), { bids: '.', desc: 'optcom' });
+    await rejectsWith(compilePipeline(rawDesc, {}), 'data.desc', 'expected data.derivatives to be set');
   });
 
   it('compile: run-01 stays run-01 in node ids and output names; data.desc reaches discovery', async () => {

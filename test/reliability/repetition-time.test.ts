@@ -42,8 +42,11 @@ describe('repetitionTime', () => {
     assert.ok('problem' in r && /set first_level\.t_r/.test(r.problem));
   });
 
-  it('an explicit t_r wins without notes', () => {
-    assert.deepEqual(repetitionTime(3, timing({ RepetitionTime: 1.5 })), { tr: 3, notes: [] });
+  it('an explicit t_r wins; a different sidecar RepetitionTime is a warning (as nilearn)', () => {
+    const r = repetitionTime(3, timing({ RepetitionTime: 1.5 }));
+    assert.ok('tr' in r && r.tr === 3);
+    assert.match(r.notes[0], /first_level\.t_r \(3 s\) differs from RepetitionTime in \/d\/sub-01_task-x_bold\.json \(1\.5 s\)/);
+    assert.deepEqual(repetitionTime(2, timing({ RepetitionTime: 2 })), { tr: 2, notes: [] });
   });
 
   it('regular VolumeTiming from 0: its spacing is the TR, said so', () => {
