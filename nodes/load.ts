@@ -7,7 +7,7 @@ import { readEvents } from '../src/io/events.js';
  */
 export const load: NodeDefinition<{ run: string }> = {
   type: 'load',
-  version: '1',
+  version: '2', // 2: n/a trial_type events dropped; onset/duration cells checked
   description: "read one run's events.tsv",
   async run(ctx, params, inputs) {
     const { table, warnings } = await readEvents(inputs.files.events as string);

@@ -8,6 +8,7 @@ import { checkCachePath, checkRunPaths, outputPlacementProblems } from './path-c
 import { createReporter } from '../ui/reporter.js';
 import { cacheCommand } from './cache-command.js';
 import { printPlan } from './plan-output.js';
+import { printNotices, type NoticeCommand } from './notices.js';
 import { simulateCommand } from './simulate-command.js';
 import { glmflowVersion } from '../version.js';
 import { installInterruptHandlers } from './interrupt.js';
@@ -54,10 +55,10 @@ async function runWithReporter(opts: CliOptions, graph: Parameters<typeof runPip
   }
 }
 
-/** Compiles the spec given on the command line and prints its warnings to stderr. */
-async function compileSpec(opts: CliOptions) {
+/** Compiles the spec given on the command line and prints its notices (skipped subjects, warnings) to stderr. */
+async function compileSpec(opts: CliOptions, command: NoticeCommand) {
   const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
-  for (const w of compiled.warnings) process.stderr.write(`glmflow: warning: ${w}\n`);
+  printNotices(compiled, command);
   return compiled;
 }
 
@@ -77,18 +78,18 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`glmflow ${glmflowVersion()}\n`);
         return 0;
       case 'validate': {
-        const compiled = await compileSpec(opts);
+        const compiled = await compileSpec(opts, 'validate');
         await refuseOutputPlacement(compiled, opts);
         process.stdout.write(`${compiled.specFile}: valid — ${compiled.summary}\n`);
         return 0;
       }
       case 'graph': {
-        const compiled = await compileSpec(opts);
+        const compiled = await compileSpec(opts, 'graph');
         process.stdout.write(opts.format === 'dot' ? toDot(compiled.graph) : toMermaid(compiled.graph));
         return 0;
       }
       case 'plan': {
-        const compiled = await compileSpec(opts);
+        const compiled = await compileSpec(opts, 'plan');
         await refuseOutputPlacement(compiled, opts);
         if (opts.useCache) await checkCachePath(cacheRootOf(opts), cacheSourceOf(opts));
         const plan = await planPipeline(compiled.graph, await engineOptions(opts));
@@ -101,7 +102,7 @@ export async function main(argv: string[]): Promise<number> {
         const interrupts = installInterruptHandlers();
         let summary;
         try {
-          const compiled = await compileSpec(opts);
+          const compiled = await compileSpec(opts, 'run');
           await checkRunPaths(compiled, { fromCli: opts.out !== undefined, cacheRoot: opts.useCache ? cacheRootOf(opts) : undefined, cacheSource: cacheSourceOf(opts) });
           summary = await runWithReporter(opts, compiled.graph, compiled.outputDir, interrupts.signal);
         } finally {

@@ -6,7 +6,7 @@
  * Layout (BIDS 1.x):
  *   raw:          <bids>/sub-X/[ses-Y/]func/sub-X[_ses-Y]_task-T[_acq-A][_run-R]_bold.nii[.gz]
  *                 ... and _events.tsv beside it
- *   fMRIPrep:     <deriv>/sub-X/[ses-Y/]func/..._space-S_desc-preproc_bold.nii.gz
+ *   fMRIPrep:     <deriv>/sub-X/[ses-Y/]func/..._space-S[_res-R]_desc-preproc_bold.nii.gz (or another desc-)
  *                 ..._desc-confounds_timeseries.tsv (+ .json; older fMRIPrep: desc-confounds_regressors.tsv)
  *                 ..._space-S_desc-brain_mask.nii.gz
  *
@@ -20,14 +20,22 @@
  * requested run "01" selects run-1 and subject "1" selects sub-01; "1a" and "01a" differ.
  * A 'sub-' / 'run-' / 'task-' / 'space-' prefix on a requested label is ignored.
  *
- * Subjects: with subjects 'all', subjects without a BOLD for the task are skipped; an explicitly
+ * Subjects: with subjects 'all', subjects without a BOLD for the task (or, with derivatives,
+ * without a derivatives folder) are skipped and returned with the reason; an explicitly
  * requested subject without one is an error.
+ *
+ * Selection: a BOLD file must have the requested `desc-` (derivatives only; default preproc),
+ * `space-` and every entity of `filters` (bids-selection.ts). One file must remain per run
+ * (sub, ses, task, run); several are refused, naming the entities that differ, their values
+ * and the spec key that chooses. Labels keep their spelling (run-01 stays '01').
  */
 import { readdir, stat } from 'node:fs/promises';
 import { readTextFile } from './text.js';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { readTsv, type Table } from './tsv.js';
+import { compareLabels, sameLabel, subjectLabel } from './bids-labels.js';
+import { duplicateMessage, failedCriterion, runKey, type EntityCriterion } from './bids-selection.js';
 
 export interface BidsQuery {
   /** Raw BIDS root. */
@@ -37,6 +45,10 @@ export interface BidsQuery {
   task: string;
   /** `space-` entity of the preprocessed BOLD (derivatives only). */
   space?: string;
+  /** `desc-` entity of the preprocessed BOLD (derivatives only); default 'preproc'. */
+  desc?: string;
+  /** Any other entity the BOLD file must have, with this label (echo, acq, rec, dir, part, res, ce, ...). */
+  filters?: Record<string, string>;
   subjects: 'all' | string[];
   runs: 'all' | string[];
 }
@@ -63,10 +75,24 @@ export interface BidsRun {
   entities: Record<string, string>;
   /** JSON files merged into `sidecar`, least specific first. */
   sidecarFiles: string[];
+  /** Sidecar key -> the JSON file whose value was kept (the most specific one). */
+  sidecarSource: Record<string, string>;
+}
+
+/** A subject left out of an analysis over 'all' subjects, and why. */
+export interface SkippedSubject {
+  subject: string;
+  reason: string;
+}
+
+export interface BidsDiscovery {
+  runs: BidsRun[];
+  skipped: SkippedSubject[];
 }
 
 /** Entities that select a variant of the same acquisition rather than identify it. */
 const VARIANT_ENTITIES = new Set(['space', 'res', 'den', 'cohort', 'desc']);
+const DEFAULT_DESC = 'preproc';
 /** Canonical entity order of BIDS file names (for building expected paths in messages). */
 const ENTITY_ORDER = ['sub', 'ses', 'task', 'acq', 'ce', 'rec', 'dir', 'run', 'echo', 'part', 'space', 'res', 'den', 'desc'];
 
@@ -97,26 +123,7 @@ export function parseEntities(fileName: string): Record<string, string> {
   return out;
 }
 
-/** Subject label without the 'sub-' prefix ("sub-01" -> "01", "01" -> "01"). */
-export function subjectLabel(id: string): string {
-  const s = id.trim();
-  return s.startsWith('sub-') ? s.slice(4) : s;
-}
-
-/** BIDS label equality, plus integer equality of two numeric labels ("1" == "01"). */
-export function sameLabel(a: string, b: string): boolean {
-  if (a === b) return true;
-  return /^\d+$/.test(a) && /^\d+$/.test(b) && Number(a) === Number(b);
-}
-
-/** Label order: numeric labels as integers, otherwise as strings; undefined first. */
-function compareLabels(a: string | undefined, b: string | undefined): number {
-  if (a === b) return 0;
-  if (a === undefined) return -1;
-  if (b === undefined) return 1;
-  if (/^\d+$/.test(a) && /^\d+$/.test(b) && Number(a) !== Number(b)) return Number(a) - Number(b);
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+export { subjectLabel, sameLabel } from './bids-labels.js';
 
 /** participants.tsv of a BIDS root, or undefined when the dataset has none. */
 export async function readParticipants(bidsRoot: string): Promise<Table | undefined> {
@@ -272,6 +279,11 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
 
 /** Find the runs of a task. See the module comment for the layout and matching rules. */
 export async function discoverRuns(q: BidsQuery): Promise<BidsRun[]> {
+  return (await discoverBids(q)).runs;
+}
+
+/** The runs of a task and the subjects left out (with subjects: all) with the reason. */
+export async function discoverBids(q: BidsQuery): Promise<BidsDiscovery> {
   const task = q.task.startsWith('task-') ? q.task.slice(5) : q.task;
   const space = q.space?.startsWith('space-') ? q.space.slice(6) : q.space;
   if (!(await isDir(q.bids))) throw new UserError(`${q.bids}: BIDS folder not found`);
@@ -280,11 +292,23 @@ export async function discoverRuns(q: BidsQuery): Promise<BidsRun[]> {
   }
   const lister = new Lister();
   const deriv = q.derivatives;
+  const desc = deriv ? (q.desc ?? DEFAULT_DESC) : undefined;
+  // Criteria a BOLD file must meet, in the order they are reported: desc, space, then the filters.
+  const criteria: EntityCriterion[] = [
+    ...(desc !== undefined ? [{ entity: 'desc', value: desc }] : []),
+    ...(space !== undefined ? [{ entity: 'space', value: space }] : []),
+    ...Object.entries(q.filters ?? {}).map(([entity, value]) => ({ entity, value: String(value) })),
+  ];
 
   // Subjects: sub-* folders of the raw tree (and of the derivatives, whose BOLD we use).
   const subjectsFound = new Set<string>();
+  const inDeriv = new Set<string>();
   for (const root of deriv ? [q.bids, deriv] : [q.bids]) {
-    for (const d of (await lister.list(root)).dirs) if (d.startsWith('sub-')) subjectsFound.add(d.slice(4));
+    for (const d of (await lister.list(root)).dirs) {
+      if (!d.startsWith('sub-')) continue;
+      subjectsFound.add(d.slice(4));
+      if (root === deriv) inDeriv.add(d.slice(4));
+    }
   }
   const available = [...subjectsFound].sort(compareLabels);
   if (available.length === 0) {
@@ -310,12 +334,21 @@ export async function discoverRuns(q: BidsQuery): Promise<BidsRun[]> {
   }
 
   const tasksFound = new Set<string>();
-  const spacesFound = new Set<string>();
+  /** Per criterion entity, the values seen among the task's BOLD files (for messages). */
+  const found = new Map<string, Set<string>>();
   const runs: BidsRun[] = [];
   const boldRoot = deriv ?? q.bids;
   const subjectsWithoutTask: string[] = [];
+  const skipped: SkippedSubject[] = [];
+  const duplicates: string[] = [];
+  const duplicateFiles: string[] = [];
 
   for (const sub of subjects) {
+    if (deriv && !inDeriv.has(sub)) {
+      subjectsWithoutTask.push(sub);
+      skipped.push({ subject: sub, reason: `in the raw dataset but not in the derivatives (${deriv})` });
+      continue;
+    }
     // Sessions: ses-* folders of the subject in either tree; none -> a session-less layout.
     const sesSet = new Set<string>();
     for (const root of deriv ? [q.bids, deriv] : [q.bids]) {
@@ -323,18 +356,27 @@ export async function discoverRuns(q: BidsQuery): Promise<BidsRun[]> {
     }
     const sessions: (string | undefined)[] = sesSet.size > 0 ? [...sesSet].sort(compareLabels) : [undefined];
 
-    // BOLD candidates of this subject for the task, grouped by acquisition identity.
+    // BOLD candidates of this subject for the task, grouped by run (sub, ses, task, run).
     const groups = new Map<string, Entry[]>();
+    const subjectTasks = new Set<string>();
+    let forTask = 0;
+    const failed = new Set<string>();
     for (const ses of sessions) {
       const { files } = await lister.list(funcDir(boldRoot, sub, ses));
       for (const f of files) {
         if (f.ents.suffix !== 'bold' || !isNifti(f)) continue;
-        if (deriv && f.ents.desc !== 'preproc') continue;
-        if (f.ents.task !== undefined) tasksFound.add(f.ents.task);
+        if (f.ents.task !== undefined) {
+          tasksFound.add(f.ents.task);
+          subjectTasks.add(f.ents.task);
+        }
         if (f.ents.task !== task || f.ents.sub !== sub) continue;
-        if (f.ents.space !== undefined) spacesFound.add(f.ents.space);
-        if (space !== undefined && f.ents.space !== space) continue;
-        const key = JSON.stringify(Object.entries(identity(f.ents)).sort());
+        forTask++;
+        const miss = failedCriterion(f.ents, criteria, found);
+        if (miss) {
+          failed.add(`${miss.entity}-${miss.value}`);
+          continue;
+        }
+        const key = runKey(f.ents);
         const g = groups.get(key) ?? [];
         g.push(f);
         groups.set(key, g);
@@ -342,24 +384,23 @@ export async function discoverRuns(q: BidsQuery): Promise<BidsRun[]> {
     }
     if (groups.size === 0) {
       subjectsWithoutTask.push(sub);
+      const tasks = [...subjectTasks].sort();
+      skipped.push({
+        subject: sub,
+        reason:
+          forTask > 0 ? `no BOLD for task '${task}' with ${[...failed].sort().join(', ')}${deriv ? ` in ${deriv}` : ''}`
+          : `no BOLD for task '${task}'${deriv ? ` in ${deriv}` : ''} (tasks: ${tasks.length ? tasks.join(', ') : 'none'})`,
+      });
       continue;
     }
 
-    // One BOLD per acquisition: several spaces (or resolutions) need a `space` choice.
+    // One BOLD per run: the variants left after the selection need a choice.
     const bolds: Entry[] = [];
     for (const g of groups.values()) {
       if (g.length > 1) {
-        const spaces = [...new Set(g.map((f) => f.ents.space ?? '(none)'))];
-        if (space === undefined && spaces.length > 1) {
-          throw new UserError(
-            `${deriv}: several spaces for sub-${sub} task-${task} (${spaces.join(', ')}); set data.space to one of them`,
-            g.map((f) => f.path),
-          );
-        }
-        throw new UserError(
-          `${deriv ?? q.bids}: several BOLD files for the same run of sub-${sub} task-${task}: ${g.map((f) => f.name).join(', ')}`,
-          g.map((f) => f.path),
-        );
+        duplicates.push(duplicateMessage(g));
+        duplicateFiles.push(...g.map((f) => `  ${f.path}`));
+        continue;
       }
       bolds.push(g[0]);
     }
@@ -369,9 +410,10 @@ export async function discoverRuns(q: BidsQuery): Promise<BidsRun[]> {
     if (q.runs !== 'all') {
       const wanted = q.runs.map((r) => String(r).replace(/^run-/, ''));
       selected = bolds.filter((b) => b.ents.run !== undefined && wanted.some((w) => sameLabel(b.ents.run, w)));
-      const missing = wanted.filter((w) => !bolds.some((b) => b.ents.run !== undefined && sameLabel(b.ents.run, w)));
+      const all = [...groups.values()].map((g) => g[0]);
+      const missing = wanted.filter((w) => !all.some((b) => b.ents.run !== undefined && sameLabel(b.ents.run, w)));
       if (missing.length > 0) {
-        const have = [...new Set(bolds.map((b) => b.ents.run).filter((r): r is string => r !== undefined))].sort(compareLabels);
+        const have = [...new Set(all.map((b) => b.ents.run).filter((r): r is string => r !== undefined))].sort(compareLabels);
         throw new UserError(
           `${boldRoot}: run(s) ${missing.join(', ')} not found for sub-${sub} task-${task} ` +
             `(runs available: ${have.length ? have.join(', ') : 'none: the files have no run- entity'})`,
@@ -382,17 +424,32 @@ export async function discoverRuns(q: BidsQuery): Promise<BidsRun[]> {
     for (const b of selected) runs.push(await describeRun(lister, q.bids, deriv, task, b));
   }
 
+  if (duplicates.length > 0) {
+    throw new UserError(duplicates.length === 1 ? `${boldRoot}: ${duplicates[0]}` : `${boldRoot}: ${duplicates.length} runs have several BOLD files`, [
+      ...(duplicates.length === 1 ? [] : duplicates),
+      'files:',
+      ...duplicateFiles,
+    ]);
+  }
   if (runs.length === 0) {
-    const where = deriv ? `${deriv} (preprocessed: *_desc-preproc_bold.nii[.gz])` : q.bids;
-    if (space !== undefined && spacesFound.size > 0 && tasksFound.has(task)) {
-      throw new UserError(`${where}: no BOLD for task '${task}' in space '${space}' (spaces found: ${[...spacesFound].sort().join(', ')})`);
+    const where = deriv ? `${deriv} (preprocessed: *_desc-${desc}_bold.nii[.gz])` : q.bids;
+    if (tasksFound.has(task)) {
+      for (const c of criteria) {
+        const seen = found.get(c.entity);
+        if (seen && ![...seen].some((v) => v !== '(none)' && sameLabel(v, c.value))) {
+          const noun = c.entity === 'space' ? `space '${c.value}'` : `${c.entity}-${c.value}`;
+          throw new UserError(`${where}: no BOLD for task '${task}' with ${noun} (${c.entity === 'space' ? 'spaces' : `${c.entity} values`} found: ${[...seen].sort().join(', ')})`);
+        }
+      }
     }
     const tasks = [...tasksFound].sort();
     throw new UserError(`${where}: no BOLD for task '${task}' (tasks found: ${tasks.length ? tasks.join(', ') : 'none'})`);
   }
   if (q.subjects !== 'all' && subjectsWithoutTask.length > 0) {
+    const reasons = skipped.filter((s) => subjectsWithoutTask.includes(s.subject)).map((s) => `sub-${s.subject}: ${s.reason}`);
     throw new UserError(
       `${boldRoot}: no BOLD for task '${task}' for requested subject(s) ${subjectsWithoutTask.map((s) => `sub-${s}`).join(', ')}`,
+      reasons,
     );
   }
 
@@ -403,7 +460,7 @@ export async function discoverRuns(q: BidsQuery): Promise<BidsRun[]> {
       compareLabels(a.run, b.run) ||
       (a.bold < b.bold ? -1 : a.bold > b.bold ? 1 : 0),
   );
-  return runs;
+  return { runs, skipped };
 }
 
 /** Events, sidecar, confounds and mask for one BOLD file. */
@@ -437,7 +494,12 @@ async function describeRun(
     sidecarFiles.push(...(await inherited(lister, deriv, dEnts, 'bold', '.json')));
   }
   const sidecar: Record<string, unknown> = {};
-  for (const f of sidecarFiles) Object.assign(sidecar, await readJson(f));
+  const sidecarSource: Record<string, string> = {};
+  for (const f of sidecarFiles) {
+    const j = await readJson(f);
+    Object.assign(sidecar, j);
+    for (const k of Object.keys(j)) sidecarSource[k] = f;
+  }
   const tr = sidecar.RepetitionTime;
   const st = sidecar.SliceTiming;
 
@@ -453,6 +515,7 @@ async function describeRun(
     ...(Array.isArray(st) && st.every((x) => typeof x === 'number') ? { sliceTiming: st as number[] } : {}),
     entities: Object.fromEntries(Object.entries(ents).filter(([k]) => k !== 'suffix' && k !== 'extension')),
     sidecarFiles,
+    sidecarSource,
   };
 
   if (deriv) {

@@ -22,6 +22,8 @@ export interface Table {
   /** A column as numbers; missing cells are NaN; a non-numeric cell is a UserError naming file, column and row. */
   numeric(col: string): Float64Array;
   has(col: string): boolean;
+  /** 1-based line number in the file of data row `row` (0-based). */
+  line(row: number): number;
   /** True when every non-missing cell of the column is a number. */
   isNumeric(col: string): boolean;
 }
@@ -103,6 +105,7 @@ export function parseTsv(text: string, fileName: string): Table {
     columns,
     nRows: lineOf.length,
     has: (col) => index.has(col),
+    line: (row) => lineOf[row],
     raw: (col) => cells[colIndex(col)].slice(),
     numeric(col) {
       const cached = numericCache.get(col);

@@ -5,13 +5,14 @@ import { loadSpec, sortProblems, type LoadedSpec, type LocatedProblem } from './
 import type { PathSeg } from './source.js';
 import { semanticItems, problemAt } from './semantic.js';
 import type { DataSpec, FirstLevelSpec } from './types.js';
-import { discoverRuns, sameLabel, type BidsRun } from '../io/bids.js';
+import { discoverBids, sameLabel, type BidsRun, type SkippedSubject } from '../io/bids.js';
 import { readNiftiHeader, sameGrid } from '../io/nifti.js';
 import { readEvents } from '../io/events.js';
 import { readConfounds, type ConfoundSelection } from '../pipeline/confound-table.js';
 import type { DesignParams } from '../pipeline/first-level-design.js';
 import { FirstLevelModelChecks } from './model-checks.js';
 import { runLabel, runPath } from '../pipeline/runs.js';
+import { repetitionTime } from '../pipeline/repetition-time.js';
 import type { ConfoundsResult } from '../stats/confounds/confounds.js';
 import { contrastMatrixFor } from '../pipeline/contrast-definition.js';
 import { glmflowVersion } from '../version.js';
@@ -25,8 +26,19 @@ export interface CompiledPipeline {
   outputDir: string;
   /** One line for `validate`: subjects, runs, nodes. */
   summary: string;
-  /** Things the user should know that do not stop the run (printed by the CLI). */
+  /** Subjects left out of `subjects: all`, with the reason (listed by validate, plan and run). */
+  skipped: SkippedSubject[];
+  /** Warnings about the data found while compiling (e.g. a TR disagreement); the analysis proceeds. */
   warnings: string[];
+  /** Warnings about events files; at run time the load nodes repeat them, so only validate and plan print these. */
+  eventWarnings: string[];
+}
+
+/** What compiling found out about the data beside the runs. */
+interface DataNotices {
+  skipped: SkippedSubject[];
+  warnings: string[];
+  eventWarnings: string[];
 }
 
 const OUTPUTS_DEFAULT = ['z_score', 'stat', 'effect_size', 'effect_variance', 'p_value'];
@@ -62,8 +74,9 @@ export async function compilePipeline(specFile: string, opts: { overrides?: stri
   // The data checks read what the data section, the mask and the confounds point at: with
   // problems there they would only repeat them.
   const dataSound = !specProblems.some((p) => DATA_KEYS.some((k) => k.every((seg, i) => p.path[i] === seg)));
-  const warnings: string[] = [];
-  const prepared = fl && spec.data && dataSound ? await prepareFirstLevel(loaded, fl, spec.data, problems, warnings) : [];
+  const notices: DataNotices = { skipped: [], warnings: [], eventWarnings: [] };
+  const warnings = notices.warnings;
+  const prepared = fl && spec.data && dataSound ? await prepareFirstLevel(loaded, fl, spec.data, problems, notices) : [];
   // Each contrast must be valid against every run's design columns (nilearn checks per run).
   for (const [name, def] of Object.entries((fl?.contrasts ?? {}) as Record<string, Json>)) {
     for (const p of prepared) {
@@ -89,7 +102,7 @@ export async function compilePipeline(specFile: string, opts: { overrides?: stri
   if (problems.length) throw new UserError(`${loaded.file}: ${problems.length} problem${problems.length > 1 ? 's' : ''} with the data`, problems);
   const subjects = new Set(prepared.map((p) => p.bids.subject));
   return {
-    specFile: loaded.file, loaded, graph, outputDir, warnings,
+    specFile: loaded.file, loaded, graph, outputDir, ...notices,
     summary: `${subjects.size} subject${subjects.size === 1 ? '' : 's'}, ${prepared.length} run${prepared.length === 1 ? '' : 's'}, ${Object.keys(fl?.contrasts ?? {}).length} first-level contrasts, ${spec.group?.contrasts.length ?? 0} group contrasts, ${graph.nodes.length} nodes`,
   };
 }
@@ -118,14 +131,16 @@ function orderedProblems(loaded: LoadedSpec, spec: LocatedProblem[], data: strin
 }
 
 /** Discovers the runs and checks each one (header, t_r, events, confounds, mask grid); builds its design to know the columns. */
-async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: DataSpec, problems: string[], warnings: string[]): Promise<PreparedRun[]> {
+async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: DataSpec, problems: string[], notices: DataNotices): Promise<PreparedRun[]> {
 
   let runs: BidsRun[];
   try {
-    runs = await discoverRuns({
+    const found = await discoverBids({
       bids: data.bids, derivatives: data.derivatives, task: data.task!, space: data.space,
-      subjects: data.subjects, runs: data.runs,
+      desc: boldDesc(data), filters: data.filters, subjects: data.subjects, runs: data.runs,
     });
+    runs = found.runs;
+    notices.skipped.push(...found.skipped);
   } catch (e) {
     if (e instanceof UserError) throw new UserError(at(loaded, ['data'], e.message), e.problems);
     throw e;
@@ -136,11 +151,14 @@ async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: D
     sessions.forEach((s, i) => {
       if (!found.some((f) => sameLabel(f, s))) problems.push(at(loaded, ['data', 'sessions', i], `session '${s}' not found for task '${data.task}' (sessions: ${found.join(', ') || 'none'})`, 'value'));
     });
+    const before = new Set(runs.map((r) => r.subject));
     runs = runs.filter((r) => r.session !== undefined && sessions.some((s) => sameLabel(r.session!, s)));
+    const after = new Set(runs.map((r) => r.subject));
+    for (const s of before) if (!after.has(s)) notices.skipped.push({ subject: s, reason: `no run in the sessions of data.sessions (${sessions.join(', ')})` });
   }
 
   const prepared: PreparedRun[] = [];
-  const modelChecks = new FirstLevelModelChecks(loaded, fl, problems, warnings);
+  const modelChecks = new FirstLevelModelChecks(loaded, fl, problems, notices.warnings);
   for (const r of runs) {
     const where = `sub-${r.subject} ${runLabel(r)}`;
     try {
@@ -149,12 +167,18 @@ async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: D
         problems.push(`${r.bold}: expected a 4D BOLD series, found dims ${header.dims.join('x')}`);
         continue;
       }
-      const tr = fl.t_r === 'auto' ? (r.repetitionTime ?? (header.pixdim[3] > 0 ? header.pixdim[3] : undefined)) : fl.t_r;
-      if (!tr) {
-        problems.push(at(loaded, ['first_level', 't_r'], `${r.bold}: no RepetitionTime in the sidecar JSON and pixdim[4] is 0; set first_level.t_r`));
+      const timing = repetitionTime(fl.t_r, {
+        sidecar: r.sidecar, sidecarSource: r.sidecarSource, bold: r.bold,
+        headerTr: header.pixdim[3], headerTimeUnit: header.tUnits, nVolumes: header.dims[3],
+      });
+      if ('problem' in timing) {
+        problems.push(at(loaded, ['first_level', 't_r'], timing.problem));
         continue;
       }
-      const { table: events } = await readEvents(r.events);
+      notices.warnings.push(...timing.notes);
+      const tr = timing.tr;
+      const { table: events, dropped } = await readEvents(r.events);
+      if (dropped) notices.eventWarnings.push(`${r.events}: ${dropped}`);
       let conf: ConfoundsResult | null = null;
       if (hasConfounds(fl)) {
         if (!r.confounds) {
@@ -205,6 +229,15 @@ function linkReportToStages(graph: Graph): void {
   report.deps = { ...report.deps, ...extra };
   const params = report.params as unknown as ReportParams;
   params.ids = { ...params.ids, ...extra };
+}
+
+/**
+ * The `desc-` of the preprocessed BOLD files to model (derivatives only): data.desc, else
+ * fMRIPrep's 'preproc'. Options that model another derivative (e.g. ICA-AROMA's
+ * smoothAROMAnonaggr) decide it here, in one place.
+ */
+export function boldDesc(data: DataSpec): string {
+  return data.desc ?? 'preproc';
 }
 
 const hasConfounds = (fl: FirstLevelSpec) => (Array.isArray(fl.confounds) ? fl.confounds.length > 0 : Boolean(fl.confounds));

@@ -51,11 +51,12 @@ export interface LocatedProblem {
   at: 'key' | 'value';
 }
 
-/** Label lists: numbers written there keep their source text (01 -> "01"). */
+/** Label lists (and the label map data.filters): numbers written there keep their source text (01 -> "01"). */
 const LABEL_LISTS: PathSeg[][] = [
   ['data', 'subjects'],
   ['data', 'runs'],
   ['data', 'sessions'],
+  ['data', 'filters'],
 ];
 
 /** Throw one UserError carrying every problem. */

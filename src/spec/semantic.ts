@@ -72,6 +72,10 @@ export function semanticItems(loaded: LoadedSpec, options: SemanticOptions = {})
   if (!fl && !group && !roi) add([], 'nothing to compute; expected a first_level section (or group with inputs)');
   if (fl && !spec.data) add(['first_level'], 'needs the data section; expected data: {bids: <BIDS folder>, task: <task label>}');
   if (fl?.save_residuals) add(['first_level', 'save_residuals'], 'writing residuals is not supported yet; expected false (nilearn keeps them only with minimize_memory=False)', 'value');
+  // Raw BOLD files have no desc- entity: a desc without derivatives would select nothing.
+  if (spec.data?.desc !== undefined && !spec.data.derivatives) {
+    add(['data', 'desc'], 'selects the desc- of the preprocessed BOLD in the derivatives; expected data.derivatives to be set (raw BOLD files have no desc-)', 'value');
+  }
   if (fl && spec.data && !spec.data.task) add(['data'], "missing required key 'task' (needed by first_level); expected a BIDS task label (letters and digits only, without 'task-')");
   if (group && !group.inputs && !fl) add(['group'], 'needs first_level (or group.inputs pointing at existing maps)');
   if (group && group.covariates.length > 0 && !spec.data) {

@@ -230,18 +230,19 @@ export class SpecSource {
 
   /**
    * YAML reads unquoted 01 as the number 1. BIDS labels are strings, so a number
-   * written where a label list is expected is replaced by its source text
+   * written where a label list (or label map) is expected is replaced by its source text
    * (01 -> "01", 2 -> "2"): what the user typed is what is matched.
    */
   keepLabelsAsWritten(paths: readonly PathSeg[][]): void {
+    const keep = (item: unknown) => {
+      if (isScalar(item) && typeof item.value === 'number' && typeof item.source === 'string' && item.source !== '') {
+        item.value = item.source;
+      }
+    };
     for (const p of paths) {
       const node = this.nodeAt(p);
-      if (!isSeq(node)) continue;
-      for (const item of node.items) {
-        if (isScalar(item) && typeof item.value === 'number' && typeof item.source === 'string' && item.source !== '') {
-          item.value = item.source;
-        }
-      }
+      if (isSeq(node)) node.items.forEach(keep);
+      else if (isMap(node)) node.items.forEach((pair) => keep(pair.value)); // a label map: entity -> label
     }
   }
 

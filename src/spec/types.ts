@@ -65,6 +65,10 @@ export type DataSpec = {
   /** Required with first_level (checked semantically); group-only pipelines need only bids (participants.tsv). */
   task?: string;
   space?: string;
+  /** `desc-` of the preprocessed BOLD (derivatives); compile uses 'preproc' when absent. */
+  desc?: string;
+  /** Other entities the BOLD must have: entity -> label (as written). */
+  filters?: Record<string, string>;
   subjects: 'all' | string[];
   runs: 'all' | string[];
   sessions: 'all' | string[];

@@ -153,7 +153,7 @@ describe('discoverRuns on built trees', () => {
       [`${d}_desc-confounds_regressors.json`]: {},
     });
     const derivatives = join(bids, 'derivatives', 'fmriprep');
-    await rejectsUser(discoverRuns({ bids, derivatives, task: 'x', subjects: 'all', runs: 'all' }), 'several spaces', 'MNI152NLin2009cAsym', 'T1w', 'data.space');
+    await rejectsUser(discoverRuns({ bids, derivatives, task: 'x', subjects: 'all', runs: 'all' }), 'differ in space', 'MNI152NLin2009cAsym, T1w', 'data.space');
     const [r] = await discoverRuns({ bids, derivatives, task: 'x', space: 'T1w', subjects: 'all', runs: 'all' });
     assert.equal(r.bold, join(bids, `${d}_space-T1w_desc-preproc_bold.nii.gz`));
     assert.equal(r.brainMask, join(bids, `${d}_space-T1w_desc-brain_mask.nii.gz`));
