@@ -36,6 +36,8 @@ export interface BidsQuery {
   task: string;
   /** `space-` entity of the preprocessed BOLD (derivatives only). */
   space?: string;
+  /** `desc-` entity of the preprocessed BOLD (derivatives only); default 'preproc'. */
+  desc?: string;
   subjects: 'all' | string[];
   runs: 'all' | string[];
 }
@@ -327,7 +329,7 @@ export async function discoverRuns(q: BidsQuery): Promise<BidsRun[]> {
       const { files } = await lister.list(funcDir(boldRoot, sub, ses));
       for (const f of files) {
         if (f.ents.suffix !== 'bold' || !isNifti(f)) continue;
-        if (deriv && f.ents.desc !== 'preproc') continue;
+        if (deriv && f.ents.desc !== (q.desc ?? 'preproc')) continue;
         if (f.ents.task !== undefined) tasksFound.add(f.ents.task);
         if (f.ents.task !== task || f.ents.sub !== sub) continue;
         if (f.ents.space !== undefined) spacesFound.add(f.ents.space);
@@ -381,7 +383,7 @@ export async function discoverRuns(q: BidsQuery): Promise<BidsRun[]> {
   }
 
   if (runs.length === 0) {
-    const where = deriv ? `${deriv} (preprocessed: *_desc-preproc_bold.nii[.gz])` : q.bids;
+    const where = deriv ? `${deriv} (preprocessed: *_desc-${q.desc ?? 'preproc'}_bold.nii[.gz])` : q.bids;
     if (space !== undefined && spacesFound.size > 0 && tasksFound.has(task)) {
       throw new UserError(`${where}: no BOLD for task '${task}' in space '${space}' (spaces found: ${[...spacesFound].sort().join(', ')})`);
     }

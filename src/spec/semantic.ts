@@ -13,6 +13,7 @@ import { globFiles } from './glob.js';
 import type { PathSeg } from './source.js';
 import { closest } from './suggest.js';
 import { repr } from './validate.js';
+import { optionProblems } from './option-checks.js';
 
 /**
  * Where the key (at = 'key', default) or value at `path` is written in the spec file, 1-based.
@@ -62,7 +63,6 @@ export function semanticProblems(loaded: LoadedSpec, options: SemanticOptions = 
   // ---- sections that need each other
   if (!fl && !group && !roi) add([], 'nothing to compute; expected a first_level section (or group with inputs)');
   if (fl && !spec.data) add(['first_level'], 'needs the data section; expected data: {bids: <BIDS folder>, task: <task label>}');
-  if (fl?.save_residuals) add(['first_level', 'save_residuals'], 'writing residuals is not supported yet; expected false (nilearn keeps them only with minimize_memory=False)', 'value');
   if (fl && spec.data && !spec.data.task) add(['data'], "missing required key 'task' (needed by first_level); expected a BIDS task label (letters and digits only, without 'task-')");
   if (group && !group.inputs && !fl) add(['group'], 'needs first_level (or group.inputs pointing at existing maps)');
   if (group && group.covariates.length > 0 && !spec.data) {
@@ -192,6 +192,9 @@ export function semanticProblems(loaded: LoadedSpec, options: SemanticOptions = 
       add(['roi', 'contrasts', i], `unknown contrast '${c}'${s ? ` (did you mean '${s}'?)` : ''}; expected one of the first_level contrasts: ${firstContrasts.join(', ')}`, 'value');
     });
   }
+
+  // ---- options that are valid alone but not together (none is silently ignored)
+  for (const o of optionProblems(spec, raw)) add(o.path, o.message, o.at);
 
   // ---- paths that must exist
   if (checkPaths) {
