@@ -37,7 +37,14 @@ async function saveContrast(p: Extract<SaveParams, { kind: 'contrast' }>, inputs
     const values = c.arrays[output];
     if (!values) throw new Error(`contrast ${p.contrast} has no ${output} map`);
     const path = join(p.dir, `${p.prefix}_contrast-${p.contrast}_stat-${statLabel(output, statType)}.nii.gz`);
-    await writeNifti(path, { dims: mask.dims, affine: mask.affine, data: unmask(values, indices, mask), description: `glmflow ${output} ${p.contrast}` });
+    // an F contrast's effect_size has one row per contrast row: a 4D map of that many volumes, as nilearn's
+    const volumes = indices.length ? values.length / indices.length : 1;
+    if (!Number.isInteger(volumes) || volumes < 1) throw new Error(`contrast ${p.contrast} ${output}: ${values.length} values for ${indices.length} voxels`);
+    const [nx, ny, nz] = mask.dims;
+    const nxyz = nx * ny * nz;
+    const data = new Float32Array(nxyz * volumes);
+    for (let k = 0; k < volumes; k++) data.set(unmask(values.subarray(k * indices.length, (k + 1) * indices.length), indices, mask), k * nxyz);
+    await writeNifti(path, { dims: volumes > 1 ? [nx, ny, nz, volumes] : mask.dims, affine: mask.affine, data, description: `glmflow ${output} ${p.contrast}` });
     written.push(describeWritten(path));
   }
   return written;
