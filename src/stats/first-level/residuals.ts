@@ -12,10 +12,11 @@
  * is reproduced as is; for OLS the whitened design is the design and these are the usual
  * Y - Xθ. The data are those the GLM saw: masked, smoothed, censored and signal-scaled.
  *
- * The residual series are formed one block of voxels of one model at a time (one product
- * of the model's whitened design with the block's θ in the WebAssembly kernels), so the
- * variance map needs no n_scans x n_voxels buffer; the series themselves are kept only on
- * request (float32, the type of the map nilearn writes).
+ * The residual series are formed one chunk of consecutive voxels at a time (contiguous in
+ * each time row of y), with one product of each model's whitened design with the θ of its
+ * voxels in the chunk (WebAssembly kernels), so the variance map needs no n_scans x n_voxels
+ * buffer; the series themselves are kept only on request (float32, the type of the map
+ * nilearn writes).
  */
 import { kernels } from '../wasm/kernels.js';
 import type { GlmResult, TimeSeriesData } from './glm.js';
@@ -30,7 +31,7 @@ export interface ResidualsResult {
 export interface ResidualsOptions {
   /** Keep the residual time series (n_scans x n_voxels float32). Default false. */
   keepSeries?: boolean;
-  /** Voxels per block (rounded up to a multiple of 4). Default 256. */
+  /** Consecutive voxels per chunk (rounded up to a multiple of 4). Default 1024. */
   blockSize?: number;
 }
 
@@ -53,47 +54,61 @@ export function glmResiduals(y: TimeSeriesData, fit: GlmResult, opts: ResidualsO
   const series = opts.keepSeries ? new Float32Array(n * nVox) : undefined;
   if (nVox === 0) return { variance, series };
 
-  // voxels of each model, in voxel order
+  // Chunks of consecutive voxels (each time row of a chunk is contiguous in y); within a chunk
+  // the voxels of each model share one product of its whitened design with their θ.
   const nm = fit.models.length;
-  const start = new Int32Array(nm + 1);
-  for (let v = 0; v < nVox; v++) start[fit.labels[v] + 1]++;
-  for (let g = 0; g < nm; g++) start[g + 1] += start[g];
-  const fill = start.slice(0, nm);
-  const byModel = new Int32Array(nVox);
-  for (let v = 0; v < nVox; v++) byModel[fill[fit.labels[v]]++] = v;
-
-  const B = (Math.max(4, Math.min(opts.blockSize ?? 256, nVox)) + 3) & ~3;
+  const C = (Math.max(4, Math.min(opts.blockSize ?? 1024, nVox)) + 3) & ~3;
   const K = kernels();
-  const ws = K.workspace(8 * (n * p + p * B + n * B) + 64);
-  const design = ws.f64(n * p);
-  const theta = ws.f64(p * B);
-  const pred = ws.f64(n * B);
-  const e = new Float64Array(n);
-  for (let g = 0; g < nm; g++) {
-    design.set(fit.models[g].whitenedDesign.data);
-    for (let a = start[g]; a < start[g + 1]; a += B) {
-      const cnt = Math.min(B, start[g + 1] - a);
+  const ws = K.workspace(8 * (nm * n * p + p * C + n * C) + 16 * (nm + 4));
+  const designs = fit.models.map((m) => {
+    const d = ws.f64(n * p);
+    d.set(m.whitenedDesign.data);
+    return d;
+  });
+  const theta = ws.f64(p * C);
+  const pred = ws.f64(n * C);
+  const count = new Int32Array(nm + 1);
+  const order = new Int32Array(C);
+  const sum = new Float64Array(C);
+  const ss = new Float64Array(C);
+  for (let v0 = 0; v0 < nVox; v0 += C) {
+    const c = Math.min(C, nVox - v0);
+    count.fill(0);
+    for (let i = 0; i < c; i++) count[fit.labels[v0 + i] + 1]++;
+    for (let g = 0; g < nm; g++) count[g + 1] += count[g];
+    const next = count.slice(0, nm);
+    for (let i = 0; i < c; i++) order[next[fit.labels[v0 + i]]++] = i;
+    for (let g = 0; g < nm; g++) {
+      const a = count[g];
+      const cnt = count[g + 1] - a;
+      if (cnt === 0) continue;
       const cs = (cnt + 3) & ~3;
+      const idx = order.subarray(a, a + cnt);
       theta.fill(0, 0, p * cs);
       for (let j = 0; j < p; j++) {
-        const row = j * nVox;
-        for (let i = 0; i < cnt; i++) theta[j * cs + i] = fit.theta[row + byModel[a + i]];
+        const row = j * nVox + v0;
+        for (let i = 0; i < cnt; i++) theta[j * cs + i] = fit.theta[row + idx[i]];
       }
-      K.gemm(design, n, p, theta, cs, pred); // whitened prediction of the block
-      for (let i = 0; i < cnt; i++) {
-        const v = byModel[a + i];
-        let mean = 0;
-        for (let t = 0; t < n; t++) {
-          const r = y[t * nVox + v] - pred[t * cs + i];
-          e[t] = r;
-          mean += r;
+      K.gemm(designs[g], n, p, theta, cs, pred); // whitened prediction of these voxels
+      // two passes over time (mean, then squared deviations), as numpy.var
+      sum.fill(0, 0, cnt);
+      ss.fill(0, 0, cnt);
+      for (let t = 0; t < n; t++) {
+        const row = t * nVox + v0;
+        const pr = t * cs;
+        for (let i = 0; i < cnt; i++) sum[i] += y[row + idx[i]] - pred[pr + i];
+      }
+      for (let i = 0; i < cnt; i++) sum[i] /= n;
+      for (let t = 0; t < n; t++) {
+        const row = t * nVox + v0;
+        const pr = t * cs;
+        for (let i = 0; i < cnt; i++) {
+          const e = y[row + idx[i]] - pred[pr + i];
+          ss[i] += (e - sum[i]) ** 2;
+          if (series) series[row + idx[i]] = e;
         }
-        mean /= n;
-        let ss = 0;
-        for (let t = 0; t < n; t++) ss += (e[t] - mean) ** 2; // two passes, as numpy.var
-        variance[v] = ss / n;
-        if (series) for (let t = 0; t < n; t++) series[t * nVox + v] = e[t];
       }
+      for (let i = 0; i < cnt; i++) variance[v0 + idx[i]] = ss[i] / n;
     }
   }
   return { variance, series };
