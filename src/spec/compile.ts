@@ -86,7 +86,7 @@ async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: D
   let runs: BidsRun[];
   try {
     runs = await discoverRuns({
-      bids: data.bids, derivatives: data.derivatives, task: data.task!, space: data.space, desc: boldDesc(loaded.spec),
+      bids: data.bids, derivatives: data.derivatives, task: data.task!, space: data.space, desc: boldDesc(loaded.spec, loaded.raw as Record<string, any>),
       subjects: data.subjects, runs: data.runs,
     });
   } catch (e) {

@@ -38,12 +38,13 @@ export function usesAromaFull(spec: AnalysisSpec): boolean {
 }
 
 /**
- * The `desc-` entity of the derivatives BOLD the first level models: `data.desc` when given,
- * else fMRIPrep's AROMA output for `ica_aroma: full` (as nilearn's load_confounds requires
- * for that strategy), else 'preproc'. Conflicts are reported by optionProblems.
+ * The `desc-` entity of the derivatives BOLD the first level models: `data.desc` as written
+ * in the spec (`raw`; a schema default is not a choice), else fMRIPrep's AROMA output for
+ * `ica_aroma: full` (as nilearn's load_confounds requires for that strategy), else
+ * 'preproc'. Conflicts between the two are reported by optionProblems.
  */
-export function boldDesc(spec: AnalysisSpec): string {
-  const given = (spec.data as { desc?: unknown } | undefined)?.desc;
+export function boldDesc(spec: AnalysisSpec, raw: Record<string, any>): string {
+  const given = (raw.data as Record<string, unknown> | undefined)?.desc;
   if (typeof given === 'string' && given.length > 0) return given;
   return usesAromaFull(spec) ? AROMA_DESC : DEFAULT_DESC;
 }

@@ -138,12 +138,18 @@ test('data.desc and ica_aroma must agree (one place decides the BOLD variant)', 
   // the spec as written: only strategy and ica_aroma (the rest above are the filled-in defaults)
   const raw = (s: AnalysisSpec) => {
     const c = s.first_level!.confounds as { strategy: string[]; ica_aroma: string };
-    return { ...s, first_level: { confounds: { strategy: c.strategy, ica_aroma: c.ica_aroma } } } as unknown as Record<string, any>;
+    return { ...s, data: { ...s.data }, first_level: { confounds: { strategy: c.strategy, ica_aroma: c.ica_aroma } } } as unknown as Record<string, any>;
   };
   const check = (s: AnalysisSpec) => optionProblems(s, raw(s)).map((p) => `${p.path.join('.')}: ${p.message}`);
-  assert.equal(boldDesc(spec(undefined, 'full')), AROMA_DESC);
-  assert.equal(boldDesc(spec(undefined, 'basic')), 'preproc');
-  assert.equal(boldDesc(spec(undefined, 'full', ['motion'])), 'preproc');
+  const desc = (s: AnalysisSpec) => boldDesc(s, raw(s));
+  assert.equal(desc(spec(undefined, 'full')), AROMA_DESC);
+  assert.equal(desc(spec(undefined, 'basic')), 'preproc');
+  assert.equal(desc(spec(undefined, 'full', ['motion'])), 'preproc');
+  assert.equal(desc(spec(AROMA_DESC, 'full')), AROMA_DESC);
+  // a filled-in default data.desc: preproc is not a user choice, only what the spec says counts
+  const filled = spec(undefined, 'full');
+  (filled.data as any).desc = 'preproc';
+  assert.equal(boldDesc(filled, raw(spec(undefined, 'full'))), AROMA_DESC);
   assert.deepEqual(check(spec(AROMA_DESC, 'full')), []);
   assert.deepEqual(check(spec('preproc', 'basic')), []);
   assert.match(check(spec('preproc', 'full')).join('\n'), /^data\.desc: ica_aroma 'full' models .*desc-smoothAROMAnonaggr/);
