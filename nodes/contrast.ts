@@ -17,7 +17,8 @@ export interface ContrastParams { name: string; definition: string | number[] | 
  */
 export const contrast: NodeDefinition<ContrastParams> = {
   type: 'contrast',
-  version: '1',
+  // 2: the F contrast's effect_size keeps every row (was: the first only)
+  version: '2',
   description: 'compute a t or F contrast (fixed effects over runs): z, stat, p, effect, variance',
   streamedInputs: ['fits'],
   async run(ctx, params, inputs) {
@@ -52,8 +53,9 @@ export const contrast: NodeDefinition<ContrastParams> = {
         z_score: f32(r.zScore),
         stat: f32(r.stat),
         p_value: f32(r.pValue),
-        // For F contrasts nilearn's effect_size has one row per contrast row; the map keeps the first row.
-        effect_size: f32(r.effectSize.subarray(0, r.nVoxels)),
+        // For F contrasts nilearn's effect_size has one row per contrast row (q x n_voxels), written
+        // as a 4D map of q volumes; consumers of a 3D map (group, roi) read the first row.
+        effect_size: f32(r.effectSize),
         effect_variance: f32(r.effectVariance),
       },
     };

@@ -3,8 +3,9 @@ import type { Artifact, NodeDefinition } from '../src/engine/types.js';
 import { readNiftiHeader, streamNiftiVolumes, type VolumeDecoder } from '../src/io/nifti.js';
 import { smoothVolumes } from '../src/stats/image/smooth.js';
 import { MaskedSmoother } from '../src/stats/image/masked-smoother.js';
-import { meanScaling } from '../src/stats/first-level/scaling.js';
 import { runGlm } from '../src/stats/first-level/glm.js';
+import { glmResiduals } from '../src/stats/first-level/residuals.js';
+import { signalScaling, type SignalScalingAxis } from '../src/stats/first-level/signal-scaling.js';
 import { single, type DesignMeta, type MaskMeta } from './lib/artifacts.js';
 import { glmToArtifact } from './lib/glm-artifact.js';
 
@@ -12,8 +13,11 @@ export interface FitParams {
   run: string;
   noise_model: string;
   smoothing_fwhm: number | [number, number, number] | null;
-  signal_scaling: 0 | false;
+  /** nilearn's signal_scaling: 0 (per voxel), 1 (per scan), [0, 1] (grand mean) or false. */
+  signal_scaling: SignalScalingAxis | false;
   bins: number;
+  /** Keep the residual time series in the artifact (save_residuals); the variance is always kept. */
+  save_residuals?: boolean;
 }
 
 /** Keep the rows (volumes) listed in `keep`. */
@@ -83,8 +87,9 @@ function volumeToMasked(params: FitParams, dims: number[], affine: number[][], i
 /**
  * fit: one run's GLM, as nilearn's FirstLevelModel.fit does it per run:
  * smooth (within the masker, before masking), mask, drop censored volumes from data
- * and design alike, mean-scale each voxel to percent signal change, then run_glm
- * (OLS, or AR(p) with binned coefficients and per-bin refits).
+ * and design alike, signal scaling (nilearn signal_scaling, 0 = percent signal change per voxel), then run_glm
+ * (OLS, or AR(p) with binned coefficients and per-bin refits), and the residuals' variance (nilearn
+ * minimize_memory=False residuals; the series too with save_residuals).
  *
  * The BOLD series is streamed: each volume is inflated, only the voxels the masked smoothing
  * needs are decoded, and its smoothed masked values go straight into row t of the
@@ -95,7 +100,9 @@ function volumeToMasked(params: FitParams, dims: number[], affine: number[][], i
  */
 export const fit: NodeDefinition<FitParams> = {
   type: 'fit',
-  version: '1',
+  // 2: residual variance (and, with save_residuals, the residual series) in the artifact;
+  //    signal_scaling 1 and [0, 1]
+  version: '2',
   description: 'fit the first-level GLM of one run (OLS or AR(p))',
   async run(ctx, params, inputs) {
     const design = single(inputs.nodes, 'design');
@@ -111,9 +118,6 @@ export const fit: NodeDefinition<FitParams> = {
       timings[stage] = (timings[stage] ?? 0) + (now - mark) / 1000;
       mark = now;
     };
-    if (params.signal_scaling !== 0 && params.signal_scaling !== false) {
-      throw new UserError(`signal_scaling ${JSON.stringify(params.signal_scaling)} is not supported (use 0 or false)`);
-    }
     const header = await readNiftiHeader(bold);
     const [nx, ny, nz] = header.dims;
     const nt = header.dims[3] ?? 1;
@@ -150,9 +154,9 @@ export const fit: NodeDefinition<FitParams> = {
     let x = { rows: dm.nScans, cols: dm.columns.length, data: design.arrays.matrix as Float64Array };
     if (dm.sampleMask) x = { rows: keep.length, cols: x.cols, data: selectRows(x.data, x.cols, keep) };
     const warnings: string[] = [];
-    if (params.signal_scaling === 0) {
-      const scaled = meanScaling(y, x.rows, { inPlace: true });
-      if (scaled.zeroMeanVoxels) warnings.push(`${scaled.zeroMeanVoxels} voxels have a mean of 0 over time`);
+    if (params.signal_scaling !== false) {
+      const scaled = signalScaling(y, x.rows, params.signal_scaling, { inPlace: true });
+      if (scaled.warning) warnings.push(scaled.warning);
       y = scaled.scaled;
     }
     lap('scale');
@@ -160,11 +164,16 @@ export const fit: NodeDefinition<FitParams> = {
     const glmTimings: Record<string, number> = {};
     const result = runGlm(y, x, { noiseModel: params.noise_model, bins: params.bins, timings: glmTimings });
     lap('glm');
+    // nilearn's residuals (minimize_memory=False): their variance always, the series on request
+    const resid = glmResiduals(y, result, { keepSeries: params.save_residuals === true });
+    lap('residuals');
     const artifact = glmToArtifact(result, params.run, warnings) as Artifact;
+    artifact.arrays.residvar = resid.variance;
+    if (resid.series) artifact.arrays.errorts = resid.series;
     lap('artifact');
     const parts = [
       ['inflate wait', timings['inflate wait']], ['decode', timings.decode], ['smooth + mask', timings['smooth + mask']],
-      ['scale', timings.scale], ...Object.entries(glmTimings), ['artifact', timings.artifact],
+      ['scale', timings.scale], ...Object.entries(glmTimings), ['residuals', timings.residuals], ['artifact', timings.artifact],
     ] as [string, number][];
     ctx.progress(1, `timings: ${parts.map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}`);
     return artifact;

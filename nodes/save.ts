@@ -20,6 +20,7 @@ type SaveParams =
   | { kind: 'correction'; dir: string; label: string; method: string; primary: boolean }
   | { kind: 'roi'; dir: string; prefix: string; contrast: string }
   | { kind: 'rsquare'; dir: string; prefix: string }
+  | { kind: 'residuals'; dir: string; prefix: string; t_r: number; series: boolean }
   | { kind: 'roi-signals'; dir: string; prefix: string; names: Record<string, string> };
 
 /** Full-precision number formatting for TSV outputs (shortest round-trip repr). */
@@ -36,7 +37,14 @@ async function saveContrast(p: Extract<SaveParams, { kind: 'contrast' }>, inputs
     const values = c.arrays[output];
     if (!values) throw new Error(`contrast ${p.contrast} has no ${output} map`);
     const path = join(p.dir, `${p.prefix}_contrast-${p.contrast}_stat-${statLabel(output, statType)}.nii.gz`);
-    written.push(await writeNifti(path, { dims: mask.dims, affine: mask.affine, data: unmask(values, indices, mask), description: `glmflow ${output} ${p.contrast}` }));
+    // an F contrast's effect_size has one row per contrast row: a 4D map of that many volumes, as nilearn's
+    const volumes = indices.length ? values.length / indices.length : 1;
+    if (!Number.isInteger(volumes) || volumes < 1) throw new Error(`contrast ${p.contrast} ${output}: ${values.length} values for ${indices.length} voxels`);
+    const [nx, ny, nz] = mask.dims;
+    const nxyz = nx * ny * nz;
+    const data = new Float32Array(nxyz * volumes);
+    for (let k = 0; k < volumes; k++) data.set(unmask(values.subarray(k * indices.length, (k + 1) * indices.length), indices, mask), k * nxyz);
+    written.push(await writeNifti(path, { dims: volumes > 1 ? [nx, ny, nz, volumes] : mask.dims, affine: mask.affine, data, description: `glmflow ${output} ${p.contrast}` }));
   }
   return written;
 }
@@ -140,6 +148,36 @@ async function saveRSquare(p: Extract<SaveParams, { kind: 'rsquare' }>, inputs: 
   return [await writeNifti(path, { dims: mask.dims, affine: mask.affine, data: unmask(fit.arrays.rSquare as Float64Array, maskArt.arrays.indices as Int32Array, mask) })];
 }
 
+/**
+ * One run's residual diagnostics (SPEC): `<prefix>_stat-residvar.nii.gz`, the variance over time
+ * of nilearn's residuals, and with save_residuals `<prefix>_stat-errorts.nii.gz`, the residual
+ * series (4D, one volume per modelled scan: censored scans are not in it, as in nilearn).
+ */
+async function saveResiduals(p: Extract<SaveParams, { kind: 'residuals' }>, inputs: Record<string, Artifact | Artifact[]>): Promise<WrittenFile[]> {
+  const fit = single(inputs, 'fit');
+  const maskArt = single(inputs, 'mask');
+  const mask = maskArt.meta as unknown as MaskMeta;
+  const indices = maskArt.arrays.indices as Int32Array;
+  const residvar = fit.arrays.residvar as Float64Array | undefined;
+  if (!residvar) throw new Error(`the fit of ${p.prefix} has no residual variance`);
+  const written: WrittenFile[] = [];
+  const varPath = join(p.dir, `${p.prefix}_stat-residvar.nii.gz`);
+  written.push(await writeNifti(varPath, { dims: mask.dims, affine: mask.affine, data: unmask(residvar, indices, mask), description: 'glmflow residual variance (ddof 0)' }));
+  if (p.series) {
+    const series = fit.arrays.errorts as Float32Array | undefined;
+    if (!series) throw new Error(`the fit of ${p.prefix} kept no residual series (save_residuals)`);
+    const nm = indices.length;
+    const nt = nm === 0 ? 0 : series.length / nm;
+    const [nx, ny, nz] = mask.dims;
+    const nxyz = nx * ny * nz;
+    const data = new Float32Array(nxyz * nt);
+    for (let t = 0; t < nt; t++) for (let i = 0; i < nm; i++) data[t * nxyz + indices[i]] = series[t * nm + i];
+    const path = join(p.dir, `${p.prefix}_stat-errorts.nii.gz`);
+    written.push(await writeNifti(path, { dims: [nx, ny, nz, nt], affine: mask.affine, data, pixdim: [0, 0, 0, p.t_r], description: 'glmflow residuals' }));
+  }
+  return written;
+}
+
 /** One run's ROI time series (one column per label, named from the labels TSV). */
 async function saveRoiSignals(p: Extract<SaveParams, { kind: 'roi-signals' }>, inputs: Record<string, Artifact | Artifact[]>): Promise<WrittenFile[]> {
   const a = single(inputs, 'signals');
@@ -165,6 +203,7 @@ export const save: NodeDefinition<SaveParams> = {
       : params.kind === 'correction' ? await saveCorrection(params, inputs.nodes)
       : params.kind === 'roi' ? await saveRoi(params, inputs.nodes)
       : params.kind === 'rsquare' ? await saveRSquare(params, inputs.nodes)
+      : params.kind === 'residuals' ? await saveResiduals(params, inputs.nodes)
       : params.kind === 'roi-signals' ? await saveRoiSignals(params, inputs.nodes)
       : await saveDataset(params);
     return { meta: { files } as any, arrays: {} };

@@ -287,7 +287,7 @@ export async function addRoiStage(ctx: StageContext): Promise<void> {
       const id = `roi/${sub}/${contrast}`;
       nodes.push({
         id, type: 'roi',
-        params: { kind: 'glm', contrast, definition: fl.contrasts[contrast], noise_model: fl.noise_model, signal_scaling: fl.signal_scaling === 0 ? 0 : false, input: r.input, names } as unknown as Json,
+        params: { kind: 'glm', contrast, definition: fl.contrasts[contrast], noise_model: fl.noise_model, signal_scaling: fl.signal_scaling === 0 ? 0 : false /* 1 and [0, 1] are refused with roi (option-checks) */, input: r.input, names } as unknown as Json,
         deps: { signals: signalIds, designs: s.runs.map((x) => x.designId), contrast: s.contrastIds[contrast], mask: s.maskId },
         files: { atlas: r.atlas }, stage: 'roi', subject: sub, label: contrast,
       });

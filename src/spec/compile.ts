@@ -17,6 +17,7 @@ import type { ConfoundsResult } from '../stats/confounds/confounds.js';
 import { contrastMatrixFor } from '../pipeline/contrast-definition.js';
 import { glmflowVersion } from '../version.js';
 import type { ReportParams } from '../../nodes/report.js';
+import { boldDesc } from './option-checks.js';
 import { addGroupStage, addRoiStage, type SubjectOutputs } from './compile-group.js';
 
 export interface CompiledPipeline {
@@ -137,7 +138,7 @@ async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: D
   try {
     const found = await discoverBids({
       bids: data.bids, derivatives: data.derivatives, task: data.task!, space: data.space,
-      desc: boldDesc(data), filters: data.filters, subjects: data.subjects, runs: data.runs,
+      desc: boldDesc(loaded.spec, loaded.raw as Record<string, any>), filters: data.filters, subjects: data.subjects, runs: data.runs,
     });
     runs = found.runs;
     notices.skipped.push(...found.skipped);
@@ -231,15 +232,6 @@ function linkReportToStages(graph: Graph): void {
   params.ids = { ...params.ids, ...extra };
 }
 
-/**
- * The `desc-` of the preprocessed BOLD files to model (derivatives only): data.desc, else
- * fMRIPrep's 'preproc'. Options that model another derivative (e.g. ICA-AROMA's
- * smoothAROMAnonaggr) decide it here, in one place.
- */
-export function boldDesc(data: DataSpec): string {
-  return data.desc ?? 'preproc';
-}
-
 const hasConfounds = (fl: FirstLevelSpec) => (Array.isArray(fl.confounds) ? fl.confounds.length > 0 : Boolean(fl.confounds));
 
 /** The model parameters shown in the report, in words. */
@@ -300,10 +292,19 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
       const fitId = `fit/${r.path}`;
       nodes.push({
         id: fitId, type: 'fit',
-        params: { run: r.label, noise_model: fl.noise_model, smoothing_fwhm: fl.smoothing_fwhm ?? null, signal_scaling: fl.signal_scaling, bins: 100 },
+        params: {
+          run: r.label, noise_model: fl.noise_model, smoothing_fwhm: fl.smoothing_fwhm ?? null, signal_scaling: fl.signal_scaling, bins: 100,
+          ...(fl.save_residuals ? { save_residuals: true } : {}),
+        },
         deps: { design: designId, mask: maskId }, files: { bold: r.bids.bold }, stage: 'fit', subject: sub, label: r.label,
       });
       fitIds.push(fitId);
+      // residual variance per run (nilearn's residuals), and the series with save_residuals
+      nodes.push({
+        id: `save/${r.path}/residuals`, type: 'save',
+        params: { kind: 'residuals', dir: resolve(outputDir, 'first_level', sub), prefix: `${sub}_${r.label}`, t_r: r.design.t_r, series: fl.save_residuals === true },
+        deps: { fit: fitId, mask: maskId }, files: {}, stage: 'save', subject: sub, label: `${r.label} residuals`,
+      });
       if (fl.r_square) {
         nodes.push({
           id: `save/${r.path}/rsquare`, type: 'save', params: { kind: 'rsquare', dir: resolve(outputDir, 'first_level', sub), prefix: `${sub}_${r.label}` },

@@ -13,6 +13,7 @@ import { globFiles } from './glob.js';
 import type { PathSeg } from './source.js';
 import { closest } from './suggest.js';
 import { repr } from './validate.js';
+import { optionProblems } from './option-checks.js';
 
 /**
  * Where the key (at = 'key', default) or value at `path` is written in the spec file, 1-based.
@@ -71,7 +72,6 @@ export function semanticItems(loaded: LoadedSpec, options: SemanticOptions = {})
   // ---- sections that need each other
   if (!fl && !group && !roi) add([], 'nothing to compute; expected a first_level section (or group with inputs)');
   if (fl && !spec.data) add(['first_level'], 'needs the data section; expected data: {bids: <BIDS folder>, task: <task label>}');
-  if (fl?.save_residuals) add(['first_level', 'save_residuals'], 'writing residuals is not supported yet; expected false (nilearn keeps them only with minimize_memory=False)', 'value');
   // Raw BOLD files have no desc- entity: a desc without derivatives would select nothing.
   if (spec.data?.desc !== undefined && !spec.data.derivatives) {
     add(['data', 'desc'], 'selects the desc- of the preprocessed BOLD in the derivatives; expected data.derivatives to be set (raw BOLD files have no desc-)', 'value');
@@ -205,6 +205,9 @@ export function semanticItems(loaded: LoadedSpec, options: SemanticOptions = {})
       add(['roi', 'contrasts', i], `unknown contrast '${c}'${s ? ` (did you mean '${s}'?)` : ''}; expected one of the first_level contrasts: ${firstContrasts.join(', ')}`, 'value');
     });
   }
+
+  // ---- options that are valid alone but not together (none is silently ignored)
+  for (const o of optionProblems(spec, raw)) add(o.path, o.message, o.at);
 
   // ---- paths that must exist
   if (checkPaths) {
