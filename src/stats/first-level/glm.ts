@@ -168,6 +168,23 @@ export function runGlm(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): Glm
   return result;
 }
 
+/**
+ * The voxel groups runGlm fits with one AR model each (OLS fit, Yule-Walker coefficients of
+ * its residuals, AR(1) binning or AR(N) clustering), without the refit: for stages that reuse
+ * the run's AR estimate with other designs (single-trial LSS). OLS: one group, rho = [].
+ */
+export function arGroups(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): Groups {
+  const order = parseNoiseModel(opts.noiseModel ?? 'ar1');
+  const n = x.rows;
+  const nVox = y.length / n;
+  if (order === 0) return { labels: new Int32Array(nVox), rho: [new Float64Array(0)], keys: ['0.0'] };
+  const chunk = (Math.max(1, Math.min(opts.chunkSize ?? 1024, nVox)) + 3) & ~3;
+  const ols = linearModelWithBasis(x, [], designRank(x));
+  const arCoef = yuleWalkerOfOlsResiduals(ols, y, nVox, order, chunk);
+  const bins = opts.bins ?? 100;
+  return order === 1 ? binAr1(arCoef, bins) : clusterArN(arCoef, order, bins, opts.randomState ?? 0);
+}
+
 function withoutBasis(m: LinearModel & { basis?: Mat }): LinearModel {
   const { basis: _basis, ...rest } = m;
   return rest;
@@ -189,7 +206,7 @@ function stageClock(sink?: Record<string, number>): (stage: string) => void {
  * memory (a memcpy per row), for whitenCols. Float64 data is not staged (it would lose
  * precision): `loadF64` does the load in plain code instead.
  */
-function stageRows(y: Float32Array, nVox: number, n: number, v0: number, c: number, stage: Float32Array, C: number): void {
+export function stageRows(y: Float32Array, nVox: number, n: number, v0: number, c: number, stage: Float32Array, C: number): void {
   for (let t = 0; t < n; t++) stage.set(y.subarray(t * nVox + v0, t * nVox + v0 + c), t * C);
 }
 
@@ -604,7 +621,7 @@ function yuleWalkerOfOlsResiduals(ols: LinearModel, y: TimeSeriesData, nVox: num
   return rho;
 }
 
-interface Groups {
+export interface Groups {
   labels: Int32Array;
   rho: Float64Array[];
   keys: string[];
