@@ -15,6 +15,7 @@ import { contrastMatrixFor } from '../pipeline/contrast-definition.js';
 import { glmflowVersion } from '../version.js';
 import type { ReportParams } from '../../nodes/report.js';
 import { addGroupStage, addRoiStage, type SubjectOutputs } from './compile-group.js';
+import { addSingleTrialStage } from './compile-single-trial.js';
 
 export interface CompiledPipeline {
   specFile: string;
@@ -36,6 +37,8 @@ interface PreparedRun {
   path: string;
   design: DesignParams;
   columns: string[];
+  /** The events' trial types (design conditions), sorted. */
+  conditions: string[];
 }
 
 /**
@@ -70,6 +73,7 @@ export async function compilePipeline(specFile: string, opts: { overrides?: stri
   const stage = { loaded, outputDir, nodes: graph.nodes, problems, subjects: subjectOutputs };
   await addGroupStage(stage);
   await addRoiStage(stage);
+  await addSingleTrialStage(stage);
   linkReportToStages(graph);
   if (problems.length) throw new UserError(`${loaded.file}: ${problems.length} problem${problems.length > 1 ? 's' : ''} with the data`, problems);
   const subjects = new Set(prepared.map((p) => p.bids.subject));
@@ -138,7 +142,7 @@ async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: D
         drift_order: fl.drift_order, min_onset: fl.min_onset, oversampling: 50,
       };
       const dm = buildRunDesign(design, events, conf);
-      prepared.push({ bids: r, label: runLabel(r), path: runPath(r), design, columns: dm.columns });
+      prepared.push({ bids: r, label: runLabel(r), path: runPath(r), design, columns: dm.columns, conditions: [...new Set(events.trialType)].sort() });
     } catch (e) {
       if (e instanceof UserError) problems.push(e.message, ...e.problems);
       else problems.push(`${where}: ${(e as Error).message}`);
@@ -156,6 +160,7 @@ function linkReportToStages(graph: Graph): void {
     groups: ofType('group'),
     corrections: ofType('correct'),
     rois: ofType('roi', (n) => (n.params as { kind?: string }).kind === 'glm'),
+    singleTrials: ofType('single-trial'),
   };
   report.deps = { ...report.deps, ...extra };
   const params = report.params as unknown as ReportParams;
@@ -232,7 +237,7 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
           deps: { fit: fitId, mask: maskId }, files: {}, stage: 'save', subject: sub, label: `${r.label} r_square`,
         });
       }
-      outputsOf.runs.push({ label: r.label, bold: r.bids.bold, designId, confoundsId: designDeps.confounds });
+      outputsOf.runs.push({ label: r.label, bold: r.bids.bold, designId, confoundsId: designDeps.confounds, loadId, design: r.design, conditions: r.conditions });
     }
     reportDeps.designs.push(...designIds);
     for (const r of subjectRuns) report.designs.push({ subject: sub, run: r.label, prefix: `${sub}_${r.label}` });
