@@ -73,20 +73,21 @@ async function child(argv: string[]): Promise<void> {
   process.exit(code);
 }
 
-async function ensureDataset(): Promise<void> {
+/** `runs`: how many runs the measurements need (--only-single-trial needs run 1 only). */
+async function ensureDataset(runs = MAX_RUNS): Promise<void> {
   const manifest = join(DATA_DIR, 'manifest.json');
   try {
     const m = JSON.parse(readFileSync(manifest, 'utf8'));
-    if (m.version === DATASET_VERSION && m.runs >= MAX_RUNS) return;
+    if (m.version === DATASET_VERSION && m.runs >= runs) return;
   } catch {
     /* not generated yet */
   }
-  console.log(`generating the benchmark dataset (${MAX_RUNS} runs, once) in ${DATA_DIR}`);
+  console.log(`generating the benchmark dataset (${runs} runs, once) in ${DATA_DIR}`);
   const started = performance.now();
   await rm(DATA_DIR, { recursive: true, force: true });
   await mkdir(DATA_DIR, { recursive: true });
-  await generateDataset(DATA_DIR, MAX_RUNS, (s) => console.log(s));
-  await writeFile(manifest, JSON.stringify({ version: DATASET_VERSION, runs: MAX_RUNS }));
+  await generateDataset(DATA_DIR, runs, (s) => console.log(s));
+  await writeFile(manifest, JSON.stringify({ version: DATASET_VERSION, runs }));
   console.log(`  done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
@@ -188,12 +189,12 @@ async function parent(argv: string[]): Promise<void> {
   const cli = opt('--cli');
   if (cli) CLI_MAIN = cli.startsWith('/') ? cli : join(process.cwd(), cli);
   if (!existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: build first (npm run build)`);
-  await ensureDataset();
+  const onlySingleTrial = argv.includes('--only-single-trial');
+  await ensureDataset(onlySingleTrial ? 1 : MAX_RUNS);
 
   const load = loadavg()[0];
   console.log(`\nmachine: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, 1-min load average ${load.toFixed(2)}` +
     (load > 0.5 ? ' (other processes are busy: expect slower figures)' : ''));
-  const onlySingleTrial = argv.includes('--only-single-trial');
   let h: Measurement | undefined;
   const scaling: Measurement[] = [];
   if (!onlySingleTrial) {
