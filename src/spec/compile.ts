@@ -224,18 +224,21 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
       const designId = `design/${r.path}`;
       nodes.push({ id: designId, type: 'design', params: r.design as unknown as Json, deps: designDeps, files: {}, stage: 'design', subject: sub, label: r.label });
       designIds.push(designId);
-      const fitId = `fit/${r.path}`;
-      nodes.push({
-        id: fitId, type: 'fit',
-        params: { run: r.label, noise_model: fl.noise_model, smoothing_fwhm: fl.smoothing_fwhm ?? null, signal_scaling: fl.signal_scaling, bins: 100 },
-        deps: { design: designId, mask: maskId }, files: { bold: r.bids.bold }, stage: 'fit', subject: sub, label: r.label,
-      });
-      fitIds.push(fitId);
-      if (fl.r_square) {
+      // A spec with only single_trial (no contrasts, no r_square) needs no condition-model fit.
+      if (Object.keys(fl.contrasts).length > 0 || fl.r_square) {
+        const fitId = `fit/${r.path}`;
         nodes.push({
-          id: `save/${r.path}/rsquare`, type: 'save', params: { kind: 'rsquare', dir: resolve(outputDir, 'first_level', sub), prefix: `${sub}_${r.label}` },
-          deps: { fit: fitId, mask: maskId }, files: {}, stage: 'save', subject: sub, label: `${r.label} r_square`,
+          id: fitId, type: 'fit',
+          params: { run: r.label, noise_model: fl.noise_model, smoothing_fwhm: fl.smoothing_fwhm ?? null, signal_scaling: fl.signal_scaling, bins: 100 },
+          deps: { design: designId, mask: maskId }, files: { bold: r.bids.bold }, stage: 'fit', subject: sub, label: r.label,
         });
+        fitIds.push(fitId);
+        if (fl.r_square) {
+          nodes.push({
+            id: `save/${r.path}/rsquare`, type: 'save', params: { kind: 'rsquare', dir: resolve(outputDir, 'first_level', sub), prefix: `${sub}_${r.label}` },
+            deps: { fit: fitId, mask: maskId }, files: {}, stage: 'save', subject: sub, label: `${r.label} r_square`,
+          });
+        }
       }
       outputsOf.runs.push({ label: r.label, bold: r.bids.bold, designId, confoundsId: designDeps.confounds, loadId, design: r.design, conditions: r.conditions });
     }
