@@ -31,7 +31,11 @@ export interface TrialRow {
   estimable: boolean;
 }
 
-export interface SingleTrialMeta { run: string; method: 'lss' | 'lsa'; conditions: string[]; trials: TrialRow[]; nVoxels: number; warnings: string[] }
+export interface SingleTrialMeta {
+  run: string; method: 'lss' | 'lsa'; conditions: string[]; trials: TrialRow[]; nVoxels: number; warnings: string[];
+  /** Columns of `design`: the all-scans design with these trials split (LSA: the LSA design), for the report. */
+  designColumns: string[];
+}
 
 /** The trials of `conditions` in events order, named `<condition>__<k>`. */
 export function trialsOf(events: EventsTable, conditions: string[]): TrialRow[] {
@@ -137,8 +141,8 @@ export const singleTrial: NodeDefinition<SingleTrialParams> = {
       warnings.push(w);
       ctx.warn(w);
     }
-    const meta: SingleTrialMeta = { run: params.run, method: params.method, conditions: params.conditions, trials, nVoxels: indices.length, warnings };
+    const meta: SingleTrialMeta = { run: params.run, method: params.method, conditions: params.conditions, trials, nVoxels: indices.length, warnings, designColumns: trialDm.columns };
     ctx.progress(1, `timings: ${Object.entries({ ...masked.timings, ...timings }).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}`);
-    return { meta: meta as any, arrays: { effect: series.effect, z: series.z } };
+    return { meta: meta as any, arrays: { effect: series.effect, z: series.z, design: trialDm.matrix.data } };
   },
 };

@@ -54,8 +54,18 @@ const pearson = (a: number[], b: number[]) => {
 for (const method of ['lss', 'lsa'] as const) {
   test(`${method}: ROI-mean single-trial betas follow the simulated trial amplitudes`, async (t) => {
     await ready;
-    const file = spec(`recovery-${method}`, { method }, { roi: { atlas: join(data, 'atlas', 'labels.nii.gz'), labels: join(data, 'atlas', 'labels.tsv') } });
+    const file = spec(`recovery-${method}`, { method }, { roi: { atlas: join(data, 'atlas', 'labels.nii.gz'), labels: join(data, 'atlas', 'labels.tsv') }, report: true });
     await run(file, join(dir, `cache-${method}`));
+    // the report shows each run's trial design and beta-series heat map
+    const out = join(dir, `out-recovery-${method}`);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    assert.match(html, /Single-trial estimates/);
+    for (const r of ['1', '2']) {
+      for (const fig of [`figures/sub-01_run-${r}_desc-${method}_design.png`, `figures/sub-01_run-${r}_desc-${method}_betaseries.png`]) {
+        assert.ok(html.includes(fig), fig);
+        assert.ok(readFileSync(join(out, fig)).subarray(1, 4).toString() === 'PNG', fig);
+      }
+    }
     const truth = JSON.parse(readFileSync(join(data, 'ground_truth.json'), 'utf8'));
     const r = [];
     for (const runTruth of truth.subjects[0].runs) {
