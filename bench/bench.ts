@@ -13,10 +13,15 @@
  *    2-core machines, shared/design/PERFORMANCE.md), the time of every node (start to done,
  *    as the engine's events say) and, for fit nodes, the stages they report.
  *
- * 4. Single-trial LSS of run 1 (bench/single-trial.yaml) with OLS and AR(1), against nilearn's
- *    beta-series procedure (--no-single-trial to skip, --only-single-trial for just that).
+ * 4. The group permutation workload (bench/group-permutation.yaml): 20 subjects' effect maps on
+ *    the same grid (bench/group-dataset.ts, generated once into .bench/group), one-sample max-t
+ *    with 10 000 sign flips, whole pipeline, against nilearn's non_parametric_inference.
  *
- * Options: --runs 1,2,4,8 (scaling series; "none" to skip), --repeat N (headline repeats, the
+ * 5. Single-trial LSS of run 1 (bench/single-trial.yaml: 3 conditions, one node per condition)
+ *    with OLS and AR(1), whole pipeline from the .nii.gz, against nilearn's beta-series procedure
+ *    (one FirstLevelModel fit per trial; needs only run 1 of the dataset).
+ *
+ * Options: --only first-level,group,single-trial (the workloads to run; default all three), --runs 1,2,4,8 (scaling series; "none" to skip), --repeat N (headline repeats, the
  * best is kept), --jobs N (passed to glmflow), --json FILE (write all figures), --cli PATH
  * (measure another build's dist/src/cli/main.js, e.g. an older version, on the same data).
  */
@@ -27,12 +32,14 @@ import { dirname, join } from 'node:path';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DATASET_VERSION, generateDataset } from './dataset.js';
+import { GROUP_DATASET_VERSION, GROUP_SUBJECTS, generateGroupMaps } from './group-dataset.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // <outDir>/bench
 const REPO = join(HERE, '..', '..');
 /** The CLI measured: this build's, or another build's main.js with --cli (e.g. an older one). */
 let CLI_MAIN = join(HERE, '..', 'src', 'cli', 'main.js');
 const SPEC = join(REPO, 'bench', 'first-level.yaml');
+const GROUP_SPEC = join(REPO, 'bench', 'group-permutation.yaml');
 const SINGLE_TRIAL_SPEC = join(REPO, 'bench', 'single-trial.yaml');
 /**
  * nilearn's beta-series procedure on bench run 1 (PERFORMANCE.md): one FirstLevelModel fit per
@@ -42,8 +49,15 @@ const SINGLE_TRIAL_SPEC = join(REPO, 'bench', 'single-trial.yaml');
 const NILEARN_LSS = { ols: { wall: 49 * 9.8, goal: 16 }, ar1: { wall: 49 * 13.8, goal: 22 }, rssBytes: 2.5e9, rssGoal: 1e9 };
 const BENCH_DIR = join(REPO, '.bench');
 const DATA_DIR = join(BENCH_DIR, 'data');
+const GROUP_DIR = join(BENCH_DIR, 'group');
 const MAX_RUNS = 8;
 const RUSAGE_TAG = 'GLMFLOW-BENCH-RUSAGE ';
+
+/**
+ * nilearn 0.10.4 non_parametric_inference, 20 subjects × 256k voxels, one-sample max-t, n_jobs=2:
+ * 29.6 s per 1 000 sign flips measured side by side (PERFORMANCE.md), so ≈ 296 s for 10 000; 0.56 GB.
+ */
+const NILEARN_PERMUTATION = { wall: 296, rssBytes: 0.56e9, nPerm: 10000 };
 
 /** nilearn 0.10.4 FirstLevelModel fit + 2 contrasts on the 2-run workload (PERFORMANCE.md). */
 const NILEARN = { wall: 59.2, rssBytes: 6.49e9 };
@@ -73,7 +87,41 @@ async function child(argv: string[]): Promise<void> {
   process.exit(code);
 }
 
-/** `runs`: how many runs the measurements need (--only-single-trial needs run 1 only). */
+async function ensureGroupDataset(): Promise<void> {
+  const manifest = join(GROUP_DIR, 'manifest.json');
+  try {
+    if (JSON.parse(readFileSync(manifest, 'utf8')).version === GROUP_DATASET_VERSION) return;
+  } catch {
+    /* not generated yet */
+  }
+  console.log(`generating the group benchmark's ${GROUP_SUBJECTS} effect maps (once) in ${GROUP_DIR}`);
+  await rm(GROUP_DIR, { recursive: true, force: true });
+  await generateGroupMaps(GROUP_DIR);
+  await writeFile(manifest, JSON.stringify({ version: GROUP_DATASET_VERSION }));
+}
+
+/** The group permutation workload: whole pipeline (read 20 maps, 10 000 sign flips, write the maps). */
+async function groupSection(repeat: number, jobs: string | undefined): Promise<Measurement> {
+  await ensureGroupDataset();
+  console.log(`\ngroup permutation: ${GROUP_SUBJECTS} subjects x 256 354 voxels, one-sample max-t, ${NILEARN_PERMUTATION.nPerm} sign flips (glmflow run --no-cache)`);
+  let best: Measurement | undefined;
+  for (let i = 0; i < repeat; i++) {
+    const m = await measureSpec(GROUP_SPEC, 'group', [], jobs);
+    console.log(`  try ${i + 1}: wall ${s(m.wall)}, CPU ${s(m.cpu)}, peak RSS ${gb(m.maxRssBytes)}`);
+    if (!best || m.wall < best.wall) best = m;
+  }
+  const h = best!;
+  console.log(row(['what', 'wall', 'CPU (user+sys)', 'peak RSS']));
+  console.log(row(['---', '---', '---', '---']));
+  console.log(row(['nilearn 0.10.4 (PERFORMANCE.md: 29.6 s per 1 000 flips)', s(NILEARN_PERMUTATION.wall), '', gb(NILEARN_PERMUTATION.rssBytes)]));
+  console.log(row(['glmflow', s(h.wall), s(h.cpu), gb(h.maxRssBytes)]));
+  console.log(row(['nilearn / glmflow', `${(NILEARN_PERMUTATION.wall / h.wall).toFixed(1)}x faster`, '', `${(NILEARN_PERMUTATION.rssBytes / h.maxRssBytes).toFixed(1)}x less memory`]));
+  console.log(`target: wall <= 8 s ${h.wall <= 8 ? 'MET' : 'NOT MET'}`);
+  for (const n of [...h.nodes].sort((a, b) => a.id.localeCompare(b.id))) console.log(`  ${n.id.padEnd(44)} ${s(n.seconds).padStart(9)}`);
+  return h;
+}
+
+/** `runs`: how many runs the workloads need (the single-trial one needs run 1 only). */
 async function ensureDataset(runs = MAX_RUNS): Promise<void> {
   const manifest = join(DATA_DIR, 'manifest.json');
   try {
@@ -119,13 +167,18 @@ function nodeTimings(events: any[]): NodeTiming[] {
   return out;
 }
 
-async function measure(runs: number, jobs: string | undefined, spec = SPEC, extra: string[] = [], tag = `runs-${runs}`): Promise<Measurement> {
+function measure(runs: number, jobs: string | undefined): Promise<Measurement> {
   const list = Array.from({ length: runs }, (_, i) => `"${i + 1}"`).join(',');
-  const out = join(BENCH_DIR, 'out', tag);
+  return measureSpec(SPEC, `runs-${runs}`, ['--set', `data.runs=[${list}]`], jobs, runs);
+}
+
+/** One `glmflow run SPEC --no-cache` in a child process, output under .bench/out/NAME. */
+async function measureSpec(spec: string, name: string, extra: string[], jobs: string | undefined, runs = 0): Promise<Measurement> {
+  const out = join(BENCH_DIR, 'out', name);
   await rm(out, { recursive: true, force: true });
   const args = [
     fileURLToPath(import.meta.url), '--child', CLI_MAIN, 'run', spec, '--no-cache', '--ui', 'json', '--out', out,
-    '--set', `data.runs=[${list}]`, ...extra, ...(jobs ? ['--jobs', jobs] : []),
+    ...extra, ...(jobs ? ['--jobs', jobs] : []),
   ];
   const started = performance.now();
   const spawnedAt = Date.now();
@@ -139,7 +192,7 @@ async function measure(runs: number, jobs: string | undefined, spec = SPEC, extr
   const exitedAt = Date.now();
   const tagLine = stderr.split('\n').find((l) => l.startsWith(RUSAGE_TAG));
   if (code !== 0 || !tagLine) {
-    throw new Error(`glmflow run (${runs} runs) failed with exit code ${code}\n${stderr}\n${stdout.slice(-4000)}`);
+    throw new Error(`glmflow run ${spec} (${name}) failed with exit code ${code}\n${stderr}\n${stdout.slice(-4000)}`);
   }
   const ru = JSON.parse(tagLine.slice(RUSAGE_TAG.length));
   const events = stdout.split('\n').filter(Boolean).map((l) => {
@@ -177,6 +230,62 @@ function row(cells: string[]): string {
   return `| ${cells.join(' | ')} |`;
 }
 
+/** The first-level workload: the headline (2 runs, best of `repeat`) and the scaling series. */
+async function firstLevelSection(series: number[], repeat: number, jobs: string | undefined) {
+  await ensureDataset();
+  console.log(`\nheadline: 2 runs x 160 volumes, 97x115x97, AR(1), 5 mm smoothing, 2 z maps (glmflow run --no-cache)`);
+  let best: Measurement | undefined;
+  for (let i = 0; i < repeat; i++) {
+    const m = await measure(2, jobs);
+    console.log(`  try ${i + 1}: wall ${s(m.wall)}, CPU ${s(m.cpu)}, peak RSS ${gb(m.maxRssBytes)}`);
+    if (!best || m.wall < best.wall) best = m;
+  }
+  const h = best!;
+  console.log(row(['what', 'wall', 'CPU (user+sys)', 'peak RSS']));
+  console.log(row(['---', '---', '---', '---']));
+  console.log(row(['nilearn 0.10.4 (PERFORMANCE.md)', s(NILEARN.wall), '', gb(NILEARN.rssBytes)]));
+  console.log(row(['glmflow', s(h.wall), s(h.cpu), gb(h.maxRssBytes)]));
+  console.log(row(['nilearn / glmflow', `${(NILEARN.wall / h.wall).toFixed(1)}x faster`, '', `${(NILEARN.rssBytes / h.maxRssBytes).toFixed(1)}x less memory`]));
+  console.log(`targets: wall <= ${s(NILEARN.wall / 8)} (8x) ${h.wall <= NILEARN.wall / 8 ? 'MET' : 'NOT MET'}; ` +
+    `peak RSS <= ${gb(NILEARN.rssBytes / 6)} (1/6) ${h.maxRssBytes <= NILEARN.rssBytes / 6 ? 'MET' : 'NOT MET'}`);
+  printNodes(h);
+
+  const scaling: Measurement[] = [];
+  if (series.length) {
+    console.log('\nscaling with the number of runs (same model, runs 1..N of the dataset):');
+    console.log(row(['runs', 'wall', 'CPU', 'peak RSS', 'wall / run']));
+    console.log(row(['---', '---', '---', '---', '---']));
+    for (const n of series) {
+      const m = await measure(n, jobs);
+      scaling.push(m);
+      console.log(row([String(n), s(m.wall), s(m.cpu), gb(m.maxRssBytes), s(m.wall / n)]));
+    }
+  }
+  return { nilearn: NILEARN, headline: h, scaling };
+}
+
+/** The single-trial workload: LSS of bench run 1 with OLS and with AR(1). */
+async function singleTrialSection(jobs: string | undefined) {
+  await ensureDataset(1);
+  console.log('\nsingle-trial LSS beta series, run 1 (all trials, 3 conditions: one node per condition), 5 mm smoothing, 6 confounds (glmflow run --no-cache):');
+  console.log(row(['noise model', 'wall', 'CPU', 'peak RSS', 'nilearn (49 fits)', 'speed-up', 'goal']));
+  console.log(row(['---', '---', '---', '---', '---', '---', '---']));
+  const out: Record<string, Measurement> = {};
+  for (const nm of ['ols', 'ar1'] as const) {
+    const m = await measureSpec(SINGLE_TRIAL_SPEC, `single-trial-${nm}`, ['--set', `first_level.noise_model=${nm}`], jobs, 1);
+    out[nm] = m;
+    const ref = NILEARN_LSS[nm];
+    const met = m.wall <= ref.goal && m.maxRssBytes <= NILEARN_LSS.rssGoal;
+    console.log(row([nm, s(m.wall), s(m.cpu), gb(m.maxRssBytes), `${s(ref.wall)}, ${gb(NILEARN_LSS.rssBytes)}`, `${(ref.wall / m.wall).toFixed(0)}x`,
+      `<= ${s(ref.goal)}, <= ${gb(NILEARN_LSS.rssGoal)} ${met ? 'MET' : 'NOT MET'}`]));
+  }
+  for (const nm of ['ols', 'ar1']) {
+    console.log(`\n${nm}:`);
+    printNodes(out[nm]);
+  }
+  return { nilearn: NILEARN_LSS, glmflow: out };
+}
+
 async function parent(argv: string[]): Promise<void> {
   const opt = (name: string) => {
     const i = argv.indexOf(name);
@@ -189,64 +298,16 @@ async function parent(argv: string[]): Promise<void> {
   const cli = opt('--cli');
   if (cli) CLI_MAIN = cli.startsWith('/') ? cli : join(process.cwd(), cli);
   if (!existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: build first (npm run build)`);
-  const onlySingleTrial = argv.includes('--only-single-trial');
-  await ensureDataset(onlySingleTrial ? 1 : MAX_RUNS);
-
+  const only = (opt('--only') ?? 'first-level,group,single-trial').split(',');
   const load = loadavg()[0];
   console.log(`\nmachine: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, 1-min load average ${load.toFixed(2)}` +
     (load > 0.5 ? ' (other processes are busy: expect slower figures)' : ''));
-  let h: Measurement | undefined;
-  const scaling: Measurement[] = [];
-  if (!onlySingleTrial) {
-    console.log(`\nheadline: 2 runs x 160 volumes, 97x115x97, AR(1), 5 mm smoothing, 2 z maps (glmflow run --no-cache)`);
-    let best: Measurement | undefined;
-    for (let i = 0; i < repeat; i++) {
-      const m = await measure(2, jobs);
-      console.log(`  try ${i + 1}: wall ${s(m.wall)}, CPU ${s(m.cpu)}, peak RSS ${gb(m.maxRssBytes)}`);
-      if (!best || m.wall < best.wall) best = m;
-    }
-    h = best!;
-    console.log(row(['what', 'wall', 'CPU (user+sys)', 'peak RSS']));
-    console.log(row(['---', '---', '---', '---']));
-    console.log(row(['nilearn 0.10.4 (PERFORMANCE.md)', s(NILEARN.wall), '', gb(NILEARN.rssBytes)]));
-    console.log(row(['glmflow', s(h.wall), s(h.cpu), gb(h.maxRssBytes)]));
-    console.log(row(['nilearn / glmflow', `${(NILEARN.wall / h.wall).toFixed(1)}x faster`, '', `${(NILEARN.rssBytes / h.maxRssBytes).toFixed(1)}x less memory`]));
-    console.log(`targets: wall <= ${s(NILEARN.wall / 8)} (8x) ${h.wall <= NILEARN.wall / 8 ? 'MET' : 'NOT MET'}; ` +
-      `peak RSS <= ${gb(NILEARN.rssBytes / 6)} (1/6) ${h.maxRssBytes <= NILEARN.rssBytes / 6 ? 'MET' : 'NOT MET'}`);
-    printNodes(h);
-
-    if (series.length) {
-      console.log('\nscaling with the number of runs (same model, runs 1..N of the dataset):');
-      console.log(row(['runs', 'wall', 'CPU', 'peak RSS', 'wall / run']));
-      console.log(row(['---', '---', '---', '---', '---']));
-      for (const n of series) {
-        const m = await measure(n, jobs);
-        scaling.push(m);
-        console.log(row([String(n), s(m.wall), s(m.cpu), gb(m.maxRssBytes), s(m.wall / n)]));
-      }
-    }
-
-  }
-  const singleTrial: Record<string, Measurement> = {};
-  if (!argv.includes('--no-single-trial')) {
-    console.log('\nsingle-trial LSS beta series, run 1 (49 trials, 3 conditions: one node per condition), 5 mm smoothing, 6 confounds:');
-    console.log(row(['noise model', 'wall', 'CPU', 'peak RSS', 'nilearn (49 fits)', 'speed-up', 'goal']));
-    console.log(row(['---', '---', '---', '---', '---', '---', '---']));
-    for (const nm of ['ols', 'ar1'] as const) {
-      const m = await measure(1, jobs, SINGLE_TRIAL_SPEC, ['--set', `first_level.noise_model=${nm}`], `single-trial-${nm}`);
-      singleTrial[nm] = m;
-      const ref = NILEARN_LSS[nm];
-      const met = m.wall <= ref.goal && m.maxRssBytes <= NILEARN_LSS.rssGoal;
-      console.log(row([nm, s(m.wall), s(m.cpu), gb(m.maxRssBytes), `${s(ref.wall)}, ${gb(NILEARN_LSS.rssBytes)}`, `${(ref.wall / m.wall).toFixed(0)}x`,
-        `<= ${s(ref.goal)}, <= ${gb(NILEARN_LSS.rssGoal)} ${met ? 'MET' : 'NOT MET'}`]));
-    }
-    for (const nm of ['ols', 'ar1']) {
-      console.log(`\n${nm}:`);
-      printNodes(singleTrial[nm]);
-    }
-  }
+  const results: Record<string, unknown> = {};
+  if (only.includes('first-level')) results.firstLevel = await firstLevelSection(series, repeat, jobs);
+  if (only.includes('group')) results.groupPermutation = { nilearn: NILEARN_PERMUTATION, glmflow: await groupSection(repeat, jobs) };
+  if (only.includes('single-trial')) results.singleTrial = await singleTrialSection(jobs);
   const jsonOut = opt('--json') ?? join(BENCH_DIR, 'results.json');
-  await writeFile(jsonOut, JSON.stringify({ nilearn: NILEARN, headline: h, scaling, nilearnLss: NILEARN_LSS, singleTrial }, null, 1));
+  await writeFile(jsonOut, JSON.stringify(results, null, 1));
   console.log(`\nall figures: ${jsonOut}`);
 }
 
