@@ -42,7 +42,8 @@ export async function saveBetaSeries(p: BetaSeriesSaveParams, inputs: Record<str
   const vol = mask.dims[0] * mask.dims[1] * mask.dims[2];
   const base = `${p.prefix}_desc-${p.method}`;
   const written: WrittenFile[] = [];
-  for (const output of p.outputs) {
+  // the maps are gzipped concurrently (zlib runs on the thread pool): one core each
+  const paths = await Promise.all(p.outputs.map(async (output) => {
     const key = output === 'z_score' ? 'z' : 'effect';
     const data = new Float32Array(order.length * vol);
     order.forEach(({ part, k }, v) => {
@@ -52,8 +53,9 @@ export async function saveBetaSeries(p: BetaSeriesSaveParams, inputs: Record<str
     });
     const path = join(p.dir, `${base}_stat-${key}_betaseries.nii.gz`);
     await writeNifti(path, { dims: [...mask.dims, order.length], affine: mask.affine, data, tUnits: 'unknown', description: `glmflow ${p.method} ${output} beta series` });
-    written.push(describeWritten(path));
-  }
+    return path;
+  }));
+  for (const path of paths) written.push(describeWritten(path));
   const tsv = join(p.dir, `${base}_betaseries.tsv`);
   await writeTsv(tsv, ['onset', 'duration', 'trial_type', 'trial_name', 'volume', 'estimable'],
     order.map(({ trial }, v) => [num(trial.onset), num(trial.duration), trial.trialType, trial.name, String(v), trial.estimable ? 'true' : 'false']));
