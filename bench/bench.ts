@@ -17,7 +17,11 @@
  *    the same grid (bench/group-dataset.ts, generated once into .bench/group), one-sample max-t
  *    with 10 000 sign flips, whole pipeline, against nilearn's non_parametric_inference.
  *
- * Options: --only first-level,group (the workloads to run; default both), --runs 1,2,4,8 (scaling series; "none" to skip), --repeat N (headline repeats, the
+ * 5. Single-trial LSS of run 1 (bench/single-trial.yaml: 3 conditions, one node per condition)
+ *    with OLS and AR(1), whole pipeline from the .nii.gz, against nilearn's beta-series procedure
+ *    (one FirstLevelModel fit per trial; needs only run 1 of the dataset).
+ *
+ * Options: --only first-level,group,single-trial (the workloads to run; default all three), --runs 1,2,4,8 (scaling series; "none" to skip), --repeat N (headline repeats, the
  * best is kept), --jobs N (passed to glmflow), --json FILE (write all figures), --cli PATH
  * (measure another build's dist/src/cli/main.js, e.g. an older version, on the same data).
  */
@@ -36,6 +40,13 @@ const REPO = join(HERE, '..', '..');
 let CLI_MAIN = join(HERE, '..', 'src', 'cli', 'main.js');
 const SPEC = join(REPO, 'bench', 'first-level.yaml');
 const GROUP_SPEC = join(REPO, 'bench', 'group-permutation.yaml');
+const SINGLE_TRIAL_SPEC = join(REPO, 'bench', 'single-trial.yaml');
+/**
+ * nilearn's beta-series procedure on bench run 1 (PERFORMANCE.md): one FirstLevelModel fit per
+ * trial, 9.8 s (OLS) / 13.8 s (AR(1)) each with the image in memory, x 49 trials, 2.5 GB peak;
+ * the issue's goals: >= 30x faster (<= 16 s OLS, <= 22 s AR(1)) at <= 1 GB peak.
+ */
+const NILEARN_LSS = { ols: { wall: 49 * 9.8, goal: 16 }, ar1: { wall: 49 * 13.8, goal: 22 }, rssBytes: 2.5e9, rssGoal: 1e9 };
 const BENCH_DIR = join(REPO, '.bench');
 const DATA_DIR = join(BENCH_DIR, 'data');
 const GROUP_DIR = join(BENCH_DIR, 'group');
@@ -110,20 +121,21 @@ async function groupSection(repeat: number, jobs: string | undefined): Promise<M
   return h;
 }
 
-async function ensureDataset(): Promise<void> {
+/** `runs`: how many runs the workloads need (the single-trial one needs run 1 only). */
+async function ensureDataset(runs = MAX_RUNS): Promise<void> {
   const manifest = join(DATA_DIR, 'manifest.json');
   try {
     const m = JSON.parse(readFileSync(manifest, 'utf8'));
-    if (m.version === DATASET_VERSION && m.runs >= MAX_RUNS) return;
+    if (m.version === DATASET_VERSION && m.runs >= runs) return;
   } catch {
     /* not generated yet */
   }
-  console.log(`generating the benchmark dataset (${MAX_RUNS} runs, once) in ${DATA_DIR}`);
+  console.log(`generating the benchmark dataset (${runs} runs, once) in ${DATA_DIR}`);
   const started = performance.now();
   await rm(DATA_DIR, { recursive: true, force: true });
   await mkdir(DATA_DIR, { recursive: true });
-  await generateDataset(DATA_DIR, MAX_RUNS, (s) => console.log(s));
-  await writeFile(manifest, JSON.stringify({ version: DATASET_VERSION, runs: MAX_RUNS }));
+  await generateDataset(DATA_DIR, runs, (s) => console.log(s));
+  await writeFile(manifest, JSON.stringify({ version: DATASET_VERSION, runs }));
   console.log(`  done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
@@ -203,11 +215,11 @@ const gb = (bytes: number) => `${(bytes / 1e9).toFixed(2)} GB`;
 function printNodes(m: Measurement): void {
   console.log(`\nstart-up (spawn to the first node start): ${s(m.startup)}; exit after the last node: ${s(m.shutdown)}`);
   console.log(`nodes of the ${m.runs}-run workload (start to done, in the worker pool):`);
-  const order = ['load', 'confounds', 'design', 'mask', 'fit', 'contrast', 'save'];
+  const order = ['load', 'confounds', 'design', 'mask', 'fit', 'single-trial', 'contrast', 'save'];
   const nodes = [...m.nodes].sort((a, b) => (order.indexOf(a.type) - order.indexOf(b.type)) || a.id.localeCompare(b.id));
   for (const n of nodes) {
     console.log(`  ${n.id.padEnd(44)} ${s(n.seconds).padStart(9)}`);
-    if (n.type === 'fit') {
+    if (n.type === 'fit' || n.type === 'single-trial') {
       for (const [label, sec] of n.stages) console.log(`      ${label.padEnd(40)} ${s(sec).padStart(9)}`);
       if (n.timings) console.log(`      stages: ${n.timings}`);
     }
@@ -252,6 +264,28 @@ async function firstLevelSection(series: number[], repeat: number, jobs: string 
   return { nilearn: NILEARN, headline: h, scaling };
 }
 
+/** The single-trial workload: LSS of bench run 1 with OLS and with AR(1). */
+async function singleTrialSection(jobs: string | undefined) {
+  await ensureDataset(1);
+  console.log('\nsingle-trial LSS beta series, run 1 (all trials, 3 conditions: one node per condition), 5 mm smoothing, 6 confounds (glmflow run --no-cache):');
+  console.log(row(['noise model', 'wall', 'CPU', 'peak RSS', 'nilearn (49 fits)', 'speed-up', 'goal']));
+  console.log(row(['---', '---', '---', '---', '---', '---', '---']));
+  const out: Record<string, Measurement> = {};
+  for (const nm of ['ols', 'ar1'] as const) {
+    const m = await measureSpec(SINGLE_TRIAL_SPEC, `single-trial-${nm}`, ['--set', `first_level.noise_model=${nm}`], jobs, 1);
+    out[nm] = m;
+    const ref = NILEARN_LSS[nm];
+    const met = m.wall <= ref.goal && m.maxRssBytes <= NILEARN_LSS.rssGoal;
+    console.log(row([nm, s(m.wall), s(m.cpu), gb(m.maxRssBytes), `${s(ref.wall)}, ${gb(NILEARN_LSS.rssBytes)}`, `${(ref.wall / m.wall).toFixed(0)}x`,
+      `<= ${s(ref.goal)}, <= ${gb(NILEARN_LSS.rssGoal)} ${met ? 'MET' : 'NOT MET'}`]));
+  }
+  for (const nm of ['ols', 'ar1']) {
+    console.log(`\n${nm}:`);
+    printNodes(out[nm]);
+  }
+  return { nilearn: NILEARN_LSS, glmflow: out };
+}
+
 async function parent(argv: string[]): Promise<void> {
   const opt = (name: string) => {
     const i = argv.indexOf(name);
@@ -264,13 +298,14 @@ async function parent(argv: string[]): Promise<void> {
   const cli = opt('--cli');
   if (cli) CLI_MAIN = cli.startsWith('/') ? cli : join(process.cwd(), cli);
   if (!existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: build first (npm run build)`);
-  const only = (opt('--only') ?? 'first-level,group').split(',');
+  const only = (opt('--only') ?? 'first-level,group,single-trial').split(',');
   const load = loadavg()[0];
   console.log(`\nmachine: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, 1-min load average ${load.toFixed(2)}` +
     (load > 0.5 ? ' (other processes are busy: expect slower figures)' : ''));
   const results: Record<string, unknown> = {};
   if (only.includes('first-level')) results.firstLevel = await firstLevelSection(series, repeat, jobs);
   if (only.includes('group')) results.groupPermutation = { nilearn: NILEARN_PERMUTATION, glmflow: await groupSection(repeat, jobs) };
+  if (only.includes('single-trial')) results.singleTrial = await singleTrialSection(jobs);
   const jsonOut = opt('--json') ?? join(BENCH_DIR, 'results.json');
   await writeFile(jsonOut, JSON.stringify(results, null, 1));
   console.log(`\nall figures: ${jsonOut}`);

@@ -1,13 +1,11 @@
 import { UserError } from '../src/errors.js';
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
-import { readNiftiHeader, streamNiftiVolumes, type VolumeDecoder } from '../src/io/nifti.js';
-import { smoothVolumes } from '../src/stats/image/smooth.js';
-import { MaskedSmoother } from '../src/stats/image/masked-smoother.js';
 import { runGlm } from '../src/stats/first-level/glm.js';
 import { glmResiduals } from '../src/stats/first-level/residuals.js';
 import { signalScaling, type SignalScalingAxis } from '../src/stats/first-level/signal-scaling.js';
 import { single, type DesignMeta, type MaskMeta } from './lib/artifacts.js';
 import { glmToArtifact } from './lib/glm-artifact.js';
+import { readMaskedRun, selectRows } from './lib/masked-bold.js';
 
 export interface FitParams {
   run: string;
@@ -18,70 +16,6 @@ export interface FitParams {
   bins: number;
   /** Keep the residual time series in the artifact (save_residuals); the variance is always kept. */
   save_residuals?: boolean;
-}
-
-/** Keep the rows (volumes) listed in `keep`. */
-export function selectRows<T extends Float32Array | Float64Array>(a: T, cols: number, keep: ArrayLike<number>): T {
-  const out = new (a.constructor as any)(keep.length * cols) as T;
-  for (let r = 0; r < keep.length; r++) out.set(a.subarray(keep[r] * cols, (keep[r] + 1) * cols), r * cols);
-  return out;
-}
-
-/**
- * One volume -> its masked (and smoothed) values, written to out[offset ..]. `inputRows` tells
- * the streaming reader which raw voxels are needed (undefined: all).
- */
-interface VolumeToMasked {
-  inputRows?: { xLo: Int32Array; xHi: Int32Array };
-  /** Where the reader should decode each volume (the smoother's own buffer), if anywhere. */
-  inputBuffer?: Float32Array;
-  /** A SIMD decoder of int16 volumes into inputBuffer, if the smoother has one. */
-  decoder?: VolumeDecoder;
-  apply(volume: Float32Array, out: Float32Array, offset: number): void;
-}
-
-function volumeToMasked(params: FitParams, dims: number[], affine: number[][], indices: Int32Array): VolumeToMasked {
-  const [nx, ny, nz] = dims;
-  const fwhm = params.smoothing_fwhm;
-  if (!fwhm) {
-    // No smoothing (null or 0): plain masking; only the mask's x-range of each row is decoded.
-    const xLo = new Int32Array(ny * nz);
-    const xHi = new Int32Array(ny * nz);
-    for (const i of indices) {
-      const r = Math.floor(i / nx);
-      const x = i - r * nx;
-      if (xHi[r] <= xLo[r]) {
-        xLo[r] = x;
-        xHi[r] = x + 1;
-      } else {
-        xLo[r] = Math.min(xLo[r], x);
-        xHi[r] = Math.max(xHi[r], x + 1);
-      }
-    }
-    return {
-      inputRows: { xLo, xHi },
-      apply(volume, out, offset) {
-        for (let i = 0; i < indices.length; i++) out[offset + i] = volume[indices[i]];
-      },
-    };
-  }
-  if ((fwhm as unknown) === 'fast') {
-    // nilearn's 'fast' neighbour average: cheap, done on the whole volume.
-    return {
-      apply(volume, out, offset) {
-        const sm = smoothVolumes(volume, [nx, ny, nz], affine, 'fast');
-        for (let i = 0; i < indices.length; i++) out[offset + i] = sm[indices[i]];
-      },
-    };
-  }
-  const maskVolume = new Uint8Array(nx * ny * nz);
-  for (const i of indices) maskVolume[i] = 1;
-  const sm = new MaskedSmoother([nx, ny, nz], affine, fwhm, maskVolume, 'float32');
-  const decoder: VolumeDecoder | undefined = sm.rawInt16 && {
-    raw: sm.rawInt16,
-    decode: (v) => v.datatype === 'int16' && sm.loadInt16(v.slope, v.inter),
-  };
-  return { inputRows: sm.inputRows, inputBuffer: sm.inputBuffer, decoder, apply: (volume, out, offset) => sm.apply(volume, out, offset) };
 }
 
 /**
@@ -118,38 +52,12 @@ export const fit: NodeDefinition<FitParams> = {
       timings[stage] = (timings[stage] ?? 0) + (now - mark) / 1000;
       mark = now;
     };
-    const header = await readNiftiHeader(bold);
-    const [nx, ny, nz] = header.dims;
-    const nt = header.dims[3] ?? 1;
-    if (nx !== mask.dims[0] || ny !== mask.dims[1] || nz !== mask.dims[2]) {
-      throw new UserError(`${bold}: BOLD grid ${header.dims.slice(0, 3).join('x')} differs from the mask grid ${mask.dims.join('x')}; expected the mask on the BOLD grid`);
-    }
-    if (nt !== dm.nScans) throw new UserError(`${bold}: ${nt} volumes but the design of ${params.run} has ${dm.nScans} rows; expected one design row per volume`);
-    // Censored volumes (sample_mask) are skipped while streaming: neither decoded nor smoothed.
-    const keep = dm.sampleMask ?? Array.from({ length: nt }, (_, t) => t);
-    const rowOf = new Int32Array(nt).fill(-1);
-    keep.forEach((t, r) => (rowOf[t] = r));
-    const nm = indices.length;
-    const toMasked = volumeToMasked(params, [nx, ny, nz], header.affine, indices);
-    let y = new Float32Array(keep.length * nm);
-    lap('setup');
-
     ctx.progress(0.02, params.smoothing_fwhm ? 'reading + smoothing BOLD' : 'reading BOLD');
-    let done = 0;
-    const streamed = await streamNiftiVolumes(bold, {
-      select: () => toMasked.inputRows,
-      volumes: keep,
-      into: toMasked.inputBuffer,
-      decoder: toMasked.decoder,
-      onVolume(t, volume) {
-        toMasked.apply(volume, y, rowOf[t] * nm);
-        if (++done % 32 === 0) ctx.progress(0.02 + (0.5 * done) / keep.length);
-      },
-    });
+    const masked = await readMaskedRun(bold, mask, indices, dm, params.smoothing_fwhm, (f) => ctx.progress(0.02 + 0.5 * f));
+    let y = masked.y;
+    const keep = masked.keep;
     lap('read + smooth');
-    timings['inflate wait'] = streamed.stats.waitSeconds;
-    timings['decode'] = streamed.stats.decodeSeconds;
-    timings['smooth + mask'] = streamed.stats.consumeSeconds;
+    Object.assign(timings, masked.timings);
 
     let x = { rows: dm.nScans, cols: dm.columns.length, data: design.arrays.matrix as Float64Array };
     if (dm.sampleMask) x = { rows: keep.length, cols: x.cols, data: selectRows(x.data, x.cols, keep) };

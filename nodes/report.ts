@@ -3,7 +3,11 @@ import type { Artifact, NodeDefinition } from '../src/engine/types.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import { renderStatMap } from '../src/plot/stat-map.js';
 import { renderReport } from '../src/report/html.js';
-import type { ReportContrast, ReportDesign, ReportGroupResult, ReportModel, ReportNode, ReportRoi } from '../src/report/model.js';
+import type { ReportContrast, ReportDesign, ReportGroupResult, ReportModel, ReportNode, ReportRoi, ReportSingleTrial } from '../src/report/model.js';
+import { plotDesignMatrix } from '../src/plot/design-plot.js';
+import { plotHeatmap, strongestColumns } from '../src/plot/heatmap.js';
+import { gatherTrials } from './lib/betaseries-save.js';
+import type { SingleTrialMeta } from './single-trial.js';
 import type { GroupMeta } from './group.js';
 import type { CorrectMeta } from './correct.js';
 import type { RoiMeta } from './roi.js';
@@ -66,6 +70,64 @@ async function groupResults(dir: string, groups: Artifact[], corrections: Artifa
   return out;
 }
 
+/** Voxels shown in the beta-series heat map. */
+const HEATMAP_VOXELS = 60;
+
+/**
+ * Per run: the trial design (LSA: the all-trials design; LSS: the design of its first
+ * condition's trials, the others being built alike) and a heat map of the effect series in
+ * the voxels with the largest mean |z| over trials.
+ */
+async function singleTrialResults(dir: string, series: Artifact[], ids: string[], written: WrittenFile[]): Promise<ReportSingleTrial[]> {
+  const byRun = new Map<string, { subject: string; run: string; parts: Artifact[] }>();
+  series.forEach((a, i) => {
+    const [, subject, run] = (ids[i] ?? '').split('/');
+    const key = `${subject}/${run}`;
+    (byRun.get(key) ?? byRun.set(key, { subject, run, parts: [] }).get(key)!).parts.push(a);
+  });
+  const out: ReportSingleTrial[] = [];
+  for (const { subject, run, parts } of byRun.values()) {
+    const first = parts[0].meta as unknown as SingleTrialMeta;
+    const prefix = `${subject}_${first.run}_desc-${first.method}`;
+    const cols = first.designColumns;
+    const design = parts[0].arrays.design as Float64Array;
+    const designSrc = `figures/${prefix}_design.png`;
+    written.push(await writeFileAtomic(join(dir, designSrc), [plotDesignMatrix(cols, { rows: design.length / cols.length, cols: cols.length, data: design })]));
+    const order = gatherTrials(parts);
+    const nm = first.nVoxels;
+    const T = order.length;
+    const z = new Float32Array(T * nm);
+    const effect = new Float32Array(T * nm);
+    order.forEach(({ part, k }, r) => {
+      z.set((parts[part].arrays.z as Float32Array).subarray(k * nm, (k + 1) * nm), r * nm);
+      effect.set((parts[part].arrays.effect as Float32Array).subarray(k * nm, (k + 1) * nm), r * nm);
+    });
+    const voxels = strongestColumns(z, T, nm, HEATMAP_VOXELS);
+    const heat = new Float32Array(T * voxels.length);
+    for (let r = 0; r < T; r++) voxels.forEach((v, c) => (heat[r * voxels.length + c] = effect[r * nm + v]));
+    const step = Math.max(1, Math.ceil(T / 30));
+    const rowNames = new Map(order.filter((_, r) => r % step === 0).map(({ trial }, i) => [i * step, trial.name]));
+    const heatSrc = `figures/${prefix}_betaseries.png`;
+    written.push(await writeFileAtomic(join(dir, heatSrc), [plotHeatmap(heat, T, voxels.length, {
+      title: `${subject} ${first.run} ${first.method.toUpperCase()} effect sizes, ${voxels.length} voxels of largest mean |z|`,
+      rowLabel: 'trials', columnLabel: 'voxels', rowNames,
+    })]));
+    const base = `first_level/${subject}/${prefix}`;
+    out.push({
+      subject, run: first.run, method: first.method, nTrials: T,
+      inestimable: order.filter(({ trial }) => !trial.estimable).map(({ trial }) => trial.name),
+      design: { src: designSrc, alt: `${first.method.toUpperCase()} trial design ${subject} ${first.run}`, caption: first.method === 'lsa' ? 'LSA design: one regressor per trial' : `LSS: design of the ${first.conditions[0]} trials (one model per trial uses one of these columns, the other trials summed)` },
+      heatmap: { src: heatSrc, alt: `beta series heat map ${subject} ${first.run}` },
+      files: [
+        { label: 'effect (4D)', href: `${base}_stat-effect_betaseries.nii.gz` },
+        { label: 'z (4D)', href: `${base}_stat-z_betaseries.nii.gz` },
+        { label: 'trials (TSV)', href: `${base}_betaseries.tsv` },
+      ],
+    });
+  }
+  return out;
+}
+
 /** report: report.html and one stat-map figure per subject and contrast. */
 export const report: NodeDefinition<ReportParams> = {
   type: 'report',
@@ -122,6 +184,7 @@ export const report: NodeDefinition<ReportParams> = {
       };
     });
 
+    const singleTrial = await singleTrialResults(p.dir, many(inputs.nodes, 'singleTrials'), p.ids.singleTrials ?? [], written);
     const subjects = new Map<string, string[]>();
     for (const d of p.designs) (subjects.get(d.subject) ?? subjects.set(d.subject, []).get(d.subject)!).push(d.run);
     const nodes: ReportNode[] = [];
@@ -140,6 +203,7 @@ export const report: NodeDefinition<ReportParams> = {
       contrasts: [...byName.values()],
       ...(group.length ? { group } : {}),
       ...(roi.length ? { roi } : {}),
+      ...(singleTrial.length ? { singleTrial } : {}),
       provenance: { nodes },
       warnings: designs.flatMap((d) => (d.meta as unknown as DesignMeta).warnings ?? []),
     };

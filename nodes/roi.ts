@@ -9,7 +9,7 @@ import { runGlm } from '../src/stats/first-level/glm.js';
 import { contrastStatistics, fixedEffectContrast } from '../src/stats/first-level/contrast.js';
 import { contrastMatrixFor } from '../src/pipeline/contrast-definition.js';
 import { many, single, type DesignMeta, type MaskMeta } from './lib/artifacts.js';
-import { selectRows } from './fit.js';
+import { selectRows } from './lib/masked-bold.js';
 
 type RoiParams =
   | { kind: 'signals'; run: string; standardize: false | 'zscore_sample' | 'zscore' | 'psc'; regress_confounds: boolean }

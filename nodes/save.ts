@@ -11,6 +11,7 @@ import { plotRoiValues } from '../src/plot/roi-plot.js';
 import type { GroupMeta } from './group.js';
 import type { CorrectMeta } from './correct.js';
 import type { RoiMeta } from './roi.js';
+import { saveBetaSeries, type BetaSeriesSaveParams } from './lib/betaseries-save.js';
 
 type SaveParams =
   | { kind: 'contrast'; dir: string; prefix: string; contrast: string; outputs: string[] }
@@ -21,7 +22,8 @@ type SaveParams =
   | { kind: 'roi'; dir: string; prefix: string; contrast: string }
   | { kind: 'rsquare'; dir: string; prefix: string }
   | { kind: 'residuals'; dir: string; prefix: string; t_r: number; series: boolean }
-  | { kind: 'roi-signals'; dir: string; prefix: string; names: Record<string, string> };
+  | { kind: 'roi-signals'; dir: string; prefix: string; names: Record<string, string> }
+  | BetaSeriesSaveParams;
 
 /** Full-precision number formatting for TSV outputs (shortest round-trip repr). */
 const num = (x: number) => (Number.isFinite(x) ? String(x) : 'n/a');
@@ -205,6 +207,7 @@ export const save: NodeDefinition<SaveParams> = {
       : params.kind === 'rsquare' ? await saveRSquare(params, inputs.nodes)
       : params.kind === 'residuals' ? await saveResiduals(params, inputs.nodes)
       : params.kind === 'roi-signals' ? await saveRoiSignals(params, inputs.nodes)
+      : params.kind === 'betaseries' ? await saveBetaSeries(params, inputs.nodes, inputs.files.atlas as string | undefined)
       : await saveDataset(params);
     return { meta: { files } as any, arrays: {} };
   },

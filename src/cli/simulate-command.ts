@@ -1,5 +1,5 @@
 /**
- * `glmflow simulate DIR [--subjects N] [--runs N] [--seed S] [--grid small|mni4] [--volumes N] [--force]`
+ * `glmflow simulate DIR [--subjects N] [--runs N] [--seed S] [--grid small|mni4] [--volumes N] [--trial-sd X] [--force]`
  * — writes a deterministic BIDS dataset with fMRIPrep-style derivatives and known effects
  * (see src/sim/dataset.ts). `args` are the words after `simulate`.
  */
@@ -21,6 +21,8 @@ Options:
   --seed S            random seed, a non-negative integer (default ${SIMULATE_DEFAULTS.seed})
   --grid small|mni4   small = 20x24x18 voxels of 4 mm; mni4 = 49x58x49 voxels of 4 mm (MNI) (default ${SIMULATE_DEFAULTS.grid})
   --volumes N         volumes per run (default ${SIMULATE_DEFAULTS.volumes}, TR ${SIMULATE_DEFAULTS.tr} s)
+  --trial-sd X        trial-wise responses: each block's amplitude is its condition's times
+                      max(0, 1 + X N(0,1)); ground_truth.json lists every trial (default 0: none)
   --force             write into a non-empty folder that is not an earlier simulation
 `;
 
@@ -28,6 +30,13 @@ function integer(value: string | undefined, name: string, fallback: number): num
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value.trim())) throw new UserError(`command line: ${name} expects a non-negative integer (got '${value}')`);
   return Number(value);
+}
+
+function nonNegative(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const x = Number(value.trim());
+  if (value.trim() === '' || !Number.isFinite(x) || x < 0) throw new UserError(`command line: ${name} expects a non-negative number (got '${value}')`);
+  return x;
 }
 
 /** Parse the options of `simulate` (everything after the word `simulate`). */
@@ -43,6 +52,7 @@ export function parseSimulateArgs(args: string[]): { dir: string; options: Simul
         seed: { type: 'string' },
         grid: { type: 'string' },
         volumes: { type: 'string' },
+        'trial-sd': { type: 'string' },
         force: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -66,6 +76,7 @@ export function parseSimulateArgs(args: string[]): { dir: string; options: Simul
     seed: integer(v.seed, '--seed', SIMULATE_DEFAULTS.seed),
     volumes: integer(v.volumes, '--volumes', SIMULATE_DEFAULTS.volumes),
     grid: grid as GridName,
+    trialSd: nonNegative(v['trial-sd'], '--trial-sd', SIMULATE_DEFAULTS.trialSd),
   };
   return { dir: parsed.positionals[0], options, force: Boolean(v.force), help: false };
 }

@@ -17,6 +17,7 @@ import type {
   ReportModel,
   ReportPeak,
   ReportRoi,
+  ReportSingleTrial,
 } from './model.js';
 
 export type * from './model.js';
@@ -221,6 +222,16 @@ function roiSection(rois: ReportRoi[] | undefined, opts: RenderOptions): string 
   return `<section id="roi"><h2>Regions of interest</h2>${items.join('\n')}</section>`;
 }
 
+function singleTrialSection(items: ReportSingleTrial[] | undefined, opts: RenderOptions): string {
+  if (!items || items.length === 0) return '';
+  const cards = items.map((s) => {
+    const bad = s.inestimable.length ? `<p class="muted">not estimable (volume 0, marked in the table): ${s.inestimable.map(escapeHtml).join(', ')}</p>` : '';
+    return `<div class="card"><h3>${escapeHtml(subjectName(s.subject))}, ${escapeHtml(s.run)} — ${s.method.toUpperCase()}, ${s.nTrials} trials</h3>${bad}` +
+      `${figureHtml(s.design, opts)}${figureHtml(s.heatmap, opts)}${linksHtml(s.files)}</div>`;
+  });
+  return `<section id="single-trial"><h2>Single-trial estimates</h2>${cards.join('\n')}</section>`;
+}
+
 function provenanceSection(m: ReportModel): string {
   const p = m.provenance;
   const counts = { computed: 0, cached: 0, failed: 0, skipped: 0 };
@@ -250,6 +261,7 @@ export function renderReport(model: ReportModel, opts: RenderOptions = {}): stri
     ['contrasts', 'Contrasts', contrastSection(model.contrasts, opts)],
     ['group', 'Group', groupSection(model.group, opts)],
     ['roi', 'ROIs', roiSection(model.roi, opts)],
+    ['single-trial', 'Single trials', singleTrialSection(model.singleTrial, opts)],
     ['provenance', 'Provenance', provenanceSection(model)],
   ];
   const present = sections.filter(([, , html]) => html !== '');

@@ -102,6 +102,19 @@ export interface ReportRoi {
   file?: ReportLink;
 }
 
+/** One run's beta series: the trial design and a trials x strongest-voxels heat map. */
+export interface ReportSingleTrial {
+  subject: string;
+  run: string;
+  method: 'lss' | 'lsa';
+  nTrials: number;
+  /** Names of the trials without an estimable regressor. */
+  inestimable: string[];
+  design: ReportFigure;
+  heatmap: ReportFigure;
+  files: ReportLink[];
+}
+
 export interface ReportNode {
   id: string;
   type: string;
@@ -125,6 +138,7 @@ export interface ReportModel {
   contrasts: ReportContrast[];
   group?: ReportGroupResult[];
   roi?: ReportRoi[];
+  singleTrial?: ReportSingleTrial[];
   provenance: {
     nodes: ReportNode[];
     totalSeconds?: number;

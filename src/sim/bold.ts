@@ -71,6 +71,20 @@ export function conditionRegressors(blocks: Block[], nScans: number, tr: number)
   return out;
 }
 
+/** One regressor per block (its own condition in nilearn's design, SPM HRF), in block order. */
+export function trialRegressors(blocks: Block[], nScans: number, tr: number): Float64Array[] {
+  const names = blocks.map((_, i) => `trial${String(i).padStart(4, '0')}`);
+  const dm = makeFirstLevelDesignMatrix(
+    frameTimesFor(nScans, tr),
+    { onset: Float64Array.from(blocks, (b) => b.onset), duration: Float64Array.from(blocks, (b) => b.duration), trialType: names },
+    { hrfModel: 'spm', driftModel: null },
+  );
+  return names.map((name) => {
+    const j = dm.columns.indexOf(name);
+    return Float64Array.from({ length: nScans }, (_, t) => dm.matrix.data[t * dm.matrix.cols + j]);
+  });
+}
+
 /** Derivative of the baseline along x (intensity per mm), central differences inside the grid. */
 function baselineGradientX(ph: Phantom): Float64Array {
   const [nx] = ph.grid.dims;
@@ -91,12 +105,18 @@ export function synthesizeRun(inp: RunSynthesisInput, rng: RunStreams): Float32A
   const nv = ph.nVoxels;
   const x = conditionRegressors(inp.blocks, n, inp.tr);
 
-  // Activation time course per region, in percent.
+  // Activation time course per region, in percent; with trial gains, one regressor per block.
+  const perTrial = inp.blocks.some((b) => b.gain !== undefined) ? trialRegressors(inp.blocks, n, inp.tr) : undefined;
   const regionCourse = new Map<number, Float64Array>();
   for (const r of ph.regions) {
     const amp = inp.amplitudes[r.name];
     const course = new Float64Array(n);
-    if (amp) for (const c of CONDITIONS) for (let t = 0; t < n; t++) course[t] += amp[c] * x[c][t];
+    if (amp && perTrial) {
+      inp.blocks.forEach((b, i) => {
+        const a = amp[b.trialType] * (b.gain ?? 1);
+        for (let t = 0; t < n; t++) course[t] += a * perTrial[i][t];
+      });
+    } else if (amp) for (const c of CONDITIONS) for (let t = 0; t < n; t++) course[t] += amp[c] * x[c][t];
     regionCourse.set(r.label, course);
   }
 

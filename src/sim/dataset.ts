@@ -26,7 +26,7 @@ import { writeTsv } from '../io/tsv.js';
 import { glmflowVersion } from '../version.js';
 import { BACKGROUND, DRIFT_PCT, NOISE_AR, NOISE_PCT, NONSTEADY_GAIN, PHYSIO_PCT, synthesizeRun } from './bold.js';
 import { computeConfounds } from './confounds.js';
-import { BLOCK_DURATION, CONDITIONS, makeBlocks, type Block } from './paradigm.js';
+import { BLOCK_DURATION, CONDITIONS, drawTrialGains, makeBlocks, type Block } from './paradigm.js';
 import { gridFor, makePhantom, TISSUE_BASELINE, voxelIjk, type GridName, type Phantom } from './phantom.js';
 import { Rng } from '../stats/core/prng.js';
 import { AGE_RANGE, CONTROL_EFFECT, FACE_EFFECT, makeSubjects, SCENE_EFFECT, type Subject } from './subjects.js';
@@ -45,6 +45,8 @@ export interface SimulateOptions {
   volumes: number;
   /** Repetition time in seconds. */
   tr: number;
+  /** Trial-wise responses: each block's amplitudes are its condition's times max(0, 1 + trialSd·N(0,1)); 0 = none. */
+  trialSd: number;
 }
 
 export const SIMULATE_DEFAULTS: Readonly<SimulateOptions> = Object.freeze({
@@ -54,6 +56,7 @@ export const SIMULATE_DEFAULTS: Readonly<SimulateOptions> = Object.freeze({
   grid: 'small',
   volumes: 110,
   tr: 2.0,
+  trialSd: 0,
 });
 
 export interface RunTruth {
@@ -83,6 +86,7 @@ function validate(o: SimulateOptions): void {
   int(o.volumes, '--volumes', 40, 2000);
   if (!Number.isSafeInteger(o.seed) || o.seed < 0) problems.push(`--seed must be a non-negative integer (got ${o.seed})`);
   if (!['small', 'mni4'].includes(o.grid)) problems.push(`--grid must be small or mni4 (got ${o.grid})`);
+  if (!(Number.isFinite(o.trialSd) && o.trialSd >= 0 && o.trialSd <= 10)) problems.push(`--trial-sd must be a number from 0 to 10 (got ${o.trialSd})`);
   if (!(o.tr > 0 && o.tr <= 10)) problems.push(`the repetition time must be in (0, 10] s (got ${o.tr})`);
   if (problems.length) throw new UserError(`simulate: ${problems.join('; ')}`, problems.length > 1 ? problems : []);
 }
@@ -178,6 +182,7 @@ export async function simulateDataset(dir: string, partial: Partial<SimulateOpti
       const run = String(r);
       const stream = (part: string) => new Rng(opts.seed, `sub-${s.label}/run-${run}/${part}`);
       const blocks = makeBlocks(stream('events'), opts.volumes * opts.tr);
+      if (opts.trialSd > 0) drawTrialGains(stream('trials'), blocks, opts.trialSd);
       const motion = makeMotion(stream('motion'), opts.volumes, s.motionLevel);
       const bold = synthesizeRun(
         { phantom, nScans: opts.volumes, tr: opts.tr, blocks, amplitudes: s.amplitudes, motion: motion.params },
@@ -294,10 +299,29 @@ export function groundTruth(r: Omit<SimulationResult, 'files'>): Record<string, 
         motion_level: s.motionLevel,
         amplitudes: s.amplitudes,
         contrasts,
-        runs: (r.runs[s.label] ?? []).map((rt) => ({ run: rt.run, jerk_volume: rt.jerkVolume, n_blocks: rt.blocks.length })),
+        runs: (r.runs[s.label] ?? []).map((rt) => ({
+          run: rt.run, jerk_volume: rt.jerkVolume, n_blocks: rt.blocks.length,
+          ...(o.trialSd > 0 ? { trials: trialTruth(rt.blocks, s.amplitudes) } : {}),
+        })),
       };
     }),
   };
+}
+
+/**
+ * The trials of a run with trial-wise responses, in events order: each trial's gain and its
+ * amplitude per region (the condition's amplitude times the gain), named `<condition>__<k>`
+ * as the single-trial outputs name them.
+ */
+function trialTruth(blocks: Block[], amplitudes: Record<string, Record<string, number>>): Record<string, unknown>[] {
+  const seen = new Map<string, number>();
+  return blocks.map((b) => {
+    const k = seen.get(b.trialType) ?? 0;
+    seen.set(b.trialType, k + 1);
+    const amp: Record<string, number> = {};
+    for (const [region, a] of Object.entries(amplitudes)) amp[region] = a[b.trialType] * (b.gain ?? 1);
+    return { onset: b.onset, duration: b.duration, trial_type: b.trialType, trial_name: `${b.trialType}__${String(k).padStart(3, '0')}`, gain: b.gain ?? 1, amplitudes: amp };
+  });
 }
 
 function readmeText(o: SimulateOptions): string {

@@ -18,6 +18,16 @@ export interface Block {
   onset: number;
   duration: number;
   trialType: Condition;
+  /**
+   * Trial-wise response (simulate --trial-sd): this block's amplitudes are its condition's
+   * times `gain`. Absent: exactly the condition's.
+   */
+  gain?: number;
+}
+
+/** Draws each block's gain, max(0, 1 + sd·N(0, 1)) (trial-wise responses around the condition's). */
+export function drawTrialGains(rng: Rng, blocks: Block[], sd: number): void {
+  for (const b of blocks) b.gain = Math.max(0, 1 + sd * rng.normal());
 }
 
 /** Blocks of one run lasting `runSeconds` (nScans * TR); onsets rounded to 10 ms. */

@@ -1,3 +1,4 @@
+import type { DesignParams } from '../pipeline/first-level-design.js';
 import { basename } from 'node:path';
 import type { Json, PlannedNode } from '../engine/types.js';
 import type { LoadedSpec } from './load.js';
@@ -23,7 +24,7 @@ export interface SubjectOutputs {
   contrastIds: Record<string, string>;
   maskId: string;
   /** BOLD files and design node ids per run (for ROI signals). */
-  runs: { label: string; bold: string; designId: string; confoundsId?: string }[];
+  runs: { label: string; bold: string; designId: string; confoundsId?: string; loadId?: string; design?: DesignParams; conditions?: string[] }[];
   /** One BOLD header to check atlas grids against. */
   boldHeader?: string;
 }
@@ -232,7 +233,7 @@ export async function addGroupStage(ctx: StageContext): Promise<void> {
 }
 
 /** index -> name of the ROI atlas labels (roi.labels TSV: index + name columns); undefined after reporting a problem. */
-async function atlasNames(ctx: StageContext): Promise<Record<string, string> | undefined> {
+export async function atlasNames(ctx: StageContext): Promise<Record<string, string> | undefined> {
   const r = ctx.loaded.spec.roi;
   const names: Record<string, string> = {};
   if (!r?.labels) return names;

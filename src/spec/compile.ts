@@ -19,6 +19,7 @@ import { glmflowVersion } from '../version.js';
 import type { ReportParams } from '../../nodes/report.js';
 import { boldDesc } from './option-checks.js';
 import { addGroupStage, addRoiStage, type SubjectOutputs } from './compile-group.js';
+import { addSingleTrialStage } from './compile-single-trial.js';
 
 export interface CompiledPipeline {
   specFile: string;
@@ -53,6 +54,8 @@ interface PreparedRun {
   path: string;
   design: DesignParams;
   columns: string[];
+  /** The events' trial types (design conditions), sorted. */
+  conditions: string[];
 }
 
 /**
@@ -99,6 +102,7 @@ export async function compilePipeline(specFile: string, opts: { overrides?: stri
   const stage = { loaded, outputDir, nodes: graph.nodes, problems, warnings, subjects: subjectOutputs };
   await addGroupStage(stage);
   await addRoiStage(stage);
+  await addSingleTrialStage(stage);
   linkReportToStages(graph);
   if (problems.length) throw new UserError(`${loaded.file}: ${problems.length} problem${problems.length > 1 ? 's' : ''} with the data`, problems);
   const subjects = new Set(prepared.map((p) => p.bids.subject));
@@ -207,7 +211,7 @@ async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: D
       // the design as the `design` node will build it, unless the run cannot be estimated
       const dm = modelChecks.checkRun({ where, bold: r.bold, design, events, confounds: conf });
       if (!dm) continue;
-      prepared.push({ bids: r, label: runLabel(r), path: runPath(r), design, columns: dm.columns });
+      prepared.push({ bids: r, label: runLabel(r), path: runPath(r), design, columns: dm.columns, conditions: [...new Set(events.trialType)].sort() });
     } catch (e) {
       if (e instanceof UserError) problems.push(...problemLines(e));
       else problems.push(`${where}: ${(e as Error).message}`);
@@ -226,6 +230,7 @@ function linkReportToStages(graph: Graph): void {
     groups: ofType('group'),
     corrections: ofType('correct'),
     rois: ofType('roi', (n) => (n.params as { kind?: string }).kind === 'glm'),
+    singleTrials: ofType('single-trial'),
   };
   report.deps = { ...report.deps, ...extra };
   const params = report.params as unknown as ReportParams;
@@ -289,29 +294,32 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
       const designId = `design/${r.path}`;
       nodes.push({ id: designId, type: 'design', params: r.design as unknown as Json, deps: designDeps, files: {}, stage: 'design', subject: sub, label: r.label });
       designIds.push(designId);
-      const fitId = `fit/${r.path}`;
-      nodes.push({
-        id: fitId, type: 'fit',
-        params: {
-          run: r.label, noise_model: fl.noise_model, smoothing_fwhm: fl.smoothing_fwhm ?? null, signal_scaling: fl.signal_scaling, bins: 100,
-          ...(fl.save_residuals ? { save_residuals: true } : {}),
-        },
-        deps: { design: designId, mask: maskId }, files: { bold: r.bids.bold }, stage: 'fit', subject: sub, label: r.label,
-      });
-      fitIds.push(fitId);
-      // residual variance per run (nilearn's residuals), and the series with save_residuals
-      nodes.push({
-        id: `save/${r.path}/residuals`, type: 'save',
-        params: { kind: 'residuals', dir: resolve(outputDir, 'first_level', sub), prefix: `${sub}_${r.label}`, t_r: r.design.t_r, series: fl.save_residuals === true },
-        deps: { fit: fitId, mask: maskId }, files: {}, stage: 'save', subject: sub, label: `${r.label} residuals`,
-      });
-      if (fl.r_square) {
+      // A spec with only single_trial (no contrasts, no r_square) needs no condition-model fit.
+      if (Object.keys(fl.contrasts ?? {}).length > 0 || fl.r_square) {
+        const fitId = `fit/${r.path}`;
         nodes.push({
-          id: `save/${r.path}/rsquare`, type: 'save', params: { kind: 'rsquare', dir: resolve(outputDir, 'first_level', sub), prefix: `${sub}_${r.label}` },
-          deps: { fit: fitId, mask: maskId }, files: {}, stage: 'save', subject: sub, label: `${r.label} r_square`,
+          id: fitId, type: 'fit',
+          params: {
+            run: r.label, noise_model: fl.noise_model, smoothing_fwhm: fl.smoothing_fwhm ?? null, signal_scaling: fl.signal_scaling, bins: 100,
+            ...(fl.save_residuals ? { save_residuals: true } : {}),
+          },
+          deps: { design: designId, mask: maskId }, files: { bold: r.bids.bold }, stage: 'fit', subject: sub, label: r.label,
         });
+        fitIds.push(fitId);
+        // residual variance per run (nilearn's residuals), and the series with save_residuals
+        nodes.push({
+          id: `save/${r.path}/residuals`, type: 'save',
+          params: { kind: 'residuals', dir: resolve(outputDir, 'first_level', sub), prefix: `${sub}_${r.label}`, t_r: r.design.t_r, series: fl.save_residuals === true },
+          deps: { fit: fitId, mask: maskId }, files: {}, stage: 'save', subject: sub, label: `${r.label} residuals`,
+        });
+        if (fl.r_square) {
+          nodes.push({
+            id: `save/${r.path}/rsquare`, type: 'save', params: { kind: 'rsquare', dir: resolve(outputDir, 'first_level', sub), prefix: `${sub}_${r.label}` },
+            deps: { fit: fitId, mask: maskId }, files: {}, stage: 'save', subject: sub, label: `${r.label} r_square`,
+          });
+        }
       }
-      outputsOf.runs.push({ label: r.label, bold: r.bids.bold, designId, confoundsId: designDeps.confounds });
+      outputsOf.runs.push({ label: r.label, bold: r.bids.bold, designId, confoundsId: designDeps.confounds, loadId, design: r.design, conditions: r.conditions });
     }
     reportDeps.designs.push(...designIds);
     for (const r of subjectRuns) report.designs.push({ subject: sub, run: r.label, prefix: `${sub}_${r.label}` });

@@ -94,9 +94,11 @@ export function normalizeSpec(raw: Record<string, any>, ctx: NormalizeContext): 
     const f = withDefaults(top.first_level, subschemaAt(['first_level']));
     if (f.mask !== 'auto' && f.mask !== 'derivatives') f.mask = path(['first_level', 'mask'], f.mask);
     if (!Array.isArray(f.confounds)) f.confounds = withDefaults(f.confounds, subschemaAt(['first_level', 'confounds']));
+    f.contrasts ??= {};
     firstContrasts = Object.keys(f.contrasts);
     spec.first_level = f;
   }
+  if (top.single_trial) spec.single_trial = withDefaults(top.single_trial, subschemaAt(['single_trial']));
 
   if (top.group) {
     const g = withDefaults(top.group, subschemaAt(['group']));

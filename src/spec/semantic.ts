@@ -82,6 +82,13 @@ export function semanticItems(loaded: LoadedSpec, options: SemanticOptions = {})
     add(['group', 'covariates'], 'covariates are read from participants.tsv; expected data.bids to be set');
   }
   if (roi && !fl) add(['roi'], 'needs first_level (the ROI analysis summarises first-level maps)');
+  if (spec.single_trial && !fl) add(['single_trial'], 'needs first_level (its model options apply to the single-trial models)');
+  if (fl && !spec.single_trial && Object.keys(fl.contrasts).length === 0) {
+    add(['first_level'], "missing required key 'contrasts' (needed unless single_trial is set); expected a mapping of contrast name -> expression");
+  }
+  if (spec.single_trial && fl && (fl.hrf_model === 'fir' || /derivative/.test(fl.hrf_model))) {
+    add(['single_trial'], `hrf_model '${fl.hrf_model}' gives several regressors per trial; expected a one-regressor HRF (spm, glover, none) with single_trial`);
+  }
 
   // ---- first level
   if (fl) {

@@ -90,11 +90,19 @@ export type FirstLevelSpec = {
   confounds: ConfoundsSpec;
   confounds_fill_na: false | 'zero' | 'mean';
   min_onset: number;
-  /** In spec order. */
+  /** In spec order ({} when the spec gives none: allowed only with single_trial). */
   contrasts: Record<string, ContrastDef>;
   outputs: OutputMap[];
   save_residuals: boolean;
   r_square: boolean;
+}
+
+/** Single-trial estimates (beta series) per run. */
+export type SingleTrialSpec = {
+  method: 'lss' | 'lsa';
+  /** Conditions whose trials get their own estimate; absent: all conditions of each run's events. */
+  conditions?: string[];
+  outputs: ('effect_size' | 'z_score')[];
 }
 
 export type InferenceMethod = 'fpr' | 'fdr' | 'bonferroni' | 'permutation' | 'cluster' | 'none';
@@ -164,6 +172,7 @@ export type AnalysisSpec = {
   /** Absolute path of the output root. */
   output: string;
   first_level?: FirstLevelSpec;
+  single_trial?: SingleTrialSpec;
   group?: GroupSpec;
   roi?: RoiSpec;
   report: boolean;

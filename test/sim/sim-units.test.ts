@@ -184,15 +184,15 @@ describe('paradigm, phantom, participants', () => {
 describe('simulate command options', () => {
   it('parses the options with their defaults', () => {
     const d = parseSimulateArgs(['out']);
-    assert.deepEqual(d.options, { subjects: 8, runs: 2, seed: 0, grid: 'small', volumes: 110, tr: 2 });
-    const o = parseSimulateArgs(['out', '--subjects', '3', '--runs', '1', '--seed', '42', '--grid', 'mni4', '--volumes', '60', '--force']);
-    assert.deepEqual(o.options, { subjects: 3, runs: 1, seed: 42, grid: 'mni4', volumes: 60, tr: 2 });
+    assert.deepEqual(d.options, { subjects: 8, runs: 2, seed: 0, grid: 'small', volumes: 110, tr: 2, trialSd: 0 });
+    const o = parseSimulateArgs(['out', '--subjects', '3', '--runs', '1', '--seed', '42', '--grid', 'mni4', '--volumes', '60', '--trial-sd', '0.3', '--force']);
+    assert.deepEqual(o.options, { subjects: 3, runs: 1, seed: 42, grid: 'mni4', volumes: 60, tr: 2, trialSd: 0.3 });
     assert.equal(o.force, true);
     assert.equal(parseSimulateArgs(['--help']).help, true);
   });
 
   it('rejects bad options as user errors', async () => {
-    const bad = [[], ['a', 'b'], ['out', '--subjects', 'x'], ['out', '--grid', 'mni2'], ['out', '--seed', '-1'], ['out', '--frobnicate']];
+    const bad = [[], ['a', 'b'], ['out', '--subjects', 'x'], ['out', '--grid', 'mni2'], ['out', '--seed', '-1'], ['out', '--frobnicate'], ['out', '--trial-sd', 'x'], ['out', '--trial-sd', '-1']];
     for (const args of bad) assert.throws(() => parseSimulateArgs(args), (e: unknown) => isUserError(e), args.join(' '));
     for (const o of [{ subjects: 0 }, { runs: 0 }, { volumes: 10 }]) {
       await assert.rejects(simulateDataset(join(tmpdir(), 'glmflow-sim-never'), o), (e: unknown) => isUserError(e) && /must be an integer/.test((e as Error).message));

@@ -31,7 +31,7 @@
 import type { Mat } from '../core/matrix.js';
 import { designRank, linearModelWithBasis, type LinearModel } from './regression.js';
 import { yuleWalkerOfOlsResiduals } from './ar-estimate.js';
-import { binAr1, clusterArN } from './ar-groups.js';
+import { binAr1, clusterArN, type Groups } from './ar-groups.js';
 import { fitLabelled, type FitOutputs } from './fit-labelled.js';
 
 export type TimeSeriesData = Float32Array | Float64Array;
@@ -152,6 +152,23 @@ export function runGlm(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): Glm
   fitLabelled(y, nVox, models, groups.labels, chunk2, out);
   clock('ar refit per bin');
   return result;
+}
+
+/**
+ * The voxel groups runGlm fits with one AR model each (OLS fit, Yule-Walker coefficients of
+ * its residuals, AR(1) binning or AR(N) clustering), without the refit: for stages that reuse
+ * the run's AR estimate with other designs (single-trial LSS). OLS: one group, rho = [].
+ */
+export function arGroups(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): Groups {
+  const order = parseNoiseModel(opts.noiseModel ?? 'ar1');
+  const n = x.rows;
+  const nVox = y.length / n;
+  if (order === 0) return { labels: new Int32Array(nVox), rho: [new Float64Array(0)], keys: ['0.0'] };
+  const chunk = (Math.max(1, Math.min(opts.chunkSize ?? 1024, nVox)) + 3) & ~3;
+  const ols = linearModelWithBasis(x, [], designRank(x));
+  const arCoef = yuleWalkerOfOlsResiduals(ols, y, nVox, order, chunk);
+  const bins = opts.bins ?? 100;
+  return order === 1 ? binAr1(arCoef, bins) : clusterArN(arCoef, order, bins, opts.randomState ?? 0);
 }
 
 function withoutBasis(m: LinearModel & { basis?: Mat }): LinearModel {

@@ -1,0 +1,148 @@
+import type { Artifact, NodeDefinition } from '../src/engine/types.js';
+import type { EventsTable } from '../src/stats/design/events.js';
+import { buildRunDesign, type DesignParams } from '../src/pipeline/first-level-design.js';
+import { meanScaling } from '../src/stats/first-level/scaling.js';
+import { lsa, lssFast, lssFastApplies, lssRefit, type BetaSeries, type LssTrial } from '../src/stats/first-level/single-trial.js';
+import { single, type DesignMeta, type MaskMeta } from './lib/artifacts.js';
+import { confoundsFromArtifact, eventsFromArtifact } from './design.js';
+import { readMaskedRun, selectRows } from './lib/masked-bold.js';
+
+export interface SingleTrialParams {
+  run: string;
+  method: 'lss' | 'lsa';
+  /** Conditions whose trials are split (LSS: one node per condition; LSA: all of them). */
+  conditions: string[];
+  design: DesignParams;
+  noise_model: string;
+  smoothing_fwhm: number | [number, number, number] | null;
+  signal_scaling: 0 | false;
+  bins: number;
+}
+
+/** One estimated trial (a row of the beta-series table). */
+export interface TrialRow {
+  /** Row of the events file. */
+  row: number;
+  onset: number;
+  duration: number;
+  trialType: string;
+  /** `<condition>__<k>` (k: index within its condition in events order, 3 digits as nilearn's example). */
+  name: string;
+  estimable: boolean;
+}
+
+export interface SingleTrialMeta {
+  run: string; method: 'lss' | 'lsa'; conditions: string[]; trials: TrialRow[]; nVoxels: number; warnings: string[];
+  /** Columns of `design`: the all-scans design with these trials split (LSA: the LSA design), for the report. */
+  designColumns: string[];
+}
+
+/** The trials of `conditions` in events order, named `<condition>__<k>`. */
+export function trialsOf(events: EventsTable, conditions: string[]): TrialRow[] {
+  const counts = new Map<string, number>();
+  const total = new Map<string, number>();
+  for (const t of events.trialType) total.set(t, (total.get(t) ?? 0) + 1);
+  const rows: TrialRow[] = [];
+  events.trialType.forEach((t, i) => {
+    if (!conditions.includes(t)) return;
+    const k = counts.get(t) ?? 0;
+    counts.set(t, k + 1);
+    const width = Math.max(3, String(total.get(t)! - 1).length);
+    rows.push({ row: i, onset: events.onset[i], duration: events.duration[i], trialType: t, name: `${t}__${String(k).padStart(width, '0')}`, estimable: true });
+  });
+  return rows;
+}
+
+/** Events with each listed trial renamed to its own trial type. */
+function renamed(events: EventsTable, trials: TrialRow[]): EventsTable {
+  const trialType = events.trialType.slice();
+  for (const t of trials) trialType[t.row] = t.name;
+  return { ...events, trialType };
+}
+
+/** Column `name` of a row-major n x p matrix, at the kept rows. */
+function column(data: Float64Array, columns: string[], name: string, keep: ArrayLike<number>): Float64Array {
+  const j = columns.indexOf(name);
+  if (j < 0) throw new Error(`design has no column '${name}'`);
+  const p = columns.length;
+  return Float64Array.from({ length: keep.length }, (_, r) => data[keep[r] * p + j]);
+}
+
+/**
+ * single-trial: the beta series of one run (LSA: all trials of the selected conditions in one
+ * model; LSS: the trials of one condition, one model per trial by the closed form of
+ * single-trial.ts), with the first level's smoothing, scaling, confounds, scrubbing and noise
+ * model. Trials whose regressor has no support in the kept scans (scrubbing) or is collinear
+ * with the others are kept in the series (zero maps) and flagged inestimable.
+ */
+export const singleTrial: NodeDefinition<SingleTrialParams> = {
+  type: 'single-trial',
+  version: '1',
+  description: "single-trial response estimates (beta series) of one run's trials",
+  async run(ctx, params, inputs) {
+    const design = single(inputs.nodes, 'design');
+    const maskArt = single(inputs.nodes, 'mask');
+    const dm = design.meta as unknown as DesignMeta;
+    const mask = maskArt.meta as unknown as MaskMeta;
+    const indices = maskArt.arrays.indices as Int32Array;
+    const events = eventsFromArtifact(single(inputs.nodes, 'events'));
+    const conf = confoundsFromArtifact(inputs.nodes.confounds as Artifact | undefined);
+    const timings: Record<string, number> = {};
+    let mark = performance.now();
+    const lap = (stage: string) => {
+      const now = performance.now();
+      timings[stage] = (timings[stage] ?? 0) + (now - mark) / 1000;
+      mark = now;
+    };
+    const trials = trialsOf(events, params.conditions);
+    const warnings: string[] = [];
+    const keep = dm.sampleMask ?? Array.from({ length: dm.nScans }, (_, t) => t);
+    const trialDm = buildRunDesign(params.design, renamed(events, trials), conf);
+    lap('designs');
+
+    ctx.progress(0.02, params.smoothing_fwhm ? 'reading + smoothing BOLD' : 'reading BOLD');
+    const masked = await readMaskedRun(inputs.files.bold as string, mask, indices, dm, params.smoothing_fwhm, (f) => ctx.progress(0.02 + 0.4 * f));
+    let y = masked.y;
+    lap('read + smooth');
+    if (params.signal_scaling === 0) {
+      const scaled = meanScaling(y, keep.length, { inPlace: true });
+      if (scaled.zeroMeanVoxels) warnings.push(`${scaled.zeroMeanVoxels} voxels have a mean of 0 over time`);
+      y = scaled.scaled;
+    }
+    lap('scale');
+    ctx.progress(0.45, `${params.method} of ${trials.length} trials (${params.noise_model})`);
+    const opts = { noiseModel: params.noise_model, bins: params.bins, timings };
+    let series: BetaSeries;
+    if (params.method === 'lsa') {
+      const x = { rows: keep.length, cols: trialDm.columns.length, data: selectRows(trialDm.matrix.data, trialDm.columns.length, keep) };
+      series = lsa(y, x, trials.map((t) => trialDm.columns.indexOf(t.name)), opts);
+    } else {
+      const p = dm.columns.length;
+      const xData = design.arrays.matrix as Float64Array;
+      const x = { rows: keep.length, cols: p, data: dm.sampleMask ? selectRows(xData, p, keep) : xData };
+      const lss: LssTrial[] = trials.map((t) => {
+        const regressor = column(trialDm.matrix.data, trialDm.columns, t.name, keep);
+        const c = column(xData, dm.columns, t.trialType, keep);
+        let rest = 0;
+        let all = 0;
+        for (let r = 0; r < c.length; r++) {
+          rest += (c[r] - regressor[r]) ** 2;
+          all += c[r] * c[r];
+        }
+        // the other trials of the condition vanish on the kept scans: the trial model is X itself
+        return { regressor, column: dm.columns.indexOf(t.trialType), alone: rest <= 1e-20 * all };
+      });
+      series = lssFastApplies(x) ? lssFast(y, x, lss, opts) : lssRefit(y, x, lss, opts);
+    }
+    trials.forEach((t, k) => (t.estimable = series.estimable[k]));
+    const bad = trials.filter((t) => !t.estimable);
+    if (bad.length) {
+      const w = `${params.run}: ${bad.length} trial${bad.length > 1 ? 's' : ''} without an estimable regressor (no kept scan after scrubbing, or collinear): ${bad.map((t) => t.name).join(', ')}; their volumes are 0 and the table marks them`;
+      warnings.push(w);
+      ctx.warn(w);
+    }
+    const meta: SingleTrialMeta = { run: params.run, method: params.method, conditions: params.conditions, trials, nVoxels: indices.length, warnings, designColumns: trialDm.columns };
+    ctx.progress(1, `timings: ${Object.entries({ ...masked.timings, ...timings }).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}`);
+    return { meta: meta as any, arrays: { effect: series.effect, z: series.z, design: trialDm.matrix.data } };
+  },
+};

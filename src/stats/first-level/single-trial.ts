@@ -1,0 +1,373 @@
+/**
+ * Single-trial response estimates (beta series) as in nilearn's beta-series example, run
+ * with FirstLevelModel:
+ *
+ * - LSA (least squares, all): one model whose design has one regressor per trial
+ *   (`<condition>__<k>`); the trial's estimate is its column's effect and z (lsa()).
+ * - LSS (least squares, separate): one model per trial, in which that trial has its own
+ *   regressor a and the other trials of its condition keep theirs (b = x_c - a); every other
+ *   column is the condition model's X (lssFast(), lssRefit()).
+ *
+ * lssFast: the trial model [X_rest, b, a] spans the same space as [X, a] (x_c = a + b), so
+ * with H the projection on span(X), u = (I - H)·a, s = |u|², g = pinv(X)·a and β_X the
+ * condition model's fit (Frisch–Waugh–Lovell and the block inverse of [X a]ᵀ[X a]):
+ *   δ = uᵀy / s                 (coefficient of a in the [X, a] parametrisation)
+ *   β_a = β_X[c] + (1 - g_c)·δ   (in [X_rest, b, a]: β_a = γ_c + δ, γ_c = β_X[c] - g_c·δ)
+ *   SSE = SSE_X - (uᵀy)² / s
+ *   var(β_a) = σ²·(normCov_X[c,c] + (1 - g_c)² / s),  σ² = SSE / (n - p - 1)
+ * so all trials of a voxel need only one extra product per trial (uᵀy), computed for every
+ * trial at once by one matrix product [pinv(X) rows; range basis; Uᵀ] · Y per voxel chunk:
+ * no per-trial pass over the data, |y|² once. A trial alone in its condition (b = 0) has the
+ * condition model itself (β_a = β_X[c]).
+ * AR(p): nilearn estimates AR coefficients from each trial model's OLS residuals, which
+ * differ from the condition model's by one regressor; lssFast reuses the run's AR groups
+ * (from the condition model, binned as run_glm does) and applies the same closed form to the
+ * whitened design, trial regressors and data of each group (a documented approximation: the
+ * bins of a few voxels may differ from nilearn's per-trial refits; lssRefit does those).
+ * OLS is exact.
+ */
+import type { Mat } from '../core/matrix.js';
+import { tToZTable } from '../core/t-to-z.js';
+import { kernels } from '../wasm/kernels.js';
+import { arGroups, parseNoiseModel, runGlm, type TimeSeriesData } from './glm.js';
+import { stageRows } from './chunks.js';
+import { designRank, linearModelWithBasis, whitenDesign } from './regression.js';
+
+/** One trial of an LSS model: its regressor and the column of its condition in X. */
+export interface LssTrial {
+  /** The trial's regressor (n values, the rows of X). */
+  regressor: Float64Array;
+  /** Index of the trial's condition column in X. */
+  column: number;
+  /** True when the trial is the only one of its condition (its model is X itself). */
+  alone: boolean;
+}
+
+export interface BetaSeries {
+  /** nTrials x nVoxels: effect size of each trial. */
+  effect: Float32Array;
+  /** nTrials x nVoxels: z score of each trial's t statistic. */
+  z: Float32Array;
+  /** Per trial: false when its regressor is (numerically) in the span of the other columns, or zero. */
+  estimable: boolean[];
+}
+
+export interface SingleTrialOptions {
+  noiseModel?: string;
+  bins?: number;
+  /** Voxels per chunk (default 2048). */
+  chunkSize?: number;
+  timings?: Record<string, number>;
+}
+
+const TINY = 1e-50; // nilearn's DEF_TINY floor of the variance
+/** A trial regressor whose residual on the other columns keeps less than this share of its norm is inestimable. */
+const COLLINEAR = 1e-10;
+
+function clock(sink?: Record<string, number>): (stage: string) => void {
+  let last = performance.now();
+  return (stage) => {
+    const now = performance.now();
+    if (sink) sink[stage] = (sink[stage] ?? 0) + (now - last) / 1000;
+    last = now;
+  };
+}
+
+/** True when the (whitened) constant lies in the design's range: the fast path then ignores per-voxel shifts. */
+function hasConstant(x: Mat): boolean {
+  for (let j = 0; j < x.cols; j++) {
+    const v = x.data[j];
+    if (v === 0) continue;
+    let same = true;
+    for (let t = 1; t < x.rows && same; t++) same = x.data[t * x.cols + j] === v;
+    if (same) return true;
+  }
+  return false;
+}
+
+/** Whether lssFast applies: X has a constant column (nilearn's designs always do). */
+export function lssFastApplies(x: Mat): boolean {
+  return hasConstant(x);
+}
+
+/**
+ * LSS estimates of every trial (see the module comment). y: n x nVox time-major (not
+ * modified), x: the condition model (n x p).
+ */
+export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: SingleTrialOptions = {}): BetaSeries {
+  const lap = clock(opts.timings);
+  const n = x.rows;
+  const p = x.cols;
+  const nVox = y.length / n;
+  const T = trials.length;
+  if (!hasConstant(x)) throw new Error('lssFast needs a design with a constant column');
+  const effect = new Float32Array(T * nVox);
+  const z = new Float32Array(T * nVox);
+  const estimable = new Array<boolean>(T).fill(true);
+  if (T === 0 || nVox === 0) return { effect, z, estimable };
+  const order = parseNoiseModel(opts.noiseModel ?? 'ar1');
+  const groups = arGroups(y, x, { noiseModel: opts.noiseModel ?? 'ar1', bins: opts.bins ?? 100 });
+  lap(order === 0 ? 'setup' : 'ols + ar estimate');
+  const rank = designRank(x);
+  const cols = [...new Set(trials.map((t) => t.column))];
+  const colRow = new Map(cols.map((c, i) => [c, i]));
+  const nc = cols.length;
+  // trial regressors as an n x T matrix (whitened per group)
+  const a: Mat = { rows: n, cols: T, data: new Float64Array(n * T) };
+  trials.forEach((tr, k) => {
+    for (let t = 0; t < n; t++) a.data[t * T + k] = tr.regressor[t];
+  });
+
+  const K = kernels();
+  const f32 = y instanceof Float32Array;
+  const C = (Math.max(4, Math.min(opts.chunkSize ?? 2048, nVox)) + 3) & ~3;
+  const nm = groups.rho.length;
+  // per group: stacked operator [pinv(W) rows of the condition columns; basis; Uᵀ] and per-trial terms
+  interface Group { stack: Float64Array; rows: number; r: number; rho: Float64Array; w1: Float64Array; r1: Float64Array; beta: Float64Array; invS: Float64Array; vconst: Float64Array; den: Float64Array; zOf: ((t: number) => number)[] }
+  const built: Omit<Group, 'stack' | 'rho' | 'w1' | 'r1'>[] = [];
+  const stacks: Float64Array[] = [];
+  const tables = new Map<number, (t: number) => number>();
+  const table = (dof: number) => tables.get(dof) ?? tables.set(dof, tToZTable(dof)).get(dof)!;
+  for (let g = 0; g < nm; g++) {
+    const model = linearModelWithBasis(x, groups.rho[g], rank);
+    const basis = model.basis!;
+    const r = basis.rows;
+    const aw = groups.rho[g].length ? whitenDesign(a, groups.rho[g]) : a;
+    const rows = nc + r + T;
+    const stack = new Float64Array(rows * n);
+    for (let i = 0; i < nc; i++) stack.set(model.calcBeta.data.subarray(cols[i] * n, (cols[i] + 1) * n), i * n);
+    stack.set(basis.data, nc * n);
+    const invS = new Float64Array(T);
+    const beta = new Float64Array(T);
+    const vconst = new Float64Array(T);
+    const den = new Float64Array(T);
+    const zOf: ((t: number) => number)[] = [];
+    const proj = new Float64Array(r);
+    for (let k = 0; k < T; k++) {
+      const c = trials[k].column;
+      const hcc = model.normCov.data[c * p + c];
+      if (trials[k].alone) {
+        invS[k] = 0; beta[k] = 0; vconst[k] = hcc; den[k] = model.dispersionDenominator;
+        zOf.push(table(n - rank));
+        continue;
+      }
+      // u = (I - BᵀB)·a_w, s = |u|², g_c = pinv(W)[c]·a_w
+      proj.fill(0);
+      let norm = 0;
+      for (let t = 0; t < n; t++) {
+        const v = aw.data[t * T + k];
+        norm += v * v;
+        for (let l = 0; l < r; l++) proj[l] += basis.data[l * n + t] * v;
+      }
+      const u = stack.subarray((nc + r + k) * n, (nc + r + k + 1) * n);
+      let s = 0;
+      let gc = 0;
+      for (let t = 0; t < n; t++) {
+        const v = aw.data[t * T + k];
+        let h = 0;
+        for (let l = 0; l < r; l++) h += basis.data[l * n + t] * proj[l];
+        u[t] = v - h;
+        s += u[t] * u[t];
+        gc += model.calcBeta.data[c * n + t] * v;
+      }
+      if (!(norm > 0) || s <= COLLINEAR * norm) {
+        estimable[k] = false;
+        u.fill(0);
+        invS[k] = 0; beta[k] = 0; vconst[k] = Infinity; den[k] = 1;
+        zOf.push(() => 0);
+        continue;
+      }
+      invS[k] = 1 / s;
+      beta[k] = 1 - gc;
+      vconst[k] = hcc + (1 - gc) * (1 - gc) / s;
+      den[k] = n - p - 1;
+      zOf.push(table(n - rank - 1));
+    }
+    stacks.push(stack);
+    built.push({ rows, r, beta, invS, vconst, den, zOf });
+  }
+  lap('trial terms');
+
+  const maxRows = Math.max(...built.map((b) => b.rows));
+  const ws = K.workspace(8 * (stacks.reduce((s, st) => s + st.length, 0) + nm * (3 * n + 2) + n * C + maxRows * C + 6 * C) + (f32 ? 8 * (n * C + 8) : 0) + 16 * (4 * nm + 16));
+  const G: Group[] = built.map((b, g) => {
+    const stack = ws.f64(stacks[g].length);
+    stack.set(stacks[g]);
+    const rho = ws.f64(Math.max(1, groups.rho[g].length));
+    rho.set(groups.rho[g]);
+    // w1, r1 feed colStats, of which only |wy|² is used here
+    const w1 = ws.f64(n);
+    const r1 = ws.f64(n);
+    return { ...b, stack, rho, w1, r1 };
+  });
+  const stage = f32 ? ws.f32(n * C + 8) : undefined;
+  const raw = f32 && nm > 1 ? ws.f32(n * C + 8) : undefined;
+  const orderIdx = f32 ? ws.i32(C) : new Int32Array(C);
+  const wy = ws.f64(n * C);
+  const prod = ws.f64(maxRows * C);
+  const shift = ws.f64(C);
+  const [ss, sr, sy, sy2] = [0, 1, 2, 3].map(() => ws.f64(C));
+  const count = new Int32Array(nm + 1);
+  const y64 = f32 ? undefined : (y as Float64Array);
+  for (let v0 = 0; v0 < nVox; v0 += C) {
+    const c = Math.min(C, nVox - v0);
+    count.fill(0);
+    for (let i = 0; i < c; i++) count[groups.labels[v0 + i] + 1]++;
+    for (let g = 0; g < nm; g++) count[g + 1] += count[g];
+    const first = count.slice(0, nm);
+    for (let i = 0; i < c; i++) orderIdx[first[groups.labels[v0 + i]]++] = i;
+    if (stage) {
+      if (!raw) stageRows(y as Float32Array, nVox, n, v0, c, stage, C);
+      else {
+        stageRows(y as Float32Array, nVox, n, v0, c, raw, C);
+        K.gatherCols(raw, stage, C, n, orderIdx, c);
+      }
+    }
+    for (let g = 0; g < nm; g++) {
+      const a0 = count[g];
+      const cnt = count[g + 1] - a0;
+      if (cnt === 0) continue;
+      const cs = (cnt + 3) & ~3;
+      const grp = G[g];
+      const ord = groups.rho[g].length;
+      if (stage) K.whitenCols(stage, C, n, a0, cnt, grp.rho, ord, shift, wy);
+      else loadWhitened(y64!, nVox, n, v0, orderIdx.subarray(a0, a0 + cnt), cnt, groups.rho[g], wy, shift);
+      K.gemm(grp.stack, grp.rows, n, wy, cs, prod);
+      K.colStats(wy, n, cs, grp.r1, grp.w1, shift, ss, sr, sy, sy2);
+      writeTrials(grp, trials, colRow, nc, prod, cs, cnt, ss, orderIdx.subarray(a0, a0 + cnt), v0, nVox, effect, z);
+    }
+  }
+  lap('trial fits');
+  return { effect, z, estimable };
+}
+
+/** Whitened float64 columns (shifted by their first value, as whitenCols does). */
+function loadWhitened(y: Float64Array, nVox: number, n: number, v0: number, idx: Int32Array, cnt: number, rho: Float64Array, dst: Float64Array, shift: Float64Array): void {
+  const cs = (cnt + 3) & ~3;
+  for (let i = 0; i < cs; i++) shift[i] = i < cnt ? y[v0 + idx[i]] : 0;
+  for (let t = 0; t < n; t++) {
+    for (let i = 0; i < cs; i++) {
+      if (i >= cnt) { dst[t * cs + i] = 0; continue; }
+      const col = v0 + idx[i];
+      let v = y[t * nVox + col] - shift[i];
+      for (let k = 1; k <= Math.min(rho.length, t); k++) v -= rho[k - 1] * (y[(t - k) * nVox + col] - shift[i]);
+      dst[t * cs + i] = v;
+    }
+  }
+}
+
+function writeTrials(
+  grp: { r: number; beta: Float64Array; invS: Float64Array; vconst: Float64Array; den: Float64Array; zOf: ((t: number) => number)[] },
+  trials: LssTrial[], colRow: Map<number, number>, nc: number, prod: Float64Array, cs: number, cnt: number,
+  ss: Float64Array, idx: Int32Array, v0: number, nVox: number, effect: Float32Array, z: Float32Array,
+): void {
+  const { r, beta, invS, vconst, den, zOf } = grp;
+  const T = trials.length;
+  const sse = new Float64Array(cnt);
+  for (let i = 0; i < cnt; i++) {
+    let zz = 0;
+    for (let l = 0, o = nc * cs + i; l < r; l++, o += cs) zz += prod[o] * prod[o];
+    sse[i] = ss[i] - zz;
+  }
+  for (let k = 0; k < T; k++) {
+    const cRow = colRow.get(trials[k].column)! * cs;
+    const uRow = (nc + r + k) * cs;
+    const out = k * nVox + v0;
+    const bk = beta[k];
+    const is = invS[k];
+    const vc = vconst[k];
+    const dk = den[k];
+    const zk = zOf[k];
+    if (vc === Infinity) {
+      for (let i = 0; i < cnt; i++) { effect[out + idx[i]] = 0; z[out + idx[i]] = 0; }
+      continue;
+    }
+    for (let i = 0; i < cnt; i++) {
+      const q = prod[uRow + i];
+      const b = prod[cRow + i] + bk * q * is;
+      const e = (sse[i] - q * q * is) / dk;
+      const t = b / Math.sqrt(Math.max(e * vc, TINY));
+      const o = out + idx[i];
+      effect[o] = b;
+      z[o] = zk(t);
+    }
+  }
+}
+
+/**
+ * The reference procedure: one GLM per trial (runGlm on [X with the condition column
+ * replaced by b, a]), nilearn's beta-series loop; for validation and for designs the closed
+ * form does not cover.
+ */
+export function lssRefit(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: SingleTrialOptions = {}): BetaSeries {
+  const n = x.rows;
+  const p = x.cols;
+  const nVox = y.length / n;
+  const T = trials.length;
+  const effect = new Float32Array(T * nVox);
+  const z = new Float32Array(T * nVox);
+  const estimable = new Array<boolean>(T).fill(true);
+  trials.forEach((tr, k) => {
+    let design: Mat;
+    let col: number;
+    if (tr.alone) {
+      design = x;
+      col = tr.column;
+    } else {
+      design = { rows: n, cols: p + 1, data: new Float64Array(n * (p + 1)) };
+      for (let t = 0; t < n; t++) {
+        for (let j = 0; j < p; j++) design.data[t * (p + 1) + j] = x.data[t * p + j];
+        design.data[t * (p + 1) + tr.column] -= tr.regressor[t];
+        design.data[t * (p + 1) + p] = tr.regressor[t];
+      }
+      col = p;
+      if (designRank(design) <= designRank(x)) estimable[k] = false;
+    }
+    const fit = runGlm(y, design, { noiseModel: opts.noiseModel ?? 'ar1', bins: opts.bins ?? 100 });
+    writeColumn(fit, col, k, effect, z);
+  });
+  return { effect, z, estimable };
+}
+
+/** Effect and z of one design column of a fit (t contrast e_col), into row k of the series. */
+function writeColumn(fit: ReturnType<typeof runGlm>, col: number, k: number, effect: Float32Array, z: Float32Array): void {
+  const nVox = fit.nVoxels;
+  const p = fit.nRegressors;
+  const zOf = tToZTable(fit.models[fit.models.length - 1].dfResid);
+  const scale = fit.models.map((m) => m.normCov.data[col * p + col]);
+  for (let v = 0; v < nVox; v++) {
+    const b = fit.theta[col * nVox + v];
+    const t = b / Math.sqrt(Math.max(fit.dispersion[v] * scale[fit.labels[v]], TINY));
+    effect[k * nVox + v] = b;
+    z[k * nVox + v] = zOf(t);
+  }
+}
+
+/**
+ * LSA: one fit of the design with one column per trial; `columns` are the trial columns in
+ * the order of the series. A trial column that is zero (no kept scan) or in the span of the
+ * others is flagged inestimable (nilearn's pinv gives it a minimum-norm estimate).
+ */
+export function lsa(y: TimeSeriesData, x: Mat, columns: number[], opts: SingleTrialOptions = {}): BetaSeries {
+  const lap = clock(opts.timings);
+  const fit = runGlm(y, x, { noiseModel: opts.noiseModel ?? 'ar1', bins: opts.bins ?? 100, timings: opts.timings });
+  lap('glm');
+  const nVox = fit.nVoxels;
+  const effect = new Float32Array(columns.length * nVox);
+  const z = new Float32Array(columns.length * nVox);
+  const fullRank = designRank(x);
+  const estimable = columns.map((c) => {
+    const rest = { rows: x.rows, cols: x.cols - 1, data: new Float64Array(x.rows * (x.cols - 1)) };
+    let any = false;
+    for (let t = 0; t < x.rows; t++) {
+      for (let j = 0, o = 0; j < x.cols; j++) {
+        if (j === c) { any ||= x.data[t * x.cols + j] !== 0; continue; }
+        rest.data[t * rest.cols + o++] = x.data[t * x.cols + j];
+      }
+    }
+    return any && designRank(rest) < fullRank;
+  });
+  columns.forEach((c, k) => writeColumn(fit, c, k, effect, z));
+  lap('trial maps');
+  return { effect, z, estimable };
+}

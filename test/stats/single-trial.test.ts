@@ -1,0 +1,116 @@
+/**
+ * The closed-form LSS (one extra product per trial on the condition model's fit) against
+ * the reference procedure (one GLM per trial), on small synthetic data: identical for OLS,
+ * close for AR(1) (which reuses the condition model's AR groups); LSA flags a trial without
+ * any kept scan as inestimable.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lsa, lssFast, lssRefit, type LssTrial } from '../../src/stats/first-level/single-trial.js';
+import type { Mat } from '../../src/stats/core/matrix.js';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const gauss = (r: () => number) => Math.sqrt(-2 * Math.log(r() + 1e-300)) * Math.cos(2 * Math.PI * r());
+
+/** A design with 3 conditions (6, 5 and 1 trials), a confound, a drift and the constant. */
+function problem(seed: number, nVox = 300, n = 90) {
+  const r = rng(seed);
+  const bump = (onset: number) => Float64Array.from({ length: n }, (_, t) => (t >= onset ? 5 * ((t - onset) / 2.5) ** 2 * Math.exp(-(t - onset) / 1.5) : 0));
+  const onsets = [[3, 17, 31, 45, 59, 73], [9, 24, 38, 52, 66], [80]];
+  const regs = onsets.map((os) => os.map(bump));
+  const p = 6;
+  const x: Mat = { rows: n, cols: p, data: new Float64Array(n * p) };
+  const conf = Float64Array.from({ length: n }, () => gauss(r));
+  for (let t = 0; t < n; t++) {
+    regs.forEach((rs, c) => (x.data[t * p + c] = rs.reduce((s, a) => s + a[t], 0)));
+    x.data[t * p + 3] = conf[t];
+    x.data[t * p + 4] = Math.cos((Math.PI * (t + 0.5)) / n);
+    x.data[t * p + 5] = 1;
+  }
+  const trials: LssTrial[] = [];
+  regs.forEach((rs, c) => rs.forEach((a) => trials.push({ regressor: a, column: c, alone: rs.length === 1 })));
+  const y = new Float32Array(n * nVox);
+  for (let v = 0; v < nVox; v++) {
+    let e = 0;
+    const amps = trials.map(() => 1 + 0.5 * gauss(r));
+    for (let t = 0; t < n; t++) {
+      e = 0.3 * e + gauss(r);
+      let s = 100 + 0.5 * conf[t];
+      trials.forEach((tr, k) => (s += amps[k] * tr.regressor[t]));
+      y[t * nVox + v] = s + e;
+    }
+  }
+  return { x, y, trials, n, nVox };
+}
+
+test('fast LSS equals one GLM per trial (OLS)', () => {
+  const { x, y, trials } = problem(1);
+  const fast = lssFast(y, x, trials, { noiseModel: 'ols', chunkSize: 64 });
+  const ref = lssRefit(y, x, trials, { noiseModel: 'ols' });
+  assert.deepEqual(fast.estimable, ref.estimable);
+  let maxE = 0;
+  let maxZ = 0;
+  for (let i = 0; i < fast.effect.length; i++) {
+    maxE = Math.max(maxE, Math.abs(fast.effect[i] - ref.effect[i]));
+    maxZ = Math.max(maxZ, Math.abs(fast.z[i] - ref.z[i]));
+  }
+  assert.ok(maxE < 1e-4, `effect max diff ${maxE}`);
+  assert.ok(maxZ < 1e-4, `z max diff ${maxZ}`);
+});
+
+test('fast LSS with AR(1) stays close to one AR(1) GLM per trial', (t) => {
+  const { x, y, trials } = problem(2);
+  const fast = lssFast(y, x, trials, { noiseModel: 'ar1' });
+  const ref = lssRefit(y, x, trials, { noiseModel: 'ar1' });
+  const n = fast.z.length;
+  let sxy = 0, sxx = 0, syy = 0, mx = 0, my = 0;
+  for (let i = 0; i < n; i++) { mx += fast.z[i] / n; my += ref.z[i] / n; }
+  const d: number[] = [];
+  for (let i = 0; i < n; i++) {
+    sxy += (fast.z[i] - mx) * (ref.z[i] - my); sxx += (fast.z[i] - mx) ** 2; syy += (ref.z[i] - my) ** 2;
+    d.push(Math.abs(fast.z[i] - ref.z[i]));
+  }
+  d.sort((a, b) => a - b);
+  const corr = sxy / Math.sqrt(sxx * syy);
+  t.diagnostic(`AR(1) fast vs refit z: correlation ${corr.toFixed(5)}, median |dz| ${d[Math.floor(0.5 * n)].toExponential(2)}, 99th percentile ${d[Math.floor(0.99 * n)].toExponential(2)}`);
+  assert.ok(corr > 0.995, `z correlation ${corr}`);
+  assert.ok(d[Math.floor(0.5 * n)] < 0.02, `median |dz| ${d[Math.floor(0.5 * n)]}`);
+});
+
+test('fast LSS flags a trial whose regressor is zero on the kept scans', () => {
+  const { x, y, trials } = problem(3, 40);
+  trials[1] = { ...trials[1], regressor: new Float64Array(x.rows) };
+  const fast = lssFast(y, x, trials, { noiseModel: 'ols' });
+  assert.equal(fast.estimable[1], false);
+  assert.equal(fast.estimable.filter((e) => !e).length, 1);
+});
+
+test('LSA: trial effects of the all-trials design, zero columns flagged', () => {
+  const { x, y, trials, n } = problem(4, 100);
+  const T = trials.length;
+  const p = T + 3;
+  const d: Mat = { rows: n, cols: p, data: new Float64Array(n * p) };
+  for (let t = 0; t < n; t++) {
+    trials.forEach((tr, k) => (d.data[t * p + k] = tr.regressor[t]));
+    for (let j = 0; j < 3; j++) d.data[t * p + T + j] = x.data[t * x.cols + 3 + j];
+  }
+  const res = lsa(y, d, trials.map((_, k) => k), { noiseModel: 'ols' });
+  assert.ok(res.estimable.every(Boolean));
+  // trial amplitudes are ~1 (+-0.5): the mean estimate over voxels and estimable trials must be near 1
+  let mean = 0;
+  const kept = trials.map((_, k) => k).filter((k) => res.estimable[k]);
+  for (const k of kept) for (let v = 0; v < 100; v++) mean += res.effect[k * 100 + v] / (100 * kept.length);
+  assert.ok(Math.abs(mean - 1) < 0.1, `mean effect ${mean}`);
+  // a trial without any kept scan (zero column) is flagged, the others are not
+  for (let t = 0; t < n; t++) d.data[t * p + 2] = 0;
+  const flagged = lsa(y, d, trials.map((_, k) => k), { noiseModel: 'ols' });
+  assert.deepEqual(flagged.estimable.map((e, k) => e || k), trials.map((_, k) => (k === 2 ? 2 : true)));
+});
