@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import type { EventListener, PlanEntry } from './types.js';
+import type { EventListener, PlanEntry, SchedulerJob } from './types.js';
 import type { Plan } from './planner.js';
 import type { NodeRunner } from './runners.js';
 import type { NodeJob } from './job.js';
@@ -21,7 +21,7 @@ export interface ExecutionSummary {
  */
 export async function executePlan(
   plan: Plan,
-  opts: { runner: NodeRunner; cacheRoot: string; jobs: number; emit: EventListener; outputDir?: string },
+  opts: { runner: NodeRunner; cacheRoot: string; jobs: number; emit: EventListener; outputDir?: string; signal?: AbortSignal },
 ): Promise<ExecutionSummary> {
   const started = performance.now();
   const limit = pLimit(Math.max(1, opts.jobs));
@@ -48,6 +48,11 @@ export async function executePlan(
       return false;
     }
     return limit(async () => {
+      if (opts.signal?.aborted) {
+        summary.skipped++;
+        emit({ event: 'node-skipped', node: entry.id, type: entry.type, reason: 'interrupted before it started', time: now() });
+        return false;
+      }
       const record = plan.records.get(entry.id)!;
       const node = nodeById.get(entry.id)!;
       const job: NodeJob = {
@@ -55,14 +60,21 @@ export async function executePlan(
         deps: record.deps, files: node.files, cacheRoot: opts.cacheRoot, record,
       };
       emit({ event: 'node-start', node: entry.id, type: entry.type, time: now() });
+      // the scheduler job holding the node (SLURM), carried by its final event
+      const sched: SchedulerJob = {};
       const result = await opts.runner.run(job, {
         progress: (progress, message) =>
           emit({ event: 'node-progress', node: entry.id, type: entry.type, progress: Math.min(1, Math.max(0, progress)), message, time: now() }),
         warn: (message) => emit({ event: 'log', node: entry.id, type: entry.type, level: 'warn', message, time: now() }),
-      });
+        state: (job, state) => {
+          sched.job = job;
+          sched.state = state;
+          emit({ event: 'node-state', node: entry.id, type: entry.type, job, state, time: now() });
+        },
+      }, opts.signal);
       if (result.ok) {
         summary.computed++;
-        emit({ event: 'node-done', node: entry.id, type: entry.type, key: entry.key, seconds: result.seconds, time: now() });
+        emit({ event: 'node-done', node: entry.id, type: entry.type, key: entry.key, seconds: result.seconds, ...sched, time: now() });
         return true;
       }
       const userError = result.error.name === 'UserError';
@@ -72,6 +84,7 @@ export async function executePlan(
       emit({
         event: 'node-failed', node: entry.id, type: entry.type,
         error: userError || !result.error.stack ? text : `${text}\n${result.error.stack}`,
+        ...sched,
         time: now(),
       });
       return false;

@@ -5,7 +5,8 @@ import { executeJob, serializeError, type JobReporter, type NodeJob, type Serial
 export type JobResult = { ok: true; seconds: number } | { ok: false; error: SerializedError };
 
 export interface NodeRunner {
-  run(job: NodeJob, report: JobReporter): Promise<JobResult>;
+  /** Runs one node; `signal` aborts it when the run is interrupted (SIGINT/SIGTERM). */
+  run(job: NodeJob, report: JobReporter, signal?: AbortSignal): Promise<JobResult>;
   close(): Promise<void>;
 }
 
