@@ -151,8 +151,12 @@ export class Cache {
     return keys;
   }
 
-  /** Removes temporary files left by runs that were interrupted mid-write (never read as entries). */
-  async removeTemporaries(): Promise<number> {
+  /**
+   * Removes temporary files left by runs that were interrupted mid-write (never read as entries).
+   * Only those untouched for `minAgeMs`: a younger one may be a write in progress by a run on
+   * another host sharing the cache (SLURM jobs), whose rename would then fail.
+   */
+  async removeTemporaries(minAgeMs = TEMPORARY_GRACE_MS): Promise<number> {
     let removed = 0;
     for (const sub of ['objects', 'nodes']) {
       let names: string[] = [];
@@ -163,7 +167,13 @@ export class Cache {
       }
       for (const name of names) {
         if (!/\.tmp-\d+-[a-z0-9]+$/.test(name)) continue;
-        await fs.rm(join(this.root, sub, name), { force: true });
+        const path = join(this.root, sub, name);
+        try {
+          if (Date.now() - (await fs.stat(path)).mtimeMs < minAgeMs) continue;
+        } catch {
+          continue; // renamed into place meanwhile
+        }
+        await fs.rm(path, { force: true });
         removed++;
       }
     }
@@ -176,6 +186,9 @@ export class Cache {
     await fs.rm(join(this.root, 'file-hashes.json'), { force: true });
   }
 }
+
+/** Temporary files younger than this are left to the writer that may still own them. */
+export const TEMPORARY_GRACE_MS = 10 * 60 * 1000;
 
 export function tempName(path: string): string {
   return `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
