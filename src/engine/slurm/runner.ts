@@ -37,7 +37,6 @@ interface Active {
   report: JobReporter;
   paths: JobPaths;
   state: string;
-  eventsOffset: number;
   /** Polls in a row in which squeue did not list the job. */
   missing: number;
   settle: (final: JobState) => void;
@@ -46,11 +45,13 @@ interface Active {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class SlurmRunner implements NodeRunner {
+  /** Jobs submitted and not seen ending (cancelled by close()). */
   private readonly active = new Map<string, Active>();
   private polling?: Promise<void>;
   private closed = false;
   private failedAny = false;
-  /** Jobs this runner submitted and has not seen end (scancel'led on close). */
+  /** Bytes of each job's events file already relayed. */
+  private readonly eventsOffsets = new Map<string, number>();
   private readonly pollMs: number;
 
   constructor(private readonly o: SlurmRunnerOptions) {
@@ -92,7 +93,7 @@ export class SlurmRunner implements NodeRunner {
     let cancelledByUs = false;
     const final = await new Promise<JobState>((resolve) => {
       const entry: Active = {
-        id, report, paths, state: 'PENDING', eventsOffset: 0, missing: 0,
+        id, report, paths, state: 'PENDING', missing: 0,
         settle: (s) => {
           this.active.delete(id);
           signal?.removeEventListener('abort', onAbort);
@@ -109,6 +110,7 @@ export class SlurmRunner implements NodeRunner {
       this.ensurePolling();
     });
     await this.drainEvents(paths, report, this.eventsOffsetOf(id));
+    this.eventsOffsets.delete(id);
 
     const state = normalizeState(final.state);
     if (state !== 'CANCELLED' || !cancelledByUs) report.state?.(id, state);
@@ -127,7 +129,6 @@ export class SlurmRunner implements NodeRunner {
     return { kind: 'final', result: fail(message) };
   }
 
-  private eventsOffsets = new Map<string, number>();
   private eventsOffsetOf(id: string): number {
     return this.eventsOffsets.get(id) ?? 0;
   }
