@@ -13,7 +13,11 @@
  *    2-core machines, shared/design/PERFORMANCE.md), the time of every node (start to done,
  *    as the engine's events say) and, for fit nodes, the stages they report.
  *
- * Options: --runs 1,2,4,8 (scaling series; "none" to skip), --repeat N (headline repeats, the
+ * 4. The group permutation workload (bench/group-permutation.yaml): 20 subjects' effect maps on
+ *    the same grid (bench/group-dataset.ts, generated once into .bench/group), one-sample max-t
+ *    with 10 000 sign flips, whole pipeline, against nilearn's non_parametric_inference.
+ *
+ * Options: --only first-level,group (the workloads to run; default both), --runs 1,2,4,8 (scaling series; "none" to skip), --repeat N (headline repeats, the
  * best is kept), --jobs N (passed to glmflow), --json FILE (write all figures), --cli PATH
  * (measure another build's dist/src/cli/main.js, e.g. an older version, on the same data).
  */
@@ -24,16 +28,25 @@ import { dirname, join } from 'node:path';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DATASET_VERSION, generateDataset } from './dataset.js';
+import { GROUP_DATASET_VERSION, GROUP_SUBJECTS, generateGroupMaps } from './group-dataset.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // <outDir>/bench
 const REPO = join(HERE, '..', '..');
 /** The CLI measured: this build's, or another build's main.js with --cli (e.g. an older one). */
 let CLI_MAIN = join(HERE, '..', 'src', 'cli', 'main.js');
 const SPEC = join(REPO, 'bench', 'first-level.yaml');
+const GROUP_SPEC = join(REPO, 'bench', 'group-permutation.yaml');
 const BENCH_DIR = join(REPO, '.bench');
 const DATA_DIR = join(BENCH_DIR, 'data');
+const GROUP_DIR = join(BENCH_DIR, 'group');
 const MAX_RUNS = 8;
 const RUSAGE_TAG = 'GLMFLOW-BENCH-RUSAGE ';
+
+/**
+ * nilearn 0.10.4 non_parametric_inference, 20 subjects × 256k voxels, one-sample max-t, n_jobs=2:
+ * 29.6 s per 1 000 sign flips measured side by side (PERFORMANCE.md), so ≈ 296 s for 10 000; 0.56 GB.
+ */
+const NILEARN_PERMUTATION = { wall: 296, rssBytes: 0.56e9, nPerm: 10000 };
 
 /** nilearn 0.10.4 FirstLevelModel fit + 2 contrasts on the 2-run workload (PERFORMANCE.md). */
 const NILEARN = { wall: 59.2, rssBytes: 6.49e9 };
@@ -61,6 +74,40 @@ async function child(argv: string[]): Promise<void> {
   const ru = process.resourceUsage();
   process.stderr.write(`${RUSAGE_TAG}${JSON.stringify({ code, user: ru.userCPUTime / 1e6, system: ru.systemCPUTime / 1e6, maxRssKb: ru.maxRSS })}\n`);
   process.exit(code);
+}
+
+async function ensureGroupDataset(): Promise<void> {
+  const manifest = join(GROUP_DIR, 'manifest.json');
+  try {
+    if (JSON.parse(readFileSync(manifest, 'utf8')).version === GROUP_DATASET_VERSION) return;
+  } catch {
+    /* not generated yet */
+  }
+  console.log(`generating the group benchmark's ${GROUP_SUBJECTS} effect maps (once) in ${GROUP_DIR}`);
+  await rm(GROUP_DIR, { recursive: true, force: true });
+  await generateGroupMaps(GROUP_DIR);
+  await writeFile(manifest, JSON.stringify({ version: GROUP_DATASET_VERSION }));
+}
+
+/** The group permutation workload: whole pipeline (read 20 maps, 10 000 sign flips, write the maps). */
+async function groupSection(repeat: number, jobs: string | undefined): Promise<Measurement> {
+  await ensureGroupDataset();
+  console.log(`\ngroup permutation: ${GROUP_SUBJECTS} subjects x 256 354 voxels, one-sample max-t, ${NILEARN_PERMUTATION.nPerm} sign flips (glmflow run --no-cache)`);
+  let best: Measurement | undefined;
+  for (let i = 0; i < repeat; i++) {
+    const m = await measureSpec(GROUP_SPEC, 'group', [], jobs);
+    console.log(`  try ${i + 1}: wall ${s(m.wall)}, CPU ${s(m.cpu)}, peak RSS ${gb(m.maxRssBytes)}`);
+    if (!best || m.wall < best.wall) best = m;
+  }
+  const h = best!;
+  console.log(row(['what', 'wall', 'CPU (user+sys)', 'peak RSS']));
+  console.log(row(['---', '---', '---', '---']));
+  console.log(row(['nilearn 0.10.4 (PERFORMANCE.md: 29.6 s per 1 000 flips)', s(NILEARN_PERMUTATION.wall), '', gb(NILEARN_PERMUTATION.rssBytes)]));
+  console.log(row(['glmflow', s(h.wall), s(h.cpu), gb(h.maxRssBytes)]));
+  console.log(row(['nilearn / glmflow', `${(NILEARN_PERMUTATION.wall / h.wall).toFixed(1)}x faster`, '', `${(NILEARN_PERMUTATION.rssBytes / h.maxRssBytes).toFixed(1)}x less memory`]));
+  console.log(`target: wall <= 8 s ${h.wall <= 8 ? 'MET' : 'NOT MET'}`);
+  for (const n of [...h.nodes].sort((a, b) => a.id.localeCompare(b.id))) console.log(`  ${n.id.padEnd(44)} ${s(n.seconds).padStart(9)}`);
+  return h;
 }
 
 async function ensureDataset(): Promise<void> {
@@ -108,13 +155,18 @@ function nodeTimings(events: any[]): NodeTiming[] {
   return out;
 }
 
-async function measure(runs: number, jobs: string | undefined): Promise<Measurement> {
+function measure(runs: number, jobs: string | undefined): Promise<Measurement> {
   const list = Array.from({ length: runs }, (_, i) => `"${i + 1}"`).join(',');
-  const out = join(BENCH_DIR, 'out', `runs-${runs}`);
+  return measureSpec(SPEC, `runs-${runs}`, ['--set', `data.runs=[${list}]`], jobs, runs);
+}
+
+/** One `glmflow run SPEC --no-cache` in a child process, output under .bench/out/NAME. */
+async function measureSpec(spec: string, name: string, extra: string[], jobs: string | undefined, runs = 0): Promise<Measurement> {
+  const out = join(BENCH_DIR, 'out', name);
   await rm(out, { recursive: true, force: true });
   const args = [
-    fileURLToPath(import.meta.url), '--child', CLI_MAIN, 'run', SPEC, '--no-cache', '--ui', 'json', '--out', out,
-    '--set', `data.runs=[${list}]`, ...(jobs ? ['--jobs', jobs] : []),
+    fileURLToPath(import.meta.url), '--child', CLI_MAIN, 'run', spec, '--no-cache', '--ui', 'json', '--out', out,
+    ...extra, ...(jobs ? ['--jobs', jobs] : []),
   ];
   const started = performance.now();
   const spawnedAt = Date.now();
@@ -128,7 +180,7 @@ async function measure(runs: number, jobs: string | undefined): Promise<Measurem
   const exitedAt = Date.now();
   const tagLine = stderr.split('\n').find((l) => l.startsWith(RUSAGE_TAG));
   if (code !== 0 || !tagLine) {
-    throw new Error(`glmflow run (${runs} runs) failed with exit code ${code}\n${stderr}\n${stdout.slice(-4000)}`);
+    throw new Error(`glmflow run ${spec} (${name}) failed with exit code ${code}\n${stderr}\n${stdout.slice(-4000)}`);
   }
   const ru = JSON.parse(tagLine.slice(RUSAGE_TAG.length));
   const events = stdout.split('\n').filter(Boolean).map((l) => {
@@ -166,23 +218,9 @@ function row(cells: string[]): string {
   return `| ${cells.join(' | ')} |`;
 }
 
-async function parent(argv: string[]): Promise<void> {
-  const opt = (name: string) => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const runsOpt = opt('--runs') ?? '1,2,4,8';
-  const series = runsOpt === 'none' ? [] : runsOpt.split(',').map(Number).filter((n) => n >= 1 && n <= MAX_RUNS);
-  const repeat = Math.max(1, Number(opt('--repeat') ?? 1));
-  const jobs = opt('--jobs');
-  const cli = opt('--cli');
-  if (cli) CLI_MAIN = cli.startsWith('/') ? cli : join(process.cwd(), cli);
-  if (!existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: build first (npm run build)`);
+/** The first-level workload: the headline (2 runs, best of `repeat`) and the scaling series. */
+async function firstLevelSection(series: number[], repeat: number, jobs: string | undefined) {
   await ensureDataset();
-
-  const load = loadavg()[0];
-  console.log(`\nmachine: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, 1-min load average ${load.toFixed(2)}` +
-    (load > 0.5 ? ' (other processes are busy: expect slower figures)' : ''));
   console.log(`\nheadline: 2 runs x 160 volumes, 97x115x97, AR(1), 5 mm smoothing, 2 z maps (glmflow run --no-cache)`);
   let best: Measurement | undefined;
   for (let i = 0; i < repeat; i++) {
@@ -211,8 +249,30 @@ async function parent(argv: string[]): Promise<void> {
       console.log(row([String(n), s(m.wall), s(m.cpu), gb(m.maxRssBytes), s(m.wall / n)]));
     }
   }
+  return { nilearn: NILEARN, headline: h, scaling };
+}
+
+async function parent(argv: string[]): Promise<void> {
+  const opt = (name: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const runsOpt = opt('--runs') ?? '1,2,4,8';
+  const series = runsOpt === 'none' ? [] : runsOpt.split(',').map(Number).filter((n) => n >= 1 && n <= MAX_RUNS);
+  const repeat = Math.max(1, Number(opt('--repeat') ?? 1));
+  const jobs = opt('--jobs');
+  const cli = opt('--cli');
+  if (cli) CLI_MAIN = cli.startsWith('/') ? cli : join(process.cwd(), cli);
+  if (!existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: build first (npm run build)`);
+  const only = (opt('--only') ?? 'first-level,group').split(',');
+  const load = loadavg()[0];
+  console.log(`\nmachine: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, 1-min load average ${load.toFixed(2)}` +
+    (load > 0.5 ? ' (other processes are busy: expect slower figures)' : ''));
+  const results: Record<string, unknown> = {};
+  if (only.includes('first-level')) results.firstLevel = await firstLevelSection(series, repeat, jobs);
+  if (only.includes('group')) results.groupPermutation = { nilearn: NILEARN_PERMUTATION, glmflow: await groupSection(repeat, jobs) };
   const jsonOut = opt('--json') ?? join(BENCH_DIR, 'results.json');
-  await writeFile(jsonOut, JSON.stringify({ nilearn: NILEARN, headline: h, scaling }, null, 1));
+  await writeFile(jsonOut, JSON.stringify(results, null, 1));
   console.log(`\nall figures: ${jsonOut}`);
 }
 

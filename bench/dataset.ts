@@ -50,7 +50,7 @@ export const DATASET_VERSION = 1;
 const NVOX = DIMS[0] * DIMS[1] * DIMS[2];
 
 /** xorshift32 stream (Marsaglia); a non-zero 32-bit seed. */
-class Xs32 {
+export class Xs32 {
   s: number;
   constructor(seed: number) {
     this.s = (seed >>> 0) || 0x9e3779b9;
@@ -74,7 +74,7 @@ class Xs32 {
   }
 }
 
-function seedOf(name: string): number {
+export function seedOf(name: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
   return h || 1;
@@ -249,7 +249,7 @@ function planRun(run: number): RunPlan {
   return { events, response, motion, drift };
 }
 
-function niftiHeader(dims: number[], datatype: 'int16' | 'uint8', slope: number): Buffer {
+export function niftiHeader(dims: number[], datatype: 'int16' | 'uint8', slope: number): Buffer {
   const h = buildNifti1Header({ dims, affine: AFFINE, data: new Float32Array(0), pixdim: [2, 2, 2, TR] });
   h.writeInt16LE(datatype === 'int16' ? 4 : 2, 70);
   h.writeInt16LE(datatype === 'int16' ? 16 : 8, 72);

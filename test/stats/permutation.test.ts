@@ -298,3 +298,35 @@ test('TFCE: thresholds as numpy arange, hand-checked maps, fast max equals the m
     }
   }
 });
+
+test('sign-flip lookup tables: several sample groups, a confound, two-sided — equal to the direct t formula', () => {
+  // n = 19 gives groups of 7, 6, 6 (groupSize); the covariate makes the confound path run too
+  const n = 19;
+  const V = 300;
+  const rnd = lcg(11);
+  const Y = new Float64Array(n * V).map(() => rnd() - 0.3);
+  const age = Array.from({ length: n }, (_, i) => 20 + ((i * 7) % 13));
+  const design = { columns: ['intercept', 'age'], matrix: { rows: n, cols: 2, data: Float64Array.from(age.flatMap((a) => [1, a])) } };
+  for (const twoSided of [false, true]) {
+    const pb = preparePermutation(Y, design, { tested: 'intercept', twoSided });
+    assert.equal(pb.interceptTest, true);
+    assert.equal(pb.nCovars, 1);
+    const seed = 9;
+    const ch = permutationChunk(pb, seed, 3, 40);
+    for (let c = 0; c < 40; c++) {
+      const s = permutationSigns(seed, 3 + c, n);
+      let want = -Infinity;
+      for (let v = 0; v < V; v++) {
+        let b = 0;
+        let a = 0;
+        for (let i = 0; i < n; i++) {
+          b += pb.target[v * n + i] * s[i] * pb.tested[i];
+          a += pb.target[v * n + i] * s[i] * pb.covars[i];
+        }
+        const t = b * Math.sqrt((pb.dof - 1) / (1 - a * a - b * b));
+        want = Math.max(want, twoSided ? Math.abs(t) : t);
+      }
+      assert.ok(Math.abs(ch.maxT[c] - want) < 1e-12 * Math.max(1, Math.abs(want)), `perm ${3 + c}: ${ch.maxT[c]} vs ${want}`);
+    }
+  }
+});

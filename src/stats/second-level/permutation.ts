@@ -28,6 +28,7 @@ import { svd } from '../core/matrix.js';
 import type { GroupDesign } from './second-level.js';
 import { labelComponents, type Dims } from '../inference/thresholding.js';
 import { tfceMap, tfceMax } from '../inference/tfce.js';
+import { signFlipMaxT } from './sign-flip-max.js';
 
 // ---------------------------------------------------------------- random numbers
 
@@ -446,6 +447,18 @@ export function permutationChunk(
       onProgress(done, count);
     }
   };
+  if (pb.interceptTest && !needMap) {
+    // sign flips without cluster or TFCE maps: the max statistics by lookup tables
+    const signs = new Int8Array(count * n);
+    for (let c = 0; c < count; c++) signs.set(permutationSigns(seed, start + c, n), c * n);
+    const weights = [pb.tested];
+    for (let c = 0; c < k; c++) weights.push(Float64Array.from({ length: n }, (_, i) => pb.covars[i * k + c]));
+    out.maxT.set(signFlipMaxT({
+      nSamples: n, nVoxels: pb.nVoxels, target: pb.target, weights, signs, count, f: pb.dof - 1, twoSided: pb.twoSided,
+    }));
+    report(count);
+    return out;
+  }
   if (k === 0 && !needMap) {
     // Without confounds t = b sqrt((n-1)/(1-b^2)) is increasing in b, so max t = f(max b)
     // (and max |t| = max(|f(max b)|, |f(min b)|)). Four permutations share each pass over the
