@@ -15,6 +15,8 @@ export interface CliOptions {
   format: 'mermaid' | 'dot';
   verbose: boolean;
   inProcess: boolean;
+  /** --executor; undefined = the spec's execution.executor, else local. */
+  executor?: 'local' | 'slurm';
 }
 
 export const USAGE = `Usage: glmflow <command> [options]
@@ -32,6 +34,8 @@ Options:
   --cache DIR              cache root (default $GLMFLOW_CACHE, else ./cache)
   --no-cache               compute everything, read and write no cache entry
   --jobs N                 nodes run at once (default: number of cores)
+  --executor local|slurm   where nodes run: worker threads here, or one SLURM job per node
+                           (default: the spec's execution.executor, else local)
   --set KEY=VALUE          override one spec value by dotted path (repeatable; VALUE is YAML)
   --ui auto|ink|plain|json dashboard on a TTY, line log otherwise, or JSON events
   --format mermaid|dot     graph output format (default mermaid)
@@ -56,6 +60,7 @@ export function parseCli(argv: string[], cores: number): CliOptions {
         format: { type: 'string', default: 'mermaid' },
         verbose: { type: 'boolean', default: false },
         'in-process': { type: 'boolean', default: false },
+        executor: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
       },
@@ -74,6 +79,8 @@ export function parseCli(argv: string[], cores: number): CliOptions {
     jobs = Number(v.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`command line: --jobs must be a positive integer (got '${v.jobs}')`);
   }
+  const executor = v.executor as string | undefined;
+  if (executor !== undefined && !['local', 'slurm'].includes(executor)) throw new UserError(`command line: --executor must be local or slurm (got '${executor}')`);
   for (const s of v.set as string[]) {
     if (!/^[^=]+=/.test(s)) throw new UserError(`command line: --set expects KEY=VALUE (got '${s}')`);
   }
@@ -89,5 +96,6 @@ export function parseCli(argv: string[], cores: number): CliOptions {
     format: format as 'mermaid' | 'dot',
     verbose: Boolean(v.verbose),
     inProcess: Boolean(v['in-process']),
+    executor: executor as 'local' | 'slurm' | undefined,
   };
 }

@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import { resolve, join } from 'node:path';
 import { parseCli, USAGE, type CliOptions } from './args.js';
 import { isUserError, UserError } from '../errors.js';
-import { planPipeline, runPipeline, toDot, toMermaid, type EngineOptions } from '../engine/index.js';
+import { planPipeline, runPipeline, runNodeFromJobFile, toDot, toMermaid, DEFAULT_SLURM, type EngineOptions } from '../engine/index.js';
+import type { ExecutionSpec } from '../spec/types.js';
 import { compilePipeline, type CompiledPipeline } from '../spec/compile.js';
 import { checkCachePath, checkRunPaths, outputPlacementProblems } from './path-checks.js';
 import { createReporter } from '../ui/reporter.js';
@@ -15,6 +16,17 @@ import { installInterruptHandlers } from './interrupt.js';
 import { exitQuietlyOnBrokenPipe } from './broken-pipe.js';
 
 const REGISTRY_MODULE = new URL('../../nodes/index.js', import.meta.url).href;
+/** The installed command, for SLURM jobs: `node bin/glmflow.js` (not npx, which may reinstall per call). */
+const BIN = new URL('../../../bin/glmflow.js', import.meta.url).pathname;
+
+/** --executor wins over the spec's execution.executor; SLURM options come from the spec. */
+function executorOf(opts: CliOptions, execution: ExecutionSpec | undefined): EngineOptions['executor'] {
+  const kind = opts.executor ?? execution?.executor ?? 'local';
+  if (kind === 'local') return { kind: 'local' };
+  const pollMs = Number(process.env.GLMFLOW_SLURM_POLL_MS) || undefined;
+  return { kind: 'slurm', settings: { ...DEFAULT_SLURM, ...execution?.slurm }, command: [process.execPath, BIN], pollMs };
+}
+
 
 
 function cacheRootOf(opts: CliOptions): string {
@@ -46,10 +58,11 @@ async function refuseOutputPlacement(compiled: CompiledPipeline, opts: CliOption
   if (problems.length) throw new UserError(problems.length === 1 ? problems[0] : `${problems.length} problems with the output folder`, problems);
 }
 
-async function runWithReporter(opts: CliOptions, graph: Parameters<typeof runPipeline>[0], outputDir: string, signal: AbortSignal) {
+async function runWithReporter(opts: CliOptions, compiled: CompiledPipeline, signal: AbortSignal) {
+  const executor = executorOf(opts, compiled.loaded.spec.execution);
   const reporter = await createReporter(opts.ui, { stdout: process.stdout, stderr: process.stderr, verbose: opts.verbose });
   try {
-    return await runPipeline(graph, { ...(await engineOptions(opts)), emit: (e) => reporter.onEvent(e), outputDir, signal });
+    return await runPipeline(compiled.graph, { ...(await engineOptions(opts)), executor, emit: (e) => reporter.onEvent(e), outputDir: compiled.outputDir, signal });
   } finally {
     await reporter.close();
   }
@@ -69,6 +82,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     // simulate has options of its own (--subjects, --runs, --seed, ...)
     if (argv[0] === 'simulate') return await simulateCommand(argv.slice(1));
+    // hidden: what a SLURM job runs on a compute node (src/engine/slurm/compute-side.ts)
+    if (argv[0] === '_run-node' && argv[1]) {
+      const { registry } = await import(REGISTRY_MODULE);
+      return await runNodeFromJobFile(argv[1], registry);
+    }
     opts = parseCli(argv, availableParallelism());
     switch (opts.command) {
       case 'help':
@@ -104,7 +122,7 @@ export async function main(argv: string[]): Promise<number> {
         try {
           const compiled = await compileSpec(opts, 'run');
           await checkRunPaths(compiled, { fromCli: opts.out !== undefined, cacheRoot: opts.useCache ? cacheRootOf(opts) : undefined, cacheSource: cacheSourceOf(opts) });
-          summary = await runWithReporter(opts, compiled.graph, compiled.outputDir, interrupts.signal);
+          summary = await runWithReporter(opts, compiled, interrupts.signal);
         } finally {
           interrupts.dispose();
         }

@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { problemLines } from '../errors.js';
-import type { EventListener, PlanEntry } from './types.js';
+import type { EventListener, PlanEntry, SchedulerJob } from './types.js';
 import type { Plan } from './planner.js';
 import type { JobResult, NodeRunner } from './runners.js';
 import type { NodeJob } from './job.js';
@@ -70,8 +70,11 @@ export async function executePlan(
     return compute(entry);
   };
 
-  /** One attempt at a node, within the concurrency limit; null when the run was interrupted before it started. */
-  const attempt = (entry: PlanEntry): Promise<JobResult | null> =>
+  /**
+   * One attempt at a node, within the concurrency limit, with the scheduler job that held it
+   * (SLURM); null when the run was interrupted before it started.
+   */
+  const attempt = (entry: PlanEntry): Promise<{ result: JobResult; sched: SchedulerJob } | null> =>
     limit(async () => {
       if (signal?.aborted) return null;
       const record = plan.records.get(entry.id)!;
@@ -81,11 +84,19 @@ export async function executePlan(
         deps: record.deps, files: node.files, cacheRoot: opts.cacheRoot, record,
       };
       emit({ event: 'node-start', node: entry.id, type: entry.type, time: now() });
-      return opts.runner.run(job, {
+      // the scheduler job holding the node (SLURM), carried by its final event
+      const sched: SchedulerJob = {};
+      const result = await opts.runner.run(job, {
         progress: (progress, message) =>
           emit({ event: 'node-progress', node: entry.id, type: entry.type, progress: Math.min(1, Math.max(0, progress)), message, time: now() }),
         warn: (message) => emit({ event: 'log', node: entry.id, type: entry.type, level: 'warn', message, time: now() }),
+        state: (job, state) => {
+          sched.job = job;
+          sched.state = state;
+          emit({ event: 'node-state', node: entry.id, type: entry.type, job, state, time: now() });
+        },
       }, signal);
+      return { result, sched };
     });
 
   /**
@@ -95,14 +106,15 @@ export async function executePlan(
    */
   const compute = async (entry: PlanEntry): Promise<boolean> => {
     for (let tries = 0; ; tries++) {
-      const result = await attempt(entry);
-      if (result === null) {
+      const tried = await attempt(entry);
+      if (tried === null) {
         summary.notStarted++;
         return false;
       }
+      const { result, sched } = tried;
       if (result.ok) {
         summary.computed++;
-        emit({ event: 'node-done', node: entry.id, type: entry.type, key: entry.key, seconds: result.seconds, time: now() });
+        emit({ event: 'node-done', node: entry.id, type: entry.type, key: entry.key, seconds: result.seconds, ...sched, time: now() });
         return true;
       }
       if (result.interrupted) {
@@ -129,6 +141,7 @@ export async function executePlan(
       emit({
         event: 'node-failed', node: entry.id, type: entry.type, error: text, userError,
         ...(userError || !result.error.stack ? {} : { stack: result.error.stack }),
+        ...sched,
         time: now(),
       });
       return false;

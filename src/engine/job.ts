@@ -59,6 +59,8 @@ export class InterruptedError extends Error {
 export interface JobReporter {
   progress(fraction: number, message?: string): void;
   warn(message: string): void;
+  /** A scheduler job now holds the node (SLURM: job id and state such as PENDING, RUNNING). */
+  state?(job: string, state: string): void;
 }
 
 /** Read inputs from the cache, run the node, write its artifact. Returns seconds spent. */

@@ -121,10 +121,12 @@ export interface PlanEntry {
 export type EngineEvent =
   | { event: 'plan'; node: string; type: string; nodes: PlanEntry[]; time: number }
   | { event: 'node-start'; node: string; type: string; time: number }
+  /** A node's scheduler job changed state (SLURM executor: `job` id, `state` PENDING, RUNNING, …). */
+  | { event: 'node-state'; node: string; type: string; job: string; state: string; time: number }
   | { event: 'node-progress'; node: string; type: string; progress: number; message?: string; time: number }
   | { event: 'node-cached'; node: string; type: string; key: string; time: number }
-  | { event: 'node-done'; node: string; type: string; key: string; seconds: number; time: number }
-  | { event: 'node-failed'; node: string; type: string; error: string; userError?: boolean; stack?: string; time: number }
+  | { event: 'node-done'; node: string; type: string; key: string; seconds: number; time: number } & SchedulerJob
+  | { event: 'node-failed'; node: string; type: string; error: string; userError?: boolean; stack?: string; time: number } & SchedulerJob
   | { event: 'node-interrupted'; node: string; type: string; time: number }
   | { event: 'node-skipped'; node: string; type: string; reason: string; time: number }
   | { event: 'log'; node: string; type: string; level: 'info' | 'warn'; message: string; time: number }
@@ -134,5 +136,8 @@ export type EngineEvent =
    * (computed now + served from cache) are cached, a rerun computes only the rest.
    */
   | { event: 'interrupted'; node: string; type: string; signal?: string; computed: number; cached: number; failed: number; skipped: number; interrupted: number; notStarted: number; seconds: number; outputDir?: string; time: number };
+
+/** On nodes run by a scheduler (SLURM): its job id and last state (SPEC: events carry `job` and `state`). */
+export interface SchedulerJob { job?: string; state?: string }
 
 export type EventListener = (e: EngineEvent) => void;

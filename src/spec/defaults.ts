@@ -120,6 +120,12 @@ export function normalizeSpec(raw: Record<string, any>, ctx: NormalizeContext): 
     if (r.contrasts === undefined) r.contrasts = [...firstContrasts];
     spec.roi = r;
   }
+
+  if (top.execution) {
+    const e = withDefaults(top.execution, subschemaAt(['execution']));
+    e.slurm = withDefaults(e.slurm ?? {}, subschemaAt(['execution', 'slurm']));
+    spec.execution = e;
+  }
   return orderLike(spec, specSchema) as AnalysisSpec;
 }
 

@@ -22,7 +22,7 @@ export interface LoadedSpec {
   raw: unknown;
   /** Validated, defaults filled in, paths absolute. */
   spec: AnalysisSpec;
-  /** sha256 (hex) of the canonical JSON of `spec`. */
+  /** sha256 (hex) of the canonical JSON of `spec` without `execution` (where nodes run changes no result). */
   hash: string;
   /** The YAML document and override origins, for positions (see positionOf / problemAt in semantic.ts). */
   source: SpecSource;
@@ -133,7 +133,8 @@ export async function loadSpec(file: string, overrides: string[] = [], options: 
     baseName: basename(abs, extname(abs)),
     baseDirFor: (path) => (fromOverride(path) ? cwd : dir),
   });
-  return { file: abs, dir, raw, spec, hash: sha256(canonicalJson(spec)), source: src, schemaProblems: located, pruned };
+  const { execution: _where, ...results } = spec;
+  return { file: abs, dir, raw, spec, hash: sha256(canonicalJson(results)), source: src, schemaProblems: located, pruned };
 }
 
 /**

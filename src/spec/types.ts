@@ -176,4 +176,25 @@ export type AnalysisSpec = {
   group?: GroupSpec;
   roi?: RoiSpec;
   report: boolean;
+  /** Where nodes run; not part of the spec hash (same keys and outputs on every executor). */
+  execution?: ExecutionSpec;
+}
+
+export type ExecutorKind = 'local' | 'slurm';
+
+export interface SlurmSpec {
+  partition?: string;
+  account?: string;
+  qos?: string;
+  max_jobs: number;
+  time?: string;
+  /** 'auto' or a SLURM size ("4G", "4000" = MB). */
+  mem: string;
+  retries: number;
+  extra_args?: string[];
+}
+
+export interface ExecutionSpec {
+  executor: ExecutorKind;
+  slurm: SlurmSpec;
 }

@@ -21,7 +21,7 @@
  * failures per stage are printed; and the frame is cut to the terminal height.
  */
 import { formatClock, formatDuration, formatPercent, progressBar, truncate, firstLine } from './format.js';
-import { isFinished, type NodeView, type RunState, type StatusCounts } from './run-state.js';
+import { isFinished, isPendingOnScheduler, type NodeView, type RunState, type StatusCounts } from './run-state.js';
 
 export interface Segment {
   text: string;
@@ -135,8 +135,11 @@ function runningLine(n: NodeView, prefix: string, nowMs: number, width: number, 
   const room = Math.max(8, width - prefix.length - 2 - right - 1);
   let labelText = truncate(label, room);
   const msgRoom = room - labelText.length - 2;
-  const segs: Line = [{ text: prefix }, { text: `${spin} `, color: 'cyan' }];
-  if (n.message && !hasProgress && msgRoom > 6) labelText += `  ${truncate(n.message, msgRoom)}`;
+  const pending = isPendingOnScheduler(n);
+  const segs: Line = [{ text: prefix }, pending ? { text: `${GLYPH.queued} `, color: 'magenta' } : { text: `${spin} `, color: 'cyan' }];
+  // SLURM: the job id and state ("job 123 PENDING") where a message would go
+  const note = n.job !== undefined && (pending || !n.message) ? `job ${n.job} ${n.jobState ?? ''}`.trim() : n.message;
+  if (note && !hasProgress && msgRoom > 6) labelText += `  ${truncate(note, msgRoom)}`;
   segs.push({ text: labelText.padEnd(room) + ' ' });
   if (hasProgress && barWidth > 0) {
     segs.push({ text: progressBar(n.progress!, barWidth), color: 'cyan' });
@@ -172,7 +175,10 @@ function headerLine(state: RunState, nowMs: number, spin: string, width: number)
   }
   segs.push({ text: `${ok}/${total} nodes` });
   segs.push({ text: ` · ${c.cached} cached`, color: 'blue' });
-  if (c.running > 0) segs.push({ text: ` · ${c.running} running`, color: 'cyan' });
+  // on SLURM, submitted nodes wait in the cluster's queue before they run
+  const pending = state.pendingOnScheduler();
+  if (c.running - pending > 0) segs.push({ text: ` · ${c.running - pending} running`, color: 'cyan' });
+  if (pending > 0) segs.push({ text: ` · ${pending} queued on SLURM`, color: 'magenta' });
   if (c.failed > 0) segs.push({ text: ` · ${c.failed} failed`, color: 'red' });
   if (c.skipped > 0) segs.push({ text: ` · ${c.skipped} skipped`, color: 'yellow' });
   const clock = formatClock(state.elapsed(nowMs));

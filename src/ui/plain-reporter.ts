@@ -99,6 +99,10 @@ export class PlainReporter implements Reporter {
         this.lastProgress.set(e.node, { fraction: 0, at: this.now() });
         this.line(`${this.paint('[run]', 'cyan')} ${e.node}`);
         return;
+      case 'node-state':
+        // SLURM: one line when the job is submitted and one when it starts; the end shows in [done]/[FAILED]
+        if (e.state === 'PENDING' || e.state === 'RUNNING') this.line(`${this.paint(`[${e.state.toLowerCase()}]`, 'dim')} ${e.node} (SLURM job ${e.job})`);
+        return;
       case 'node-progress': {
         const now = this.now();
         const last = this.lastProgress.get(e.node) ?? { fraction: 0, at: now };
@@ -116,7 +120,7 @@ export class PlainReporter implements Reporter {
         return;
       case 'node-done':
         this.lastProgress.delete(e.node);
-        this.line(`${this.paint('[done]', 'green')} ${e.node} (${formatDuration(e.seconds)})`);
+        this.line(`${this.paint('[done]', 'green')} ${e.node} (${formatDuration(e.seconds)}${e.job ? `, SLURM job ${e.job}` : ''})`);
         return;
       case 'node-failed': {
         this.lastProgress.delete(e.node);

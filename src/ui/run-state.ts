@@ -30,6 +30,14 @@ export interface NodeView {
   seconds?: number;
   error?: string;
   skipReason?: string;
+  /** Scheduler job holding the node (SLURM job id) and its last state (PENDING, RUNNING, …). */
+  job?: string;
+  jobState?: string;
+}
+
+/** A node submitted to a scheduler that has not started on a compute node yet. */
+export function isPendingOnScheduler(n: NodeView): boolean {
+  return n.status === 'running' && n.jobState !== undefined && !['RUNNING', 'COMPLETING'].includes(n.jobState);
 }
 
 export interface RunSummary {
@@ -105,6 +113,14 @@ export class RunState {
         n.startedAt = now;
         n.progress = undefined;
         n.message = undefined;
+        return;
+      }
+      case 'node-state': {
+        const n = this.node(e.node, e.type);
+        // elapsed time of a node on a cluster counts from the start of its job, not its submission
+        if (e.state === 'RUNNING' && n.jobState !== 'RUNNING') n.startedAt = now;
+        n.job = e.job;
+        n.jobState = e.state;
         return;
       }
       case 'node-progress': {
@@ -204,6 +220,13 @@ export class RunState {
 
   counts(): StatusCounts {
     return countStatuses(this.nodes.values());
+  }
+
+  /** Nodes submitted to a scheduler and still waiting there (counted among `running`). */
+  pendingOnScheduler(): number {
+    let k = 0;
+    for (const n of this.nodes.values()) if (isPendingOnScheduler(n)) k++;
+    return k;
   }
 
   /** Seconds since the first event, or the run's own total once it is done. */

@@ -48,7 +48,7 @@ test('a spec with 6 mistakes (schema, unknown keys, a contrast naming a missing 
     `  ${spec}:7:19: first_level.slice_time_ref: 1.5 is out of range; expected a number from 0 to 1`,
     `  ${spec}:8:16: first_level.noise_model: invalid value 'arr1' (did you mean 'ar1'?); expected 'ols' or 'arN' with N from 1 to 99 (e.g. 'ar1')`,
     `  ${spec}:9:15: first_level.contrasts.a: Unknown design column "fase" in contrast "fase - house". The design has columns: body, face, house, object, scene, scramble, drift_1, drift_2, drift_3, drift_4, drift_5, drift_6, constant (design of sub-01 run-1)`,
-    `  ${spec}:10:1: unknown top-level key 'author'; expected one of: glmflow, name, data, output, first_level, group, roi, report`,
+    `  ${spec}:10:1: unknown top-level key 'author'; expected one of: glmflow, name, data, output, first_level, single_trial, group, roi, report, execution`,
   ]);
   noStack(r.stderr);
 });

@@ -169,6 +169,10 @@ test('cache ls / prune / clear', async () => {
   // an interrupted write leaves a temporary file: never listed, removed by prune
   const shard = readdirSync(join(s.cacheRoot, 'objects'))[0];
   writeFileSync(join(s.cacheRoot, 'objects', shard, 'abc.bin.tmp-123-xyz9'), 'partial');
+  const hourAgo = new Date(Date.now() - 3600_000);
+  utimesSync(join(s.cacheRoot, 'objects', shard, 'abc.bin.tmp-123-xyz9'), hourAgo, hourAgo);
+  // a fresh one may be a write in progress on another host (shared cache, SLURM): kept
+  writeFileSync(join(s.cacheRoot, 'objects', shard, 'def.bin.tmp-456-abc1'), 'in progress');
   assert.equal((await cache.list()).length, 7);
   const write = process.stdout.write;
   const out: string[] = [];
@@ -182,6 +186,7 @@ test('cache ls / prune / clear', async () => {
   assert.match(out.join(''), /7 entries/);
   assert.match(out.join(''), /removed 2 stale entries \(.*\) and 1 unfinished temporary files/);
   assert.ok(!existsSync(join(s.cacheRoot, 'objects', shard, 'abc.bin.tmp-123-xyz9')));
+  assert.ok(existsSync(join(s.cacheRoot, 'objects', shard, 'def.bin.tmp-456-abc1')));
   assert.equal((await cache.list()).length, 5);
   const again = await run(s.graph(5), s.cacheRoot);
   assert.equal(again.summary.computed, 0);

@@ -43,7 +43,7 @@ test('a spec with five mistakes gives exactly five precise messages', async () =
     `${file}:8:14: first_level.high_pass: got the text 'fast'; expected a frequency in Hz > 0`,
     `${file}:9:19: first_level.slice_time_ref: 1.5 is out of range; expected a number from 0 to 1`,
     `${file}:10:16: first_level.noise_model: invalid value 'arr1' (did you mean 'ar1'?); expected 'ols' or 'arN' with N from 1 to 99 (e.g. 'ar1')`,
-    `${file}:13:1: unknown top-level key 'author'; expected one of: glmflow, name, data, output, first_level, single_trial, group, roi, report`,
+    `${file}:13:1: unknown top-level key 'author'; expected one of: glmflow, name, data, output, first_level, single_trial, group, roi, report, execution`,
   ]);
   // The error message itself summarises, the problems carry the detail.
   await assert.rejects(loadSpec(file, []), (e: unknown) => isUserError(e) && e.message === `${file}: 5 problems in the spec`);
