@@ -30,7 +30,7 @@
  * and the spec key that chooses. Labels keep their spelling (run-01 stays '01').
  */
 import { readdir, stat } from 'node:fs/promises';
-import { readTextFile } from './text.js';
+import { readJsonObject } from './text.js';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { readTsv, type Table } from './tsv.js';
@@ -257,23 +257,6 @@ async function inherited(
   return out;
 }
 
-async function readJson(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readTextFile(path);
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`${path}: cannot read (${(e as Error).message})`);
-  }
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${path}: invalid JSON (${(e as Error).message})`);
-  }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new UserError(`${path}: expected a JSON object`);
-  return v as Record<string, unknown>;
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -496,7 +479,7 @@ async function describeRun(
   const sidecar: Record<string, unknown> = {};
   const sidecarSource: Record<string, string> = {};
   for (const f of sidecarFiles) {
-    const j = await readJson(f);
+    const j = await readJsonObject(f);
     Object.assign(sidecar, j);
     for (const k of Object.keys(j)) sidecarSource[k] = f;
   }

@@ -76,3 +76,22 @@ function lineAndColumn(bytes: Uint8Array, at: number): { line: number; col: numb
   const before = new TextDecoder('utf-8').decode(bytes.subarray(lineStart, at));
   return { line, col: [...before].length + 1 };
 }
+
+/** A JSON file holding one object (BIDS sidecars): strict UTF-8, messages name the file. */
+export async function readJsonObject(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readTextFile(path);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`${path}: cannot read (${(e as Error).message})`);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${path}: invalid JSON (${(e as Error).message})`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new UserError(`${path}: expected a JSON object`);
+  return v as Record<string, unknown>;
+}

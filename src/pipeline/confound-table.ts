@@ -1,5 +1,5 @@
 import { UserError } from '../errors.js';
-import { readTextFile } from '../io/text.js';
+import { readJsonObject } from '../io/text.js';
 import { readTsv, type Table } from '../io/tsv.js';
 import { loadConfounds, selectColumns, type ConfoundTable, type ConfoundsResult, type FillNa, type LoadConfoundsParams } from '../stats/confounds/confounds.js';
 
@@ -39,24 +39,7 @@ export async function readConfounds(file: string, jsonFile: string | undefined, 
   }
   const table = confoundTableFromTsv(tsv);
   if (Array.isArray(p.selection)) return selectColumns(table, p.selection, { fileName: file, fillNa: p.fill_na });
-  const meta = jsonFile ? await readJsonSidecar(jsonFile) : undefined;
+  const meta = jsonFile ? await readJsonObject(jsonFile) : undefined;
   return loadConfounds(table, meta, p.selection, { fileName: file });
 }
 
-async function readJsonSidecar(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readTextFile(path);
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`${path}: cannot read (${(e as Error).message})`);
-  }
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${path}: invalid JSON (${(e as Error).message})`);
-  }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new UserError(`${path}: expected a JSON object`);
-  return v as Record<string, unknown>;
-}
