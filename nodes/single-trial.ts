@@ -1,7 +1,7 @@
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
 import type { EventsTable } from '../src/stats/design/events.js';
 import { buildRunDesign, type DesignParams } from '../src/pipeline/first-level-design.js';
-import { meanScaling } from '../src/stats/first-level/scaling.js';
+import { signalScaling, type SignalScalingAxis } from '../src/stats/first-level/signal-scaling.js';
 import { lsa, lssFast, lssFastApplies, lssRefit, type BetaSeries, type LssTrial } from '../src/stats/first-level/single-trial.js';
 import { single, type DesignMeta, type MaskMeta } from './lib/artifacts.js';
 import { confoundsFromArtifact, eventsFromArtifact } from './design.js';
@@ -15,7 +15,8 @@ export interface SingleTrialParams {
   design: DesignParams;
   noise_model: string;
   smoothing_fwhm: number | [number, number, number] | null;
-  signal_scaling: 0 | false;
+  /** as the first level: 0 (per voxel), 1 (per scan), [0, 1] (grand mean) or false. */
+  signal_scaling: SignalScalingAxis | false;
   bins: number;
 }
 
@@ -77,7 +78,8 @@ function column(data: Float64Array, columns: string[], name: string, keep: Array
  */
 export const singleTrial: NodeDefinition<SingleTrialParams> = {
   type: 'single-trial',
-  version: '1',
+  // 2: signal_scaling 1 and [0, 1] applied (version 1 left them unscaled)
+  version: '2',
   description: "single-trial response estimates (beta series) of one run's trials",
   async run(ctx, params, inputs) {
     const design = single(inputs.nodes, 'design');
@@ -104,9 +106,10 @@ export const singleTrial: NodeDefinition<SingleTrialParams> = {
     const masked = await readMaskedRun(inputs.files.bold as string, mask, indices, dm, params.smoothing_fwhm, (f) => ctx.progress(0.02 + 0.4 * f));
     let y = masked.y;
     lap('read + smooth');
-    if (params.signal_scaling === 0) {
-      const scaled = meanScaling(y, keep.length, { inPlace: true });
-      if (scaled.zeroMeanVoxels) warnings.push(`${scaled.zeroMeanVoxels} voxels have a mean of 0 over time`);
+    // every signal_scaling the first level accepts, as the fit node scales
+    if (params.signal_scaling !== false) {
+      const scaled = signalScaling(y, keep.length, params.signal_scaling, { inPlace: true });
+      if (scaled.warning) warnings.push(scaled.warning);
       y = scaled.scaled;
     }
     lap('scale');
