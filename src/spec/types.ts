@@ -5,6 +5,7 @@
  */
 
 import type { HrfModel as StatsHrfModel } from '../stats/design/hrf.js';
+import type { SlurmSettings } from '../engine/slurm/resources.js';
 
 /** nilearn's hrf_model names; the spec writes 'none' where nilearn passes None. */
 export type HrfModel = Exclude<StatsHrfModel, null> | 'none';
@@ -182,17 +183,8 @@ export type AnalysisSpec = {
 
 export type ExecutorKind = 'local' | 'slurm';
 
-export interface SlurmSpec {
-  partition?: string;
-  account?: string;
-  qos?: string;
-  max_jobs: number;
-  time?: string;
-  /** 'auto' or a SLURM size ("4G", "4000" = MB). */
-  mem: string;
-  retries: number;
-  extra_args?: string[];
-}
+/** `execution.slurm`: the SLURM runner's settings as the spec writes them (one definition, in the engine). */
+export type SlurmSpec = SlurmSettings;
 
 export interface ExecutionSpec {
   executor: ExecutorKind;

@@ -33,3 +33,16 @@ export function loadF64(
     for (let i = cnt; i < cs; i++) dst[pd + i] = 0;
   }
 }
+
+/**
+ * Groups the voxels v0 .. v0 + c - 1 of a chunk by their AR-group label (a counting sort):
+ * afterwards the chunk indices of group g are order[start[g] .. start[g + 1]), in voxel order.
+ * `start` holds nGroups + 1 entries, `order` at least c.
+ */
+export function groupChunkByLabel(labels: Int32Array, v0: number, c: number, nGroups: number, start: Int32Array, order: Int32Array): void {
+  start.fill(0, 0, nGroups + 1);
+  for (let i = 0; i < c; i++) start[labels[v0 + i] + 1]++;
+  for (let g = 0; g < nGroups; g++) start[g + 1] += start[g];
+  const next = start.slice(0, nGroups);
+  for (let i = 0; i < c; i++) order[next[labels[v0 + i]]++] = i;
+}

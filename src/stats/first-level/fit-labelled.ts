@@ -6,7 +6,7 @@ import type { Mat } from '../core/matrix.js';
 import { kernels } from '../wasm/kernels.js';
 import type { TimeSeriesData } from './glm.js';
 import type { LinearModel } from './regression.js';
-import { loadF64, stageRows } from './chunks.js';
+import { groupChunkByLabel, loadF64, stageRows } from './chunks.js';
 import { refitTerms, type RefitTerms } from './refit-terms.js';
 
 export interface FitOutputs { theta: Float64Array; dispersion: Float64Array; rSquare: Float64Array; residuals?: Float64Array }
@@ -59,11 +59,7 @@ export function fitLabelled(
   const count = new Int32Array(nm + 1);
   for (let v0 = 0; v0 < nVox; v0 += C) {
     const c = Math.min(C, nVox - v0);
-    count.fill(0);
-    for (let i = 0; i < c; i++) count[labels[v0 + i] + 1]++;
-    for (let g = 0; g < nm; g++) count[g + 1] += count[g];
-    const first = count.slice(0, nm);
-    for (let i = 0; i < c; i++) order2[first[labels[v0 + i]]++] = i;
+    groupChunkByLabel(labels, v0, c, nm, count, order2);
     if (stage) {
       if (!raw) stageRows(y as Float32Array, nVox, n, v0, c, stage, C);
       else {

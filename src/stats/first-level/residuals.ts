@@ -20,6 +20,7 @@
  */
 import { kernels } from '../wasm/kernels.js';
 import type { GlmResult, TimeSeriesData } from './glm.js';
+import { groupChunkByLabel } from './chunks.js';
 
 export interface ResidualsResult {
   /** Per voxel: variance over time of the residuals (ddof 0), float64. */
@@ -73,11 +74,7 @@ export function glmResiduals(y: TimeSeriesData, fit: GlmResult, opts: ResidualsO
   const ss = new Float64Array(C);
   for (let v0 = 0; v0 < nVox; v0 += C) {
     const c = Math.min(C, nVox - v0);
-    count.fill(0);
-    for (let i = 0; i < c; i++) count[fit.labels[v0 + i] + 1]++;
-    for (let g = 0; g < nm; g++) count[g + 1] += count[g];
-    const next = count.slice(0, nm);
-    for (let i = 0; i < c; i++) order[next[fit.labels[v0 + i]]++] = i;
+    groupChunkByLabel(fit.labels, v0, c, nm, count, order);
     for (let g = 0; g < nm; g++) {
       const a = count[g];
       const cnt = count[g + 1] - a;

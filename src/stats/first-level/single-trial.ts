@@ -30,7 +30,7 @@ import type { Mat } from '../core/matrix.js';
 import { tToZTable } from '../core/t-to-z.js';
 import { kernels } from '../wasm/kernels.js';
 import { arGroups, parseNoiseModel, runGlm, type TimeSeriesData } from './glm.js';
-import { stageRows } from './chunks.js';
+import { groupChunkByLabel, stageRows } from './chunks.js';
 import { designRank, linearModelWithBasis, whitenDesign } from './regression.js';
 
 /** One trial of an LSS model: its regressor and the column of its condition in X. */
@@ -211,11 +211,7 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
   const y64 = f32 ? undefined : (y as Float64Array);
   for (let v0 = 0; v0 < nVox; v0 += C) {
     const c = Math.min(C, nVox - v0);
-    count.fill(0);
-    for (let i = 0; i < c; i++) count[groups.labels[v0 + i] + 1]++;
-    for (let g = 0; g < nm; g++) count[g + 1] += count[g];
-    const first = count.slice(0, nm);
-    for (let i = 0; i < c; i++) orderIdx[first[groups.labels[v0 + i]]++] = i;
+    groupChunkByLabel(groups.labels, v0, c, nm, count, orderIdx);
     if (stage) {
       if (!raw) stageRows(y as Float32Array, nVox, n, v0, c, stage, C);
       else {
