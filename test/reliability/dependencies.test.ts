@@ -26,7 +26,7 @@ test('every dependency in package.json is imported somewhere in src, nodes, bin,
     .join('\n');
   const unused = Object.keys(pkg.dependencies).filter((dep) => {
     const q = dep.replace(/[/\\^$*+?.()|[\]{}-]/g, '\\$&');
-    return !new RegExp(`(from\\s+|import\\s*\\(\\s*|require\\(\\s*)['"]${q}(/[^'"]*)?['"]`).test(text);
+    return !new RegExp(`(from\\s+|import\\s*\\(\\s*|require(\\.resolve)?\\(\\s*)['"]${q}(/[^'"]*)?['"]`).test(text);
   });
   assert.deepEqual(unused, []);
 });
