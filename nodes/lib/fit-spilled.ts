@@ -26,7 +26,7 @@ export async function fitSpilled(ctx: Pick<NodeRunContext, 'progress' | 'scratch
   };
   const nm = a.indices.length;
   const nKept = a.dm.sampleMask?.length ?? a.dm.nScans;
-  ctx.progress(0.02, `spilling ${nKept} volumes x ${nm} voxels (${((nKept * nm * 4) / 2 ** 30).toFixed(2)} GiB, over the ${(a.budgetBytes / 2 ** 20).toFixed(0)} MiB fit memory budget) in ${ctx.scratchDir}`);
+  ctx.progress(0.02, `spilling ${nKept} volumes x ${nm} voxels (${mib(nKept * nm * 4)}, over the fit memory budget of ${mib(a.budgetBytes)}) in ${ctx.scratchDir}`);
   const spilled = await spillMaskedRun(a.bold, a.mask, a.indices, a.dm, a.fwhm, {
     dir: ctx.scratchDir, budgetBytes: a.budgetBytes, scaling: a.scaling, label: a.run, onProgress: (f) => ctx.progress(0.02 + 0.3 * f),
   });
@@ -56,4 +56,8 @@ export async function fitSpilled(ctx: Pick<NodeRunContext, 'progress' | 'scratch
   } finally {
     spilled.close();
   }
+}
+
+function mib(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(2)} GiB` : `${(bytes / 2 ** 20).toFixed(bytes >= 2 ** 24 ? 0 : 2)} MiB`;
 }
