@@ -69,7 +69,10 @@ export function runGlmBlocked(source: VoxelBlockSource, x: Mat, opts: BlockedGlm
   const p = x.cols;
   const nVox = source.nVoxels;
   if (source.nScans !== n) throw new Error(`runGlmBlocked: the data have ${source.nScans} scans, the design ${n} rows`);
-  const chunk = (Math.max(1, Math.min(opts.chunkSize ?? 1024, nVox)) + 3) & ~3;
+  // the kernels' chunk buffers hold n x chunk values: fewer voxels per chunk for long runs
+  // (per-voxel results do not depend on the chunk)
+  const defaultChunk = Math.max(64, Math.min(1024, Math.floor(2 ** 22 / Math.max(1, n))));
+  const chunk = (Math.max(1, Math.min(opts.chunkSize ?? defaultChunk, nVox)) + 3) & ~3;
   const chunk2 = (Math.max(1, Math.min(2 * chunk, nVox)) + 3) & ~3;
   const clock = stageClock(opts.timings);
   const rank = designRank(x);
@@ -186,7 +189,7 @@ function refitBlock(
   const rv = glmResiduals(data, {
     nScans: n, nRegressors: p, nVoxels: cnt, noiseModel: '', arOrder: 0, labels, theta: lt, dispersion: ld, rSquare: lr,
     models: fitted.map((m) => ({ ...m, key: '', nVoxels: 0 })),
-  }).variance;
+  }, { blockSize: chunk }).variance;
   for (let i = 0; i < cnt; i++) {
     const v = v0 + members[i];
     for (let j = 0; j < p; j++) out.theta[j * nVox + v] = lt[j * cnt + i];
