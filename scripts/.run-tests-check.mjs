@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// Runs every compiled test file (dist/test/**/*.test.js) with node's test runner,
+// shows the spec reporter, and ends with a plain "N passed, N failed" line that CI reads.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, mkdtempSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+
+const root = new URL('..', import.meta.url).pathname;
+const testRoot = join(root, "dist-check", "test");
+const filter = process.argv.slice(2);
+
+function collect(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...collect(p));
+    else if (name.endsWith('.test.js')) out.push(p);
+  }
+  return out;
+}
+let files = collect(testRoot).sort();
+if (filter.length) files = files.filter((f) => filter.some((s) => f.includes(s)));
+const tap = join(mkdtempSync(join(tmpdir(), 'glmflow-tests-')), 'result.tap');
+const res = spawnSync(
+  process.execPath,
+  ['--test', '--test-concurrency=2', '--test-reporter=spec', '--test-reporter-destination=stdout',
+   '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
+  { stdio: 'inherit', cwd: root },
+);
+let passed = 0, failed = 0, skipped = 0;
+try {
+  const text = readFileSync(tap, 'utf8');
+  passed = Number(/^# pass (\d+)/m.exec(text)?.[1] ?? 0);
+  failed = Number(/^# fail (\d+)/m.exec(text)?.[1] ?? 0);
+  skipped = Number(/^# skipped (\d+)/m.exec(text)?.[1] ?? 0);
+} catch { failed = Math.max(1, failed); }
+if (res.status !== 0 && failed === 0) failed = 1;
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 || res.status !== 0 ? 1 : 0);
