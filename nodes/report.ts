@@ -179,7 +179,7 @@ export const report: NodeDefinition<ReportParams> = {
       const base = `roi/${subject}_contrast-${m.contrast}_roi`;
       return {
         contrast: m.contrast, subject, figure: { src: `${base}.png`, alt: `ROI effects ${subject} ${m.contrast}` },
-        rows: m.rows.map((r) => ({ label: r.name, index: r.index, effect: r.effect, variance: r.variance, stat: r.stat, nVoxels: r.nVoxels })),
+        rows: m.rows.map((r) => ({ label: r.name, index: r.index ?? undefined, effect: r.effect, variance: r.variance, stat: r.stat, nVoxels: r.nVoxels })),
         file: { label: 'TSV', href: `${base}.tsv` },
       };
     });

@@ -46,9 +46,9 @@ export async function addSingleTrialStage(ctx: StageContext): Promise<void> {
         id: `save/${sub}/${run.label}/betaseries`, type: 'save',
         params: {
           kind: 'betaseries', dir, prefix: `${sub}_${run.label}`, method: st.method, outputs: st.outputs,
-          ...(roi && names ? { roiDir: resolve(ctx.outputDir, 'roi'), names } : {}),
+          ...(roi?.atlas && names ? { roiDir: resolve(ctx.outputDir, 'roi'), names } : {}),
         } as unknown as Json,
-        deps: { series: ids, mask: s.maskId }, files: roi && names ? { atlas: roi.atlas } : {},
+        deps: { series: ids, mask: s.maskId }, files: roi?.atlas && names ? { atlas: roi.atlas } : {},
         stage: 'save', subject: sub, label: `${run.label} beta series`,
       });
     }
