@@ -18,9 +18,12 @@ export function describeGrid(g: GridImage): string {
 }
 
 /** Message for an ROI image on another grid than the data, naming both grids. */
-export function gridMismatch(what: string, file: string, image: GridImage, dataFile: string, data: GridImage): string {
-  return `${what} ${file} is not on the grid of ${dataFile} (${what}: ${describeGrid(image)}; BOLD: ${describeGrid(data)}); expected the same grid, or roi.resample: nearest`;
+export function gridMismatch(what: string, file: string, image: GridImage, dataFile: string, data: GridImage, hint = 'expected the same grid, or roi.resample: nearest'): string {
+  return `${what} ${file} is not on the grid of ${dataFile} (${what}: ${describeGrid(image)}; BOLD: ${describeGrid(data)}); ${hint}`;
 }
+
+/** The atlas is never resampled (it also labels cluster peaks and ROI beta series). */
+export const ATLAS_GRID_HINT = 'expected the same grid: resample the atlas to the BOLD grid first';
 
 /** Warning when an ROI image is resampled. */
 export function resampledNote(what: string, file: string, image: GridImage, data: GridImage): string {
@@ -33,11 +36,11 @@ export interface RoiImageTarget extends GridImage {
 }
 
 /** The first volume of an ROI image on the target grid (resampled when allowed, else refused). */
-export async function roiImageOnGrid(what: string, file: string, target: RoiImageTarget, resample: RoiResample): Promise<Float32Array> {
+export async function roiImageOnGrid(what: string, file: string, target: RoiImageTarget, resample: RoiResample, hint?: string): Promise<Float32Array> {
   const img = await readNifti(file);
   const volume = img.data.subarray(0, img.dims[0] * img.dims[1] * img.dims[2]);
   if (sameGrid(img, { dims: [...target.dims], affine: target.affine.map((r) => [...r]) })) return volume;
-  if (resample !== 'nearest') throw new UserError(gridMismatch(what, file, img, target.file, target));
+  if (resample !== 'nearest') throw new UserError(gridMismatch(what, file, img, target.file, target, hint));
   return resampleNearest(volume, img, target);
 }
 
@@ -58,9 +61,9 @@ export function maskPathFor(pattern: string, subject: string): string {
  * Compile-time check of one ROI image against a BOLD header: null when usable as is, a
  * warning when it will be resampled, a problem when it is refused.
  */
-export function checkRoiGrid(what: string, file: string, image: NiftiHeaderInfo, boldFile: string, bold: NiftiHeaderInfo, resample: RoiResample):
+export function checkRoiGrid(what: string, file: string, image: NiftiHeaderInfo, boldFile: string, bold: NiftiHeaderInfo, resample: RoiResample, hint?: string):
   { problem?: string; warning?: string } {
   if (sameGrid(image, bold)) return {};
   if (resample === 'nearest') return { warning: resampledNote(what, file, image, bold) };
-  return { problem: gridMismatch(what, file, image, boldFile, bold) };
+  return { problem: gridMismatch(what, file, image, boldFile, bold, hint) };
 }

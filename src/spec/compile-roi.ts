@@ -6,13 +6,13 @@
  * Before computing, each subject's ROI images are checked: mask files exist (a {subject}
  * pattern resolved per subject), are binary (nilearn's load_mask_img), and are on the grid
  * of the subject's BOLD, or are resampled by nearest neighbour with roi.resample: nearest
- * (a warning names the image and both grids).
+ * (a warning names the image and both grids). The atlas must be on the BOLD grid.
  */
 import { existsSync, statSync } from 'node:fs';
 import type { Json } from '../engine/types.js';
 import { readNifti, readNiftiHeader, type NiftiHeaderInfo } from '../io/nifti.js';
 import { binaryMaskProblem } from '../stats/image/binary-mask.js';
-import { checkRoiGrid, maskPathFor } from '../pipeline/roi-images.js';
+import { ATLAS_GRID_HINT, checkRoiGrid, maskPathFor } from '../pipeline/roi-images.js';
 import { problemAt } from './semantic.js';
 import { atlasNames, type StageContext, type SubjectOutputs } from './compile-group.js';
 
@@ -74,11 +74,11 @@ export async function addRoiStage(ctx: StageContext): Promise<void> {
   for (const s of ctx.subjects) {
     const bold = s.boldHeader ? await readNiftiHeader(s.boldHeader) : undefined;
     if (r.atlas && atlasHeader && bold && s.boldHeader) {
-      const g = checkRoiGrid('atlas', r.atlas, atlasHeader, s.boldHeader, bold, r.resample);
+      // the atlas also labels cluster peaks and ROI beta series on the BOLD grid: never resampled
+      const g = checkRoiGrid('atlas', r.atlas, atlasHeader, s.boldHeader, bold, 'none', ATLAS_GRID_HINT);
       // one atlas for every subject: one problem (or warning) is enough
       if (g.problem && !atlasReported) problems.push(problemAt(loaded, ['roi', 'atlas'], g.problem, 'value'));
       atlasReported ||= Boolean(g.problem);
-      if (g.warning && !ctx.warnings?.includes(g.warning)) ctx.warnings?.push(g.warning);
     }
     const masks = await subjectMasks(ctx, s, bold, checked);
     if (masks) perSubject.push({ s, masks });
