@@ -10,7 +10,9 @@
  *                                               edge is already outside)
  *
  * A tolerance of 1e-6 voxel absorbs the rounding of the affine product (numpy and this code
- * multiply in different orders), so a grid that maps exactly onto a source edge keeps it.
+ * multiply in different orders), so a grid that maps exactly onto a source edge keeps it. At an
+ * exact half-voxel tie the last bit of c decides, in scipy as here (its diagonal fast path
+ * computes c otherwise), so results may differ there; test/fixtures/resample avoids ties.
  */
 
 const EDGE_TOL = 1e-6;
