@@ -262,7 +262,7 @@ export function semanticItems(loaded: LoadedSpec, options: SemanticOptions = {})
       mustBe(['roi', 'atlas'], roi.atlas, 'file');
       mustBe(['roi', 'labels'], roi.labels, 'file');
       // masks with {subject} are checked per subject when compiling (the subjects are known then)
-      for (const [name, p] of Object.entries(roi.masks ?? {})) if (!p.includes('{subject}')) mustBe(['roi', 'masks', name], p, 'file');
+      for (const [name, p] of Object.entries(roi.masks ?? {})) if (!/\{[^}]*\}/.test(p)) mustBe(['roi', 'masks', name], p, 'file');
     }
   }
 
