@@ -1,7 +1,7 @@
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
-import { readNifti } from '../src/io/nifti.js';
+import { readNiftiHeader, streamNiftiVolumes } from '../src/io/nifti.js';
 import { ATLAS_GRID_HINT, roiImageOnGrid, roiMaskOnGrid, type RoiImageTarget, type RoiResample } from '../src/pipeline/roi-images.js';
-import { cleanSignals, regionMeans, type Standardize } from '../src/stats/image/labels-masker.js';
+import { cleanSignals, RegionMeanAccumulator, type Standardize } from '../src/stats/image/labels-masker.js';
 import { niftiMeanPrecision } from '../src/stats/image/image-ops.js';
 import { confoundsFromArtifact } from './design.js';
 import { meanScaling } from '../src/stats/first-level/scaling.js';
@@ -37,48 +37,37 @@ async function roiImages(p: RoiImages, files: Files, target: RoiImageTarget): Pr
   return { atlas, masks };
 }
 
-/** Columns [a | b] of two row-major matrices with the same number of rows. */
-function concatColumns(a: Float64Array<ArrayBufferLike>, ca: number, b: Float64Array<ArrayBufferLike>, cb: number, rows: number): Float64Array<ArrayBufferLike> {
-  if (cb === 0) return a;
-  if (ca === 0) return b;
-  const out = new Float64Array(rows * (ca + cb));
-  for (let t = 0; t < rows; t++) {
-    out.set(a.subarray(t * ca, (t + 1) * ca), t * (ca + cb));
-    out.set(b.subarray(t * cb, (t + 1) * cb), t * (ca + cb) + ca);
-  }
-  return out;
-}
-
 /**
  * Mean signal per label of one run (NiftiLabelsMasker(strategy='mean')): the raw means
  * (for the ROI GLM) and the cleaned time series as NiftiLabelsMasker(standardize=...)
  * .fit_transform(bold, confounds) returns them (written per run).
  */
 async function signals(p: Extract<RoiParams, { kind: 'signals' }>, inputs: Parameters<NodeDefinition['run']>[2]): Promise<Artifact> {
-  const bold = await readNifti(inputs.files.bold as string);
-  const images = await roiImages(p, inputs.files, { file: inputs.files.bold as string, dims: bold.dims.slice(0, 3), affine: bold.affine });
+  // the run is streamed volume by volume (memory: one volume, whatever the run's length)
+  const boldFile = inputs.files.bold as string;
+  const header = await readNiftiHeader(boldFile);
+  const images = await roiImages(p, inputs.files, { file: boldFile, dims: header.dims.slice(0, 3), affine: header.affine });
   // nilearn holds unscaled float32 images in float32 and computes the signals in that precision
-  const precision = niftiMeanPrecision(bold.datatype, bold.sclSlope, bold.sclInter);
-  const nt = bold.dims[3] ?? 1;
-  let signals: Float64Array<ArrayBufferLike> = new Float64Array(0);
-  let labels: number[] = [];
-  const voxelCounts: number[] = [];
-  if (images.atlas) {
-    const r = regionMeans(bold.data, bold.dims, images.atlas, { signalPrecision: precision });
-    signals = r.signals.data as Float64Array;
-    labels = r.labels;
-    voxelCounts.push(...r.voxelCounts);
-  }
-  // each mask is the one label of a labels image (NiftiLabelsMasker on the binary mask), so
-  // overlapping masks each keep all their voxels
-  for (const m of images.masks) {
-    const r = regionMeans(bold.data, bold.dims, m, { signalPrecision: precision });
-    signals = concatColumns(signals, signals.length / nt, r.signals.data as Float64Array, 1, nt);
-    voxelCounts.push(r.voxelCounts[0]);
-  }
-  const columns = labels.length + images.masks.length;
+  const precision = niftiMeanPrecision(header.datatype, header.sclSlope, header.sclInter);
+  const nt = Math.max(1, header.dims[3] ?? 1);
+  // the atlas's labels, then each mask as the one label of a labels image (NiftiLabelsMasker on
+  // the binary mask), so overlapping masks each keep all their voxels
+  const accumulators = [images.atlas, ...images.masks].filter((x) => x !== undefined).map((img) => new RegionMeanAccumulator(img, { signalPrecision: precision }));
+  const labels = images.atlas ? accumulators[0].labels : [];
+  const voxelCounts = accumulators.flatMap((a) => a.voxelCounts);
+  const cols = voxelCounts.length;
+  const signals = new Float64Array(nt * cols);
+  await streamNiftiVolumes(boldFile, {
+    onVolume: (t, volume) => {
+      let c = 0;
+      for (const a of accumulators) {
+        a.volumeMeans(volume, 0, signals, t * cols + c);
+        c += a.labels.length;
+      }
+    },
+  });
   const conf = p.regress_confounds ? confoundsFromArtifact(inputs.nodes.confounds as Artifact | undefined) : null;
-  const cleaned = cleanSignals({ rows: nt, cols: columns, data: signals }, { standardize: p.standardize, confounds: conf?.values, precision });
+  const cleaned = cleanSignals({ rows: nt, cols, data: signals }, { standardize: p.standardize, confounds: conf?.values, precision });
   const meta: RoiSignalsMeta = { labels, masks: p.masks, voxelCounts, nScans: nt, confounds: conf?.names ?? [], standardize: p.standardize };
   return {
     meta: meta as any,
