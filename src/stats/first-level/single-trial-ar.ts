@@ -49,7 +49,7 @@ export function lssAr1Groups(y: TimeSeriesData, x: Mat, trials: { regressor: Flo
   const K = kernels();
   const f32 = y instanceof Float32Array;
   const C = (Math.max(4, Math.min(chunkSize, nVox)) + 3) & ~3;
-  const ws = K.workspace(8 * (rows * n + n * r + 2 * n * C + rows * C + 5 * C + 8) + (f32 ? 4 * (n * C + 8) : 0) + 16 * 16);
+  const ws = K.workspace(8 * (rows * n + n * r + 2 * n * C + rows * C + 8 * C + 8) + (f32 ? 4 * (n * C + 8) : 0) + 16 * 16);
   const stack = ws.f64(rows * n);
   stack.set(basis.data, 0);
   const bt = ws.f64(n * r);
