@@ -8,8 +8,9 @@ import type { TimeSeriesData } from './glm.js';
 import type { LinearModel } from './regression.js';
 import { groupChunkByLabel, loadF64, stageRows } from './chunks.js';
 import { refitTerms, type RefitTerms } from './refit-terms.js';
+import { groupResiduals, type ResidualOutputs } from './residuals.js';
 
-export interface FitOutputs { theta: Float64Array; dispersion: Float64Array; rSquare: Float64Array; residuals?: Float64Array }
+export interface FitOutputs extends ResidualOutputs { theta: Float64Array; dispersion: Float64Array; rSquare: Float64Array }
 
 /**
  * Fit every voxel with the model of its label, as nilearn's ARModel.fit (OLSModel.fit for
@@ -18,6 +19,9 @@ export interface FitOutputs { theta: Float64Array; dispersion: Float64Array; rSq
  * memcpy per row into the kernels' memory); within a chunk, the voxels of each label are
  * gathered and fitted together by one product of [pinv(W); B] with their data. Per-voxel
  * results do not depend on the chunking or on which voxels share a product.
+ * With any residual output requested (`residuals.ts`), nilearn's residuals Y - W·θ of the
+ * group's voxels are formed right there, from the chunk's data still in cache and one small
+ * product of W with their θ: no second pass over Y.
  */
 export function fitLabelled(
   y: TimeSeriesData, nVox: number, models: (LinearModel & { basis?: Mat })[], labels: Int32Array, C: number, out: FitOutputs,
@@ -29,9 +33,9 @@ export function fitLabelled(
   const terms = models.map(refitTerms);
   const K = kernels();
   const f32 = y instanceof Float32Array;
-  const withResiduals = Boolean(out.residuals);
+  const withResiduals = Boolean(out.residuals || out.residualVariance || out.residualSeries);
   const maxOrder = Math.max(1, ...models.map((m) => m.rho.length));
-  const doubles = nm * (2 * p * n + 2 * n + maxOrder + 4) + n * C + 2 * p * C + 5 * C + (withResiduals ? nm * n * p + n * C : 0);
+  const doubles = nm * (2 * p * n + 2 * n + maxOrder + 4) + n * C + 2 * p * C + 5 * C + (withResiduals ? nm * n * p + n * C + (f32 ? 0 : n * C) + 2 * C : 0);
   const ws = K.workspace(8 * doubles + (f32 ? 8 * (n * C + 8) + 4 * C : 0) + 16 * (6 * nm + 16));
   const m = models.map((model, g) => {
     const k = (a: ArrayLike<number>) => {
@@ -55,6 +59,10 @@ export function fitLabelled(
   const shift = ws.f64(C);
   const [ss, sr, sy, sy2] = [0, 1, 2, 3].map(() => ws.f64(C));
   const pred = withResiduals ? ws.f64(n * C) : undefined;
+  // float64 data: the group's columns of y gathered for the residuals (float32 data: the stage)
+  const ycols = withResiduals && !f32 ? ws.f64(n * C) : undefined;
+  const rsum = withResiduals ? ws.f64(C) : undefined;
+  const rss = withResiduals ? ws.f64(C) : undefined;
   // chunk-local counting sort by label
   const count = new Int32Array(nm + 1);
   for (let v0 = 0; v0 < nVox; v0 += C) {
@@ -80,15 +88,12 @@ export function fitLabelled(
       K.gemm(mg.stack, mg.rows, n, wy, cs, prod); // θ' (rows 0..p-1) and z' = B·wy' (rows p..)
       K.colStats(wy, n, cs, mg.r1, mg.w1, shift, ss, sr, sy, sy2);
       writeVoxelResults(model, terms[g], prod, cs, cnt, shift, ss, sr, sy, sy2, idx, v0, nVox, out);
-      if (pred && mg.design && out.residuals) {
-        // nilearn's residuals: the unwhitened data minus the whitened prediction
-        for (let j = 0; j < p; j++) for (let i = cnt; i < cs; i++) prod[j * cs + i] = 0;
-        K.gemm(mg.design, n, p, prod, cs, pred);
-        for (let t = 0; t < n; t++) {
-          for (let i = 0; i < cnt; i++) {
-            const v = v0 + idx[i];
-            out.residuals[t * nVox + v] = y[t * nVox + v] - pred[t * cs + i];
-          }
+      if (pred && mg.design) {
+        K.gemm(mg.design, n, p, prod, cs, pred); // the whitened prediction W·θ (prod rows 0..p-1 hold θ now)
+        if (stage) groupResiduals(stage, C, a, pred, cs, cnt, n, idx, v0, nVox, rsum!, rss!, out);
+        else {
+          for (let t = 0; t < n; t++) for (let i = 0; i < cnt; i++) ycols![t * cs + i] = y[t * nVox + v0 + idx[i]];
+          groupResiduals(ycols!, cs, 0, pred, cs, cnt, n, idx, v0, nVox, rsum!, rss!, out);
         }
       }
     }

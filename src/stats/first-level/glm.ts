@@ -23,7 +23,8 @@
  * per bin with the voxels of each bin gathered within the chunk). The products
  * against the pseudo-inverse run in WebAssembly SIMD kernels (wasm-kernels.ts);
  * residuals and predictions are never formed (see refitTerms and
- * yuleWalkerOfOlsResiduals), except with keepResiduals.
+ * yuleWalkerOfOlsResiduals), except when nilearn's residuals are asked for (keepResiduals,
+ * residuals: formed in the refit's chunk loop, residuals.ts).
  * `models` are ordered by AR coefficient (AR(1)) or by key (AR(N)); nilearn's
  * dict is ordered by the label strings. Numerically the results match nilearn
  * to the float32 rounding of its output maps (test/stats/first-level-parity).
@@ -75,6 +76,10 @@ export interface GlmResult {
    * models; this is reproduced as is.
    */
   residuals?: Float64Array;
+  /** With opts.residuals: numpy.var of nilearn's residuals over time per voxel (ddof 0). */
+  residualVariance?: Float64Array;
+  /** With opts.residuals 'series': nilearn's residuals as float32, n_scans x nVoxels time-major. */
+  residualSeries?: Float32Array;
 }
 
 export interface RunGlmOptions {
@@ -88,6 +93,11 @@ export interface RunGlmOptions {
   timings?: Record<string, number>;
   /** Keep nilearn's residuals (n_scans x n_voxels float64). Default false. */
   keepResiduals?: boolean;
+  /**
+   * nilearn's residuals computed within the refit (residuals.ts): their variance over time
+   * ('variance'), or the variance and the float32 series ('series'). Default none.
+   */
+  residuals?: 'variance' | 'series';
   /** Seed of the AR(N>1) k-means. Default 0. */
   randomState?: number;
 }
@@ -124,18 +134,20 @@ export function runGlm(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): Glm
   const dispersion = new Float64Array(nVox);
   const rSquare = new Float64Array(nVox);
   const residuals = opts.keepResiduals ? new Float64Array(n * nVox) : undefined;
+  const residualVariance = opts.residuals ? new Float64Array(nVox) : undefined;
+  const residualSeries = opts.residuals === 'series' ? new Float32Array(n * nVox) : undefined;
   const ols = linearModelWithBasis(x, [], rank);
-  const out: FitOutputs = { theta, dispersion, rSquare, residuals };
+  const out: FitOutputs = { theta, dispersion, rSquare, residuals, residualVariance, residualSeries };
 
   const result: GlmResult = {
     nScans: n, nRegressors: p, nVoxels: nVox, noiseModel, arOrder: order,
-    labels: new Int32Array(nVox), models: [], theta, dispersion, rSquare, residuals,
+    labels: new Int32Array(nVox), models: [], theta, dispersion, rSquare, residuals, residualVariance, residualSeries,
   };
 
   if (order === 0) {
     fitLabelled(y, nVox, [ols], result.labels, chunk, out);
     result.models = [{ ...withoutBasis(ols), key: '0.0', nVoxels: nVox }];
-    clock('ols fit');
+    clock(opts.residuals || opts.keepResiduals ? 'ols fit + residuals' : 'ols fit');
     return result;
   }
 
@@ -150,7 +162,7 @@ export function runGlm(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): Glm
   result.models = models.map((m, g) => ({ ...withoutBasis(m), key: groups.keys[g], nVoxels: counts[g] }));
   clock('ar bins');
   fitLabelled(y, nVox, models, groups.labels, chunk2, out);
-  clock('ar refit per bin');
+  clock(opts.residuals || opts.keepResiduals ? 'ar refit + residuals' : 'ar refit per bin');
   return result;
 }
 
