@@ -106,6 +106,29 @@ test('whitenCols, gatherCols, colStats, quadForm and lagStats give the same bits
   }
 });
 
+test('residVar gives the same bits as the plain code and is numpy.var of stage - pred', () => {
+  const r = rng(11);
+  for (const [n, C, col0, cs] of [[160, 64, 0, 64], [37, 24, 3, 24], [5, 8, 6, 2]]) {
+    const ws = K.workspace(4 * (n * C + 8) + 8 * (n * cs + cs) + 1024);
+    const stage = ws.f32(n * C + 8);
+    for (let i = 0; i < stage.length; i++) stage[i] = Math.fround(1000 + 20 * (r() - 0.5));
+    const pred = ws.f64(n * cs);
+    for (let i = 0; i < pred.length; i++) pred[i] = 600 + 5 * (r() - 0.5);
+    const out = ws.f64(cs);
+    K.residVar(stage, C, col0, n, pred, cs, out);
+    const outJ = new Float64Array(cs);
+    J.residVar(Float32Array.from(stage), C, col0, n, Float64Array.from(pred), cs, outJ);
+    const valid = Math.min(cs, C - col0);
+    sameBits(out, outJ, valid, `residVar ${n}x${C}`);
+    for (let i = 0; i < valid; i++) {
+      const e = Array.from({ length: n }, (_, t) => stage[t * C + col0 + i] - pred[t * cs + i]);
+      const m = e.reduce((a, b) => a + b, 0) / n;
+      const v = e.reduce((a, b) => a + (b - m) ** 2, 0) / n;
+      assert.ok(Math.abs(out[i] - v) <= 1e-12 * v, `residVar column ${i}: ${out[i]} vs ${v}`);
+    }
+  }
+});
+
 test('a new workspace starts zeroed even when the memory was used before', () => {
   const a = K.workspace(8 * 1000).f64(1000);
   a.fill(7);

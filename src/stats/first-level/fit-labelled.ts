@@ -8,7 +8,7 @@ import type { TimeSeriesData } from './glm.js';
 import type { LinearModel } from './regression.js';
 import { groupChunkByLabel, loadF64, stageRows } from './chunks.js';
 import { refitTerms, type RefitTerms } from './refit-terms.js';
-import { groupResiduals, type ResidualOutputs } from './residuals.js';
+import { residualVariance, writeResidualSeries, type ResidualOutputs } from './residuals.js';
 
 export interface FitOutputs extends ResidualOutputs { theta: Float64Array; dispersion: Float64Array; rSquare: Float64Array }
 
@@ -61,8 +61,7 @@ export function fitLabelled(
   const pred = withResiduals ? ws.f64(n * C) : undefined;
   // float64 data: the group's columns of y gathered for the residuals (float32 data: the stage)
   const ycols = withResiduals && !f32 ? ws.f64(n * C) : undefined;
-  const rsum = withResiduals ? ws.f64(C) : undefined;
-  const rss = withResiduals ? ws.f64(C) : undefined;
+  const rvar = withResiduals ? ws.f64(C) : undefined;
   // chunk-local counting sort by label
   const count = new Int32Array(nm + 1);
   for (let v0 = 0; v0 < nVox; v0 += C) {
@@ -90,10 +89,15 @@ export function fitLabelled(
       writeVoxelResults(model, terms[g], prod, cs, cnt, shift, ss, sr, sy, sy2, idx, v0, nVox, out);
       if (pred && mg.design) {
         K.gemm(mg.design, n, p, prod, cs, pred); // the whitened prediction W·θ (prod rows 0..p-1 hold θ now)
-        if (stage) groupResiduals(stage, C, a, pred, cs, cnt, n, idx, v0, nVox, rsum!, rss!, out);
-        else {
-          for (let t = 0; t < n; t++) for (let i = 0; i < cnt; i++) ycols![t * cs + i] = y[t * nVox + v0 + idx[i]];
-          groupResiduals(ycols!, cs, 0, pred, cs, cnt, n, idx, v0, nVox, rsum!, rss!, out);
+        if (!stage) for (let t = 0; t < n; t++) for (let i = 0; i < cnt; i++) ycols![t * cs + i] = y[t * nVox + v0 + idx[i]];
+        if (out.residualVariance) {
+          if (stage) K.residVar(stage, C, a, n, pred, cs, rvar!);
+          else residualVariance(ycols!, cs, 0, pred, cs, n, rvar!);
+          for (let i = 0; i < cnt; i++) out.residualVariance[v0 + idx[i]] = rvar![i];
+        }
+        if (out.residuals || out.residualSeries) {
+          if (stage) writeResidualSeries(stage, C, a, pred, cs, cnt, n, idx, v0, nVox, out);
+          else writeResidualSeries(ycols!, cs, 0, pred, cs, cnt, n, idx, v0, nVox, out);
         }
       }
     }

@@ -14,7 +14,7 @@
  *
  * They are formed inside the refit (fit-labelled.ts), per AR group of a chunk of voxels,
  * while the chunk's data is in cache: the prediction is one small product of the group's
- * whitened design with its θ, and `groupResiduals` takes it from there, so neither a second
+ * whitened design with its θ, and the variance (residVar kernel) and series follow, so neither a second
  * pass over Y nor an n_scans x n_voxels buffer is needed for the variance map. Ask runGlm
  * for them with `residuals: 'variance' | 'series'` (the series as float32, the type of the
  * map nilearn writes) or `keepResiduals` (float64 series).
@@ -31,40 +31,43 @@ export interface ResidualOutputs {
 }
 
 /**
- * e = y - pred for the cnt voxels of one AR group in a chunk: y column i is src[t·stride +
- * col0 + i] (the chunk's float32 stage, or float64 columns gathered by the caller), pred the
- * n x cs prediction; the voxel is v0 + idx[i]. Writes the variance (two passes over time,
- * mean then squared deviations, as numpy.var) and the series asked for in `out`; sum and ss
- * are scratch of at least cnt values.
+ * numpy.var (ddof 0, mean first) over time of e = y - pred for the cs columns of one AR group
+ * in a chunk: y column i is src[t·stride + col0 + i], pred the n x cs prediction. The plain
+ * code for float64 data; float32 data goes through the residVar kernel (same arithmetic).
  */
-export function groupResiduals(
-  src: Float32Array | Float64Array, stride: number, col0: number, pred: Float64Array, cs: number, cnt: number, n: number,
-  idx: Int32Array, v0: number, nVox: number, sum: Float64Array, ss: Float64Array, out: ResidualOutputs,
+export function residualVariance(
+  src: Float64Array, stride: number, col0: number, pred: Float64Array, cs: number, n: number, out: Float64Array,
 ): void {
-  sum.fill(0, 0, cnt);
-  ss.fill(0, 0, cnt);
-  for (let t = 0; t < n; t++) {
-    const ps = t * stride + col0;
-    const pp = t * cs;
-    for (let i = 0; i < cnt; i++) sum[i] += src[ps + i] - pred[pp + i];
+  for (let i = 0; i < cs; i++) {
+    let s = 0;
+    for (let t = 0; t < n; t++) s = s + (src[t * stride + col0 + i] - pred[t * cs + i]);
+    const m = s / n;
+    let q = 0;
+    for (let t = 0; t < n; t++) {
+      const d = src[t * stride + col0 + i] - pred[t * cs + i] - m;
+      q = q + d * d;
+    }
+    out[i] = q / n;
   }
-  for (let i = 0; i < cnt; i++) sum[i] /= n;
-  const { residuals: full, residualSeries: series, residualVariance: variance } = out;
+}
+
+/**
+ * The series e = y - pred of the cnt voxels of one AR group in a chunk (y and pred as in
+ * residualVariance), written at voxel v0 + idx[i] of the series asked for in `out`.
+ */
+export function writeResidualSeries(
+  src: Float32Array | Float64Array, stride: number, col0: number, pred: Float64Array, cs: number, cnt: number, n: number,
+  idx: Int32Array, v0: number, nVox: number, out: ResidualOutputs,
+): void {
+  const { residuals: full, residualSeries: series } = out;
   for (let t = 0; t < n; t++) {
     const ps = t * stride + col0;
     const pp = t * cs;
+    const row = t * nVox + v0;
     for (let i = 0; i < cnt; i++) {
-      const d = src[ps + i] - pred[pp + i] - sum[i];
-      ss[i] += d * d;
-    }
-    if (full || series) {
-      const row = t * nVox + v0;
-      for (let i = 0; i < cnt; i++) {
-        const e = src[ps + i] - pred[pp + i];
-        if (full) full[row + idx[i]] = e;
-        if (series) series[row + idx[i]] = e;
-      }
+      const e = src[ps + i] - pred[pp + i];
+      if (full) full[row + idx[i]] = e;
+      if (series) series[row + idx[i]] = e;
     }
   }
-  if (variance) for (let i = 0; i < cnt; i++) variance[v0 + idx[i]] = ss[i] / n;
 }

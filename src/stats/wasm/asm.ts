@@ -145,6 +145,7 @@ export const I = {
   f64x2add: simd(0xf0),
   f64x2sub: simd(0xf1),
   f64x2mul: simd(0xf2),
+  f64x2div: simd(0xf3),
   f64x2promoteLow: simd(0x5f),
   f32x4add: simd(0xe4),
   f32x4sub: simd(0xe5),

@@ -523,3 +523,38 @@ export function decodeI16Func(): FuncDef {
   );
   return { name: 'decodeI16', params: ['i32', 'i32', 'i32', 'i32', 'f64', 'f64'], locals: ['i32', 'i32', 'i32', 'i32', 'v128', 'v128'], body };
 }
+
+/**
+ * residVar(stage, C, col0, n, pred, cs, out): for the cs columns col0 .. col0 + cs of the
+ * float32 n x C block `stage` (the data) and the float64 n x cs block `pred` (a prediction),
+ * two columns per f64x2, the variance over rows of e = y - pred as numpy.var (ddof 0) in two
+ * passes: m = (Σ_t e_t) / n, out[i] = (Σ_t ((y_t - pred_t) - m)²) / n (float64).
+ * `stage` needs 2 readable values past column col0 + cs - 1 of its last row.
+ */
+export function residVarFunc(): FuncDef {
+  const STAGE = 0, C = 1, COL0 = 2, N = 3, PRED = 4, CS = 5, OUT = 6;
+  const i = 7, t = 8, ps = 9, pp = 10, rowS = 11, rowP = 12;
+  const nv = 13, s = 14, m = 15, d = 16;
+  const start = code(
+    addr(I.get(STAGE), code(I.get(COL0), I.get(i), I.i32add), 2), I.set(ps),
+    addr(I.get(PRED), I.get(i), 3), I.set(pp),
+  );
+  const e = code(I.get(ps), I.v128load64zero(), I.f64x2promoteLow, I.get(pp), I.v128load(), I.f64x2sub);
+  const step = code(inc(ps, I.get(rowS)), inc(pp, I.get(rowP)));
+  const body = code(
+    I.get(C), I.i32(2), I.i32shl, I.set(rowS),
+    I.get(CS), I.i32(3), I.i32shl, I.set(rowP),
+    I.get(N), I.f64convertI32S, I.f64x2splat, I.set(nv),
+    forRange(i, I.i32(0), I.get(CS), 2,
+      start, I.v128zero, I.set(s),
+      forRange(t, I.i32(0), I.get(N), 1, I.get(s), e, I.f64x2add, I.set(s), step),
+      I.get(s), I.get(nv), I.f64x2div, I.set(m),
+      start, I.v128zero, I.set(s),
+      forRange(t, I.i32(0), I.get(N), 1,
+        e, I.get(m), I.f64x2sub, I.set(d),
+        I.get(s), I.get(d), I.get(d), I.f64x2mul, I.f64x2add, I.set(s),
+        step),
+      addr(I.get(OUT), I.get(i), 3), I.get(s), I.get(nv), I.f64x2div, I.v128store()),
+  );
+  return { name: 'residVar', params: new Array(7).fill('i32'), locals: [...new Array(6).fill('i32'), 'v128', 'v128', 'v128', 'v128'], body };
+}

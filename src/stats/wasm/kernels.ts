@@ -13,7 +13,7 @@
  *    accumulation (see smooth.ts), bit-identical to the scalar code.
  */
 import { encodeModule } from './asm.js';
-import { colStatsFunc, filterRowsFunc, gemmFunc, lagStatsFunc, quadFormFunc, sanitizeFunc, whitenColsFunc, gatherColsFunc, addRowF32Func, scaleRowF32Func, decodeI16Func } from './funcs.js';
+import { colStatsFunc, filterRowsFunc, gemmFunc, lagStatsFunc, quadFormFunc, sanitizeFunc, whitenColsFunc, gatherColsFunc, addRowF32Func, scaleRowF32Func, decodeI16Func, residVarFunc } from './funcs.js';
 import { gemmWide } from '../core/matrix.js';
 
 /** Views of the workspace (byte offsets are what the kernels take). */
@@ -49,18 +49,20 @@ export interface Kernels {
   quadForm(m: Float64Array, p: number, th: Float64Array, cs: number, out: Float64Array): void;
   /** See lagStatsFunc. cs must be even. */
   lagStats(wy: Float64Array, n: number, cs: number, order: number, sum: Float64Array, lag: Float64Array, head: Float64Array, tail: Float64Array): void;
+  /** See residVarFunc. cs must be even. */
+  residVar(stage: Float32Array, C: number, col0: number, n: number, pred: Float64Array, cs: number, out: Float64Array): void;
 }
 
 let compiled: WebAssembly.Module | undefined;
 function wasmModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(encodeModule([gemmFunc(), filterRowsFunc(), sanitizeFunc(), whitenColsFunc(), colStatsFunc(), quadFormFunc(), lagStatsFunc(), gatherColsFunc(), addRowF32Func(), scaleRowF32Func(), decodeI16Func()], 1));
+  compiled ??= new WebAssembly.Module(encodeModule([gemmFunc(), filterRowsFunc(), sanitizeFunc(), whitenColsFunc(), colStatsFunc(), quadFormFunc(), lagStatsFunc(), gatherColsFunc(), addRowF32Func(), scaleRowF32Func(), decodeI16Func(), residVarFunc()], 1));
   return compiled;
 }
 
 class WasmKernels implements Kernels {
   readonly simd = true;
   readonly memory: WebAssembly.Memory;
-  private readonly fns: Record<'gemm' | 'filterRows' | 'sanitize' | 'whitenCols' | 'colStats' | 'quadForm' | 'lagStats' | 'gatherCols' | 'addRowF32' | 'scaleRowF32' | 'decodeI16', (...a: number[]) => void>;
+  private readonly fns: Record<'gemm' | 'filterRows' | 'sanitize' | 'whitenCols' | 'colStats' | 'quadForm' | 'lagStats' | 'gatherCols' | 'addRowF32' | 'scaleRowF32' | 'decodeI16' | 'residVar', (...a: number[]) => void>;
 
   constructor() {
     this.memory = new WebAssembly.Memory({ initial: 16 });
@@ -139,6 +141,11 @@ class WasmKernels implements Kernels {
 
   lagStats(wy: Float64Array, n: number, cs: number, order: number, sum: Float64Array, lag: Float64Array, head: Float64Array, tail: Float64Array): void {
     this.fns.lagStats(this.check(wy), n, cs, order, this.check(sum), this.check(lag), this.check(head), this.check(tail));
+  }
+
+  residVar(stage: Float32Array, C: number, col0: number, n: number, pred: Float64Array, cs: number, out: Float64Array): void {
+    if (cs % 2 !== 0) throw new Error(`residVar: cs = ${cs} is odd`);
+    this.fns.residVar(this.check(stage), C, col0, n, this.check(pred), cs, this.check(out));
   }
 }
 
@@ -239,6 +246,25 @@ class JsKernels implements Kernels {
         tail[k * cs + i] = tl;
       }
     }
+  }
+
+  residVar(stage: Float32Array, C: number, col0: number, n: number, pred: Float64Array, cs: number, out: Float64Array): void {
+    residVarJs(stage, C, col0, n, pred, cs, out);
+  }
+}
+
+/** numpy.var (ddof 0) over rows of stage[t, col0 + i] - pred[t, i], mean first (residVarFunc's twin). */
+function residVarJs(stage: Float32Array, C: number, col0: number, n: number, pred: Float64Array, cs: number, out: Float64Array): void {
+  for (let i = 0; i < cs; i++) {
+    let s = 0;
+    for (let t = 0; t < n; t++) s = s + ((stage[t * C + col0 + i] ?? 0) - pred[t * cs + i]);
+    const m = s / n;
+    let q = 0;
+    for (let t = 0; t < n; t++) {
+      const d = (stage[t * C + col0 + i] ?? 0) - pred[t * cs + i] - m;
+      q = q + d * d;
+    }
+    out[i] = q / n;
   }
 }
 
