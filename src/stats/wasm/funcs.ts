@@ -13,13 +13,13 @@ function whileNot(exit: number[], ...body: number[][]): number[] {
 }
 
 export function gemmFunc(): FuncDef {
-  // params
-  const A = 0, M4 = 1, M = 2, K = 3, B = 4, C = 5, OUT = 6;
+  // params (PACK: byte address of a k x 4 float64 scratch, or 0 to read B in place)
+  const A = 0, M4 = 1, M = 2, K = 3, B = 4, C = 5, OUT = 6, PACK = 7;
   // i32 locals
-  const i = 7, v = 8, l = 9, pa0 = 10, pa1 = 11, pa2 = 12, pa3 = 13, pb = 14, po = 15, c8 = 16, k8 = 17;
+  const i = 8, v = 9, l = 10, pa0 = 11, pa1 = 12, pa2 = 13, pa3 = 14, pb = 15, po = 16, c8 = 17, k8 = 18, bs = 19, pbase = 20, ps = 21;
   // v128 locals
-  const acc = [18, 19, 20, 21, 22, 23, 24, 25];
-  const b0 = 26, b1 = 27, s = 28;
+  const acc = [22, 23, 24, 25, 26, 27, 28, 29];
+  const b0 = 30, b1 = 31, s = 32;
   const madd = (a: number, x: number) => code(I.get(a), I.get(s), I.get(x), I.f64x2mul, I.f64x2add, I.set(a));
   const rowStep = (pa: number, a0: number, a1: number) =>
     code(I.get(pa), I.f64load(), I.f64x2splat, I.set(s), madd(a0, b0), madd(a1, b1));
@@ -35,53 +35,71 @@ export function gemmFunc(): FuncDef {
         rows === 4 ? code(rowStep(pa1, acc[2], acc[3]), rowStep(pa2, acc[4], acc[5]), rowStep(pa3, acc[6], acc[7])) : [],
         inc(pa0, I.i32(8)),
         rows === 4 ? code(inc(pa1, I.i32(8)), inc(pa2, I.i32(8)), inc(pa3, I.i32(8))) : [],
-        inc(pb, I.get(c8)),
+        inc(pb, I.get(bs)),
         inc(l, I.i32(1)),
       ),
     );
+  // one 4-column block of B (k x 4: packed contiguous, so it stays in L1 whatever the row
+  // stride of B) against every row block of A (in L2): B and the output are streamed once
   const block = (rows: number, iEnd: number) =>
     whileNot(
       code(I.get(i), I.get(iEnd), I.i32geS),
-      code(I.i32(0), I.set(v)),
-      whileNot(
-        code(I.get(v), I.get(C), I.i32geS),
-        ...acc.slice(0, rows === 4 ? 8 : 2).map((a) => code(I.v128zero, I.set(a))),
-        // pa0 = A + i*k8, pa1..3 the next rows; pb = B + v*8
-        code(I.get(A), I.get(i), I.get(k8), I.i32mul, I.i32add, I.set(pa0)),
-        rows === 4
-          ? code(
-              I.get(pa0), I.get(k8), I.i32add, I.set(pa1),
-              I.get(pa1), I.get(k8), I.i32add, I.set(pa2),
-              I.get(pa2), I.get(k8), I.i32add, I.set(pa3),
-            )
-          : [],
-        code(I.get(B), I.get(v), I.i32(3), I.i32shl, I.i32add, I.set(pb)),
-        kLoop(rows),
-        // po = OUT + (i*c + v)*8
-        code(I.get(OUT), I.get(i), I.get(C), I.i32mul, I.get(v), I.i32add, I.i32(3), I.i32shl, I.i32add, I.set(po)),
-        storeRow(acc[0], acc[1]),
-        rows === 4
-          ? code(
-              inc(po, I.get(c8)), storeRow(acc[2], acc[3]),
-              inc(po, I.get(c8)), storeRow(acc[4], acc[5]),
-              inc(po, I.get(c8)), storeRow(acc[6], acc[7]),
-            )
-          : [],
-        inc(v, I.i32(4)),
-      ),
+      ...acc.slice(0, rows === 4 ? 8 : 2).map((a) => code(I.v128zero, I.set(a))),
+      // pa0 = A + i*k8, pa1..3 the next rows
+      code(I.get(A), I.get(i), I.get(k8), I.i32mul, I.i32add, I.set(pa0)),
+      rows === 4
+        ? code(
+            I.get(pa0), I.get(k8), I.i32add, I.set(pa1),
+            I.get(pa1), I.get(k8), I.i32add, I.set(pa2),
+            I.get(pa2), I.get(k8), I.i32add, I.set(pa3),
+          )
+        : [],
+      code(I.get(pbase), I.set(pb)),
+      kLoop(rows),
+      // po = OUT + (i*c + v)*8
+      code(I.get(OUT), I.get(i), I.get(C), I.i32mul, I.get(v), I.i32add, I.i32(3), I.i32shl, I.i32add, I.set(po)),
+      storeRow(acc[0], acc[1]),
+      rows === 4
+        ? code(
+            inc(po, I.get(c8)), storeRow(acc[2], acc[3]),
+            inc(po, I.get(c8)), storeRow(acc[4], acc[5]),
+            inc(po, I.get(c8)), storeRow(acc[6], acc[7]),
+          )
+        : [],
       inc(i, I.i32(rows)),
     );
   const body = code(
     I.get(C), I.i32(3), I.i32shl, I.set(c8),
     I.get(K), I.i32(3), I.i32shl, I.set(k8),
-    I.i32(0), I.set(i),
-    block(4, M4),
-    block(1, M),
+    I.i32(0), I.set(v),
+    whileNot(
+      code(I.get(v), I.get(C), I.i32geS),
+      // pbase / bs: the packed copy of columns v..v+3 of B, or B itself
+      code(I.get(B), I.get(v), I.i32(3), I.i32shl, I.i32add, I.set(pbase), I.get(c8), I.set(bs)),
+      I.get(PACK),
+      [0x04, 0x40], // if
+      code(
+        I.get(pbase), I.set(ps), I.get(PACK), I.set(pb),
+        I.i32(0), I.set(l),
+        whileNot(
+          code(I.get(l), I.get(K), I.i32geS),
+          I.get(pb), I.get(ps), I.v128load(0), I.v128store(0),
+          I.get(pb), I.get(ps), I.v128load(16), I.v128store(16),
+          inc(pb, I.i32(32)), inc(ps, I.get(c8)), inc(l, I.i32(1)),
+        ),
+        I.get(PACK), I.set(pbase), I.i32(32), I.set(bs),
+      ),
+      I.end,
+      I.i32(0), I.set(i),
+      block(4, M4),
+      block(1, M),
+      inc(v, I.i32(4)),
+    ),
   );
   return {
     name: 'gemm',
-    params: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
-    locals: [...new Array(11).fill('i32'), ...new Array(11).fill('v128')],
+    params: new Array(8).fill('i32'),
+    locals: [...new Array(14).fill('i32'), ...new Array(11).fill('v128')],
     body,
   };
 }

@@ -53,6 +53,10 @@ export interface Kernels {
   residVar(stage: Float32Array, C: number, col0: number, n: number, pred: Float64Array, cs: number, out: Float64Array): void;
 }
 
+/** The gemm's scratch for a packed k x 4 block of B, at the start of every kernel memory (k <= 4096). */
+const PACK_AT = 16;
+const PACK_BYTES = 4096 * 32 + 32;
+
 let compiled: WebAssembly.Module | undefined;
 function wasmModule(): WebAssembly.Module {
   compiled ??= new WebAssembly.Module(encodeModule([gemmFunc(), filterRowsFunc(), sanitizeFunc(), whitenColsFunc(), colStatsFunc(), quadFormFunc(), lagStatsFunc(), gatherColsFunc(), addRowF32Func(), scaleRowF32Func(), decodeI16Func(), residVarFunc()], 1));
@@ -71,11 +75,11 @@ class WasmKernels implements Kernels {
   }
 
   workspace(bytes: number): Workspace {
-    const need = bytes + 4096;
+    const need = bytes + 4096 + PACK_BYTES;
     const have = this.memory.buffer.byteLength;
     if (need > have) this.memory.grow(Math.ceil((need - have) / 65536));
     const buffer = this.memory.buffer;
-    let top = 0;
+    let top = PACK_BYTES; // the gemm's packing scratch comes first
     const take = (n: number) => {
       const off = top;
       top = (top + n + 15) & ~15;
@@ -98,7 +102,8 @@ class WasmKernels implements Kernels {
 
   gemm(a: Float64Array, m: number, k: number, b: Float64Array, c: number, out: Float64Array): void {
     if (c % 4 !== 0) throw new Error(`gemm: c = ${c} is not a multiple of 4`);
-    this.fns.gemm(this.check(a), m - (m % 4), m, k, this.check(b), c, this.check(out));
+    // B is packed 4 columns at a time when its k x 4 block fits the scratch (not worth it for a single block)
+    this.fns.gemm(this.check(a), m - (m % 4), m, k, this.check(b), c, this.check(out), k * 32 <= PACK_BYTES && c > 4 ? PACK_AT : 0);
   }
 
   filterRows(src: Float32Array, dst: Float32Array, desc: Int32Array, nDesc: number, offs: Int32Array, w: Float64Array): void {
