@@ -106,25 +106,53 @@ test('whitenCols, gatherCols, colStats, quadForm and lagStats give the same bits
   }
 });
 
-test('residVar gives the same bits as the plain code and is numpy.var of stage - pred', () => {
+test('refitStats gives the same bits as the plain code, and its sums are the direct ones', () => {
   const r = rng(11);
-  for (const [n, C, col0, cs] of [[160, 64, 0, 64], [37, 24, 3, 24], [5, 8, 6, 2]]) {
-    const ws = K.workspace(4 * (n * C + 8) + 8 * (n * cs + cs) + 1024);
-    const stage = ws.f32(n * C + 8);
-    for (let i = 0; i < stage.length; i++) stage[i] = Math.fround(1000 + 20 * (r() - 0.5));
-    const pred = ws.f64(n * cs);
-    for (let i = 0; i < pred.length; i++) pred[i] = 600 + 5 * (r() - 0.5);
-    const out = ws.f64(cs);
-    K.residVar(stage, C, col0, n, pred, cs, out);
-    const outJ = new Float64Array(cs);
-    J.residVar(Float32Array.from(stage), C, col0, n, Float64Array.from(pred), cs, outJ);
-    const valid = Math.min(cs, C - col0);
-    sameBits(out, outJ, valid, `residVar ${n}x${C}`);
-    for (let i = 0; i < valid; i++) {
-      const e = Array.from({ length: n }, (_, t) => stage[t * C + col0 + i] - pred[t * cs + i]);
-      const m = e.reduce((a, b) => a + b, 0) / n;
-      const v = e.reduce((a, b) => a + (b - m) ** 2, 0) / n;
-      assert.ok(Math.abs(out[i] - v) <= 1e-12 * v, `residVar column ${i}: ${out[i]} vs ${v}`);
+  for (const resid of [true, false]) {
+    for (const [n, C, col0, cs] of [[160, 64, 0, 64], [37, 24, 3, 24], [5, 8, 6, 2]]) {
+      const ws = K.workspace(4 * (n * C + 8) + 8 * (2 * n * cs + 4 * n + 5 * cs) + 1024);
+      const stage = ws.f32(n * C + 8);
+      for (let i = 0; i < stage.length; i++) stage[i] = Math.fround(1000 + 20 * (r() - 0.5));
+      const wy = ws.f64(n * cs);
+      const pred = ws.f64(n * cs);
+      for (let i = 0; i < wy.length; i++) {
+        wy[i] = 5 * (r() - 0.5);
+        pred[i] = wy[i] + (r() - 0.5);
+      }
+      const vecs = { r1: ws.f64(n), dh1: ws.f64(n), dw1: ws.f64(n), h1: ws.f64(n) };
+      for (let t = 0; t < n; t++) {
+        vecs.r1[t] = 0.01 * (r() - 0.5);
+        vecs.h1[t] = 0.6 + 0.1 * r();
+        vecs.dh1[t] = vecs.h1[t] - vecs.h1[0];
+        vecs.dw1[t] = t === 0 ? 0 : -0.4;
+      }
+      const shift = ws.f64(cs);
+      for (let i = 0; i < cs; i++) shift[i] = 1000 + r();
+      const out = ws.f64(4 * cs);
+      K.refitStats(stage, C, col0, n, wy, pred, cs, vecs, shift, out, resid);
+      const outJ = new Float64Array(4 * cs);
+      const copy = (a: Float64Array) => Float64Array.from(a);
+      J.refitStats(Float32Array.from(stage), C, col0, n, copy(wy), copy(pred), cs,
+        { r1: copy(vecs.r1), dh1: copy(vecs.dh1), dw1: copy(vecs.dw1), h1: copy(vecs.h1) }, copy(shift), outJ, resid);
+      const valid = Math.min(cs, C - col0);
+      for (let k = 0; k < (resid ? 4 : 3); k++) sameBits(out.subarray(k * cs), outJ.subarray(k * cs), valid, `refitStats ${k} ${n}x${C}`);
+      // against the definitions, column by column
+      const variance = (x: number[]) => {
+        const m = x.reduce((a, b) => a + b, 0) / n;
+        return x.reduce((a, b) => a + (b - m) ** 2, 0) / n;
+      };
+      for (let i = 0; i < valid; i++) {
+        const c = shift[i];
+        const col = (f: (t: number) => number) => Array.from({ length: n }, (_, t) => f(t));
+        const sse = col((t) => (wy[t * cs + i] - pred[t * cs + i] + c * vecs.r1[t]) ** 2).reduce((a, b) => a + b, 0);
+        const vp = variance(col((t) => pred[t * cs + i] + c * vecs.h1[t]));
+        const vy = variance(col((t) => wy[t * cs + i] + c * (1 + vecs.dw1[t])));
+        const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-9 * Math.abs(b), `${what} column ${i}: ${a} vs ${b}`);
+        close(out[i], sse, 'SSE');
+        close(out[cs + i], n * vp, 'n var(pred)');
+        close(out[2 * cs + i], n * vy, 'n var(wy)');
+        if (resid) close(out[3 * cs + i], variance(col((t) => stage[t * C + col0 + i] - pred[t * cs + i] - c * vecs.h1[t])), 'residual variance');
+      }
     }
   }
 });

@@ -14,7 +14,8 @@
  *
  * They are formed inside the refit (fit-labelled.ts), per AR group of a chunk of voxels,
  * while the chunk's data is in cache: the prediction is one small product of the group's
- * whitened design with its θ, and the variance (residVar kernel) and series follow, so neither a second
+ * whitened design with its θ, which the refit needs anyway for the SSE and r², and the
+ * variance (refitStats kernel) and series follow from it, so neither a second
  * pass over Y nor an n_scans x n_voxels buffer is needed for the variance map. Ask runGlm
  * for them with `residuals: 'variance' | 'series'` (the series as float32, the type of the
  * map nilearn writes) or `keepResiduals` (float64 series).
@@ -31,41 +32,23 @@ export interface ResidualOutputs {
 }
 
 /**
- * numpy.var (ddof 0, mean first) over time of e = y - pred for the cs columns of one AR group
- * in a chunk: y column i is src[t·stride + col0 + i], pred the n x cs prediction. The plain
- * code for float64 data; float32 data goes through the residVar kernel (same arithmetic).
- */
-export function residualVariance(
-  src: Float64Array, stride: number, col0: number, pred: Float64Array, cs: number, n: number, out: Float64Array,
-): void {
-  for (let i = 0; i < cs; i++) {
-    let s = 0;
-    for (let t = 0; t < n; t++) s = s + (src[t * stride + col0 + i] - pred[t * cs + i]);
-    const m = s / n;
-    let q = 0;
-    for (let t = 0; t < n; t++) {
-      const d = src[t * stride + col0 + i] - pred[t * cs + i] - m;
-      q = q + d * d;
-    }
-    out[i] = q / n;
-  }
-}
-
-/**
- * The series e = y - pred of the cnt voxels of one AR group in a chunk (y and pred as in
- * residualVariance), written at voxel v0 + idx[i] of the series asked for in `out`.
+ * The series e = (y - pred) - c·h1 of the cnt voxels of one AR group in a chunk (y column i is
+ * src[t·stride + col0 + i], pred = W·θ' of the shifted data, c = shift[i], h1 = W·pinv(W)·w1:
+ * see fitLabelled; the arithmetic of refitStatsFunc), written at voxel v0 + idx[i] of the
+ * series asked for in `out`.
  */
 export function writeResidualSeries(
   src: Float32Array | Float64Array, stride: number, col0: number, pred: Float64Array, cs: number, cnt: number, n: number,
-  idx: Int32Array, v0: number, nVox: number, out: ResidualOutputs,
+  shift: Float64Array, h1: Float64Array, idx: Int32Array, v0: number, nVox: number, out: ResidualOutputs,
 ): void {
   const { residuals: full, residualSeries: series } = out;
   for (let t = 0; t < n; t++) {
     const ps = t * stride + col0;
     const pp = t * cs;
     const row = t * nVox + v0;
+    const ht = h1[t];
     for (let i = 0; i < cnt; i++) {
-      const e = src[ps + i] - pred[pp + i];
+      const e = (src[ps + i] - pred[pp + i]) - shift[i] * ht;
       if (full) full[row + idx[i]] = e;
       if (series) series[row + idx[i]] = e;
     }

@@ -543,36 +543,69 @@ export function decodeI16Func(): FuncDef {
 }
 
 /**
- * residVar(stage, C, col0, n, pred, cs, out): for the cs columns col0 .. col0 + cs of the
- * float32 n x C block `stage` (the data) and the float64 n x cs block `pred` (a prediction),
- * two columns per f64x2, the variance over rows of e = y - pred as numpy.var (ddof 0) in two
- * passes: m = (Σ_t e_t) / n, out[i] = (Σ_t ((y_t - pred_t) - m)²) / n (float64).
- * `stage` needs 2 readable values past column col0 + cs - 1 of its last row.
+ * refitStats(stage, C, col0, n, wy, pred, cs, r1, dh1, dw1, h1, shift, out, resid): the
+ * per-voxel sums of the refit of one AR group (fit-labelled.ts), for the cs columns of the
+ * float64 n x cs blocks wy (whitened data, shifted by c = shift[i]) and pred (W·θ' of the
+ * shifted data), two columns per f64x2, with the per-model n-vectors r1 (the whitened
+ * constant's residual), dh1 / dw1 (h1 = W·pinv(W)·w1 and w1 minus their first value) and h1:
+ *   r_t = (wy_t - pred_t) + c·r1_t                  out[0]  = Σ r_t²            (SSE)
+ *   dp_t = (pred_t - pred_0) + c·dh1_t              out[1]  = Σ dp² - (Σ dp)²/n  (n·var(W·θ))
+ *   dy_t = (wy_t - wy_0) + c·dw1_t                  out[2]  = Σ dy² - (Σ dy)²/n  (n·var(wy))
+ * and with resid != 0, for y the float32 data (stage columns col0 + i, row stride C):
+ *   e_t = (y_t - pred_t) - c·h1_t,  m = (Σ e)/n,    out[3]  = (Σ (e_t - m)²) / n (numpy.var)
+ * (out[k] at out + k·cs·8). `stage` needs 2 readable values past column col0 + cs - 1.
  */
-export function residVarFunc(): FuncDef {
-  const STAGE = 0, C = 1, COL0 = 2, N = 3, PRED = 4, CS = 5, OUT = 6;
-  const i = 7, t = 8, ps = 9, pp = 10, rowS = 11, rowP = 12;
-  const nv = 13, s = 14, m = 15, d = 16;
-  const start = code(
+export function refitStatsFunc(): FuncDef {
+  const STAGE = 0, C = 1, COL0 = 2, N = 3, WY = 4, PRED = 5, CS = 6, R1 = 7, DH1 = 8, DW1 = 9, H1 = 10, SHIFT = 11, OUT = 12, RESID = 13;
+  const i = 14, t = 15, ps = 16, pw = 17, pp = 18, rowS = 19, rowD = 20, off = 21, t8 = 22;
+  const nv = 23, sh = 24, wy0 = 25, p0 = 26, e2 = 27, sp = 28, sp2 = 29, sy = 30, sy2 = 31, se = 32, wv = 33, pv = 34, d = 35, m = 36;
+  const at = (arr: number) => code(I.get(arr), I.get(t8), I.i32add, I.f64load(), I.f64x2splat);
+  const startRows = code(
     addr(I.get(STAGE), code(I.get(COL0), I.get(i), I.i32add), 2), I.set(ps),
-    addr(I.get(PRED), I.get(i), 3), I.set(pp),
+    I.get(WY), I.get(off), I.i32add, I.set(pw),
+    I.get(PRED), I.get(off), I.i32add, I.set(pp),
+    I.i32(0), I.set(t8),
   );
-  const e = code(I.get(ps), I.v128load64zero(), I.f64x2promoteLow, I.get(pp), I.v128load(), I.f64x2sub);
-  const step = code(inc(ps, I.get(rowS)), inc(pp, I.get(rowP)));
+  const step = code(inc(ps, I.get(rowS)), inc(pw, I.get(rowD)), inc(pp, I.get(rowD)), inc(t8, I.i32(8)));
+  const sq = (acc: number) => code(I.get(acc), I.get(d), I.get(d), I.f64x2mul, I.f64x2add, I.set(acc));
+  const add = (acc: number) => code(I.get(acc), I.get(d), I.f64x2add, I.set(acc));
+  // e_t = (y_t - pred_t) - c·h1_t
+  const e = code(I.get(ps), I.v128load64zero(), I.f64x2promoteLow, I.get(pv), I.f64x2sub, I.get(sh), at(H1), I.f64x2mul, I.f64x2sub);
+  const store = (k: number, value: number[]) =>
+    code(I.get(OUT), I.get(off), I.i32add, I.get(CS), I.i32(3 + 0), I.i32shl, I.i32(k), I.i32mul, I.i32add, value, I.v128store());
   const body = code(
     I.get(C), I.i32(2), I.i32shl, I.set(rowS),
-    I.get(CS), I.i32(3), I.i32shl, I.set(rowP),
+    I.get(CS), I.i32(3), I.i32shl, I.set(rowD),
     I.get(N), I.f64convertI32S, I.f64x2splat, I.set(nv),
     forRange(i, I.i32(0), I.get(CS), 2,
-      start, I.v128zero, I.set(s),
-      forRange(t, I.i32(0), I.get(N), 1, I.get(s), e, I.f64x2add, I.set(s), step),
-      I.get(s), I.get(nv), I.f64x2div, I.set(m),
-      start, I.v128zero, I.set(s),
+      code(I.get(i), I.i32(3), I.i32shl, I.set(off)),
+      code(I.get(SHIFT), I.get(off), I.i32add, I.v128load(), I.set(sh)),
+      code(I.get(WY), I.get(off), I.i32add, I.v128load(), I.set(wy0)),
+      code(I.get(PRED), I.get(off), I.i32add, I.v128load(), I.set(p0)),
+      ...[e2, sp, sp2, sy, sy2, se].map((a) => code(I.v128zero, I.set(a))),
+      startRows,
       forRange(t, I.i32(0), I.get(N), 1,
-        e, I.get(m), I.f64x2sub, I.set(d),
-        I.get(s), I.get(d), I.get(d), I.f64x2mul, I.f64x2add, I.set(s),
+        code(I.get(pw), I.v128load(), I.set(wv), I.get(pp), I.v128load(), I.set(pv)),
+        code(I.get(wv), I.get(pv), I.f64x2sub, I.get(sh), at(R1), I.f64x2mul, I.f64x2add, I.set(d)), sq(e2),
+        code(I.get(pv), I.get(p0), I.f64x2sub, I.get(sh), at(DH1), I.f64x2mul, I.f64x2add, I.set(d)), add(sp), sq(sp2),
+        code(I.get(wv), I.get(wy0), I.f64x2sub, I.get(sh), at(DW1), I.f64x2mul, I.f64x2add, I.set(d)), add(sy), sq(sy2),
+        I.get(RESID), [0x04, 0x40], code(I.get(se), e, I.f64x2add, I.set(se)), I.end,
         step),
-      addr(I.get(OUT), I.get(i), 3), I.get(s), I.get(nv), I.f64x2div, I.v128store()),
+      store(0, I.get(e2)),
+      store(1, code(I.get(sp2), I.get(sp), I.get(sp), I.f64x2mul, I.get(nv), I.f64x2div, I.f64x2sub)),
+      store(2, code(I.get(sy2), I.get(sy), I.get(sy), I.f64x2mul, I.get(nv), I.f64x2div, I.f64x2sub)),
+      I.get(RESID), [0x04, 0x40],
+      code(
+        I.get(se), I.get(nv), I.f64x2div, I.set(m),
+        I.v128zero, I.set(se),
+        startRows,
+        forRange(t, I.i32(0), I.get(N), 1,
+          code(I.get(pp), I.v128load(), I.set(pv)),
+          e, I.get(m), I.f64x2sub, I.set(d), sq(se),
+          step),
+        store(3, code(I.get(se), I.get(nv), I.f64x2div)),
+      ),
+      I.end),
   );
-  return { name: 'residVar', params: new Array(7).fill('i32'), locals: [...new Array(6).fill('i32'), 'v128', 'v128', 'v128', 'v128'], body };
+  return { name: 'refitStats', params: new Array(14).fill('i32'), locals: [...new Array(9).fill('i32'), ...new Array(14).fill('v128')], body };
 }

@@ -13,7 +13,7 @@
  *    accumulation (see smooth.ts), bit-identical to the scalar code.
  */
 import { encodeModule } from './asm.js';
-import { colStatsFunc, filterRowsFunc, gemmFunc, lagStatsFunc, quadFormFunc, sanitizeFunc, whitenColsFunc, gatherColsFunc, addRowF32Func, scaleRowF32Func, decodeI16Func, residVarFunc } from './funcs.js';
+import { colStatsFunc, filterRowsFunc, gemmFunc, lagStatsFunc, quadFormFunc, sanitizeFunc, whitenColsFunc, gatherColsFunc, addRowF32Func, scaleRowF32Func, decodeI16Func, refitStatsFunc } from './funcs.js';
 import { gemmWide } from '../core/matrix.js';
 
 /** Views of the workspace (byte offsets are what the kernels take). */
@@ -49,9 +49,13 @@ export interface Kernels {
   quadForm(m: Float64Array, p: number, th: Float64Array, cs: number, out: Float64Array): void;
   /** See lagStatsFunc. cs must be even. */
   lagStats(wy: Float64Array, n: number, cs: number, order: number, sum: Float64Array, lag: Float64Array, head: Float64Array, tail: Float64Array): void;
-  /** See residVarFunc. cs must be even. */
-  residVar(stage: Float32Array, C: number, col0: number, n: number, pred: Float64Array, cs: number, out: Float64Array): void;
+  /** See refitStatsFunc (refitStatsJs). cs must be even; out holds 4 rows of cs. */
+  refitStats(stage: Float32Array, C: number, col0: number, n: number, wy: Float64Array, pred: Float64Array, cs: number,
+    terms: RefitVectors, shift: Float64Array, out: Float64Array, resid: boolean): void;
 }
+
+/** The per-model n-vectors of refitStats (see refitStatsFunc). */
+export interface RefitVectors { r1: Float64Array; dh1: Float64Array; dw1: Float64Array; h1: Float64Array }
 
 /** The gemm's scratch for a packed k x 4 block of B, at the start of every kernel memory (k <= 4096). */
 const PACK_AT = 16;
@@ -59,14 +63,14 @@ const PACK_BYTES = 4096 * 32 + 32;
 
 let compiled: WebAssembly.Module | undefined;
 function wasmModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(encodeModule([gemmFunc(), filterRowsFunc(), sanitizeFunc(), whitenColsFunc(), colStatsFunc(), quadFormFunc(), lagStatsFunc(), gatherColsFunc(), addRowF32Func(), scaleRowF32Func(), decodeI16Func(), residVarFunc()], 1));
+  compiled ??= new WebAssembly.Module(encodeModule([gemmFunc(), filterRowsFunc(), sanitizeFunc(), whitenColsFunc(), colStatsFunc(), quadFormFunc(), lagStatsFunc(), gatherColsFunc(), addRowF32Func(), scaleRowF32Func(), decodeI16Func(), refitStatsFunc()], 1));
   return compiled;
 }
 
 class WasmKernels implements Kernels {
   readonly simd = true;
   readonly memory: WebAssembly.Memory;
-  private readonly fns: Record<'gemm' | 'filterRows' | 'sanitize' | 'whitenCols' | 'colStats' | 'quadForm' | 'lagStats' | 'gatherCols' | 'addRowF32' | 'scaleRowF32' | 'decodeI16' | 'residVar', (...a: number[]) => void>;
+  private readonly fns: Record<'gemm' | 'filterRows' | 'sanitize' | 'whitenCols' | 'colStats' | 'quadForm' | 'lagStats' | 'gatherCols' | 'addRowF32' | 'scaleRowF32' | 'decodeI16' | 'refitStats', (...a: number[]) => void>;
 
   constructor() {
     this.memory = new WebAssembly.Memory({ initial: 16 });
@@ -148,9 +152,11 @@ class WasmKernels implements Kernels {
     this.fns.lagStats(this.check(wy), n, cs, order, this.check(sum), this.check(lag), this.check(head), this.check(tail));
   }
 
-  residVar(stage: Float32Array, C: number, col0: number, n: number, pred: Float64Array, cs: number, out: Float64Array): void {
-    if (cs % 2 !== 0) throw new Error(`residVar: cs = ${cs} is odd`);
-    this.fns.residVar(this.check(stage), C, col0, n, this.check(pred), cs, this.check(out));
+  refitStats(stage: Float32Array, C: number, col0: number, n: number, wy: Float64Array, pred: Float64Array, cs: number,
+    terms: RefitVectors, shift: Float64Array, out: Float64Array, resid: boolean): void {
+    if (cs % 2 !== 0) throw new Error(`refitStats: cs = ${cs} is odd`);
+    this.fns.refitStats(this.check(stage), C, col0, n, this.check(wy), this.check(pred), cs,
+      this.check(terms.r1), this.check(terms.dh1), this.check(terms.dw1), this.check(terms.h1), this.check(shift), this.check(out), resid ? 1 : 0);
   }
 }
 
@@ -253,23 +259,48 @@ class JsKernels implements Kernels {
     }
   }
 
-  residVar(stage: Float32Array, C: number, col0: number, n: number, pred: Float64Array, cs: number, out: Float64Array): void {
-    residVarJs(stage, C, col0, n, pred, cs, out);
+  refitStats(stage: Float32Array, C: number, col0: number, n: number, wy: Float64Array, pred: Float64Array, cs: number,
+    terms: RefitVectors, shift: Float64Array, out: Float64Array, resid: boolean): void {
+    refitStatsJs(stage, C, col0, n, wy, pred, cs, terms, shift, out, resid);
   }
 }
 
-/** numpy.var (ddof 0) over rows of stage[t, col0 + i] - pred[t, i], mean first (residVarFunc's twin). */
-function residVarJs(stage: Float32Array, C: number, col0: number, n: number, pred: Float64Array, cs: number, out: Float64Array): void {
+/**
+ * refitStatsFunc's twin (same float64 operations in the same order), for float32 or float64
+ * data y (src[t·C + col0 + i]; float64 data is not staged, see chunks.ts loadF64).
+ */
+export function refitStatsJs(src: Float32Array | Float64Array, C: number, col0: number, n: number, wy: Float64Array, pred: Float64Array, cs: number,
+  terms: RefitVectors, shift: Float64Array, out: Float64Array, resid: boolean): void {
+  const { r1, dh1, dw1, h1 } = terms;
   for (let i = 0; i < cs; i++) {
-    let s = 0;
-    for (let t = 0; t < n; t++) s = s + ((stage[t * C + col0 + i] ?? 0) - pred[t * cs + i]);
-    const m = s / n;
+    const sh = shift[i];
+    const wy0 = wy[i];
+    const p0 = pred[i];
+    let e2 = 0, sp = 0, sp2 = 0, sy = 0, sy2 = 0, se = 0;
+    for (let t = 0; t < n; t++) {
+      const wv = wy[t * cs + i];
+      const pv = pred[t * cs + i];
+      const r = (wv - pv) + sh * r1[t];
+      e2 = e2 + r * r;
+      const dp = (pv - p0) + sh * dh1[t];
+      sp = sp + dp;
+      sp2 = sp2 + dp * dp;
+      const dy = (wv - wy0) + sh * dw1[t];
+      sy = sy + dy;
+      sy2 = sy2 + dy * dy;
+      if (resid) se = se + (((src[t * C + col0 + i] ?? 0) - pv) - sh * h1[t]);
+    }
+    out[i] = e2;
+    out[cs + i] = sp2 - (sp * sp) / n;
+    out[2 * cs + i] = sy2 - (sy * sy) / n;
+    if (!resid) continue;
+    const m = se / n;
     let q = 0;
     for (let t = 0; t < n; t++) {
-      const d = (stage[t * C + col0 + i] ?? 0) - pred[t * cs + i] - m;
+      const d = (((src[t * C + col0 + i] ?? 0) - pred[t * cs + i]) - sh * h1[t]) - m;
       q = q + d * d;
     }
-    out[i] = q / n;
+    out[3 * cs + i] = q / n;
   }
 }
 
