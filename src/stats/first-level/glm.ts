@@ -30,7 +30,7 @@
  * to the float32 rounding of its output maps (test/stats/first-level-parity).
  */
 import type { Mat } from '../core/matrix.js';
-import { designRank, linearModelWithBasis, type LinearModel } from './regression.js';
+import { designRank, linearModel, type LinearModel } from './regression.js';
 import { yuleWalkerOfOlsResiduals } from './ar-estimate.js';
 import { binAr1, clusterArN, type Groups } from './ar-groups.js';
 import { fitLabelled, type FitOutputs } from './fit-labelled.js';
@@ -136,7 +136,7 @@ export function runGlm(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): Glm
   const residuals = opts.keepResiduals ? new Float64Array(n * nVox) : undefined;
   const residualVariance = opts.residuals ? new Float64Array(nVox) : undefined;
   const residualSeries = opts.residuals === 'series' ? new Float32Array(n * nVox) : undefined;
-  const ols = linearModelWithBasis(x, [], rank);
+  const ols = linearModel(x, [], rank);
   const out: FitOutputs = { theta, dispersion, rSquare, residuals, residualVariance, residualSeries };
 
   const result: GlmResult = {
@@ -146,7 +146,7 @@ export function runGlm(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): Glm
 
   if (order === 0) {
     fitLabelled(y, nVox, [ols], result.labels, chunk, out);
-    result.models = [{ ...withoutBasis(ols), key: '0.0', nVoxels: nVox }];
+    result.models = [{ ...ols, key: '0.0', nVoxels: nVox }];
     clock(opts.residuals || opts.keepResiduals ? 'ols fit + residuals' : 'ols fit');
     return result;
   }
@@ -158,8 +158,8 @@ export function runGlm(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): Glm
   result.labels = groups.labels;
   const counts = new Int32Array(groups.rho.length);
   for (let v = 0; v < nVox; v++) counts[groups.labels[v]]++;
-  const models = groups.rho.map((rho) => linearModelWithBasis(x, rho, rank));
-  result.models = models.map((m, g) => ({ ...withoutBasis(m), key: groups.keys[g], nVoxels: counts[g] }));
+  const models = groups.rho.map((rho) => linearModel(x, rho, rank));
+  result.models = models.map((m, g) => ({ ...m, key: groups.keys[g], nVoxels: counts[g] }));
   clock('ar bins');
   fitLabelled(y, nVox, models, groups.labels, chunk2, out);
   clock(opts.residuals || opts.keepResiduals ? 'ar refit + residuals' : 'ar refit per bin');
@@ -177,15 +177,10 @@ export function arGroups(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): G
   const nVox = y.length / n;
   if (order === 0) return { labels: new Int32Array(nVox), rho: [new Float64Array(0)], keys: ['0.0'] };
   const chunk = (Math.max(1, Math.min(opts.chunkSize ?? 1024, nVox)) + 3) & ~3;
-  const ols = linearModelWithBasis(x, [], designRank(x));
+  const ols = linearModel(x, [], designRank(x));
   const arCoef = yuleWalkerOfOlsResiduals(ols, y, nVox, order, chunk);
   const bins = opts.bins ?? 100;
   return order === 1 ? binAr1(arCoef, bins) : clusterArN(arCoef, order, bins, opts.randomState ?? 0);
-}
-
-function withoutBasis(m: LinearModel & { basis?: Mat }): LinearModel {
-  const { basis: _basis, ...rest } = m;
-  return rest;
 }
 
 /** Calls back with the seconds since the previous call, per stage name (no-op without a sink). */
