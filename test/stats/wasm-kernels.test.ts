@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSmoothKernels, jsKernels, kernels } from '../../src/stats/wasm/kernels.js';
+import { createSmoothKernels, jsKernels, kernels, packedLength } from '../../src/stats/wasm/kernels.js';
 import { Rng } from '../../src/stats/core/prng.js';
 
 const K = kernels();
@@ -28,7 +28,7 @@ test('WebAssembly SIMD is available on this Node (the fast path is the one measu
 
 test('gemm matches the plain product (odd row counts, 4-column blocks)', () => {
   const r = rng(1);
-  for (const [m, k, c] of [[16, 160, 512], [34, 160, 64], [5, 7, 8], [1, 3, 4], [7, 1, 12]]) {
+  for (const [m, k, c] of [[16, 160, 512], [34, 160, 64], [5, 7, 8], [1, 3, 4], [7, 1, 12], [6, 20000, 8], [42, 6000, 8]]) {
     const ws = K.workspace(8 * (m * k + k * c + m * c) + 64);
     const a = ws.f64(m * k);
     const b = ws.f64(k * c);
@@ -44,6 +44,24 @@ test('gemm matches the plain product (odd row counts, 4-column blocks)', () => {
     for (let i = 0; i < ref.length; i++) {
       assert.ok(Math.abs(o[i] - ref[i]) <= k * 2.3e-16 * bound[i], `${m}x${k}x${c} [${i}]: ${o[i]} vs ${ref[i]}`);
     }
+    // A packed once: the same bits as gemm, and as the plain code summing in the kernel's order
+    const ws2 = K.workspace(8 * (m * k + packedLength(m, k) + k * c + 2 * m * c) + 64);
+    const a2 = ws2.f64(m * k);
+    for (let i = 0; i < a2.length; i++) a2[i] = ((i * 7919) % 1000) / 1000 - 0.5;
+    const b2 = ws2.f64(k * c);
+    for (let i = 0; i < b2.length; i++) b2[i] = ((i * 104729) % 997) / 99.7 - 5;
+    const ap = ws2.f64(packedLength(m, k));
+    K.packA(a2, m, k, ap);
+    const o1 = ws2.f64(m * c);
+    const o2 = ws2.f64(m * c);
+    K.gemm(a2, m, k, b2, c, o1);
+    K.gemmPacked(ap, m, k, b2, c, o2);
+    sameBits(o1, o2, m * c, `gemmPacked ${m}x${k}x${c}`);
+    const apJ = new Float64Array(packedLength(m, k));
+    J.packA(Float64Array.from(a2), m, k, apJ);
+    const oJ = new Float64Array(m * c);
+    J.gemmPacked(apJ, m, k, Float64Array.from(b2), c, oJ);
+    sameBits(o2, oJ, m * c, `gemmPacked vs plain ${m}x${k}x${c}`);
   }
 });
 

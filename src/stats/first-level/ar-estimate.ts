@@ -5,7 +5,7 @@
  */
 import type { TimeSeriesData } from './glm.js';
 import { solveInPlace } from '../core/matrix.js';
-import { kernels } from '../wasm/kernels.js';
+import { kernels, packedLength } from '../wasm/kernels.js';
 import type { LinearModel } from './regression.js';
 import { loadF64, stageRows } from './chunks.js';
 
@@ -92,7 +92,7 @@ export function yuleWalkerOfOlsResiduals(ols: LinearModel, y: TimeSeriesData, nV
   const K = kernels();
   const f32 = y instanceof Float32Array;
   const q = (order + 1) * p + (order + 1);
-  const ws = K.workspace(8 * (q * n + (order + 1) * p * p + n * C + q * C + (3 * (order + 1) + 3) * C) + (f32 ? 4 * (n * C + 8) : 0) + 16 * 32);
+  const ws = K.workspace(8 * (q * n + packedLength(q, n) + (order + 1) * p * p + n * C + q * C + (3 * (order + 1) + 3) * C) + (f32 ? 4 * (n * C + 8) : 0) + 16 * 32);
   // stacked operator and the lag matrices
   const stack = ws.f64(q * n);
   stack.set(ols.calcBeta.data, 0);
@@ -152,6 +152,8 @@ export function yuleWalkerOfOlsResiduals(ols: LinearModel, y: TimeSeriesData, nV
   const idx = new Int32Array(C);
   for (let i = 0; i < C; i++) idx[i] = i;
   const noRho = ws.f64(1);
+  const packed = ws.f64(packedLength(q, n));
+  K.packA(stack, q, n, packed);
   const aRow = (order + 1) * p; // first row of the a_kᵀ y' products
   for (let v0 = 0; v0 < nVox; v0 += C) {
     const c = Math.min(C, nVox - v0);
@@ -160,7 +162,7 @@ export function yuleWalkerOfOlsResiduals(ols: LinearModel, y: TimeSeriesData, nV
       stageRows(y as Float32Array, nVox, n, v0, c, stage, C);
       K.whitenCols(stage, C, n, 0, c, noRho, 0, shift, wy);
     } else loadF64(y as Float64Array, nVox, n, v0, idx, c, [], 0, shift, wy);
-    K.gemm(stack, q, n, wy, cs, prod); // θ' (rows 0..p-1), A_kᵀ y', a_kᵀ y'
+    K.gemmPacked(packed, q, n, wy, cs, prod); // θ' (rows 0..p-1), A_kᵀ y', a_kᵀ y'
     K.lagStats(wy, n, cs, order, sum, lagY, headY, tailY);
     for (let k = 0; k <= order; k++) {
       K.quadForm(lagSym[k], p, prod, cs, quad);

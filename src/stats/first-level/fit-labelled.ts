@@ -2,7 +2,7 @@
  * Steps 1 and 4 of nilearn's run_glm: the OLS fit, and the refit of every voxel with the
  * ARModel of its AR group (`fitLabelled`), chunk by chunk in the WebAssembly kernels.
  */
-import { kernels, refitStatsJs, type RefitVectors } from '../wasm/kernels.js';
+import { kernels, packedLength, refitStatsJs, type RefitVectors } from '../wasm/kernels.js';
 import type { TimeSeriesData } from './glm.js';
 import type { LinearModel } from './regression.js';
 import { groupChunkByLabel, loadF64, stageRows } from './chunks.js';
@@ -40,17 +40,24 @@ export function fitLabelled(y: TimeSeriesData, nVox: number, models: LinearModel
   const series = Boolean(out.residuals || out.residualSeries);
   const gatherY = !f32 && (resid || series);
   const maxOrder = Math.max(1, ...models.map((m) => m.rho.length));
-  const doubles = nm * (2 * p * n + 4 * n + p + maxOrder + 8) + n * C + p * C + n * C + 5 * C + (gatherY ? n * C : 0);
+  const pk = packedLength(p, n);
+  const pn = packedLength(n, p);
+  const doubles = nm * (pk + pn + 4 * n + p + maxOrder + 8) + n * C + p * C + n * C + 5 * C + (gatherY ? n * C : 0);
   const ws = K.workspace(8 * doubles + (f32 ? 8 * (n * C + 8) + 4 * C : 0) + 16 * (8 * nm + 16));
   const k = (a: ArrayLike<number>) => {
     const v = ws.f64(Math.max(1, a.length));
     v.set(a);
     return v;
   };
+  const packed = (a: Float64Array, rows: number, cols: number, len: number) => {
+    const v = ws.f64(len);
+    K.packA(a, rows, cols, v);
+    return v;
+  };
   const m = models.map((model) => {
     const t = refitVectors(model);
     return {
-      pinv: k(model.calcBeta.data), design: k(model.whitenedDesign.data), rho: k(model.rho), b1: t.b1,
+      pinv: packed(model.calcBeta.data, p, n, pk), design: packed(model.whitenedDesign.data, n, p, pn), rho: k(model.rho), b1: t.b1,
       vecs: { r1: k(t.r1), dh1: k(t.dh1), dw1: k(t.dw1), h1: k(t.h1) } as RefitVectors,
     };
   });
@@ -86,8 +93,8 @@ export function fitLabelled(y: TimeSeriesData, nVox: number, models: LinearModel
       const mg = m[g];
       if (stage) K.whitenCols(stage, C, n, a, cnt, mg.rho, model.rho.length, shift, wy);
       else loadF64(y as Float64Array, nVox, n, v0, idx, cnt, model.rho, model.rho.length, shift, wy);
-      K.gemm(mg.pinv, p, n, wy, cs, prod); // θ' (p x cs)
-      K.gemm(mg.design, n, p, prod, cs, pred); // W·θ' (n x cs)
+      K.gemmPacked(mg.pinv, p, n, wy, cs, prod); // θ' (p x cs)
+      K.gemmPacked(mg.design, n, p, prod, cs, pred); // W·θ' (n x cs)
       if (ycols) for (let t = 0; t < n; t++) for (let i = 0; i < cnt; i++) ycols[t * cs + i] = y[t * nVox + v0 + idx[i]];
       if (stage) K.refitStats(stage, C, a, n, wy, pred, cs, mg.vecs, shift, stats, resid);
       else refitStatsJs(ycols ?? wy, cs, 0, n, wy, pred, cs, mg.vecs, shift, stats, resid);

@@ -136,6 +136,8 @@ export const I = {
   f64x2convertLowI32x4S: simd(0xfe),
   i32load16s: (offset = 0) => [0x2e, ...memarg(1, offset)],
   f64convertI32S: [0xb7],
+  /** One float64 from memory into both lanes (v128.load64_splat). */
+  v128load64splat: (offset = 0) => simd(0x0a, ...memarg(3, offset)),
   /** Two float32 from memory into the low lanes (upper lanes zero). */
   v128load64zero: (offset = 0) => simd(0x5d, ...memarg(3, offset)),
   /** Store the low 64 bits (lane 0 of an i64x2 view). */

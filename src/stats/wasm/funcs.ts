@@ -12,94 +12,83 @@ function whileNot(exit: number[], ...body: number[][]): number[] {
   return code(I.block, I.loop, exit, I.brIf(1), ...body, I.br(0), I.end, I.end);
 }
 
+/**
+ * gemm(ap, m, k, b, c, out, bpack): out (m x c, row stride c) = A (m x k) · B (k x c, row
+ * stride c), c a multiple of 4, with A packed by 4-row blocks (packA: block r holds, for each
+ * l, the 4 values A[4r + 0..3][l], rows past m zero). For each 4-column block of B, packed
+ * contiguous at `bpack` (k x 4; or read in place when bpack is 0) so that it stays in L1
+ * whatever the row stride of B, every row block of A is multiplied by it with 8 two-lane
+ * accumulators (4 rows x 4 columns); each output is one running sum over l in increasing
+ * order, acc = acc + a·b, as the plain code computes it. Rows past m are not stored.
+ */
 export function gemmFunc(): FuncDef {
-  // params (PACK: byte address of a k x 4 float64 scratch, or 0 to read B in place)
-  const A = 0, M4 = 1, M = 2, K = 3, B = 4, C = 5, OUT = 6, PACK = 7;
+  // params
+  const AP = 0, M = 1, K = 2, B = 3, C = 4, OUT = 5, BPACK = 6;
   // i32 locals
-  const i = 8, v = 9, l = 10, pa0 = 11, pa1 = 12, pa2 = 13, pa3 = 14, pb = 15, po = 16, c8 = 17, k8 = 18, bs = 19, pbase = 20, ps = 21;
+  const i = 7, v = 8, pa = 9, paEnd = 10, pb = 11, po = 12, c8 = 13, k32 = 14, bs = 15, pbase = 16, ps = 17, k8 = 18;
   // v128 locals
-  const acc = [22, 23, 24, 25, 26, 27, 28, 29];
-  const b0 = 30, b1 = 31, s = 32;
+  const acc = [19, 20, 21, 22, 23, 24, 25, 26];
+  const b0 = 27, b1 = 28, s = 29;
   const madd = (a: number, x: number) => code(I.get(a), I.get(s), I.get(x), I.f64x2mul, I.f64x2add, I.set(a));
-  const rowStep = (pa: number, a0: number, a1: number) =>
-    code(I.get(pa), I.f64load(), I.f64x2splat, I.set(s), madd(a0, b0), madd(a1, b1));
+  const rowStep = (r: number) => code(I.get(pa), I.v128load64splat(8 * r), I.set(s), madd(acc[2 * r], b0), madd(acc[2 * r + 1], b1));
   const inc = (x: number, by: number[]) => code(I.get(x), by, I.i32add, I.set(x));
-  const storeRow = (a0: number, a1: number) => code(I.get(po), I.get(a0), I.v128store(0), I.get(po), I.get(a1), I.v128store(16));
-  const kLoop = (rows: number) =>
-    code(
-      I.i32(0), I.set(l),
-      whileNot(
-        code(I.get(l), I.get(K), I.i32geS),
-        code(I.get(pb), I.v128load(0), I.set(b0), I.get(pb), I.v128load(16), I.set(b1)),
-        rowStep(pa0, acc[0], acc[1]),
-        rows === 4 ? code(rowStep(pa1, acc[2], acc[3]), rowStep(pa2, acc[4], acc[5]), rowStep(pa3, acc[6], acc[7])) : [],
-        inc(pa0, I.i32(8)),
-        rows === 4 ? code(inc(pa1, I.i32(8)), inc(pa2, I.i32(8)), inc(pa3, I.i32(8))) : [],
-        inc(pb, I.get(bs)),
-        inc(l, I.i32(1)),
-      ),
-    );
-  // one 4-column block of B (k x 4: packed contiguous, so it stays in L1 whatever the row
-  // stride of B) against every row block of A (in L2): B and the output are streamed once
-  const block = (rows: number, iEnd: number) =>
+  const storeRow = (r: number) => code(I.get(po), I.get(acc[2 * r]), I.v128store(0), I.get(po), I.get(acc[2 * r + 1]), I.v128store(16));
+  // row i + r exists: (i + r < M)
+  const ifRow = (r: number, body: number[]) => code(I.get(i), I.i32(r), I.i32add, I.get(M), I.i32ltS, [0x04, 0x40], body, I.end);
+  const rowBlocks = whileNot(
+    code(I.get(i), I.get(M), I.i32geS),
+    ...acc.map((a) => code(I.v128zero, I.set(a))),
+    // pa = AP + (i / 4) * k * 32 = AP + i * k * 8
+    code(I.get(AP), I.get(i), I.get(k8), I.i32mul, I.i32add, I.set(pa)),
+    code(I.get(pa), I.get(k32), I.i32add, I.set(paEnd)),
+    code(I.get(pbase), I.set(pb)),
     whileNot(
-      code(I.get(i), I.get(iEnd), I.i32geS),
-      ...acc.slice(0, rows === 4 ? 8 : 2).map((a) => code(I.v128zero, I.set(a))),
-      // pa0 = A + i*k8, pa1..3 the next rows
-      code(I.get(A), I.get(i), I.get(k8), I.i32mul, I.i32add, I.set(pa0)),
-      rows === 4
-        ? code(
-            I.get(pa0), I.get(k8), I.i32add, I.set(pa1),
-            I.get(pa1), I.get(k8), I.i32add, I.set(pa2),
-            I.get(pa2), I.get(k8), I.i32add, I.set(pa3),
-          )
-        : [],
-      code(I.get(pbase), I.set(pb)),
-      kLoop(rows),
-      // po = OUT + (i*c + v)*8
-      code(I.get(OUT), I.get(i), I.get(C), I.i32mul, I.get(v), I.i32add, I.i32(3), I.i32shl, I.i32add, I.set(po)),
-      storeRow(acc[0], acc[1]),
-      rows === 4
-        ? code(
-            inc(po, I.get(c8)), storeRow(acc[2], acc[3]),
-            inc(po, I.get(c8)), storeRow(acc[4], acc[5]),
-            inc(po, I.get(c8)), storeRow(acc[6], acc[7]),
-          )
-        : [],
-      inc(i, I.i32(rows)),
-    );
+      code(I.get(pa), I.get(paEnd), I.i32geS),
+      code(I.get(pb), I.v128load(0), I.set(b0), I.get(pb), I.v128load(16), I.set(b1)),
+      rowStep(0), rowStep(1), rowStep(2), rowStep(3),
+      inc(pa, I.i32(32)),
+      inc(pb, I.get(bs)),
+    ),
+    // po = OUT + (i*c + v)*8
+    code(I.get(OUT), I.get(i), I.get(C), I.i32mul, I.get(v), I.i32add, I.i32(3), I.i32shl, I.i32add, I.set(po)),
+    storeRow(0),
+    ifRow(1, code(inc(po, I.get(c8)), storeRow(1))),
+    ifRow(2, code(inc(po, I.get(c8)), storeRow(2))),
+    ifRow(3, code(inc(po, I.get(c8)), storeRow(3))),
+    inc(i, I.i32(4)),
+  );
   const body = code(
     I.get(C), I.i32(3), I.i32shl, I.set(c8),
+    I.get(K), I.i32(5), I.i32shl, I.set(k32),
     I.get(K), I.i32(3), I.i32shl, I.set(k8),
     I.i32(0), I.set(v),
     whileNot(
       code(I.get(v), I.get(C), I.i32geS),
       // pbase / bs: the packed copy of columns v..v+3 of B, or B itself
       code(I.get(B), I.get(v), I.i32(3), I.i32shl, I.i32add, I.set(pbase), I.get(c8), I.set(bs)),
-      I.get(PACK),
+      I.get(BPACK),
       [0x04, 0x40], // if
       code(
-        I.get(pbase), I.set(ps), I.get(PACK), I.set(pb),
-        I.i32(0), I.set(l),
+        I.get(pbase), I.set(ps), I.get(BPACK), I.set(pb),
+        I.get(BPACK), I.get(k32), I.i32add, I.set(paEnd),
         whileNot(
-          code(I.get(l), I.get(K), I.i32geS),
+          code(I.get(pb), I.get(paEnd), I.i32geS),
           I.get(pb), I.get(ps), I.v128load(0), I.v128store(0),
           I.get(pb), I.get(ps), I.v128load(16), I.v128store(16),
-          inc(pb, I.i32(32)), inc(ps, I.get(c8)), inc(l, I.i32(1)),
+          inc(pb, I.i32(32)), inc(ps, I.get(c8)),
         ),
-        I.get(PACK), I.set(pbase), I.i32(32), I.set(bs),
+        I.get(BPACK), I.set(pbase), I.i32(32), I.set(bs),
       ),
       I.end,
       I.i32(0), I.set(i),
-      block(4, M4),
-      block(1, M),
+      rowBlocks,
       inc(v, I.i32(4)),
     ),
   );
   return {
     name: 'gemm',
-    params: new Array(8).fill('i32'),
-    locals: [...new Array(14).fill('i32'), ...new Array(11).fill('v128')],
+    params: new Array(7).fill('i32'),
+    locals: [...new Array(12).fill('i32'), ...new Array(11).fill('v128')],
     body,
   };
 }

@@ -34,6 +34,10 @@ export interface Kernels {
   workspace(bytes: number): Workspace;
   /** out (m x c) = a (m x k) · b (k x c); c must be a multiple of 4 (pad B with zero columns). */
   gemm(a: Float64Array, m: number, k: number, b: Float64Array, c: number, out: Float64Array): void;
+  /** gemm with A packed once by packA (an A used in many products): out (m x c) = A · b. */
+  gemmPacked(ap: Float64Array, m: number, k: number, b: Float64Array, c: number, out: Float64Array): void;
+  /** A (m x k) packed by 4-row blocks for gemmPacked into out (packedLength(m, k) values). */
+  packA(a: Float64Array, m: number, k: number, out: Float64Array): void;
   /** See addRowF32Func (wasm-funcs.ts). */
   addRowF32(acc: Float32Array, row: Float32Array, n: number): void;
   /** See scaleRowF32Func. */
@@ -57,9 +61,30 @@ export interface Kernels {
 /** The per-model n-vectors of refitStats (see refitStatsFunc). */
 export interface RefitVectors { r1: Float64Array; dh1: Float64Array; dw1: Float64Array; h1: Float64Array }
 
-/** The gemm's scratch for a packed k x 4 block of B, at the start of every kernel memory (k <= 4096). */
-const PACK_AT = 16;
-const PACK_BYTES = 4096 * 32 + 32;
+/**
+ * The gemm's scratch at the start of every kernel memory: a packed k x 4 block of B (k <=
+ * 16384; longer B are read in place) and a packed A for gemm (larger A go in row slices).
+ */
+const B_PACK_AT = 16;
+const B_PACK_BYTES = 16384 * 32;
+const A_PACK_AT = B_PACK_AT + B_PACK_BYTES;
+const A_PACK_BYTES = 3 << 19;
+const SCRATCH_BYTES = A_PACK_AT + A_PACK_BYTES;
+
+/** Values of A packed by 4-row blocks (rows rounded up to 4). */
+export function packedLength(m: number, k: number): number {
+  return ((m + 3) & ~3) * k;
+}
+
+/** packA of the plain code: block r, value l: A[4r + 0..3][l] (0 past row m). */
+function packAJs(a: Float64Array, m: number, k: number, out: Float64Array): void {
+  for (let r0 = 0; r0 < m; r0 += 4) {
+    const base = r0 * k;
+    for (let l = 0; l < k; l++) {
+      for (let r = 0; r < 4; r++) out[base + 4 * l + r] = r0 + r < m ? a[(r0 + r) * k + l] : 0;
+    }
+  }
+}
 
 let compiled: WebAssembly.Module | undefined;
 function wasmModule(): WebAssembly.Module {
@@ -79,11 +104,11 @@ class WasmKernels implements Kernels {
   }
 
   workspace(bytes: number): Workspace {
-    const need = bytes + 4096 + PACK_BYTES;
+    const need = bytes + 4096 + SCRATCH_BYTES;
     const have = this.memory.buffer.byteLength;
     if (need > have) this.memory.grow(Math.ceil((need - have) / 65536));
     const buffer = this.memory.buffer;
-    let top = PACK_BYTES; // the gemm's packing scratch comes first
+    let top = SCRATCH_BYTES; // the gemm's packing scratch comes first
     const take = (n: number) => {
       const off = top;
       top = (top + n + 15) & ~15;
@@ -106,8 +131,32 @@ class WasmKernels implements Kernels {
 
   gemm(a: Float64Array, m: number, k: number, b: Float64Array, c: number, out: Float64Array): void {
     if (c % 4 !== 0) throw new Error(`gemm: c = ${c} is not a multiple of 4`);
-    // B is packed 4 columns at a time when its k x 4 block fits the scratch (not worth it for a single block)
-    this.fns.gemm(this.check(a), m - (m % 4), m, k, this.check(b), c, this.check(out), k * 32 <= PACK_BYTES && c > 4 ? PACK_AT : 0);
+    this.check(a);
+    const outAt = this.check(out);
+    // A packed into the scratch, in slices of rows when it does not fit whole
+    const rowsPerPass = Math.floor(A_PACK_BYTES / (32 * k)) * 4;
+    if (rowsPerPass === 0) throw new Error(`gemm: k = ${k} is too long`);
+    const scratch = new Float64Array(this.memory.buffer, A_PACK_AT, A_PACK_BYTES / 8);
+    for (let r0 = 0; r0 < m; r0 += rowsPerPass) {
+      const rows = Math.min(rowsPerPass, m - r0);
+      packAJs(a.subarray(r0 * k, (r0 + rows) * k), rows, k, scratch);
+      this.fns.gemm(A_PACK_AT, rows, k, this.check(b), c, outAt + r0 * c * 8, this.bPack(k, c));
+    }
+  }
+
+  gemmPacked(ap: Float64Array, m: number, k: number, b: Float64Array, c: number, out: Float64Array): void {
+    if (c % 4 !== 0) throw new Error(`gemm: c = ${c} is not a multiple of 4`);
+    if (ap.length < packedLength(m, k)) throw new Error('gemmPacked: A is not packed');
+    this.fns.gemm(this.check(ap), m, k, this.check(b), c, this.check(out), this.bPack(k, c));
+  }
+
+  packA(a: Float64Array, m: number, k: number, out: Float64Array): void {
+    packAJs(a, m, k, out);
+  }
+
+  /** Where the gemm packs a 4-column block of B: worth it beyond one block, when it fits. */
+  private bPack(k: number, c: number): number {
+    return k * 32 <= B_PACK_BYTES && c > 4 ? B_PACK_AT : 0;
   }
 
   filterRows(src: Float32Array, dst: Float32Array, desc: Int32Array, nDesc: number, offs: Int32Array, w: Float64Array): void {
@@ -168,6 +217,22 @@ class JsKernels implements Kernels {
   }
   gemm(a: Float64Array, m: number, k: number, b: Float64Array, c: number, out: Float64Array): void {
     gemmWide(a, m, k, b, c, out);
+  }
+
+  gemmPacked(ap: Float64Array, m: number, k: number, b: Float64Array, c: number, out: Float64Array): void {
+    // the kernel's order: one running sum over l per output
+    for (let i = 0; i < m; i++) {
+      const base = (i & ~3) * k + (i & 3);
+      for (let j = 0; j < c; j++) {
+        let acc = 0;
+        for (let l = 0; l < k; l++) acc = acc + ap[base + 4 * l] * b[l * c + j];
+        out[i * c + j] = acc;
+      }
+    }
+  }
+
+  packA(a: Float64Array, m: number, k: number, out: Float64Array): void {
+    packAJs(a, m, k, out);
   }
 
   addRowF32(acc: Float32Array, row: Float32Array, n: number): void {
