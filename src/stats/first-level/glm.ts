@@ -87,7 +87,11 @@ export interface RunGlmOptions {
   noiseModel?: NoiseModel | string;
   /** Number of AR(1) bins per unit / number of AR(N) clusters. Default 100. */
   bins?: number;
-  /** Voxels per processing chunk (rounded up to a multiple of 4). Default 1024. */
+  /**
+   * Voxels per processing chunk (rounded up to a multiple of 4). Default 1020: not a power of
+   * two, so that the rows of a chunk's float64 blocks (8 KB apart at 1024) do not all fall in
+   * the same L1 cache sets for the kernels that walk down a column.
+   */
   chunkSize?: number;
   /** When given, seconds spent per stage are added to it ('ols + ar estimate', ...). */
   timings?: Record<string, number>;
@@ -126,7 +130,7 @@ export function runGlm(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): Glm
   const nVox = y.length / n;
   // chunk capacity: a multiple of 4 (the kernels' column block); the refit pass takes twice
   // as many voxels per chunk, so that each AR bin has more voxels per kernel call
-  const chunk = (Math.max(1, Math.min(opts.chunkSize ?? 1024, nVox)) + 3) & ~3;
+  const chunk = (Math.max(1, Math.min(opts.chunkSize ?? 1020, nVox)) + 3) & ~3;
   const chunk2 = (Math.max(1, Math.min(2 * chunk, nVox)) + 3) & ~3;
   const clock = stageClock(opts.timings);
   const rank = designRank(x);
@@ -176,7 +180,7 @@ export function arGroups(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): G
   const n = x.rows;
   const nVox = y.length / n;
   if (order === 0) return { labels: new Int32Array(nVox), rho: [new Float64Array(0)], keys: ['0.0'] };
-  const chunk = (Math.max(1, Math.min(opts.chunkSize ?? 1024, nVox)) + 3) & ~3;
+  const chunk = (Math.max(1, Math.min(opts.chunkSize ?? 1020, nVox)) + 3) & ~3;
   const ols = linearModel(x, [], designRank(x));
   const arCoef = yuleWalkerOfOlsResiduals(ols, y, nVox, order, chunk);
   const bins = opts.bins ?? 100;
