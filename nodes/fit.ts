@@ -1,7 +1,6 @@
 import { UserError } from '../src/errors.js';
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
 import { runGlm } from '../src/stats/first-level/glm.js';
-import { glmResiduals } from '../src/stats/first-level/residuals.js';
 import { signalScaling, type SignalScalingAxis } from '../src/stats/first-level/signal-scaling.js';
 import { single, type DesignMeta, type MaskMeta } from './lib/artifacts.js';
 import { glmToArtifact } from './lib/glm-artifact.js';
@@ -86,18 +85,20 @@ export const fit: NodeDefinition<FitParams> = {
     lap('scale');
     ctx.progress(0.55, `fitting ${params.noise_model}`);
     const glmTimings: Record<string, number> = {};
-    const result = runGlm(y, x, { noiseModel: params.noise_model, bins: params.bins, timings: glmTimings });
+    // nilearn's residuals (minimize_memory=False), formed within the refit: their variance
+    // always, the series on request
+    const result = runGlm(y, x, {
+      noiseModel: params.noise_model, bins: params.bins, timings: glmTimings,
+      residuals: params.save_residuals === true ? 'series' : 'variance',
+    });
     lap('glm');
-    // nilearn's residuals (minimize_memory=False): their variance always, the series on request
-    const resid = glmResiduals(y, result, { keepSeries: params.save_residuals === true });
-    lap('residuals');
     const artifact = glmToArtifact(result, params.run, warnings) as Artifact;
-    artifact.arrays.residvar = resid.variance;
-    if (resid.series) artifact.arrays.errorts = resid.series;
+    artifact.arrays.residvar = result.residualVariance!;
+    if (result.residualSeries) artifact.arrays.errorts = result.residualSeries;
     lap('artifact');
     const parts = [
       ['inflate wait', timings['inflate wait']], ['decode', timings.decode], ['smooth + mask', timings['smooth + mask']],
-      ['scale', timings.scale], ...Object.entries(glmTimings), ['residuals', timings.residuals], ['artifact', timings.artifact],
+      ['scale', timings.scale], ...Object.entries(glmTimings), ['artifact', timings.artifact],
     ] as [string, number][];
     ctx.progress(1, `timings: ${parts.map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}`);
     return artifact;

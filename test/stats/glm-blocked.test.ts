@@ -1,5 +1,5 @@
 /**
- * runGlmBlocked (the spilled fit of a very long run) against runGlm + glmResiduals on the whole
+ * runGlmBlocked (the spilled fit of a very long run) against runGlm (residuals: 'variance') on the whole
  * Y: every per-voxel output identical to the bit, for OLS, AR(1) (many bins, refitted one model
  * per pass) and AR(2), with blocks that cut the kernels' chunks anywhere.
  */
@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import type { Mat } from '../../src/stats/core/matrix.js';
 import { Rng } from '../../src/stats/core/prng.js';
 import { runGlm } from '../../src/stats/first-level/glm.js';
-import { glmResiduals } from '../../src/stats/first-level/residuals.js';
 import { runGlmBlocked, type VoxelBlockSource } from '../../src/stats/first-level/glm-blocked.js';
 
 /** n scans x nVox voxels of AR(1) noise (coefficient varying over voxels) on a baseline, plus a design. */
@@ -51,12 +50,12 @@ function source(y: Float32Array, n: number, nVox: number, block: number): VoxelB
 }
 
 for (const noiseModel of ['ols', 'ar1', 'ar2']) {
-  test(`runGlmBlocked equals runGlm + glmResiduals bit for bit (${noiseModel})`, () => {
+  test(`runGlmBlocked equals runGlm with its residual variance bit for bit (${noiseModel})`, () => {
     const n = 64;
     const nVox = 203;
     const { x, y } = data(n, nVox);
-    const ref = runGlm(y, x, { noiseModel, bins: 40, chunkSize: 32 });
-    const refVar = glmResiduals(y, ref).variance;
+    const ref = runGlm(y, x, { noiseModel, bins: 40, chunkSize: 32, residuals: 'variance' });
+    const refVar = ref.residualVariance!;
     const src = source(y, n, nVox, 17);
     // a budget below one model: one model per refit pass
     const got = runGlmBlocked(src, x, { noiseModel, bins: 40, chunkSize: 32, modelBytes: 1 });

@@ -15,7 +15,6 @@ import { readTsv } from '../../src/io/tsv.js';
 import type { Mat } from '../../src/stats/core/matrix.js';
 import { meanScaling } from '../../src/stats/first-level/scaling.js';
 import { runGlm } from '../../src/stats/first-level/glm.js';
-import { glmResiduals } from '../../src/stats/first-level/residuals.js';
 
 interface Case { name: string; run: { bold: string; mask: string }; params: { noise_model: string; signal_scaling: number }; outputs: { residuals: string; residvar: string } }
 const manifest = JSON.parse(readFileSync(fixture('diagnostics', 'manifest.json'), 'utf8')) as { cases: Case[] };
@@ -51,8 +50,8 @@ for (const name of ['ols_run1', 'ar1_run1']) {
     const c = manifest.cases.find((k) => k.name === name)!;
     assert.ok(c && c.params.signal_scaling === 0);
     const d = await load(c);
-    const fit = runGlm(d.y, d.x, { noiseModel: c.params.noise_model, keepResiduals: true });
-    const r = glmResiduals(d.y, fit, { keepSeries: true, blockSize: 36 });
+    const fit = runGlm(d.y, d.x, { noiseModel: c.params.noise_model, keepResiduals: true, residuals: 'series', chunkSize: 36 });
+    const r = { series: fit.residualSeries, variance: fit.residualVariance! };
     const refSeries = await readNifti(fixture(c.outputs.residuals));
     const refVar = await readNifti(fixture(c.outputs.residvar));
     const s = compareValues(onGrid(r.series!, d.inMask, d.nxyz, d.n), refSeries.data, d.mask.data, 'residuals', d.n);
@@ -61,14 +60,27 @@ for (const name of ['ols_run1', 'ar1_run1']) {
     t.diagnostic(`${name} residvar: ${v.text}`);
     assert.ok(s.ok, s.text);
     assert.ok(v.ok, v.text);
-    // the streaming computation agrees with runGlm's own full residual buffer
+    // the float32 series is the float64 one rounded
     let worst = 0;
-    for (let i = 0; i < fit.residuals!.length; i++) worst = Math.max(worst, Math.abs(fit.residuals![i] - r.series![i]));
-    assert.ok(worst <= 1e-4, `vs runGlm keepResiduals: ${worst}`);
-    // without keepSeries: the same variance, no series
-    const lean = glmResiduals(d.y, fit);
-    assert.equal(lean.series, undefined);
-    assert.deepEqual(Array.from(lean.variance), Array.from(r.variance));
+    for (let i = 0; i < fit.residuals!.length; i++) worst = Math.max(worst, Math.abs(Math.fround(fit.residuals![i]) - r.series![i]));
+    assert.equal(worst, 0, `vs runGlm keepResiduals: ${worst}`);
+    // the variance is numpy.var of the float64 series
+    const n = d.n, nv = d.inMask.length;
+    for (const v of [0, 17, nv >> 1, nv - 1]) {
+      let m = 0;
+      for (let t = 0; t < n; t++) m += fit.residuals![t * nv + v];
+      m /= n;
+      let ss = 0;
+      for (let t = 0; t < n; t++) ss += (fit.residuals![t * nv + v] - m) ** 2;
+      assert.ok(Math.abs(r.variance[v] - ss / n) <= 1e-12 * Math.max(1e-300, ss / n), `voxel ${v}: ${r.variance[v]} vs ${ss / n}`);
+    }
+    // variance only (the fit node's default), other chunking: the same variance, no series
+    const lean = runGlm(d.y, d.x, { noiseModel: c.params.noise_model, residuals: 'variance' });
+    assert.equal(lean.residualSeries, undefined);
+    assert.equal(lean.residuals, undefined);
+    let worstVar = 0;
+    for (let v = 0; v < nv; v++) worstVar = Math.max(worstVar, Math.abs(lean.residualVariance![v] - r.variance[v]) / Math.max(1e-12, r.variance[v]));
+    assert.ok(worstVar <= 1e-9, `chunking changes the variance by ${worstVar}`);
   });
 }
 
@@ -84,8 +96,8 @@ test('OLS: residual variance is SSE / n (the design has a constant, so residuals
     y[t * 3 + 1] = 10 + noise[t];         // constant + noise
     y[t * 3 + 2] = -t + noise[(t + 3) % n];
   }
-  const fit = runGlm(y, x, { noiseModel: 'ols' });
-  const r = glmResiduals(y, fit, { keepSeries: true });
+  const fit = runGlm(y, x, { noiseModel: 'ols', residuals: 'series' });
+  const r = { series: fit.residualSeries, variance: fit.residualVariance! };
   assert.ok(r.variance[0] < 1e-20);
   for (let v = 0; v < 3; v++) {
     let sse = 0, sx = 0, s1 = 0;
@@ -104,12 +116,4 @@ test('OLS: residual variance is SSE / n (the design has a constant, so residuals
   let sse = 0;
   for (let t = 0; t < n; t++) sse += (noise[t] - nm - slope * (t - tm)) ** 2;
   assert.ok(Math.abs(r.variance[1] - sse / n) < 1e-6);
-});
-
-test('a fit rebuilt without whitened designs is refused with a clear message', () => {
-  const x: Mat = { rows: 4, cols: 1, data: Float64Array.of(1, 1, 1, 1) };
-  const y = Float64Array.of(1, 2, 3, 4);
-  const fit = runGlm(y, x, { noiseModel: 'ols' });
-  const stripped = { ...fit, models: fit.models.map((m) => ({ ...m, whitenedDesign: { rows: 0, cols: 0, data: new Float64Array(0) } })) };
-  assert.throws(() => glmResiduals(y, stripped), /no whitened design/);
 });

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSmoothKernels, jsKernels, kernels } from '../../src/stats/wasm/kernels.js';
+import { createSmoothKernels, jsKernels, kernels, packedLength } from '../../src/stats/wasm/kernels.js';
 import { Rng } from '../../src/stats/core/prng.js';
 
 const K = kernels();
@@ -28,7 +28,7 @@ test('WebAssembly SIMD is available on this Node (the fast path is the one measu
 
 test('gemm matches the plain product (odd row counts, 4-column blocks)', () => {
   const r = rng(1);
-  for (const [m, k, c] of [[16, 160, 512], [34, 160, 64], [5, 7, 8], [1, 3, 4], [7, 1, 12]]) {
+  for (const [m, k, c] of [[16, 160, 512], [34, 160, 64], [5, 7, 8], [1, 3, 4], [7, 1, 12], [6, 20000, 8], [42, 6000, 8]]) {
     const ws = K.workspace(8 * (m * k + k * c + m * c) + 64);
     const a = ws.f64(m * k);
     const b = ws.f64(k * c);
@@ -44,6 +44,24 @@ test('gemm matches the plain product (odd row counts, 4-column blocks)', () => {
     for (let i = 0; i < ref.length; i++) {
       assert.ok(Math.abs(o[i] - ref[i]) <= k * 2.3e-16 * bound[i], `${m}x${k}x${c} [${i}]: ${o[i]} vs ${ref[i]}`);
     }
+    // A packed once: the same bits as gemm, and as the plain code summing in the kernel's order
+    const ws2 = K.workspace(8 * (m * k + packedLength(m, k) + k * c + 2 * m * c) + 64);
+    const a2 = ws2.f64(m * k);
+    for (let i = 0; i < a2.length; i++) a2[i] = ((i * 7919) % 1000) / 1000 - 0.5;
+    const b2 = ws2.f64(k * c);
+    for (let i = 0; i < b2.length; i++) b2[i] = ((i * 104729) % 997) / 99.7 - 5;
+    const ap = ws2.f64(packedLength(m, k));
+    K.packA(a2, m, k, ap);
+    const o1 = ws2.f64(m * c);
+    const o2 = ws2.f64(m * c);
+    K.gemm(a2, m, k, b2, c, o1);
+    K.gemmPacked(ap, m, k, b2, c, o2);
+    sameBits(o1, o2, m * c, `gemmPacked ${m}x${k}x${c}`);
+    const apJ = new Float64Array(packedLength(m, k));
+    J.packA(Float64Array.from(a2), m, k, apJ);
+    const oJ = new Float64Array(m * c);
+    J.gemmPacked(apJ, m, k, Float64Array.from(b2), c, oJ);
+    sameBits(o2, oJ, m * c, `gemmPacked vs plain ${m}x${k}x${c}`);
   }
 });
 
@@ -101,6 +119,57 @@ test('whitenCols, gatherCols, colStats, quadForm and lagStats give the same bits
       for (let k = 1; k <= o; k++) {
         sameBits(head.subarray(k * cs), headJ.subarray(k * cs), cnt, `head ${k}`);
         sameBits(tail.subarray(k * cs), tailJ.subarray(k * cs), cnt, `tail ${k}`);
+      }
+    }
+  }
+});
+
+test('refitStats gives the same bits as the plain code, and its sums are the direct ones', () => {
+  const r = rng(11);
+  for (const resid of [true, false]) {
+    for (const [n, C, col0, cs] of [[160, 64, 0, 64], [37, 24, 3, 24], [5, 8, 6, 2]]) {
+      const ws = K.workspace(4 * (n * C + 8) + 8 * (2 * n * cs + 4 * n + 5 * cs) + 1024);
+      const stage = ws.f32(n * C + 8);
+      for (let i = 0; i < stage.length; i++) stage[i] = Math.fround(1000 + 20 * (r() - 0.5));
+      const wy = ws.f64(n * cs);
+      const pred = ws.f64(n * cs);
+      for (let i = 0; i < wy.length; i++) {
+        wy[i] = 5 * (r() - 0.5);
+        pred[i] = wy[i] + (r() - 0.5);
+      }
+      const vecs = { r1: ws.f64(n), dh1: ws.f64(n), dw1: ws.f64(n), h1: ws.f64(n) };
+      for (let t = 0; t < n; t++) {
+        vecs.r1[t] = 0.01 * (r() - 0.5);
+        vecs.h1[t] = 0.6 + 0.1 * r();
+        vecs.dh1[t] = vecs.h1[t] - vecs.h1[0];
+        vecs.dw1[t] = t === 0 ? 0 : -0.4;
+      }
+      const shift = ws.f64(cs);
+      for (let i = 0; i < cs; i++) shift[i] = 1000 + r();
+      const out = ws.f64(4 * cs);
+      K.refitStats(stage, C, col0, n, wy, pred, cs, vecs, shift, out, resid);
+      const outJ = new Float64Array(4 * cs);
+      const copy = (a: Float64Array) => Float64Array.from(a);
+      J.refitStats(Float32Array.from(stage), C, col0, n, copy(wy), copy(pred), cs,
+        { r1: copy(vecs.r1), dh1: copy(vecs.dh1), dw1: copy(vecs.dw1), h1: copy(vecs.h1) }, copy(shift), outJ, resid);
+      const valid = Math.min(cs, C - col0);
+      for (let k = 0; k < (resid ? 4 : 3); k++) sameBits(out.subarray(k * cs), outJ.subarray(k * cs), valid, `refitStats ${k} ${n}x${C}`);
+      // against the definitions, column by column
+      const variance = (x: number[]) => {
+        const m = x.reduce((a, b) => a + b, 0) / n;
+        return x.reduce((a, b) => a + (b - m) ** 2, 0) / n;
+      };
+      for (let i = 0; i < valid; i++) {
+        const c = shift[i];
+        const col = (f: (t: number) => number) => Array.from({ length: n }, (_, t) => f(t));
+        const sse = col((t) => (wy[t * cs + i] - pred[t * cs + i] + c * vecs.r1[t]) ** 2).reduce((a, b) => a + b, 0);
+        const vp = variance(col((t) => pred[t * cs + i] + c * vecs.h1[t]));
+        const vy = variance(col((t) => wy[t * cs + i] + c * (1 + vecs.dw1[t])));
+        const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-9 * Math.abs(b), `${what} column ${i}: ${a} vs ${b}`);
+        close(out[i], sse, 'SSE');
+        close(out[cs + i], n * vp, 'n var(pred)');
+        close(out[2 * cs + i], n * vy, 'n var(wy)');
+        if (resid) close(out[3 * cs + i], variance(col((t) => stage[t * C + col0 + i] - pred[t * cs + i] - c * vecs.h1[t])), 'residual variance');
       }
     }
   }

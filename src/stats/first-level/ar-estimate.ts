@@ -5,7 +5,7 @@
  */
 import type { TimeSeriesData } from './glm.js';
 import { solveInPlace } from '../core/matrix.js';
-import { kernels } from '../wasm/kernels.js';
+import { kernels, packedLength } from '../wasm/kernels.js';
 import type { LinearModel } from './regression.js';
 import { loadF64, stageRows } from './chunks.js';
 
@@ -179,7 +179,7 @@ export class OlsArAccumulator {
     if (v0 + len > nVox || y.length !== n * len) throw new Error(`OlsArAccumulator.add: block of ${y.length} values at voxel ${v0} does not fit ${n} scans x ${nVox} voxels`);
     const K = kernels();
     const f32 = y instanceof Float32Array;
-    const ws = K.workspace(8 * (q * n + (order + 1) * p * p + n * C + q * C + (3 * (order + 1) + 3) * C) + (f32 ? 4 * (n * C + 8) : 0) + 16 * 32);
+    const ws = K.workspace(8 * (q * n + packedLength(q, n) + (order + 1) * p * p + n * C + q * C + (3 * (order + 1) + 3) * C) + (f32 ? 4 * (n * C + 8) : 0) + 16 * 32);
     const stack = ws.f64(q * n);
     stack.set(this.stackData);
     const lagW = lagSym.map((ck) => {
@@ -199,6 +199,8 @@ export class OlsArAccumulator {
     const idx = new Int32Array(C);
     for (let i = 0; i < C; i++) idx[i] = i;
     const noRho = ws.f64(1);
+    const packed = ws.f64(packedLength(q, n));
+    K.packA(stack, q, n, packed);
     const aRow = (order + 1) * p; // first row of the a_kᵀ y' products
     for (let b0 = 0; b0 < len; b0 += C) {
       const c = Math.min(C, len - b0);
@@ -208,7 +210,7 @@ export class OlsArAccumulator {
         stageRows(y as Float32Array, len, n, b0, c, stage, C);
         K.whitenCols(stage, C, n, 0, c, noRho, 0, shift, wy);
       } else loadF64(y as Float64Array, len, n, b0, idx, c, [], 0, shift, wy);
-      K.gemm(stack, q, n, wy, cs, prod); // θ' (rows 0..p-1), A_kᵀ y', a_kᵀ y'
+      K.gemmPacked(packed, q, n, wy, cs, prod); // θ' (rows 0..p-1), A_kᵀ y', a_kᵀ y'
       K.lagStats(wy, n, cs, order, sum, lagY, headY, tailY);
       for (let k = 0; k <= order; k++) {
         K.quadForm(lagW[k], p, prod, cs, quad);

@@ -1,12 +1,12 @@
 /**
- * runGlm + glmResiduals' variance for data read one block of voxels at a time (a very long
+ * runGlm with residuals: 'variance' for data read one block of voxels at a time (a very long
  * run spilled to a voxel-major file: nilearn #5588, 6 804 volumes x 150k-311k voxels, 4-8.5 GB
  * as float32). The passes are those of runGlm, each over the blocks:
  *
  *   1. OLS fit + Yule-Walker sums of every voxel (OlsArAccumulator), then the global mean and
  *      the AR coefficients, binned (AR(1)) or clustered (AR(N)) over all voxels as runGlm does;
  *   2. refit of every voxel with its group's ARModel (fitLabelled) and the variance of its
- *      residuals (glmResiduals), with the voxels of each group gathered from the block.
+ *      residuals (in fitLabelled's refit), with the voxels of each group gathered from the block.
  *
  * A model of a design with n_t rows costs ~6 n_t·p doubles while fitted (whitened design,
  * pseudo-inverse, range basis and their copies in the kernels' memory: ~38 MB each for
@@ -14,7 +14,7 @@
  * over the blocks per set of groups; afterwards each model keeps only what contrasts need.
  *
  * Every per-voxel result is computed by the same kernels, voxel by voxel, as runGlm and
- * glmResiduals on the whole Y (their results do not depend on the chunking or on which
+ * runGlm(…, {residuals: 'variance'}) on the whole Y (their results do not depend on the chunking or on which
  * voxels share a product), and the only cross-voxel quantity, Yule-Walker's global mean, is
  * summed over all voxels in order: the results are bit-identical to the in-memory path
  * (test/stats/glm-blocked.test.ts, test/nodes/fit-spill.test.ts).
@@ -24,7 +24,6 @@ import { designRank, linearModelWithBasis, type LinearModel } from './regression
 import { OlsArAccumulator } from './ar-estimate.js';
 import { binAr1, clusterArN } from './ar-groups.js';
 import { fitLabelled } from './fit-labelled.js';
-import { glmResiduals } from './residuals.js';
 import { parseNoiseModel, type GlmLabelModel, type GlmResult } from './glm.js';
 
 /** The data Y (n_scans x n_voxels) as blocks of consecutive voxels. */
@@ -53,7 +52,7 @@ export interface BlockedGlmOptions {
 
 export interface BlockedGlmResult {
   fit: GlmResult;
-  /** Per voxel: variance over time of nilearn's residuals (glmResiduals). */
+  /** Per voxel: variance over time of nilearn's residuals (in fitLabelled's refit). */
   residualVariance: Float64Array;
   /** Number of passes over the blocks (1 + the refit passes). */
   passes: number;
@@ -185,11 +184,9 @@ function refitBlock(
   const ld = new Float64Array(cnt);
   const lr = new Float64Array(cnt);
   const C = fitted.length === 1 && fitted[0].rho.length === 0 ? chunk : chunk2;
-  fitLabelled(data, cnt, fitted, labels, Math.min(C, (cnt + 3) & ~3), { theta: lt, dispersion: ld, rSquare: lr });
-  const rv = glmResiduals(data, {
-    nScans: n, nRegressors: p, nVoxels: cnt, noiseModel: '', arOrder: 0, labels, theta: lt, dispersion: ld, rSquare: lr,
-    models: fitted.map((m) => ({ ...m, key: '', nVoxels: 0 })),
-  }, { blockSize: chunk }).variance;
+  // the refit forms nilearn's residuals in its chunk loop and keeps their variance
+  const rv = new Float64Array(cnt);
+  fitLabelled(data, cnt, fitted, labels, Math.min(C, (cnt + 3) & ~3), { theta: lt, dispersion: ld, rSquare: lr, residualVariance: rv });
   for (let i = 0; i < cnt; i++) {
     const v = v0 + members[i];
     for (let j = 0; j < p; j++) out.theta[j * nVox + v] = lt[j * cnt + i];

@@ -23,13 +23,14 @@
  * per bin with the voxels of each bin gathered within the chunk). The products
  * against the pseudo-inverse run in WebAssembly SIMD kernels (wasm-kernels.ts);
  * residuals and predictions are never formed (see refitTerms and
- * yuleWalkerOfOlsResiduals), except with keepResiduals.
+ * yuleWalkerOfOlsResiduals), except when nilearn's residuals are asked for (keepResiduals,
+ * residuals: formed in the refit's chunk loop, residuals.ts).
  * `models` are ordered by AR coefficient (AR(1)) or by key (AR(N)); nilearn's
  * dict is ordered by the label strings. Numerically the results match nilearn
  * to the float32 rounding of its output maps (test/stats/first-level-parity).
  */
 import type { Mat } from '../core/matrix.js';
-import { designRank, linearModelWithBasis, type LinearModel } from './regression.js';
+import { designRank, linearModel, type LinearModel } from './regression.js';
 import { yuleWalkerOfOlsResiduals } from './ar-estimate.js';
 import { binAr1, clusterArN, type Groups } from './ar-groups.js';
 import { fitLabelled, type FitOutputs } from './fit-labelled.js';
@@ -75,6 +76,10 @@ export interface GlmResult {
    * models; this is reproduced as is.
    */
   residuals?: Float64Array;
+  /** With opts.residuals: numpy.var of nilearn's residuals over time per voxel (ddof 0). */
+  residualVariance?: Float64Array;
+  /** With opts.residuals 'series': nilearn's residuals as float32, n_scans x nVoxels time-major. */
+  residualSeries?: Float32Array;
 }
 
 export interface RunGlmOptions {
@@ -82,12 +87,21 @@ export interface RunGlmOptions {
   noiseModel?: NoiseModel | string;
   /** Number of AR(1) bins per unit / number of AR(N) clusters. Default 100. */
   bins?: number;
-  /** Voxels per processing chunk (rounded up to a multiple of 4). Default 1024. */
+  /**
+   * Voxels per processing chunk (rounded up to a multiple of 4). Default 1020: not a power of
+   * two, so that the rows of a chunk's float64 blocks (8 KB apart at 1024) do not all fall in
+   * the same L1 cache sets for the kernels that walk down a column.
+   */
   chunkSize?: number;
   /** When given, seconds spent per stage are added to it ('ols + ar estimate', ...). */
   timings?: Record<string, number>;
   /** Keep nilearn's residuals (n_scans x n_voxels float64). Default false. */
   keepResiduals?: boolean;
+  /**
+   * nilearn's residuals computed within the refit (residuals.ts): their variance over time
+   * ('variance'), or the variance and the float32 series ('series'). Default none.
+   */
+  residuals?: 'variance' | 'series';
   /** Seed of the AR(N>1) k-means. Default 0. */
   randomState?: number;
 }
@@ -116,7 +130,7 @@ export function runGlm(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): Glm
   const nVox = y.length / n;
   // chunk capacity: a multiple of 4 (the kernels' column block); the refit pass takes twice
   // as many voxels per chunk, so that each AR bin has more voxels per kernel call
-  const chunk = (Math.max(1, Math.min(opts.chunkSize ?? 1024, nVox)) + 3) & ~3;
+  const chunk = (Math.max(1, Math.min(opts.chunkSize ?? 1020, nVox)) + 3) & ~3;
   const chunk2 = (Math.max(1, Math.min(2 * chunk, nVox)) + 3) & ~3;
   const clock = stageClock(opts.timings);
   const rank = designRank(x);
@@ -124,18 +138,20 @@ export function runGlm(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): Glm
   const dispersion = new Float64Array(nVox);
   const rSquare = new Float64Array(nVox);
   const residuals = opts.keepResiduals ? new Float64Array(n * nVox) : undefined;
-  const ols = linearModelWithBasis(x, [], rank);
-  const out: FitOutputs = { theta, dispersion, rSquare, residuals };
+  const residualVariance = opts.residuals ? new Float64Array(nVox) : undefined;
+  const residualSeries = opts.residuals === 'series' ? new Float32Array(n * nVox) : undefined;
+  const ols = linearModel(x, [], rank);
+  const out: FitOutputs = { theta, dispersion, rSquare, residuals, residualVariance, residualSeries };
 
   const result: GlmResult = {
     nScans: n, nRegressors: p, nVoxels: nVox, noiseModel, arOrder: order,
-    labels: new Int32Array(nVox), models: [], theta, dispersion, rSquare, residuals,
+    labels: new Int32Array(nVox), models: [], theta, dispersion, rSquare, residuals, residualVariance, residualSeries,
   };
 
   if (order === 0) {
     fitLabelled(y, nVox, [ols], result.labels, chunk, out);
-    result.models = [{ ...withoutBasis(ols), key: '0.0', nVoxels: nVox }];
-    clock('ols fit');
+    result.models = [{ ...ols, key: '0.0', nVoxels: nVox }];
+    clock(opts.residuals || opts.keepResiduals ? 'ols fit + residuals' : 'ols fit');
     return result;
   }
 
@@ -146,11 +162,11 @@ export function runGlm(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): Glm
   result.labels = groups.labels;
   const counts = new Int32Array(groups.rho.length);
   for (let v = 0; v < nVox; v++) counts[groups.labels[v]]++;
-  const models = groups.rho.map((rho) => linearModelWithBasis(x, rho, rank));
-  result.models = models.map((m, g) => ({ ...withoutBasis(m), key: groups.keys[g], nVoxels: counts[g] }));
+  const models = groups.rho.map((rho) => linearModel(x, rho, rank));
+  result.models = models.map((m, g) => ({ ...m, key: groups.keys[g], nVoxels: counts[g] }));
   clock('ar bins');
   fitLabelled(y, nVox, models, groups.labels, chunk2, out);
-  clock('ar refit per bin');
+  clock(opts.residuals || opts.keepResiduals ? 'ar refit + residuals' : 'ar refit per bin');
   return result;
 }
 
@@ -164,16 +180,11 @@ export function arGroups(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): G
   const n = x.rows;
   const nVox = y.length / n;
   if (order === 0) return { labels: new Int32Array(nVox), rho: [new Float64Array(0)], keys: ['0.0'] };
-  const chunk = (Math.max(1, Math.min(opts.chunkSize ?? 1024, nVox)) + 3) & ~3;
-  const ols = linearModelWithBasis(x, [], designRank(x));
+  const chunk = (Math.max(1, Math.min(opts.chunkSize ?? 1020, nVox)) + 3) & ~3;
+  const ols = linearModel(x, [], designRank(x));
   const arCoef = yuleWalkerOfOlsResiduals(ols, y, nVox, order, chunk);
   const bins = opts.bins ?? 100;
   return order === 1 ? binAr1(arCoef, bins) : clusterArN(arCoef, order, bins, opts.randomState ?? 0);
-}
-
-function withoutBasis(m: LinearModel & { basis?: Mat }): LinearModel {
-  const { basis: _basis, ...rest } = m;
-  return rest;
 }
 
 /** Calls back with the seconds since the previous call, per stage name (no-op without a sink). */

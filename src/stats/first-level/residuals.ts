@@ -12,101 +12,45 @@
  * is reproduced as is; for OLS the whitened design is the design and these are the usual
  * Y - Xθ. The data are those the GLM saw: masked, smoothed, censored and signal-scaled.
  *
- * The residual series are formed one chunk of consecutive voxels at a time (contiguous in
- * each time row of y), with one product of each model's whitened design with the θ of its
- * voxels in the chunk (WebAssembly kernels), so the variance map needs no n_scans x n_voxels
- * buffer; the series themselves are kept only on request (float32, the type of the map
- * nilearn writes).
+ * They are formed inside the refit (fit-labelled.ts), per AR group of a chunk of voxels,
+ * while the chunk's data is in cache: the prediction is one small product of the group's
+ * whitened design with its θ, which the refit needs anyway for the SSE and r², and the
+ * variance (refitStats kernel) and series follow from it, so neither a second
+ * pass over Y nor an n_scans x n_voxels buffer is needed for the variance map. Ask runGlm
+ * for them with `residuals: 'variance' | 'series'` (the series as float32, the type of the
+ * map nilearn writes) or `keepResiduals` (float64 series).
  */
-import { kernels } from '../wasm/kernels.js';
-import type { GlmResult, TimeSeriesData } from './glm.js';
-import { groupChunkByLabel } from './chunks.js';
 
-export interface ResidualsResult {
-  /** Per voxel: variance over time of the residuals (ddof 0), float64. */
-  variance: Float64Array;
-  /** With keepSeries: the residuals, n_scans x n_voxels time-major, float32. */
-  series?: Float32Array;
-}
-
-export interface ResidualsOptions {
-  /** Keep the residual time series (n_scans x n_voxels float32). Default false. */
-  keepSeries?: boolean;
-  /** Consecutive voxels per chunk (rounded up to a multiple of 4). Default 1024. */
-  blockSize?: number;
+/** The residual outputs of the refit, each optional (n_voxels, or n_scans x n_voxels time-major). */
+export interface ResidualOutputs {
+  /** nilearn's residuals as float64 (runGlm keepResiduals). */
+  residuals?: Float64Array;
+  /** Per voxel: numpy.var of the residuals over time (ddof 0). */
+  residualVariance?: Float64Array;
+  /** nilearn's residuals as float32 (save_residuals). */
+  residualSeries?: Float32Array;
 }
 
 /**
- * Residuals of `fit` on the data `y` it was fitted on (n_scans x n_voxels time-major).
- * Needs the fitted models' whitened designs, i.e. a GlmResult fresh from runGlm (not one
- * rebuilt from a cache artifact, which keeps only what contrasts need).
+ * The series e = (y - pred) - c·h1 of the cnt voxels of one AR group in a chunk (y column i is
+ * src[t·stride + col0 + i], pred = W·θ' of the shifted data, c = shift[i], h1 = W·pinv(W)·w1:
+ * see fitLabelled; the arithmetic of refitStatsFunc), written at voxel v0 + idx[i] of the
+ * series asked for in `out`.
  */
-export function glmResiduals(y: TimeSeriesData, fit: GlmResult, opts: ResidualsOptions = {}): ResidualsResult {
-  const n = fit.nScans;
-  const p = fit.nRegressors;
-  const nVox = fit.nVoxels;
-  if (y.length !== n * nVox) throw new Error(`glmResiduals: data has ${y.length} values, the fit ${n} scans x ${nVox} voxels`);
-  for (const m of fit.models) {
-    if (m.whitenedDesign.rows !== n || m.whitenedDesign.cols !== p) {
-      throw new Error(`glmResiduals: model ${m.key} has no whitened design (a fit rebuilt from a cache artifact?)`);
+export function writeResidualSeries(
+  src: Float32Array | Float64Array, stride: number, col0: number, pred: Float64Array, cs: number, cnt: number, n: number,
+  shift: Float64Array, h1: Float64Array, idx: Int32Array, v0: number, nVox: number, out: ResidualOutputs,
+): void {
+  const { residuals: full, residualSeries: series } = out;
+  for (let t = 0; t < n; t++) {
+    const ps = t * stride + col0;
+    const pp = t * cs;
+    const row = t * nVox + v0;
+    const ht = h1[t];
+    for (let i = 0; i < cnt; i++) {
+      const e = (src[ps + i] - pred[pp + i]) - shift[i] * ht;
+      if (full) full[row + idx[i]] = e;
+      if (series) series[row + idx[i]] = e;
     }
   }
-  const variance = new Float64Array(nVox);
-  const series = opts.keepSeries ? new Float32Array(n * nVox) : undefined;
-  if (nVox === 0) return { variance, series };
-
-  // Chunks of consecutive voxels (each time row of a chunk is contiguous in y); within a chunk
-  // the voxels of each model share one product of its whitened design with their θ.
-  const nm = fit.models.length;
-  const C = (Math.max(4, Math.min(opts.blockSize ?? 1024, nVox)) + 3) & ~3;
-  const K = kernels();
-  const ws = K.workspace(8 * (nm * n * p + p * C + n * C) + 16 * (nm + 4));
-  const designs = fit.models.map((m) => {
-    const d = ws.f64(n * p);
-    d.set(m.whitenedDesign.data);
-    return d;
-  });
-  const theta = ws.f64(p * C);
-  const pred = ws.f64(n * C);
-  const count = new Int32Array(nm + 1);
-  const order = new Int32Array(C);
-  const sum = new Float64Array(C);
-  const ss = new Float64Array(C);
-  for (let v0 = 0; v0 < nVox; v0 += C) {
-    const c = Math.min(C, nVox - v0);
-    groupChunkByLabel(fit.labels, v0, c, nm, count, order);
-    for (let g = 0; g < nm; g++) {
-      const a = count[g];
-      const cnt = count[g + 1] - a;
-      if (cnt === 0) continue;
-      const cs = (cnt + 3) & ~3;
-      const idx = order.subarray(a, a + cnt);
-      theta.fill(0, 0, p * cs);
-      for (let j = 0; j < p; j++) {
-        const row = j * nVox + v0;
-        for (let i = 0; i < cnt; i++) theta[j * cs + i] = fit.theta[row + idx[i]];
-      }
-      K.gemm(designs[g], n, p, theta, cs, pred); // whitened prediction of these voxels
-      // two passes over time (mean, then squared deviations), as numpy.var
-      sum.fill(0, 0, cnt);
-      ss.fill(0, 0, cnt);
-      for (let t = 0; t < n; t++) {
-        const row = t * nVox + v0;
-        const pr = t * cs;
-        for (let i = 0; i < cnt; i++) sum[i] += y[row + idx[i]] - pred[pr + i];
-      }
-      for (let i = 0; i < cnt; i++) sum[i] /= n;
-      for (let t = 0; t < n; t++) {
-        const row = t * nVox + v0;
-        const pr = t * cs;
-        for (let i = 0; i < cnt; i++) {
-          const e = y[row + idx[i]] - pred[pr + i];
-          ss[i] += (e - sum[i]) ** 2;
-          if (series) series[row + idx[i]] = e;
-        }
-      }
-      for (let i = 0; i < cnt; i++) variance[v0 + idx[i]] = ss[i] / n;
-    }
-  }
-  return { variance, series };
 }

@@ -136,6 +136,8 @@ export const I = {
   f64x2convertLowI32x4S: simd(0xfe),
   i32load16s: (offset = 0) => [0x2e, ...memarg(1, offset)],
   f64convertI32S: [0xb7],
+  /** One float64 from memory into both lanes (v128.load64_splat). */
+  v128load64splat: (offset = 0) => simd(0x0a, ...memarg(3, offset)),
   /** Two float32 from memory into the low lanes (upper lanes zero). */
   v128load64zero: (offset = 0) => simd(0x5d, ...memarg(3, offset)),
   /** Store the low 64 bits (lane 0 of an i64x2 view). */
@@ -145,6 +147,7 @@ export const I = {
   f64x2add: simd(0xf0),
   f64x2sub: simd(0xf1),
   f64x2mul: simd(0xf2),
+  f64x2div: simd(0xf3),
   f64x2promoteLow: simd(0x5f),
   /** pmin(a, b) = b < a ? b : a and pmax(a, b) = a < b ? b : a, lane-wise (NaN in b never wins). */
   f64x2pmin: simd(0xf6),

@@ -12,76 +12,83 @@ function whileNot(exit: number[], ...body: number[][]): number[] {
   return code(I.block, I.loop, exit, I.brIf(1), ...body, I.br(0), I.end, I.end);
 }
 
+/**
+ * gemm(ap, m, k, b, c, out, bpack): out (m x c, row stride c) = A (m x k) · B (k x c, row
+ * stride c), c a multiple of 4, with A packed by 4-row blocks (packA: block r holds, for each
+ * l, the 4 values A[4r + 0..3][l], rows past m zero). For each 4-column block of B, packed
+ * contiguous at `bpack` (k x 4; or read in place when bpack is 0) so that it stays in L1
+ * whatever the row stride of B, every row block of A is multiplied by it with 8 two-lane
+ * accumulators (4 rows x 4 columns); each output is one running sum over l in increasing
+ * order, acc = acc + a·b, as the plain code computes it. Rows past m are not stored.
+ */
 export function gemmFunc(): FuncDef {
   // params
-  const A = 0, M4 = 1, M = 2, K = 3, B = 4, C = 5, OUT = 6;
+  const AP = 0, M = 1, K = 2, B = 3, C = 4, OUT = 5, BPACK = 6;
   // i32 locals
-  const i = 7, v = 8, l = 9, pa0 = 10, pa1 = 11, pa2 = 12, pa3 = 13, pb = 14, po = 15, c8 = 16, k8 = 17;
+  const i = 7, v = 8, pa = 9, paEnd = 10, pb = 11, po = 12, c8 = 13, k32 = 14, bs = 15, pbase = 16, ps = 17, k8 = 18;
   // v128 locals
-  const acc = [18, 19, 20, 21, 22, 23, 24, 25];
-  const b0 = 26, b1 = 27, s = 28;
+  const acc = [19, 20, 21, 22, 23, 24, 25, 26];
+  const b0 = 27, b1 = 28, s = 29;
   const madd = (a: number, x: number) => code(I.get(a), I.get(s), I.get(x), I.f64x2mul, I.f64x2add, I.set(a));
-  const rowStep = (pa: number, a0: number, a1: number) =>
-    code(I.get(pa), I.f64load(), I.f64x2splat, I.set(s), madd(a0, b0), madd(a1, b1));
+  const rowStep = (r: number) => code(I.get(pa), I.v128load64splat(8 * r), I.set(s), madd(acc[2 * r], b0), madd(acc[2 * r + 1], b1));
   const inc = (x: number, by: number[]) => code(I.get(x), by, I.i32add, I.set(x));
-  const storeRow = (a0: number, a1: number) => code(I.get(po), I.get(a0), I.v128store(0), I.get(po), I.get(a1), I.v128store(16));
-  const kLoop = (rows: number) =>
-    code(
-      I.i32(0), I.set(l),
-      whileNot(
-        code(I.get(l), I.get(K), I.i32geS),
-        code(I.get(pb), I.v128load(0), I.set(b0), I.get(pb), I.v128load(16), I.set(b1)),
-        rowStep(pa0, acc[0], acc[1]),
-        rows === 4 ? code(rowStep(pa1, acc[2], acc[3]), rowStep(pa2, acc[4], acc[5]), rowStep(pa3, acc[6], acc[7])) : [],
-        inc(pa0, I.i32(8)),
-        rows === 4 ? code(inc(pa1, I.i32(8)), inc(pa2, I.i32(8)), inc(pa3, I.i32(8))) : [],
-        inc(pb, I.get(c8)),
-        inc(l, I.i32(1)),
-      ),
-    );
-  const block = (rows: number, iEnd: number) =>
+  const storeRow = (r: number) => code(I.get(po), I.get(acc[2 * r]), I.v128store(0), I.get(po), I.get(acc[2 * r + 1]), I.v128store(16));
+  // row i + r exists: (i + r < M)
+  const ifRow = (r: number, body: number[]) => code(I.get(i), I.i32(r), I.i32add, I.get(M), I.i32ltS, [0x04, 0x40], body, I.end);
+  const rowBlocks = whileNot(
+    code(I.get(i), I.get(M), I.i32geS),
+    ...acc.map((a) => code(I.v128zero, I.set(a))),
+    // pa = AP + (i / 4) * k * 32 = AP + i * k * 8
+    code(I.get(AP), I.get(i), I.get(k8), I.i32mul, I.i32add, I.set(pa)),
+    code(I.get(pa), I.get(k32), I.i32add, I.set(paEnd)),
+    code(I.get(pbase), I.set(pb)),
     whileNot(
-      code(I.get(i), I.get(iEnd), I.i32geS),
-      code(I.i32(0), I.set(v)),
-      whileNot(
-        code(I.get(v), I.get(C), I.i32geS),
-        ...acc.slice(0, rows === 4 ? 8 : 2).map((a) => code(I.v128zero, I.set(a))),
-        // pa0 = A + i*k8, pa1..3 the next rows; pb = B + v*8
-        code(I.get(A), I.get(i), I.get(k8), I.i32mul, I.i32add, I.set(pa0)),
-        rows === 4
-          ? code(
-              I.get(pa0), I.get(k8), I.i32add, I.set(pa1),
-              I.get(pa1), I.get(k8), I.i32add, I.set(pa2),
-              I.get(pa2), I.get(k8), I.i32add, I.set(pa3),
-            )
-          : [],
-        code(I.get(B), I.get(v), I.i32(3), I.i32shl, I.i32add, I.set(pb)),
-        kLoop(rows),
-        // po = OUT + (i*c + v)*8
-        code(I.get(OUT), I.get(i), I.get(C), I.i32mul, I.get(v), I.i32add, I.i32(3), I.i32shl, I.i32add, I.set(po)),
-        storeRow(acc[0], acc[1]),
-        rows === 4
-          ? code(
-              inc(po, I.get(c8)), storeRow(acc[2], acc[3]),
-              inc(po, I.get(c8)), storeRow(acc[4], acc[5]),
-              inc(po, I.get(c8)), storeRow(acc[6], acc[7]),
-            )
-          : [],
-        inc(v, I.i32(4)),
-      ),
-      inc(i, I.i32(rows)),
-    );
+      code(I.get(pa), I.get(paEnd), I.i32geS),
+      code(I.get(pb), I.v128load(0), I.set(b0), I.get(pb), I.v128load(16), I.set(b1)),
+      rowStep(0), rowStep(1), rowStep(2), rowStep(3),
+      inc(pa, I.i32(32)),
+      inc(pb, I.get(bs)),
+    ),
+    // po = OUT + (i*c + v)*8
+    code(I.get(OUT), I.get(i), I.get(C), I.i32mul, I.get(v), I.i32add, I.i32(3), I.i32shl, I.i32add, I.set(po)),
+    storeRow(0),
+    ifRow(1, code(inc(po, I.get(c8)), storeRow(1))),
+    ifRow(2, code(inc(po, I.get(c8)), storeRow(2))),
+    ifRow(3, code(inc(po, I.get(c8)), storeRow(3))),
+    inc(i, I.i32(4)),
+  );
   const body = code(
     I.get(C), I.i32(3), I.i32shl, I.set(c8),
+    I.get(K), I.i32(5), I.i32shl, I.set(k32),
     I.get(K), I.i32(3), I.i32shl, I.set(k8),
-    I.i32(0), I.set(i),
-    block(4, M4),
-    block(1, M),
+    I.i32(0), I.set(v),
+    whileNot(
+      code(I.get(v), I.get(C), I.i32geS),
+      // pbase / bs: the packed copy of columns v..v+3 of B, or B itself
+      code(I.get(B), I.get(v), I.i32(3), I.i32shl, I.i32add, I.set(pbase), I.get(c8), I.set(bs)),
+      I.get(BPACK),
+      [0x04, 0x40], // if
+      code(
+        I.get(pbase), I.set(ps), I.get(BPACK), I.set(pb),
+        I.get(BPACK), I.get(k32), I.i32add, I.set(paEnd),
+        whileNot(
+          code(I.get(pb), I.get(paEnd), I.i32geS),
+          I.get(pb), I.get(ps), I.v128load(0), I.v128store(0),
+          I.get(pb), I.get(ps), I.v128load(16), I.v128store(16),
+          inc(pb, I.i32(32)), inc(ps, I.get(c8)),
+        ),
+        I.get(BPACK), I.set(pbase), I.i32(32), I.set(bs),
+      ),
+      I.end,
+      I.i32(0), I.set(i),
+      rowBlocks,
+      inc(v, I.i32(4)),
+    ),
   );
   return {
     name: 'gemm',
-    params: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
-    locals: [...new Array(11).fill('i32'), ...new Array(11).fill('v128')],
+    params: new Array(7).fill('i32'),
+    locals: [...new Array(12).fill('i32'), ...new Array(11).fill('v128')],
     body,
   };
 }
@@ -522,4 +529,72 @@ export function decodeI16Func(): FuncDef {
       inc(r, I.i32(8))),
   );
   return { name: 'decodeI16', params: ['i32', 'i32', 'i32', 'i32', 'f64', 'f64'], locals: ['i32', 'i32', 'i32', 'i32', 'v128', 'v128'], body };
+}
+
+/**
+ * refitStats(stage, C, col0, n, wy, pred, cs, r1, dh1, dw1, h1, shift, out, resid): the
+ * per-voxel sums of the refit of one AR group (fit-labelled.ts), for the cs columns of the
+ * float64 n x cs blocks wy (whitened data, shifted by c = shift[i]) and pred (W·θ' of the
+ * shifted data), two columns per f64x2, with the per-model n-vectors r1 (the whitened
+ * constant's residual), dh1 / dw1 (h1 = W·pinv(W)·w1 and w1 minus their first value) and h1:
+ *   r_t = (wy_t - pred_t) + c·r1_t                  out[0]  = Σ r_t²            (SSE)
+ *   dp_t = (pred_t - pred_0) + c·dh1_t              out[1]  = Σ dp² - (Σ dp)²/n  (n·var(W·θ))
+ *   dy_t = (wy_t - wy_0) + c·dw1_t                  out[2]  = Σ dy² - (Σ dy)²/n  (n·var(wy))
+ * and with resid != 0, for y the float32 data (stage columns col0 + i, row stride C):
+ *   e_t = (y_t - pred_t) - c·h1_t,  m = (Σ e)/n,    out[3]  = (Σ (e_t - m)²) / n (numpy.var)
+ * (out[k] at out + k·cs·8). `stage` needs 2 readable values past column col0 + cs - 1.
+ */
+export function refitStatsFunc(): FuncDef {
+  const STAGE = 0, C = 1, COL0 = 2, N = 3, WY = 4, PRED = 5, CS = 6, R1 = 7, DH1 = 8, DW1 = 9, H1 = 10, SHIFT = 11, OUT = 12, RESID = 13;
+  const i = 14, t = 15, ps = 16, pw = 17, pp = 18, rowS = 19, rowD = 20, off = 21, t8 = 22;
+  const nv = 23, sh = 24, wy0 = 25, p0 = 26, e2 = 27, sp = 28, sp2 = 29, sy = 30, sy2 = 31, se = 32, wv = 33, pv = 34, d = 35, m = 36;
+  const at = (arr: number) => code(I.get(arr), I.get(t8), I.i32add, I.f64load(), I.f64x2splat);
+  const startRows = code(
+    addr(I.get(STAGE), code(I.get(COL0), I.get(i), I.i32add), 2), I.set(ps),
+    I.get(WY), I.get(off), I.i32add, I.set(pw),
+    I.get(PRED), I.get(off), I.i32add, I.set(pp),
+    I.i32(0), I.set(t8),
+  );
+  const step = code(inc(ps, I.get(rowS)), inc(pw, I.get(rowD)), inc(pp, I.get(rowD)), inc(t8, I.i32(8)));
+  const sq = (acc: number) => code(I.get(acc), I.get(d), I.get(d), I.f64x2mul, I.f64x2add, I.set(acc));
+  const add = (acc: number) => code(I.get(acc), I.get(d), I.f64x2add, I.set(acc));
+  // e_t = (y_t - pred_t) - c·h1_t
+  const e = code(I.get(ps), I.v128load64zero(), I.f64x2promoteLow, I.get(pv), I.f64x2sub, I.get(sh), at(H1), I.f64x2mul, I.f64x2sub);
+  const store = (k: number, value: number[]) =>
+    code(I.get(OUT), I.get(off), I.i32add, I.get(CS), I.i32(3 + 0), I.i32shl, I.i32(k), I.i32mul, I.i32add, value, I.v128store());
+  const body = code(
+    I.get(C), I.i32(2), I.i32shl, I.set(rowS),
+    I.get(CS), I.i32(3), I.i32shl, I.set(rowD),
+    I.get(N), I.f64convertI32S, I.f64x2splat, I.set(nv),
+    forRange(i, I.i32(0), I.get(CS), 2,
+      code(I.get(i), I.i32(3), I.i32shl, I.set(off)),
+      code(I.get(SHIFT), I.get(off), I.i32add, I.v128load(), I.set(sh)),
+      code(I.get(WY), I.get(off), I.i32add, I.v128load(), I.set(wy0)),
+      code(I.get(PRED), I.get(off), I.i32add, I.v128load(), I.set(p0)),
+      ...[e2, sp, sp2, sy, sy2, se].map((a) => code(I.v128zero, I.set(a))),
+      startRows,
+      forRange(t, I.i32(0), I.get(N), 1,
+        code(I.get(pw), I.v128load(), I.set(wv), I.get(pp), I.v128load(), I.set(pv)),
+        code(I.get(wv), I.get(pv), I.f64x2sub, I.get(sh), at(R1), I.f64x2mul, I.f64x2add, I.set(d)), sq(e2),
+        code(I.get(pv), I.get(p0), I.f64x2sub, I.get(sh), at(DH1), I.f64x2mul, I.f64x2add, I.set(d)), add(sp), sq(sp2),
+        code(I.get(wv), I.get(wy0), I.f64x2sub, I.get(sh), at(DW1), I.f64x2mul, I.f64x2add, I.set(d)), add(sy), sq(sy2),
+        I.get(RESID), [0x04, 0x40], code(I.get(se), e, I.f64x2add, I.set(se)), I.end,
+        step),
+      store(0, I.get(e2)),
+      store(1, code(I.get(sp2), I.get(sp), I.get(sp), I.f64x2mul, I.get(nv), I.f64x2div, I.f64x2sub)),
+      store(2, code(I.get(sy2), I.get(sy), I.get(sy), I.f64x2mul, I.get(nv), I.f64x2div, I.f64x2sub)),
+      I.get(RESID), [0x04, 0x40],
+      code(
+        I.get(se), I.get(nv), I.f64x2div, I.set(m),
+        I.v128zero, I.set(se),
+        startRows,
+        forRange(t, I.i32(0), I.get(N), 1,
+          code(I.get(pp), I.v128load(), I.set(pv)),
+          e, I.get(m), I.f64x2sub, I.set(d), sq(se),
+          step),
+        store(3, code(I.get(se), I.get(nv), I.f64x2div)),
+      ),
+      I.end),
+  );
+  return { name: 'refitStats', params: new Array(14).fill('i32'), locals: [...new Array(9).fill('i32'), ...new Array(14).fill('v128')], body };
 }

@@ -13,7 +13,7 @@
  *    accumulation (see smooth.ts), bit-identical to the scalar code.
  */
 import { encodeModule } from './asm.js';
-import { colStatsFunc, filterRowsFunc, gemmFunc, lagStatsFunc, quadFormFunc, sanitizeFunc, whitenColsFunc, gatherColsFunc, addRowF32Func, scaleRowF32Func, decodeI16Func } from './funcs.js';
+import { colStatsFunc, filterRowsFunc, gemmFunc, lagStatsFunc, quadFormFunc, sanitizeFunc, whitenColsFunc, gatherColsFunc, addRowF32Func, scaleRowF32Func, decodeI16Func, refitStatsFunc } from './funcs.js';
 import { gemmWide } from '../core/matrix.js';
 
 /** Views of the workspace (byte offsets are what the kernels take). */
@@ -34,6 +34,10 @@ export interface Kernels {
   workspace(bytes: number): Workspace;
   /** out (m x c) = a (m x k) · b (k x c); c must be a multiple of 4 (pad B with zero columns). */
   gemm(a: Float64Array, m: number, k: number, b: Float64Array, c: number, out: Float64Array): void;
+  /** gemm with A packed once by packA (an A used in many products): out (m x c) = A · b. */
+  gemmPacked(ap: Float64Array, m: number, k: number, b: Float64Array, c: number, out: Float64Array): void;
+  /** A (m x k) packed by 4-row blocks for gemmPacked into out (packedLength(m, k) values). */
+  packA(a: Float64Array, m: number, k: number, out: Float64Array): void;
   /** See addRowF32Func (wasm-funcs.ts). */
   addRowF32(acc: Float32Array, row: Float32Array, n: number): void;
   /** See scaleRowF32Func. */
@@ -49,18 +53,49 @@ export interface Kernels {
   quadForm(m: Float64Array, p: number, th: Float64Array, cs: number, out: Float64Array): void;
   /** See lagStatsFunc. cs must be even. */
   lagStats(wy: Float64Array, n: number, cs: number, order: number, sum: Float64Array, lag: Float64Array, head: Float64Array, tail: Float64Array): void;
+  /** See refitStatsFunc (refitStatsJs). cs must be even; out holds 4 rows of cs. */
+  refitStats(stage: Float32Array, C: number, col0: number, n: number, wy: Float64Array, pred: Float64Array, cs: number,
+    terms: RefitVectors, shift: Float64Array, out: Float64Array, resid: boolean): void;
+}
+
+/** The per-model n-vectors of refitStats (see refitStatsFunc). */
+export interface RefitVectors { r1: Float64Array; dh1: Float64Array; dw1: Float64Array; h1: Float64Array }
+
+/**
+ * The gemm's scratch at the start of every kernel memory: a packed k x 4 block of B (k <=
+ * 16384; longer B are read in place) and a packed A for gemm (larger A go in row slices).
+ */
+const B_PACK_AT = 16;
+const B_PACK_BYTES = 16384 * 32;
+const A_PACK_AT = B_PACK_AT + B_PACK_BYTES;
+const A_PACK_BYTES = 3 << 19;
+const SCRATCH_BYTES = A_PACK_AT + A_PACK_BYTES;
+
+/** Values of A packed by 4-row blocks (rows rounded up to 4). */
+export function packedLength(m: number, k: number): number {
+  return ((m + 3) & ~3) * k;
+}
+
+/** packA of the plain code: block r, value l: A[4r + 0..3][l] (0 past row m). */
+function packAJs(a: Float64Array, m: number, k: number, out: Float64Array): void {
+  for (let r0 = 0; r0 < m; r0 += 4) {
+    const base = r0 * k;
+    for (let l = 0; l < k; l++) {
+      for (let r = 0; r < 4; r++) out[base + 4 * l + r] = r0 + r < m ? a[(r0 + r) * k + l] : 0;
+    }
+  }
 }
 
 let compiled: WebAssembly.Module | undefined;
 function wasmModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(encodeModule([gemmFunc(), filterRowsFunc(), sanitizeFunc(), whitenColsFunc(), colStatsFunc(), quadFormFunc(), lagStatsFunc(), gatherColsFunc(), addRowF32Func(), scaleRowF32Func(), decodeI16Func()], 1));
+  compiled ??= new WebAssembly.Module(encodeModule([gemmFunc(), filterRowsFunc(), sanitizeFunc(), whitenColsFunc(), colStatsFunc(), quadFormFunc(), lagStatsFunc(), gatherColsFunc(), addRowF32Func(), scaleRowF32Func(), decodeI16Func(), refitStatsFunc()], 1));
   return compiled;
 }
 
 class WasmKernels implements Kernels {
   readonly simd = true;
   readonly memory: WebAssembly.Memory;
-  private readonly fns: Record<'gemm' | 'filterRows' | 'sanitize' | 'whitenCols' | 'colStats' | 'quadForm' | 'lagStats' | 'gatherCols' | 'addRowF32' | 'scaleRowF32' | 'decodeI16', (...a: number[]) => void>;
+  private readonly fns: Record<'gemm' | 'filterRows' | 'sanitize' | 'whitenCols' | 'colStats' | 'quadForm' | 'lagStats' | 'gatherCols' | 'addRowF32' | 'scaleRowF32' | 'decodeI16' | 'refitStats', (...a: number[]) => void>;
 
   constructor() {
     this.memory = new WebAssembly.Memory({ initial: 16 });
@@ -69,11 +104,11 @@ class WasmKernels implements Kernels {
   }
 
   workspace(bytes: number): Workspace {
-    const need = bytes + 4096;
+    const need = bytes + 4096 + SCRATCH_BYTES;
     const have = this.memory.buffer.byteLength;
     if (need > have) this.memory.grow(Math.ceil((need - have) / 65536));
     const buffer = this.memory.buffer;
-    let top = 0;
+    let top = SCRATCH_BYTES; // the gemm's packing scratch comes first
     const take = (n: number) => {
       const off = top;
       top = (top + n + 15) & ~15;
@@ -96,7 +131,32 @@ class WasmKernels implements Kernels {
 
   gemm(a: Float64Array, m: number, k: number, b: Float64Array, c: number, out: Float64Array): void {
     if (c % 4 !== 0) throw new Error(`gemm: c = ${c} is not a multiple of 4`);
-    this.fns.gemm(this.check(a), m - (m % 4), m, k, this.check(b), c, this.check(out));
+    this.check(a);
+    const outAt = this.check(out);
+    // A packed into the scratch, in slices of rows when it does not fit whole
+    const rowsPerPass = Math.floor(A_PACK_BYTES / (32 * k)) * 4;
+    if (rowsPerPass === 0) throw new Error(`gemm: k = ${k} is too long`);
+    const scratch = new Float64Array(this.memory.buffer, A_PACK_AT, A_PACK_BYTES / 8);
+    for (let r0 = 0; r0 < m; r0 += rowsPerPass) {
+      const rows = Math.min(rowsPerPass, m - r0);
+      packAJs(a.subarray(r0 * k, (r0 + rows) * k), rows, k, scratch);
+      this.fns.gemm(A_PACK_AT, rows, k, this.check(b), c, outAt + r0 * c * 8, this.bPack(k, c));
+    }
+  }
+
+  gemmPacked(ap: Float64Array, m: number, k: number, b: Float64Array, c: number, out: Float64Array): void {
+    if (c % 4 !== 0) throw new Error(`gemm: c = ${c} is not a multiple of 4`);
+    if (ap.length < packedLength(m, k)) throw new Error('gemmPacked: A is not packed');
+    this.fns.gemm(this.check(ap), m, k, this.check(b), c, this.check(out), this.bPack(k, c));
+  }
+
+  packA(a: Float64Array, m: number, k: number, out: Float64Array): void {
+    packAJs(a, m, k, out);
+  }
+
+  /** Where the gemm packs a 4-column block of B: worth it beyond one block, when it fits. */
+  private bPack(k: number, c: number): number {
+    return k * 32 <= B_PACK_BYTES && c > 4 ? B_PACK_AT : 0;
   }
 
   filterRows(src: Float32Array, dst: Float32Array, desc: Int32Array, nDesc: number, offs: Int32Array, w: Float64Array): void {
@@ -140,6 +200,13 @@ class WasmKernels implements Kernels {
   lagStats(wy: Float64Array, n: number, cs: number, order: number, sum: Float64Array, lag: Float64Array, head: Float64Array, tail: Float64Array): void {
     this.fns.lagStats(this.check(wy), n, cs, order, this.check(sum), this.check(lag), this.check(head), this.check(tail));
   }
+
+  refitStats(stage: Float32Array, C: number, col0: number, n: number, wy: Float64Array, pred: Float64Array, cs: number,
+    terms: RefitVectors, shift: Float64Array, out: Float64Array, resid: boolean): void {
+    if (cs % 2 !== 0) throw new Error(`refitStats: cs = ${cs} is odd`);
+    this.fns.refitStats(this.check(stage), C, col0, n, this.check(wy), this.check(pred), cs,
+      this.check(terms.r1), this.check(terms.dh1), this.check(terms.dw1), this.check(terms.h1), this.check(shift), this.check(out), resid ? 1 : 0);
+  }
 }
 
 /** Plain TypeScript fallback (same results up to the order of the float64 sums). */
@@ -150,6 +217,22 @@ class JsKernels implements Kernels {
   }
   gemm(a: Float64Array, m: number, k: number, b: Float64Array, c: number, out: Float64Array): void {
     gemmWide(a, m, k, b, c, out);
+  }
+
+  gemmPacked(ap: Float64Array, m: number, k: number, b: Float64Array, c: number, out: Float64Array): void {
+    // the kernel's order: one running sum over l per output
+    for (let i = 0; i < m; i++) {
+      const base = (i & ~3) * k + (i & 3);
+      for (let j = 0; j < c; j++) {
+        let acc = 0;
+        for (let l = 0; l < k; l++) acc = acc + ap[base + 4 * l] * b[l * c + j];
+        out[i * c + j] = acc;
+      }
+    }
+  }
+
+  packA(a: Float64Array, m: number, k: number, out: Float64Array): void {
+    packAJs(a, m, k, out);
   }
 
   addRowF32(acc: Float32Array, row: Float32Array, n: number): void {
@@ -239,6 +322,50 @@ class JsKernels implements Kernels {
         tail[k * cs + i] = tl;
       }
     }
+  }
+
+  refitStats(stage: Float32Array, C: number, col0: number, n: number, wy: Float64Array, pred: Float64Array, cs: number,
+    terms: RefitVectors, shift: Float64Array, out: Float64Array, resid: boolean): void {
+    refitStatsJs(stage, C, col0, n, wy, pred, cs, terms, shift, out, resid);
+  }
+}
+
+/**
+ * refitStatsFunc's twin (same float64 operations in the same order), for float32 or float64
+ * data y (src[t·C + col0 + i]; float64 data is not staged, see chunks.ts loadF64).
+ */
+export function refitStatsJs(src: Float32Array | Float64Array, C: number, col0: number, n: number, wy: Float64Array, pred: Float64Array, cs: number,
+  terms: RefitVectors, shift: Float64Array, out: Float64Array, resid: boolean): void {
+  const { r1, dh1, dw1, h1 } = terms;
+  for (let i = 0; i < cs; i++) {
+    const sh = shift[i];
+    const wy0 = wy[i];
+    const p0 = pred[i];
+    let e2 = 0, sp = 0, sp2 = 0, sy = 0, sy2 = 0, se = 0;
+    for (let t = 0; t < n; t++) {
+      const wv = wy[t * cs + i];
+      const pv = pred[t * cs + i];
+      const r = (wv - pv) + sh * r1[t];
+      e2 = e2 + r * r;
+      const dp = (pv - p0) + sh * dh1[t];
+      sp = sp + dp;
+      sp2 = sp2 + dp * dp;
+      const dy = (wv - wy0) + sh * dw1[t];
+      sy = sy + dy;
+      sy2 = sy2 + dy * dy;
+      if (resid) se = se + (((src[t * C + col0 + i] ?? 0) - pv) - sh * h1[t]);
+    }
+    out[i] = e2;
+    out[cs + i] = sp2 - (sp * sp) / n;
+    out[2 * cs + i] = sy2 - (sy * sy) / n;
+    if (!resid) continue;
+    const m = se / n;
+    let q = 0;
+    for (let t = 0; t < n; t++) {
+      const d = (((src[t * C + col0 + i] ?? 0) - pred[t * cs + i]) - sh * h1[t]) - m;
+      q = q + d * d;
+    }
+    out[3 * cs + i] = q / n;
   }
 }
 
