@@ -15,6 +15,9 @@ export interface Plan {
 }
 
 const asList = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+/** Input files hashed at once, and cache entries checked at once. */
+const HASH_CONCURRENCY = 4;
+const CHECK_CONCURRENCY = 8;
 
 /**
  * Computes every node's key (wireit-style fingerprint) and whether its cache entry
@@ -36,11 +39,13 @@ export async function planGraph(
   const entries = new Map<string, PlanEntry>();
   const records = new Map<string, NodeRecord>();
 
-  // Hash every input file up front, concurrently: the reads of large BOLD series overlap
-  // (the hasher memoises, so the loop below finds them done). The first failure in
+  // Hash every input file up front, a few at a time: the reads of large BOLD series overlap
+  // (the hasher memoises, so the loop below finds them done), while the memory held by reads
+  // in flight (up to 4 MB each) stays the same for 2 runs or 240. The first failure in
   // graph order is reported, as the sequential loop would.
   const allPaths = [...new Set(order.flatMap((n) => Object.values(n.files).flatMap((p) => asList(p))))];
-  const hashed = await Promise.allSettled(allPaths.map((p) => opts.hasher.hash(p)));
+  const hashing = pLimit(HASH_CONCURRENCY);
+  const hashed = await Promise.allSettled(allPaths.map((p) => hashing(() => opts.hasher.hash(p))));
   const failed = hashed.find((r) => r.status === 'rejected');
   if (failed) throw (failed as PromiseRejectedResult).reason;
 
@@ -61,7 +66,7 @@ export async function planGraph(
     keys.set(node.id, key);
     records.set(node.id, { id: node.id, key, type: node.type, version: def.version, params: node.params, deps, depIds: node.deps, files });
   }
-  const limit = pLimit(8);
+  const limit = pLimit(CHECK_CONCURRENCY);
   const statuses = await Promise.all(order.map((node) => limit(() => cacheStatus(node.id))));
   order.forEach((node, i) => {
     const { status, reason } = statuses[i];
