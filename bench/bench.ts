@@ -21,12 +21,18 @@
  *    with OLS and AR(1), whole pipeline from the .nii.gz, against nilearn's beta-series procedure
  *    (one FirstLevelModel fit per trial; needs only run 1 of the dataset).
  *
- * 6. The very long run (bench/long-run.yaml, issue 10 item 5): one 64x76x64 run of 6 804 volumes,
+ * 6. The dense subject (bench/dense.yaml, issue 10 item 4): 1 subject x 30 sessions x 8 runs on
+ *    the MNI 4 mm grid (bench/dense-dataset.ts, generated once into .bench/dense, ~1.4 GB), fixed
+ *    effects over 30, 60, 120 and 240 runs, and a cached rerun of the largest (nothing to compute).
+ *    Not in the default set (the series takes a long time): `npm run bench -- --only dense`.
+ *
+ * 7. The very long run (bench/long-run.yaml, issue 10 item 5): one 64x76x64 run of 6 804 volumes,
  *    generated once into .bench/long-run (bench/long-run-dataset.ts), whole pipeline; the fit
  *    spills its data. Not in the default set (the dataset is ~3 GB and the run takes minutes):
  *    `npm run bench -- --only long-run`.
  *
- * Options: --only first-level,group,single-trial,long-run (the workloads to run; default the first three), --runs 1,2,4,8 (scaling series; "none" to skip), --repeat N (headline repeats, the
+ * Options: --only first-level,group,single-trial,long-run,dense (the workloads to run; default the first three),
+ * --dense-runs 1,2,4,8 (runs per session of the dense series), --runs 1,2,4,8 (scaling series; "none" to skip), --repeat N (headline repeats, the
  * best is kept), --jobs N (passed to glmflow), --json FILE (write all figures), --cli PATH
  * (measure another build's dist/src/cli/main.js, e.g. an older version, on the same data).
  */
@@ -38,6 +44,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DATASET_VERSION, generateDataset } from './dataset.js';
 import { GROUP_DATASET_VERSION, GROUP_SUBJECTS, generateGroupMaps } from './group-dataset.js';
+import { DENSE_DATASET_VERSION, DENSE_RUNS_PER_SESSION, DENSE_SESSIONS, generateDenseDataset } from './dense-dataset.js';
 import { LONG_BRAIN_VOXELS, LONG_DATASET_VERSION, LONG_DIMS, LONG_VOLUMES, generateLongRun } from './long-run-dataset.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // <outDir>/bench
@@ -47,6 +54,7 @@ let CLI_MAIN = join(HERE, '..', 'src', 'cli', 'main.js');
 const SPEC = join(REPO, 'bench', 'first-level.yaml');
 const GROUP_SPEC = join(REPO, 'bench', 'group-permutation.yaml');
 const SINGLE_TRIAL_SPEC = join(REPO, 'bench', 'single-trial.yaml');
+const DENSE_SPEC = join(REPO, 'bench', 'dense.yaml');
 const LONG_RUN_SPEC = join(REPO, 'bench', 'long-run.yaml');
 /**
  * nilearn's beta-series procedure on bench run 1 (PERFORMANCE.md): one FirstLevelModel fit per
@@ -57,6 +65,7 @@ const NILEARN_LSS = { ols: { wall: 49 * 9.8, goal: 16 }, ar1: { wall: 49 * 13.8,
 const BENCH_DIR = join(REPO, '.bench');
 const DATA_DIR = join(BENCH_DIR, 'data');
 const GROUP_DIR = join(BENCH_DIR, 'group');
+const DENSE_DIR = join(BENCH_DIR, 'dense');
 const LONG_DIR = join(BENCH_DIR, 'long-run');
 /**
  * nilearn 0.10.4 on the long run (bench/long-run.yaml's model, FirstLevelModel AR(1),
@@ -97,6 +106,10 @@ interface Measurement {
   system: number;
   maxRssBytes: number;
   nodes: NodeTiming[];
+  /** Nodes computed and found in the cache; events the run wrote. */
+  computed: number;
+  cached: number;
+  events: number;
 }
 
 async function child(argv: string[]): Promise<void> {
@@ -225,12 +238,16 @@ function measure(runs: number, jobs: string | undefined): Promise<Measurement> {
   return measureSpec(SPEC, `runs-${runs}`, ['--set', `data.runs=[${list}]`], jobs, runs);
 }
 
-/** One `glmflow run SPEC --no-cache` in a child process, output under .bench/out/NAME. */
-async function measureSpec(spec: string, name: string, extra: string[], jobs: string | undefined, runs = 0): Promise<Measurement> {
+/**
+ * One `glmflow run SPEC --no-cache` in a child process, output under .bench/out/NAME; with
+ * `cache`, `--cache DIR` instead (and the outputs of an earlier run with it are kept, so a
+ * rerun finds everything done).
+ */
+async function measureSpec(spec: string, name: string, extra: string[], jobs: string | undefined, runs = 0, cache?: string): Promise<Measurement> {
   const out = join(BENCH_DIR, 'out', name);
-  await rm(out, { recursive: true, force: true });
+  if (!cache) await rm(out, { recursive: true, force: true });
   const args = [
-    fileURLToPath(import.meta.url), '--child', CLI_MAIN, 'run', spec, '--no-cache', '--ui', 'json', '--out', out,
+    fileURLToPath(import.meta.url), '--child', CLI_MAIN, 'run', spec, ...(cache ? ['--cache', cache] : ['--no-cache']), '--ui', 'json', '--out', out,
     ...extra, ...(jobs ? ['--jobs', jobs] : []),
   ];
   const started = performance.now();
@@ -259,7 +276,15 @@ async function measureSpec(spec: string, name: string, extra: string[], jobs: st
   const dones = events.filter((e) => e?.event === 'node-done').map((e) => e.time as number);
   const startup = starts.length ? (Math.min(...starts) - spawnedAt) / 1000 : 0;
   const shutdown = dones.length ? (exitedAt - Math.max(...dones)) / 1000 : 0;
-  return { runs, wall, startup, shutdown, cpu: ru.user + ru.system, user: ru.user, system: ru.system, maxRssBytes: ru.maxRssKb * 1024, nodes: nodeTimings(events) };
+  const counts = { computed: 0, cached: 0 };
+  for (const e of events) {
+    if (e?.event === 'node-done') counts.computed++;
+    else if (e?.event === 'node-cached') counts.cached++;
+  }
+  return {
+    runs, wall, startup, shutdown, cpu: ru.user + ru.system, user: ru.user, system: ru.system, maxRssBytes: ru.maxRssKb * 1024, nodes: nodeTimings(events),
+    ...counts, events: events.length,
+  };
 }
 
 const s = (x: number) => `${x.toFixed(2)} s`;
@@ -341,6 +366,66 @@ async function singleTrialSection(jobs: string | undefined) {
   return { nilearn: NILEARN_LSS, glmflow: out };
 }
 
+async function ensureDenseDataset(): Promise<void> {
+  const manifest = join(DENSE_DIR, 'manifest.json');
+  try {
+    if (JSON.parse(readFileSync(manifest, 'utf8')).version === DENSE_DATASET_VERSION) return;
+  } catch {
+    /* not generated yet */
+  }
+  console.log(`generating the dense benchmark's ${DENSE_SESSIONS} x ${DENSE_RUNS_PER_SESSION} runs (once) in ${DENSE_DIR}`);
+  await rm(DENSE_DIR, { recursive: true, force: true });
+  await generateDenseDataset(DENSE_DIR, (line) => console.log(line));
+  await writeFile(manifest, JSON.stringify({ version: DENSE_DATASET_VERSION }));
+}
+
+/**
+ * The dense subject (issue "Dense-sampling studies", item 4): fixed effects over 30, 60, 120 and
+ * 240 runs (1, 2, 4, 8 runs of each of the 30 sessions), each from scratch; the 240-run one into
+ * a fresh cache, then the same command again, which finds every node cached (plan + finish).
+ * Goals: peak RSS <= 1.5 GB and flat in the number of runs, time linear, cached rerun <= 30 s.
+ */
+async function denseSection(perSession: number[], jobs: string | undefined) {
+  await ensureDenseDataset();
+  console.log(`\ndense subject: 1 subject x ${DENSE_SESSIONS} sessions x (runs per session), 49x58x49 (4 mm), 150 volumes, AR(1), 6 mm smoothing, 2 contrasts by fixed effects over all runs`);
+  console.log(row(['runs', 'nodes', 'wall', 'CPU', 'peak RSS', 'wall / run', 'start-up (plan)', 'events']));
+  console.log(row(['---', '---', '---', '---', '---', '---', '---', '---']));
+  const cache = join(BENCH_DIR, 'dense-cache');
+  const series: Measurement[] = [];
+  let rerun: Measurement | undefined;
+  for (const k of perSession) {
+    const runs = k * DENSE_SESSIONS;
+    const list = Array.from({ length: k }, (_, i) => `"${i + 1}"`).join(',');
+    const last = k === Math.max(...perSession);
+    // the largest one goes into a fresh cache, so that it can be run again with nothing to compute
+    if (last) await rm(cache, { recursive: true, force: true });
+    const m = await measureSpec(DENSE_SPEC, `dense-${runs}`, ['--set', `data.runs=[${list}]`], jobs, runs, last ? cache : undefined);
+    series.push(m);
+    console.log(row([String(runs), String(m.computed + m.cached), s(m.wall), s(m.cpu), gb(m.maxRssBytes), s(m.wall / runs), s(m.startup), String(m.events)]));
+    if (last) {
+      rerun = await measureSpec(DENSE_SPEC, `dense-${runs}`, ['--set', `data.runs=[${list}]`], jobs, runs, cache);
+      console.log(row([`${runs}, cached rerun (${rerun.cached} cached, ${rerun.computed} computed)`, String(rerun.computed + rerun.cached), s(rerun.wall), s(rerun.cpu), gb(rerun.maxRssBytes), '', '', String(rerun.events)]));
+    }
+  }
+  const peak = Math.max(...series.map((m) => m.maxRssBytes));
+  console.log(`goals: peak RSS <= 1.50 GB ${peak <= 1.5e9 ? 'MET' : 'NOT MET'} (${gb(peak)})` +
+    (rerun ? `; cached rerun <= 30 s ${rerun.wall <= 30 ? 'MET' : 'NOT MET'} (${s(rerun.wall)})` : ''));
+  const biggest = series[series.length - 1];
+  if (biggest) {
+    const byType = new Map<string, { n: number; seconds: number }>();
+    for (const n of biggest.nodes) {
+      const t = byType.get(n.type) ?? { n: 0, seconds: 0 };
+      t.n++;
+      t.seconds += n.seconds;
+      byType.set(n.type, t);
+    }
+    console.log(`node time by type, ${biggest.runs} runs (start to done, summed over nodes):`);
+    for (const [type, t] of [...byType].sort((a, b) => b[1].seconds - a[1].seconds)) console.log(`  ${type.padEnd(12)} ${String(t.n).padStart(5)} nodes ${s(t.seconds).padStart(10)}`);
+  }
+  const strip = (m: Measurement) => ({ ...m, nodes: undefined });
+  return { series: series.map(strip), cachedRerun: rerun && strip(rerun) };
+}
+
 async function parent(argv: string[]): Promise<void> {
   const opt = (name: string) => {
     const i = argv.indexOf(name);
@@ -354,6 +439,7 @@ async function parent(argv: string[]): Promise<void> {
   if (cli) CLI_MAIN = cli.startsWith('/') ? cli : join(process.cwd(), cli);
   if (!existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: build first (npm run build)`);
   const only = (opt('--only') ?? 'first-level,group,single-trial').split(',');
+  const densePerSession = (opt('--dense-runs') ?? '1,2,4,8').split(',').map(Number).filter((n) => n >= 1 && n <= DENSE_RUNS_PER_SESSION);
   const load = loadavg()[0];
   console.log(`\nmachine: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, 1-min load average ${load.toFixed(2)}` +
     (load > 0.5 ? ' (other processes are busy: expect slower figures)' : ''));
@@ -361,6 +447,7 @@ async function parent(argv: string[]): Promise<void> {
   if (only.includes('first-level')) results.firstLevel = await firstLevelSection(series, repeat, jobs);
   if (only.includes('group')) results.groupPermutation = { nilearn: NILEARN_PERMUTATION, glmflow: await groupSection(repeat, jobs) };
   if (only.includes('single-trial')) results.singleTrial = await singleTrialSection(jobs);
+  if (only.includes('dense')) results.dense = await denseSection(densePerSession, jobs);
   if (only.includes('long-run')) results.longRun = { nilearn: NILEARN_LONG_RUN, glmflow: await longRunSection(jobs) };
   const jsonOut = opt('--json') ?? join(BENCH_DIR, 'results.json');
   await writeFile(jsonOut, JSON.stringify(results, null, 1));

@@ -6,7 +6,7 @@
  *   <root>/glmflow-cache.json   {"format": "glmflow-cache", "version": 1, "created": ...}
  *
  * Caches made before the marker existed are recognised by their shape: only the entries a
- * cache holds (objects/<2 hex>/<64 hex>.bin|.json, nodes/<32 hex>.json, file-hashes.json,
+ * cache holds (objects/<2 hex>/<64 hex>.bin|.json, nodes/<32 hex>.json, file-hashes.json, verified-entries.json,
  * leases/, temporaries of these), all real files and folders (no symbolic links). Such a
  * folder gets its marker the first time it is used; any other non-empty folder is refused.
  */
@@ -23,7 +23,7 @@ const OBJECT_SHARD = /^[0-9a-f]{2}$/;
 const OBJECT_FILE = new RegExp(String.raw`^[0-9a-f]{64}\.(bin|json)${TMP}$`);
 const NODE_RECORD = new RegExp(String.raw`^[0-9a-f]{32}\.json${TMP}$`);
 const LEASE_FILE = new RegExp(String.raw`^[0-9a-z-]+\.json${TMP}$`);
-const TOP_FILE = new RegExp(String.raw`^(file-hashes\.json|glmflow-cache\.json)${TMP}$`);
+const TOP_FILE = new RegExp(String.raw`^(file-hashes\.json|verified-entries\.json|glmflow-cache\.json)${TMP}$`);
 /** Files version control or a desktop leave in any folder (the project's own `cache/.gitkeep`). */
 const HARMLESS = new Set(['.gitkeep', '.gitignore', '.DS_Store']);
 

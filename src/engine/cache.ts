@@ -13,6 +13,8 @@ import { sha256 } from './canonical.js';
  *   <root>/nodes/<sha(id)>.json        what the last successful run of a node id was made of,
  *                                      so `plan` can say *why* a node must run again
  *   <root>/glmflow-cache.json          marker: this folder is a cache (cache-folder.ts)
+ *   <root>/file-hashes.json            input files' hashes by stat (file-hash.ts)
+ *   <root>/verified-entries.json       entries known intact, by stat (verified-entries.ts)
  *   <root>/leases/                     runs using the cache now (cache-leases.ts)
  * Every file is written to a temporary name in the same folder and renamed, so a
  * reader sees a whole entry or none.
@@ -38,6 +40,11 @@ export class Cache {
 
   private objectPath(key: string, ext: string): string {
     return join(this.root, 'objects', key.slice(0, 2), `${key}.${ext}`);
+  }
+
+  /** The file holding an entry's bytes. */
+  entryPath(key: string): string {
+    return this.objectPath(key, 'bin');
   }
 
   private nodeRecordPath(id: string): string {
@@ -177,6 +184,7 @@ export class Cache {
     await fs.rm(join(this.root, 'objects'), { recursive: true, force: true });
     await fs.rm(join(this.root, 'nodes'), { recursive: true, force: true });
     await fs.rm(join(this.root, 'file-hashes.json'), { force: true });
+    await fs.rm(join(this.root, 'verified-entries.json'), { force: true });
     await fs.rm(join(this.root, 'leases'), { recursive: true, force: true });
   }
 }

@@ -4,6 +4,7 @@ import type { EventListener, PlanEntry, SchedulerJob } from './types.js';
 import type { Plan } from './planner.js';
 import type { JobResult, NodeRunner } from './runners.js';
 import type { NodeJob } from './job.js';
+import type { VerifiedEntries } from './verified-entries.js';
 
 /** How often a node is retried after its inputs vanished from the cache (see `compute`). */
 const MAX_RECOVERIES = 3;
@@ -33,7 +34,11 @@ export interface ExecutionSummary {
  */
 export async function executePlan(
   plan: Plan,
-  opts: { runner: NodeRunner; cacheRoot: string; jobs: number; emit: EventListener; outputDir?: string; signal?: AbortSignal },
+  opts: {
+    runner: NodeRunner; cacheRoot: string; jobs: number; emit: EventListener; outputDir?: string; signal?: AbortSignal;
+    /** Entries written by this run are recorded as whole here (the next plan need not read them back). */
+    verified?: VerifiedEntries;
+  },
 ): Promise<ExecutionSummary> {
   const started = performance.now();
   const limit = pLimit(Math.max(1, opts.jobs));
@@ -114,6 +119,7 @@ export async function executePlan(
       const { result, sched } = tried;
       if (result.ok) {
         summary.computed++;
+        await opts.verified?.record(entry.key);
         emit({ event: 'node-done', node: entry.id, type: entry.type, key: entry.key, seconds: result.seconds, ...sched, time: now() });
         return true;
       }

@@ -9,11 +9,15 @@ import { writeFileAtomic } from '../io/atomic.js';
  * inputs, never on their path or modification time.
  *
  * Hashing a large BOLD series costs ~0.2 s per 100 MB, so results are memoised in
- * `<cache>/file-hashes.json` keyed by (absolute path, size, mtime, inode). That memo
- * is only a shortcut: when the file is touched its stat changes, the bytes are
- * hashed again, the same hash comes out, and no node re-runs.
+ * `<cache>/file-hashes.json` keyed by (absolute path, size, mtime, ctime, inode): a rerun
+ * of a 240-run study only stats its files. That memo is only a shortcut: when the file is
+ * touched its stat changes, the bytes are hashed again, the same hash comes out, and no
+ * node re-runs. The change time is part of the key because the modification time alone can
+ * lie: a rewrite of the same size within the file system's time resolution, or one whose
+ * mtime was set back (`touch -r`, `cp -p`, rsync --times), keeps size and mtime, but every
+ * write or utimes() moves ctime, which user space cannot set.
  */
-interface StatMemoEntry { size: number; mtimeMs: number; ino: number; hash: string }
+interface StatMemoEntry { size: number; mtimeMs: number; ctimeMs: number; ino: number; hash: string }
 
 export class FileHasher {
   private memo: Record<string, StatMemoEntry> = {};
@@ -52,9 +56,9 @@ export class FileHasher {
       throw new UserError(`${abs}: input file not found`);
     }
     const m = this.memo[abs];
-    if (m && m.size === st.size && m.mtimeMs === st.mtimeMs && m.ino === st.ino) return m.hash;
+    if (m && m.size === st.size && m.mtimeMs === st.mtimeMs && m.ctimeMs === st.ctimeMs && m.ino === st.ino) return m.hash;
     const hash = await hashFileContent(abs);
-    this.memo[abs] = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash };
+    this.memo[abs] = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, hash };
     this.dirty = true;
     return hash;
   }

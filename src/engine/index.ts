@@ -5,6 +5,7 @@ import type { EventListener, Graph } from './types.js';
 import { Cache } from './cache.js';
 import { CacheLease } from './cache-leases.js';
 import { FileHasher } from './file-hash.js';
+import { VerifiedEntries } from './verified-entries.js';
 import { planGraph, type Plan, type Registry } from './planner.js';
 import { executePlan, type ExecutionSummary } from './executor.js';
 import { InProcessRunner, WorkerRunner, type NodeRunner } from './runners.js';
@@ -69,7 +70,11 @@ export async function planPipeline(graph: Graph, opts: EngineOptions): Promise<P
     await cache.init();
     const hasher = new FileHasher(temporary ? undefined : cache.root);
     await hasher.load();
-    return await planGraph(graph, { registry: opts.registry, cache, hasher, useCache: opts.useCache });
+    const verified = new VerifiedEntries(temporary ? undefined : cache.root, (key) => cache.entryPath(key));
+    await verified.load();
+    const plan = await planGraph(graph, { registry: opts.registry, cache, hasher, useCache: opts.useCache, verified });
+    await verified.save();
+    return plan;
   } finally {
     if (temporary) await rm(cache.root, { recursive: true, force: true });
   }
@@ -84,6 +89,7 @@ export async function runPipeline(
   const { cache, temporary } = await effectiveCache(opts);
   let runner: NodeRunner | undefined;
   let lease: CacheLease | undefined;
+  let verified: VerifiedEntries | undefined;
   // On SLURM the cluster runs the nodes: as many at once as max_jobs allows.
   const jobs = slurm ? slurm.settings.max_jobs : Math.max(1, opts.jobs);
   try {
@@ -102,10 +108,13 @@ export async function runPipeline(
     lease = temporary ? undefined : await CacheLease.acquire(cache.root);
     const hasher = new FileHasher(temporary ? undefined : cache.root);
     await hasher.load();
-    const plan = await planGraph(graph, { registry: opts.registry, cache, hasher, useCache: opts.useCache });
+    verified = new VerifiedEntries(temporary ? undefined : cache.root, (key) => cache.entryPath(key));
+    await verified.load();
+    const plan = await planGraph(graph, { registry: opts.registry, cache, hasher, useCache: opts.useCache, verified });
     await lease?.setKeys([...plan.entries.values()].map((e) => e.key));
-    return await executePlan(plan, { runner, cacheRoot: cache.root, jobs, emit: opts.emit, outputDir: opts.outputDir, signal: opts.signal });
+    return await executePlan(plan, { runner, cacheRoot: cache.root, jobs, emit: opts.emit, outputDir: opts.outputDir, signal: opts.signal, verified });
   } finally {
+    await verified?.save();
     await runner?.close();
     await lease?.release();
     // An interrupted run leaves no temporary of this thread behind (the workers' are removed by the runner).

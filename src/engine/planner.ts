@@ -1,6 +1,8 @@
 import type { Graph, Json, NodeDefinition, PlanEntry, PlannedNode, RunReason } from './types.js';
 import { Cache, type NodeRecord } from './cache.js';
 import { FileHasher } from './file-hash.js';
+import type { VerifiedEntries } from './verified-entries.js';
+import pLimit from 'p-limit';
 import { canonicalJson, hashJson } from './canonical.js';
 import { depIds, topologicalOrder } from './graph.js';
 
@@ -13,28 +15,37 @@ export interface Plan {
 }
 
 const asList = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+/** Input files hashed at once, and cache entries checked at once. */
+const HASH_CONCURRENCY = 4;
+const CHECK_CONCURRENCY = 8;
 
 /**
  * Computes every node's key (wireit-style fingerprint) and whether its cache entry
  * can be used:
  *   key = sha256(canonical {type, version, params, dep keys, file content hashes})
  * Paths and modification times never enter a key. A cached entry counts only if it
- * reads back and verifies; side-effect nodes also need their outputs intact.
+ * reads back and verifies, or (`verified`) has the stat it had when it was last known whole;
+ * side-effect nodes also need their outputs intact.
+ *
+ * Keys are computed in graph order (a key needs its inputs' keys); the cache is then
+ * consulted for all nodes, a few at a time (file reads overlap).
  */
 export async function planGraph(
   graph: Graph,
-  opts: { registry: Registry; cache: Cache; hasher: FileHasher; useCache: boolean },
+  opts: { registry: Registry; cache: Cache; hasher: FileHasher; useCache: boolean; verified?: VerifiedEntries },
 ): Promise<Plan> {
   const order = topologicalOrder(graph);
   const keys = new Map<string, string>();
   const entries = new Map<string, PlanEntry>();
   const records = new Map<string, NodeRecord>();
 
-  // Hash every input file up front, concurrently: the reads of large BOLD series overlap
-  // (the hasher memoises, so the loop below finds them done). The first failure in
+  // Hash every input file up front, a few at a time: the reads of large BOLD series overlap
+  // (the hasher memoises, so the loop below finds them done), while the memory held by reads
+  // in flight (up to 4 MB each) stays the same for 2 runs or 240. The first failure in
   // graph order is reported, as the sequential loop would.
   const allPaths = [...new Set(order.flatMap((n) => Object.values(n.files).flatMap((p) => asList(p))))];
-  const hashed = await Promise.allSettled(allPaths.map((p) => opts.hasher.hash(p)));
+  const hashing = pLimit(HASH_CONCURRENCY);
+  const hashed = await Promise.allSettled(allPaths.map((p) => hashing(() => opts.hasher.hash(p))));
   const failed = hashed.find((r) => r.status === 'rejected');
   if (failed) throw (failed as PromiseRejectedResult).reason;
 
@@ -54,30 +65,37 @@ export async function planGraph(
     const key = hashJson({ type: node.type, version: def.version, params: node.params, deps, files: fileHashes });
     keys.set(node.id, key);
     records.set(node.id, { id: node.id, key, type: node.type, version: def.version, params: node.params, deps, depIds: node.deps, files });
-
-    let status: 'cached' | 'run' = 'run';
-    let reason: RunReason | undefined;
-    if (!opts.useCache) {
-      reason = { kind: 'no-cache', detail: '--no-cache' };
-    } else {
-      const read = await opts.cache.read(key);
-      if (read.ok) {
-        const problem = def.outputsProblem ? await def.outputsProblem(read.artifact) : undefined;
-        if (problem) {
-          reason = { kind: 'outputs-missing', detail: `written outputs are damaged or missing: ${problem}` };
-        } else {
-          status = 'cached';
-        }
-      } else if (read.reason === 'corrupt') {
-        reason = { kind: 'corrupt-entry', detail: `cache entry ${key.slice(0, 12)} is corrupt (${read.detail}); recomputing` };
-      } else {
-        reason = explain(records.get(node.id)!, await opts.cache.readNodeRecord(node.id));
-      }
-    }
+  }
+  const limit = pLimit(CHECK_CONCURRENCY);
+  const statuses = await Promise.all(order.map((node) => limit(() => cacheStatus(node.id))));
+  order.forEach((node, i) => {
+    const { status, reason } = statuses[i];
     entries.set(node.id, {
       id: node.id, type: node.type, stage: node.stage, subject: node.subject, label: node.label,
-      key, status, reason, deps: [...new Set(depIds(node))],
+      key: keys.get(node.id)!, status, reason, deps: [...new Set(depIds(node))],
     });
+  });
+
+  /** Whether a node's entry can be used, and why not. */
+  async function cacheStatus(id: string): Promise<{ status: 'cached' | 'run'; reason?: RunReason }> {
+    if (!opts.useCache) return { status: 'run', reason: { kind: 'no-cache', detail: '--no-cache' } };
+    const record = records.get(id)!;
+    const key = record.key;
+    const def = opts.registry[record.type];
+    // a large entry that did not change since it was known whole is not read again
+    if (!def.outputsProblem && (await opts.verified?.intact(key))) return { status: 'cached' };
+    const read = await opts.cache.read(key);
+    if (read.ok) {
+      await opts.verified?.record(key);
+      const problem = def.outputsProblem ? await def.outputsProblem(read.artifact) : undefined;
+      if (problem) return { status: 'run', reason: { kind: 'outputs-missing', detail: `written outputs are damaged or missing: ${problem}` } };
+      return { status: 'cached' };
+    }
+    opts.verified?.forget(key);
+    if (read.reason === 'corrupt') {
+      return { status: 'run', reason: { kind: 'corrupt-entry', detail: `cache entry ${key.slice(0, 12)} is corrupt (${read.detail}); recomputing` } };
+    }
+    return { status: 'run', reason: explain(record, await opts.cache.readNodeRecord(id)) };
   }
   await opts.hasher.save();
   return { order, entries, records };

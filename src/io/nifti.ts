@@ -85,8 +85,9 @@ export async function readNiftiHeader(path: string): Promise<NiftiHeaderInfo> {
   const fh = await openForRead(path);
   try {
     const size = (await fh.stat()).size;
-    // 64 KiB of deflate input is far more than a 540-byte header needs; grow if it is not.
-    for (let want = 64 * 1024; ; want *= 4) {
+    // 4 KiB of deflate input usually holds the 540-byte header (a 240-run study reads 240
+    // headers at every plan: 64 KiB each inflated to ~0.5 MB cost 0.6 s); grow if it does not.
+    for (let want = 4 * 1024; ; want *= 4) {
       const n = Math.min(want, size);
       const buf = Buffer.alloc(n);
       const { bytesRead } = await fh.read(buf, 0, n, 0);

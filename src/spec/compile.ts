@@ -165,6 +165,7 @@ async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: D
 
   const prepared: PreparedRun[] = [];
   const modelChecks = new FirstLevelModelChecks(loaded, fl, problems, notices.warnings);
+  let maskHeader: ReturnType<typeof readNiftiHeader> | undefined;
   for (const r of runs) {
     const where = `sub-${r.subject} ${runLabel(r)}`;
     try {
@@ -197,7 +198,9 @@ async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: D
         });
       }
       if (fl.mask !== 'auto' && fl.mask !== 'derivatives') {
-        const m = await readNiftiHeader(fl.mask);
+        // one mask for every run: its header is read once
+        maskHeader ??= readNiftiHeader(fl.mask);
+        const m = await maskHeader;
         if (!sameGrid(m, header)) {
           problems.push(at(loaded, ['first_level', 'mask'], `${fl.mask} is not on the grid of ${r.bold} (mask ${m.dims.slice(0, 3).join('x')}, BOLD ${header.dims.slice(0, 3).join('x')}, or different affines)`));
         }

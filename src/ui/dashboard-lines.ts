@@ -17,8 +17,10 @@
  *
  * Compactness for hundreds of nodes: a stage with nothing running collapses to one
  * count line; inside an active stage each subject gets a line only when the stage has
- * few subjects (otherwise only running nodes and failures are listed); at most a few
- * failures per stage are printed; and the frame is cut to the terminal height.
+ * few subjects (otherwise only running nodes and failures are listed); when the frame is
+ * taller than the terminal, idle subjects go first, then stage lines, while running nodes and
+ * failures stay (see `cut`). The header counts finished nodes of all and gives an ETA
+ * (RunState.eta).
  */
 import { formatClock, formatDuration, formatPercent, progressBar, truncate, firstLine } from './format.js';
 import { isFinished, isPendingOnScheduler, type NodeView, type RunState, type StatusCounts } from './run-state.js';
@@ -51,7 +53,6 @@ const STAGE_COL = 13; // "  " + stage name ("confounds" is the longest) + gap
 const SUBJECT_COL = 9;
 /** Above this many subjects in an active stage, idle subjects get no line of their own. */
 const MAX_SUBJECT_LINES = 8;
-const MAX_FAILURES_PER_STAGE = 3;
 
 export function spinnerFrame(nowMs: number): string {
   return SPINNER[Math.floor(nowMs / 80) % SPINNER.length]!;
@@ -150,17 +151,13 @@ function runningLine(n: NodeView, prefix: string, nowMs: number, width: number, 
   return segs;
 }
 
+/** The failed nodes of a stage, one line each (a frame too tall for the terminal is cut by `cut`). */
 function failureLines(nodes: NodeView[], indent: string): Line[] {
-  const failed = nodes.filter((n) => n.status === 'failed');
-  const lines: Line[] = failed.slice(0, MAX_FAILURES_PER_STAGE).map((n) => [
+  return nodes.filter((n) => n.status === 'failed').map((n) => [
     { text: indent },
     { text: `${GLYPH.failed} ${n.id}: `, color: 'red', bold: true },
     { text: firstLine(n.error ?? 'failed'), color: 'red' },
   ]);
-  if (failed.length > MAX_FAILURES_PER_STAGE) {
-    lines.push([{ text: indent }, { text: `… ${failed.length - MAX_FAILURES_PER_STAGE} more failed`, color: 'red' }]);
-  }
-  return lines;
 }
 
 function headerLine(state: RunState, nowMs: number, spin: string, width: number): Line {
@@ -181,6 +178,8 @@ function headerLine(state: RunState, nowMs: number, spin: string, width: number)
   if (pending > 0) segs.push({ text: ` · ${pending} queued on SLURM`, color: 'magenta' });
   if (c.failed > 0) segs.push({ text: ` · ${c.failed} failed`, color: 'red' });
   if (c.skipped > 0) segs.push({ text: ` · ${c.skipped} skipped`, color: 'yellow' });
+  const eta = state.eta(nowMs);
+  if (eta !== undefined) segs.push({ text: ` · ETA ${formatClock(eta)}`, dim: true });
   const clock = formatClock(state.elapsed(nowMs));
   const used = lineText(segs).length;
   const gap = width - used - clock.length;
@@ -212,16 +211,23 @@ function outputLine(state: RunState): Line | undefined {
   return dir ? [{ text: '  output: ', dim: true }, { text: dir }] : undefined;
 }
 
+/**
+ * What a line is, for cutting a frame to the terminal: the header and the summary always stay,
+ * then running nodes and failures, then the stage lines, then idle subjects.
+ */
+type Kind = 'header' | 'stage' | 'subject' | 'running' | 'failure' | 'tail';
+interface Tagged { kind: Kind; line: Line }
+
 /** Build the frame. `detail` false drops per-subject idle lines (used when the frame is too tall). */
-function build(state: RunState, nowMs: number, width: number, detail: boolean): Line[] {
+function build(state: RunState, nowMs: number, width: number, detail: boolean): Tagged[] {
   const spin = spinnerFrame(nowMs);
-  const lines: Line[] = [headerLine(state, nowMs, spin, width)];
+  const lines: Tagged[] = [{ kind: 'header', line: headerLine(state, nowMs, spin, width) }];
   if (!state.hasPlan && state.nodes.size === 0) {
-    lines.push([{ text: `  ${spin} planning…`, dim: true }]);
+    lines.push({ kind: 'stage', line: [{ text: `  ${spin} planning…`, dim: true }] });
   }
   for (const st of state.stages()) {
     const head: Line = [{ text: pad(`  ${st.stage}`, STAGE_COL) }, ...groupSummary(st.counts, st.nodes.length, spin)];
-    lines.push(head);
+    lines.push({ kind: 'stage', line: head });
     const started = st.counts.queued < st.nodes.length;
     if (started && !isFinished(st.counts)) {
       const expandSubjects = detail && st.subjects.filter((g) => g.subject !== '').length <= MAX_SUBJECT_LINES;
@@ -230,36 +236,57 @@ function build(state: RunState, nowMs: number, width: number, detail: boolean): 
         const subjPrefix = `    ${pad(subjectLabel(g.subject), SUBJECT_COL)}`;
         const blank = ' '.repeat(subjPrefix.length);
         if (running.length > 0) {
-          running.forEach((n, i) => lines.push(runningLine(n, i === 0 ? subjPrefix : blank, nowMs, width, spin)));
+          running.forEach((n, i) => lines.push({ kind: 'running', line: runningLine(n, i === 0 ? subjPrefix : blank, nowMs, width, spin) }));
         } else if (expandSubjects && g.subject !== '') {
-          lines.push([{ text: subjPrefix }, ...groupSummary(g.counts, g.nodes.length, spin)]);
+          lines.push({ kind: 'subject', line: [{ text: subjPrefix }, ...groupSummary(g.counts, g.nodes.length, spin)] });
         }
       }
     }
-    lines.push(...failureLines(st.nodes, '    '));
+    for (const line of failureLines(st.nodes, '    ')) lines.push({ kind: 'failure', line });
   }
   const tail = summaryLine(state);
-  if (tail) lines.push(tail);
+  if (tail) lines.push({ kind: 'tail', line: tail });
   const out = outputLine(state);
-  if (out) lines.push(out);
+  if (out) lines.push({ kind: 'tail', line: out });
   return lines;
+}
+
+const moreLine = (text: string): Line => [{ text: `  … ${text}`, dim: true }];
+
+/**
+ * Cuts a frame to `maxRows`: the header and the summary stay; running nodes and failures come
+ * next (when even they do not fit, the last of them give way to a count); stage lines fill what
+ * room is left, in order; one line says how many were left out.
+ */
+function cut(lines: Tagged[], maxRows: number): Line[] {
+  const head = lines.filter((l) => l.kind === 'header');
+  const tail = lines.filter((l) => l.kind === 'tail');
+  const body = lines.filter((l) => l.kind !== 'header' && l.kind !== 'tail');
+  // room for body lines, one row kept for the "… more" line
+  const room = Math.max(0, maxRows - head.length - tail.length - 1);
+  const important = body.filter((l) => l.kind === 'running' || l.kind === 'failure');
+  const keep = new Set(important.slice(0, room));
+  for (const l of body) {
+    if (keep.size >= room) break;
+    if (l.kind === 'stage') keep.add(l);
+  }
+  const kept = body.filter((l) => keep.has(l));
+  const hidden = body.length - kept.length;
+  const droppedImportant = important.length - important.filter((l) => keep.has(l)).length;
+  const more = droppedImportant > 0
+    ? `${droppedImportant} more running or failed not shown (${hidden} lines in all)`
+    : `${hidden} more line${hidden === 1 ? '' : 's'}`;
+  const out = [...head, ...kept].map((l) => l.line);
+  if (hidden > 0) out.push(moreLine(more));
+  out.push(...tail.map((l) => l.line));
+  return out.slice(0, maxRows);
 }
 
 export function dashboardLines(state: RunState, nowMs: number, opts: LayoutOptions): Line[] {
   const width = Math.max(20, opts.width);
   let lines = build(state, nowMs, width, true);
+  // too tall: idle subjects go first, then the frame is cut by priority
   if (opts.maxRows !== undefined && lines.length > opts.maxRows) lines = build(state, nowMs, width, false);
-  if (opts.maxRows !== undefined && lines.length > opts.maxRows && opts.maxRows >= 3) {
-    // Keep the header and the summary; cut the middle.
-    const keepTail = (state.summary ? 1 : 0) + (state.summary?.outputDir ? 1 : 0);
-    const budget = opts.maxRows - 1 - keepTail - 1;
-    const hidden = lines.length - 1 - keepTail - budget;
-    lines = [
-      lines[0]!,
-      ...lines.slice(1, 1 + budget),
-      [{ text: `  … ${hidden} more line${hidden === 1 ? '' : 's'}`, dim: true }],
-      ...lines.slice(lines.length - keepTail),
-    ];
-  }
-  return lines.map((l) => clip(l, width));
+  if (opts.maxRows !== undefined && lines.length > opts.maxRows && opts.maxRows >= 3) return cut(lines, opts.maxRows).map((l) => clip(l, width));
+  return lines.map((l) => clip(l.line, width));
 }

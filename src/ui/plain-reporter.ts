@@ -6,13 +6,14 @@
  *   [cached] load/sub-01
  *   [run] fit/sub-01
  *   [progress] fit/sub-01 40% (chunk 4/10)
- *   [done] fit/sub-01 (3.2 s)
+ *   [done] fit/sub-01 (3.2 s) · 12/24 nodes · ETA 40.5 s
  *   [FAILED] fit/sub-02: singular design matrix
  *   Failed after 12.3 s: 15 computed, 8 cached, 1 failed, 0 skipped. Output: out/glm
  */
 import type { EngineEvent } from '../engine/types.js';
 import { formatDuration, formatPercent } from './format.js';
 import type { Reporter } from './reporter.js';
+import { RunState } from './run-state.js';
 import { flushStream, useColour, type OutStream } from './stream.js';
 
 export interface PlainReporterOptions {
@@ -63,6 +64,8 @@ export class PlainReporter implements Reporter {
   private readonly colour: boolean;
   /** Per running node: progress and time (ms) of the last printed line. */
   private readonly lastProgress = new Map<string, { fraction: number; at: number }>();
+  /** How far the run is (finished nodes of all, ETA), for the [done] lines. */
+  private readonly state = new RunState();
 
   constructor(opts: PlainReporterOptions) {
     this.out = opts.stdout;
@@ -81,7 +84,15 @@ export class PlainReporter implements Reporter {
     stream.write(text + '\n');
   }
 
+  /** " · 12/24 nodes · ETA 40.5 s": how far along the run is after a node finished. */
+  private howFar(): string {
+    const { finished, total } = this.state.finished();
+    const eta = finished < total ? this.state.eta(this.now()) : undefined;
+    return ` · ${finished}/${total} nodes${eta !== undefined ? ` · ETA ${formatDuration(eta)}` : ''}`;
+  }
+
   onEvent(e: EngineEvent): void {
+    this.state.apply(e, this.now());
     switch (e.event) {
       case 'plan': {
         const cached = e.nodes.filter((n) => n.status === 'cached').length;
@@ -120,7 +131,7 @@ export class PlainReporter implements Reporter {
         return;
       case 'node-done':
         this.lastProgress.delete(e.node);
-        this.line(`${this.paint('[done]', 'green')} ${e.node} (${formatDuration(e.seconds)}${e.job ? `, SLURM job ${e.job}` : ''})`);
+        this.line(`${this.paint('[done]', 'green')} ${e.node} (${formatDuration(e.seconds)}${e.job ? `, SLURM job ${e.job}` : ''})${this.paint(this.howFar(), 'dim')}`);
         return;
       case 'node-failed': {
         this.lastProgress.delete(e.node);

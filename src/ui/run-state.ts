@@ -99,6 +99,8 @@ export class RunState {
   plannedCached = 0;
   plannedRun = 0;
   hasPlan = false;
+  /** Reception time (ms) of the first node-start (the ETA's parallelism counts from it). */
+  firstStartAt?: number;
 
   /** Apply one event; `now` is the reception time in ms. */
   apply(e: EngineEvent, now: number): void {
@@ -111,6 +113,7 @@ export class RunState {
         const n = this.node(e.node, e.type);
         n.status = 'running';
         n.startedAt = now;
+        this.firstStartAt ??= now;
         n.progress = undefined;
         n.message = undefined;
         return;
@@ -227,6 +230,56 @@ export class RunState {
     let k = 0;
     for (const n of this.nodes.values()) if (isPendingOnScheduler(n)) k++;
     return k;
+  }
+
+  /**
+   * Estimated seconds until the run is done, or undefined while nothing has been computed yet.
+   * Each node still to compute is expected to take the mean time of the finished nodes of its
+   * type (of all types while none of its type finished), less what a running one has already
+   * spent (or, when it reports progress p after t seconds, t (1 - p) / p); that work is divided by the parallelism seen so far (busy node-seconds per second
+   * since the first node started), since several nodes run at once.
+   */
+  eta(now: number): number | undefined {
+    if (this.summary || this.firstStartAt === undefined) return undefined;
+    const perType = new Map<string, { n: number; seconds: number }>();
+    let doneSeconds = 0;
+    let doneCount = 0;
+    for (const n of this.nodes.values()) {
+      if (n.status !== 'done' || n.seconds === undefined) continue;
+      const t = perType.get(n.type) ?? { n: 0, seconds: 0 };
+      t.n++;
+      t.seconds += n.seconds;
+      perType.set(n.type, t);
+      doneSeconds += n.seconds;
+      doneCount++;
+    }
+    if (doneCount === 0) return undefined;
+    const overall = doneSeconds / doneCount;
+    let remaining = 0;
+    let busy = doneSeconds;
+    for (const n of this.nodes.values()) {
+      if (n.status !== 'queued' && n.status !== 'running') continue;
+      const t = perType.get(n.type);
+      const expected = t ? t.seconds / t.n : overall;
+      if (n.status === 'running' && n.startedAt !== undefined) {
+        const spent = Math.max(0, (now - n.startedAt) / 1000);
+        busy += spent;
+        // a node that reports its progress says best how far it is
+        const p = n.progress;
+        remaining += p !== undefined && p > 0.02 && p < 1 ? (spent * (1 - p)) / p : Math.max(0, expected - spent);
+      } else {
+        remaining += expected;
+      }
+    }
+    const wall = (now - this.firstStartAt) / 1000;
+    const parallelism = wall > 0 ? Math.max(1, busy / wall) : 1;
+    return remaining / parallelism;
+  }
+
+  /** Nodes finished one way or another (done, cached, failed, skipped) and the total. */
+  finished(): { finished: number; total: number } {
+    const c = this.counts();
+    return { finished: c.done + c.cached + c.failed + c.skipped, total: this.nodes.size };
   }
 
   /** Seconds since the first event, or the run's own total once it is done. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync, utimesSync, readdirSync, truncateSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { runPipeline, planPipeline } from '../../src/engine/index.js';
+import { runPipeline, planPipeline, Cache } from '../../src/engine/index.js';
 import type { EngineEvent, Graph } from '../../src/engine/types.js';
 import { registry } from './toy-nodes.js';
 import { decodeArtifact, encodeArtifact, CorruptEntryError } from '../../src/engine/artifact-codec.js';
@@ -106,6 +106,34 @@ test('a truncated or corrupted cache entry is recomputed, never trusted', async 
   assert.deepEqual(s.runs().sort(), corrupt.map((e) => e.id).sort());
   const again = await run(s.graph(), s.cacheRoot);
   assert.equal(again.summary.computed, 0);
+});
+
+test('planning a rerun reads no entry that is unchanged since it was written (stat memo); a rewritten one is read and refused', async () => {
+  const s = setup();
+  await run(s.graph(), s.cacheRoot);
+  const reads: string[] = [];
+  const original = Cache.prototype.read;
+  Cache.prototype.read = function (this: Cache, key: string) {
+    reads.push(key);
+    return original.call(this, key);
+  };
+  try {
+    const plan = await planPipeline(s.graph(), { registry, cacheRoot: s.cacheRoot, useCache: true, jobs: 1 });
+    assert.equal([...plan.entries.values()].filter((e) => e.status === 'cached').length, 5);
+    assert.deepEqual(reads, [], 'entries known whole are not read back');
+    // same size, other bytes: the stat differs, so it is read and its checksum fails
+    const sum = plan.entries.get('sum')!;
+    const bin = join(s.cacheRoot, 'objects', sum.key.slice(0, 2), `${sum.key}.bin`);
+    const buf = readFileSync(bin);
+    buf[buf.length - 40] ^= 0xff;
+    await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(bin, buf);
+    const again = await planPipeline(s.graph(), { registry, cacheRoot: s.cacheRoot, useCache: true, jobs: 1 });
+    assert.deepEqual(reads, [sum.key]);
+    assert.equal(again.entries.get('sum')!.reason?.kind, 'corrupt-entry');
+  } finally {
+    Cache.prototype.read = original;
+  }
 });
 
 test('a failed node fails only its dependents; others finish and stay cached', async () => {

@@ -40,7 +40,11 @@ test('dashboard mid-run: running nodes with spinner, progress bar, percent and e
   const now = RUN[13]!.time + 1000; // 1 s after the last event
   const lines = dashboardLines(state, now, { width: 80 }).map(lineText);
   for (const l of lines) assert.ok(l.length <= 80, `fits 80 columns: ${JSON.stringify(l)}`);
-  assert.match(lines[0]!, /^glmflow . 4\/11 nodes · 2 cached · 2 running +0:03$/);
+  // ETA: the fit at 25% after 3.5 s needs 10.5 s more; the other fit (3.1 s spent) is expected
+  // to take the designs' mean, 0.045 s, so 0 more; 4 contrasts and the report 0.045 s each.
+  // 0.09 + 3.5 + 3.1 s of node time in 3.6 s since the first start: parallelism 1.86, so
+  // (10.5 + 5 x 0.045) / 1.86 = 5.8 s
+  assert.match(lines[0]!, /^glmflow . 4\/11 nodes · 2 cached · 2 running · ETA 0:05 +0:03$/);
   assert.equal(lines[1], '  load       ✔ 2/2 done (2 cached)');
   assert.match(lines[3]!, /^  fit        . 0\/2 done · 2 running$/);
   // fit/sub-01 started at t0+100, now = t0+3600: 3 s; 25% of a 12-cell bar = 3 cells.

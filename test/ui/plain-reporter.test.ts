@@ -8,9 +8,9 @@ const EXPECTED = `glmflow: 11 nodes: 2 cached, 9 to run
 [cached] load/sub-01
 [cached] load/sub-02
 [run] design/sub-01/run-1
-[done] design/sub-01/run-1 (0.0 s)
+[done] design/sub-01/run-1 (0.0 s) · 3/11 nodes · ETA 0.3 s
 [run] design/sub-02/run-1
-[done] design/sub-02/run-1 (0.1 s)
+[done] design/sub-02/run-1 (0.1 s) · 4/11 nodes · ETA 0.3 s
 [run] fit/sub-01
 [progress] fit/sub-01 12% (chunk 2/16)
 [run] fit/sub-02
@@ -20,16 +20,19 @@ const EXPECTED = `glmflow: 11 nodes: 2 cached, 9 to run
 [skipped] contrast/sub-02/faceVsScene: depends on failed fit/sub-02
 [skipped] contrast/sub-02/face: depends on failed fit/sub-02
 [warn] fit/sub-01: 12 voxels with zero variance
-[done] fit/sub-01 (3.2 s)
+[done] fit/sub-01 (3.2 s) · 8/11 nodes · ETA 3.3 s
 [run] contrast/sub-01/faceVsScene
-[done] contrast/sub-01/faceVsScene (0.2 s)
+[done] contrast/sub-01/faceVsScene (0.2 s) · 9/11 nodes · ETA 1.1 s
 [run] contrast/sub-01/face
-[done] contrast/sub-01/face (0.2 s)
+[done] contrast/sub-01/face (0.2 s) · 10/11 nodes · ETA 0.7 s
 [run] report
-[done] report (0.8 s)
+[done] report (0.8 s) · 11/11 nodes
 Failed after 4.5 s: 6 computed, 2 cached, 1 failed, 2 skipped. Output: out/glm
 `;
 
+// [done] lines say how far the run is: finished nodes of all and the ETA (RunState.eta: e.g. after
+// fit/sub-01, 3 nodes of unknown type at the mean 1.1 s of the 3 finished ones, 3.3 s, in 3.3 s
+// of node time over 3.3 s since the first start, parallelism 1).
 test('plain reporter: exact line log of a run (progress throttled to 10% or 2 s)', async () => {
   const out = new FakeStream(false);
   const clock = { now: 0 };

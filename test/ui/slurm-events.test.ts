@@ -56,7 +56,7 @@ test('plain log: one line per submission and start, the job id on [done]', async
   const text = out.text();
   assert.match(text, /^\[pending\] fit\/sub-02 \(SLURM job 42\)$/m);
   assert.match(text, /^\[running\] fit\/sub-01 \(SLURM job 41\)$/m);
-  assert.match(text, /^\[done\] fit\/sub-01 \(3\.9 s, SLURM job 41\)$/m);
+  assert.match(text, /^\[done\] fit\/sub-01 \(3\.9 s, SLURM job 41\) · 1\/3 nodes/m);
   assert.ok(!/COMPLETED/.test(text), 'the end of a job shows once, as [done]');
 });
 
