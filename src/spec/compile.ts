@@ -235,6 +235,12 @@ function linkReportToStages(graph: Graph): void {
   report.deps = { ...report.deps, ...extra };
   const params = report.params as unknown as ReportParams;
   params.ids = { ...params.ids, ...extra };
+  // the ROI atlas names the peaks of the first-level cluster tables too
+  const roiGlm = graph.nodes.find((n) => n.type === 'roi' && (n.params as { kind?: string }).kind === 'glm' && n.files.atlas);
+  if (roiGlm) {
+    report.files = { ...report.files, atlas: roiGlm.files.atlas };
+    params.atlasNames = (roiGlm.params as { names?: Record<string, string> }).names;
+  }
 }
 
 const hasConfounds = (fl: FirstLevelSpec) => (Array.isArray(fl.confounds) ? fl.confounds.length > 0 : Boolean(fl.confounds));
@@ -354,6 +360,8 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
         ...report, dir: outputDir, name: spec.name, specHash: loaded.hash, version,
         dataset: { bids: spec.data?.bids, derivatives: spec.data?.derivatives, task: spec.data?.task, space: spec.data?.space },
         parameters: fl ? modelParameters(fl) : [],
+        specPath: loaded.source.display,
+        specText: loaded.source.text + loaded.source.overrides.map((o) => `\n# --set ${o.arg}`).join(''),
       } satisfies ReportParams as unknown as Json,
       deps: reportDeps, files: {}, stage: 'report', label: 'report.html',
     });
