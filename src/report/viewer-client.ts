@@ -124,14 +124,18 @@ export function viewerClient(win: Window & { niivue?: any; glmflowViewer?: unkno
     if (nv) return;
     if (!win.niivue) throw new Error('report_assets/niivue.js did not load');
     panel = buildPanel();
-    nv = new win.niivue.Niivue({ backColor: [0, 0, 0, 1], show3Dcrosshair: true, isColorbar: true, crosshairColor: [0.2, 0.9, 0.2, 1], crosshairWidth: 1, textHeight: 0.04 });
+    nv = new win.niivue.Niivue({ backColor: [0, 0, 0, 1], show3Dcrosshair: true, isColorbar: true, crosshairColor: [0.2, 0.9, 0.2, 1], crosshairWidth: 1.5, crosshairWidthUnit: 'mm', textHeight: 0.04 });
     // the canvas must be in the page (with a size) before NiiVue attaches to it
     doc.body.appendChild(panel);
     await nv.attachToCanvas(doc.getElementById('nv-canvas'));
     nv.setSliceMM(true);
-    nv.onLocationChange = (l: { string?: string }) => {
+    nv.onLocationChange = (l: { mm?: number[]; values?: Array<{ value?: number }>; string?: string }) => {
       const out = doc.getElementById('nv-location');
-      if (out) out.textContent = l && l.string ? l.string : '';
+      if (!out || !l) return;
+      const v = l.values && l.values[1] ? l.values[1].value : undefined;
+      out.textContent = l.mm
+        ? `(${[0, 1, 2].map((i) => l.mm![i].toFixed(1)).join(', ')}) mm` + (v !== undefined && Number.isFinite(v) ? `   ${current ? current.info.label : 'value'} = ${v.toFixed(3)}` : '')
+        : l.string ?? '';
     };
   }
 
@@ -143,7 +147,8 @@ export function viewerClient(win: Window & { niivue?: any; glmflowViewer?: unkno
     const mapSel = doc.getElementById('nv-map') as HTMLSelectElement;
     mapSel.replaceChildren(...(info.maps ?? [{ id: info.map, label: info.label, threshold: info.threshold }]).map((m) => el('option', { value: m.id }, m.label)));
     mapSel.value = mapId;
-    const [ul, ov] = await Promise.all([image(info.underlay, { colormap: 'gray' }), image(mapId, { colormap: 'warm', colormapNegative: 'winter' })]);
+    const [ul, ov] = await Promise.all([image(info.underlay, { colormap: 'gray', colorbarVisible: false }), image(mapId, { colormap: 'warm', colormapNegative: 'winter' })]);
+    ul.colorbarVisible = false;
     while (nv.volumes.length) nv.removeVolume(nv.volumes[0]);
     nv.addVolume(ul);
     nv.addVolume(ov);
