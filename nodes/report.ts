@@ -16,7 +16,7 @@ import { outputsProblem, type WrittenFile } from './lib/outputs.js';
 import { statLabel, unmask } from './lib/maps.js';
 import { ReportAssets } from './lib/report-assets.js';
 import { clustersTable, type ClusterRow } from '../src/stats/inference/clusters.js';
-import { readNifti } from '../src/io/nifti.js';
+import { readNifti, streamNiftiVolumes } from '../src/io/nifti.js';
 import type { ReportTable, ReportViewerMap } from '../src/report/model.js';
 
 /** |z| of the figures, the viewer's starting threshold and the first-level cluster tables. */
@@ -44,6 +44,25 @@ export interface ReportParams {
   specPath?: string;
   /** With the ROI atlas (files.atlas): label index -> name, for the first-level cluster tables. */
   atlasNames?: Record<string, string>;
+}
+
+/** A volume on a grid (the underlay of a subject's maps). */
+interface GridVolume { dims: number[]; affine: number[][]; data: Float32Array }
+
+/** Mean over time of a 4D BOLD (nilearn's mean_img), streamed one volume at a time. */
+async function meanImage(path: string): Promise<GridVolume> {
+  let sum: Float64Array | null = null;
+  let n = 0;
+  const h = await streamNiftiVolumes(path, {
+    onVolume: (_t, v) => {
+      const s = (sum ??= new Float64Array(v.length));
+      for (let i = 0; i < v.length; i++) s[i] += v[i];
+      n++;
+    },
+  });
+  const data = new Float32Array(sum!.length);
+  for (let i = 0; i < data.length; i++) data[i] = sum![i] / n;
+  return { dims: h.dims.slice(0, 3), affine: h.affine, data };
 }
 
 /** nilearn's cluster table columns, plus Label when an atlas named the peaks. */
@@ -188,7 +207,16 @@ export const report: NodeDefinition<ReportParams> = {
     });
 
     const assets = new ReportAssets(p.dir);
-    const mni = /^MNI/i.test(p.dataset.space ?? '');
+    const mni = /^MNI152/.test(p.dataset.space ?? '');
+    // outside MNI spaces, each subject's mean EPI (first run) is the underlay of its maps
+    const bolds = inputs.files.bolds ? ([] as string[]).concat(inputs.files.bolds) : [];
+    const means = new Map<string, Promise<GridVolume>>();
+    const meanEpi = (subject: string): Promise<GridVolume> | undefined => {
+      const k = p.masks.indexOf(subject);
+      if (k < 0 || !bolds[k]) return undefined;
+      if (!means.has(subject)) means.set(subject, meanImage(bolds[k]));
+      return means.get(subject);
+    };
     const atlas = inputs.files.atlas && p.atlasNames ? { data: (await readNifti(inputs.files.atlas as string)).data, names: p.atlasNames } : undefined;
     const byName = new Map<string, ReportContrast>();
     for (const [i, c] of contrasts.entries()) {
@@ -198,7 +226,9 @@ export const report: NodeDefinition<ReportParams> = {
       const indices = maskArt.arrays.indices as Int32Array;
       const statType = (c.meta as { statType: 't' | 'F' }).statType;
       const z = unmask(c.arrays.z_score as Float32Array, indices, mask);
-      const fig = renderStatMap(z, null, mask.dims, mask.affine, { threshold: Z_THRESHOLD, title: `${subject} ${name} (z > ${Z_THRESHOLD})` });
+      const mean = await meanEpi(subject);
+      const onGrid = mean && mean.data.length === z.length ? mean : undefined;
+      const fig = renderStatMap(z, onGrid?.data ?? null, mask.dims, mask.affine, { threshold: Z_THRESHOLD, title: `${subject} ${name} (z > ${Z_THRESHOLD})` });
       const src = `figures/${subject}_contrast-${name}_stat-z.png`;
       written.push(await writeFileAtomic(join(p.dir, src), [fig.png]));
       // the atlas names peaks only when it lies on this subject's grid
@@ -206,8 +236,11 @@ export const report: NodeDefinition<ReportParams> = {
       const rows = clustersTable(z, mask.dims, mask.affine, {
         statThreshold: Z_THRESHOLD, twoSided: true, clusterThreshold: MIN_CLUSTER_VOXELS, ...(sameGrid ? { atlas } : {}),
       });
-      // underlay: the MNI template for MNI spaces, else the analysis mask in mid-grey
-      const underlay = (mni && (await assets.mniUnderlay())) || (await assets.underlay(`underlay-${subject}-mask`, { dims: mask.dims, affine: mask.affine, data: unmask(new Float32Array(indices.length).fill(1), indices, mask) }, [0, 2.5]));
+      // underlay: the MNI template for MNI spaces, else the mean EPI, else the analysis mask in mid-grey
+      const underlay =
+        (mni && (await assets.mniUnderlay())) ||
+        (onGrid && (await assets.underlay(`underlay-${subject}-mean`, onGrid))) ||
+        (await assets.underlay(`underlay-${subject}-mask`, { dims: mask.dims, affine: mask.affine, data: unmask(new Float32Array(indices.length).fill(1), indices, mask) }, [0, 2.5]));
       const zMap = await assets.statMap(`${subject}-${name}-z`, { dims: mask.dims, affine: mask.affine, data: z });
       const entry = byName.get(name) ?? { name, definition, statType, maps: [] };
       entry.maps.push({

@@ -269,6 +269,8 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
   const reportDeps: Record<string, string[]> = { designs: [], contrasts: [], masks: [] };
   const report: Omit<ReportParams, 'dir' | 'name' | 'specHash' | 'version' | 'dataset' | 'parameters'> = { designs: [], masks: [], contrasts: [], ids: reportDeps };
   const subjects: SubjectOutputs[] = [];
+  /** Each subject's first BOLD: its mean is the underlay of the report's maps outside MNI spaces. */
+  const reportBolds: string[] = [];
   for (const [subject, subjectRuns] of bySubject) {
     if (!fl) break; // runs exist only with a first level
     const sub = `sub-${subject}`;
@@ -282,6 +284,7 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
     nodes.push({ id: maskId, type: 'mask', params: { mode: fl.mask === 'auto' || fl.mask === 'derivatives' ? fl.mask : 'path' }, deps: {}, files: { masks: maskFiles }, stage: 'mask', subject: sub });
     reportDeps.masks.push(maskId);
     report.masks.push(sub);
+    reportBolds.push(subjectRuns[0].bids.bold);
     const designIds: string[] = [];
     const fitIds: string[] = [];
     for (const r of subjectRuns) {
@@ -363,7 +366,8 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
         specPath: loaded.source.display,
         specText: loaded.source.text + loaded.source.overrides.map((o) => `\n# --set ${o.arg}`).join(''),
       } satisfies ReportParams as unknown as Json,
-      deps: reportDeps, files: {}, stage: 'report', label: 'report.html',
+      // in MNI spaces the shipped template is the underlay, no BOLD needs reading
+      deps: reportDeps, files: /^MNI152/.test(spec.data?.space ?? '') || !reportBolds.length ? {} : { bolds: reportBolds }, stage: 'report', label: 'report.html',
     });
   }
   return { graph: { nodes }, subjects };
