@@ -91,7 +91,11 @@ figcaption { color: var(--muted); font-size: 13px; }
 .pair > figure { flex: 1 1 0; min-width: 0; }
 .figs { display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-start; }
 .figs > figure { flex: 1 1 320px; min-width: 0; }
-.methods { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 340px), 1fr)); gap: 8px; }
+.methods { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 560px), 1fr)); gap: 8px; }
+.card h4.title { color: var(--fg); font-size: 16px; }
+.scroll { max-height: 320px; overflow-y: auto; border-bottom: 1px solid var(--line); margin-bottom: 8px; }
+.scroll table { margin: 0; }
+.scroll thead th { position: sticky; top: 0; }
 .muted { color: var(--muted); }
 .flag { color: var(--warn); font-weight: 600; }
 .ok { color: var(--ok); }
@@ -278,8 +282,8 @@ function designCard(d: ReportDesign, opts: RenderOptions): string {
 function contrastCard(c: ReportContrast, map: ReportContrastMap, m: ReportModel, opts: RenderOptions): string {
   const kind = c.statType ? ` <span class="muted">(${c.statType === 'F' ? 'F test' : 't test'})</span>` : '';
   const thr = map.thresholdLabel ? ` <span class="muted">· ${escapeHtml(map.thresholdLabel)}</span>` : '';
-  const clusters = map.clusters ? `<details${map.clusters.rows.length <= 12 ? ' open' : ''}><summary>Clusters (${map.clusters.rows.length} peaks)</summary>${clusterTableHtml(map.clusters, map.viewer, m)}</details>` : '';
-  return `<div class="card contrast" id="contrast-${safeHref(c.name)}-${safeHref(map.subject)}"><h4>${escapeHtml(c.name)}${kind}${thr}</h4><p>Definition: <code>${escapeHtml(c.definition)}</code></p>` +
+  const clusters = map.clusters ? `<details open><summary>Clusters (${map.clusters.rows.length} peaks)</summary><div class="scroll">${clusterTableHtml(map.clusters, map.viewer, m)}</div></details>` : '';
+  return `<div class="card contrast" id="contrast-${safeHref(c.name)}-${safeHref(map.subject)}"><h4 class="title">${escapeHtml(c.name)}${kind}${thr}</h4><p>Definition: <code>${escapeHtml(c.definition)}</code></p>` +
     `${figureHtml(map.matrix, opts)}<div class="figs">${figureHtml(map.figure, opts)}${figureHtml(map.glassBrain, opts)}</div>${peakHtml(map.peak)}${viewerSlotHtml(map.viewer, m)}${clusters}${linksHtml(map.files)}</div>`;
 }
 
@@ -317,17 +321,20 @@ function groupCard(g: ReportGroupResult, m: ReportModel, opts: RenderOptions): s
         rows: g.corrections.map((c) => [c.method, c.detail ?? '', c.threshold ?? null, c.nSignificant ?? null, linkCell(c.file)]),
       })}`
     : '';
-  const perMethod = (g.corrections ?? []).filter((c) => c.figure || c.glassBrain);
-  const methodFigs = perMethod.length
-    ? `<details><summary>Maps per inference method</summary><div class="methods">${perMethod.map((c) => `<div><h4>${escapeHtml(c.method)}</h4>${figureHtml(c.figure, opts)}${figureHtml(c.glassBrain, opts)}</div>`).join('')}</div></details>`
+  // per method: its corrected map and cluster table side by side (the main table is shown below)
+  const perMethod = (g.corrections ?? []).filter((c) => c.figure || c.glassBrain || c.clusters);
+  const methods = perMethod.length
+    ? `<details><summary>Per inference method: corrected maps and cluster tables</summary><div class="methods">${perMethod
+        .map((c) => {
+          const n = c.nSignificant !== undefined ? ` <span class="muted">${c.nSignificant} significant</span>` : '';
+          const table = c.clusters ? `<div class="scroll">${clusterTableHtml(c.clusters, g.viewer, m)}</div>` : '';
+          return `<div class="card method"><h4 class="title">${escapeHtml(c.method)}${n}</h4>${figureHtml(c.figure, opts)}${figureHtml(c.glassBrain, opts)}${table}</div>`;
+        })
+        .join('')}</div></details>`
     : '';
-  const methodClusters = (g.corrections ?? []).filter((c) => c.clusters && c.method !== g.clustersFrom);
-  const moreClusters = methodClusters.length
-    ? `<details><summary>Cluster tables of the other methods</summary>${methodClusters.map((c) => `<h4>${escapeHtml(c.method)}</h4>${clusterTableHtml(c.clusters!, g.viewer, m)}`).join('')}</details>`
-    : '';
-  const clusters = g.clusters ? `<h4>Clusters${g.clustersFrom ? ` (${escapeHtml(g.clustersFrom)})` : ''}</h4>${clusterTableHtml(g.clusters, g.viewer, m)}` : '';
+  const clusters = g.clusters ? `<h4>Clusters${g.clustersFrom ? ` (${escapeHtml(g.clustersFrom)})` : ''}</h4><div class="scroll">${clusterTableHtml(g.clusters, g.viewer, m)}</div>` : '';
   return `<div class="card group" id="group-${safeHref(g.name)}"><h3>${escapeHtml(g.name)}</h3>${def}${figureHtml(g.design, opts)}<div class="figs">${figureHtml(g.figure, opts)}${figureHtml(g.glassBrain, opts)}</div>${peakHtml(g.peak)}` +
-    `${viewerSlotHtml(g.viewer, m)}${corr}${methodFigs}${clusters}${moreClusters}${linksHtml(g.files)}</div>`;
+    `${viewerSlotHtml(g.viewer, m)}${corr}${clusters}${methods}${linksHtml(g.files)}</div>`;
 }
 
 /** Group level: per group contrast, one card per test with every inference method. */
