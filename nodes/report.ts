@@ -46,6 +46,14 @@ export interface ReportParams {
   atlasNames?: Record<string, string>;
 }
 
+/** The collinearity check a design artifact carries (nodes/design.ts meta.collinearity). */
+interface DesignCollinearity {
+  correlationThreshold: number;
+  vifThreshold: number;
+  pairs: Array<{ a: string; b: string; r: number }>;
+  vif: Array<{ column: string; vif: number | null; flagged: boolean }>;
+}
+
 /** A volume on a grid (the underlay of a subject's maps). */
 interface GridVolume { dims: number[]; affine: number[][]; data: Float32Array }
 
@@ -212,8 +220,22 @@ export const report: NodeDefinition<ReportParams> = {
       const m = d.meta as unknown as DesignMeta;
       const { subject, run, prefix } = p.designs[i];
       const base = `first_level/${subject}/${prefix}_design`;
-      return { subject, run, columns: m.columns, nScans: m.nScans, figure: { src: `${base}.png`, alt: `design matrix ${prefix}` }, tsv: `${base}.tsv` };
+      const out: ReportDesign = { subject, run, columns: m.columns, nScans: m.nScans, figure: { src: `${base}.png`, alt: `design matrix ${prefix}` }, tsv: `${base}.tsv` };
+      // designs that carry their collinearity check also have the save node's correlation files (SPEC …_design-corr.tsv/.png)
+      const col = (m as unknown as { collinearity?: DesignCollinearity }).collinearity;
+      if (col) {
+        out.correlation = { src: `${base}-corr.png`, alt: `design correlation ${prefix}` };
+        out.correlationTsv = `${base}-corr.tsv`;
+        out.collinearity = {
+          limit: col.correlationThreshold, vifLimit: col.vifThreshold,
+          pairs: col.pairs.map(({ a, b, r }) => ({ a, b, r })),
+          vif: col.vif.map((v) => ({ column: v.column, value: v.vif, flagged: v.flagged })),
+        };
+      }
+      return out;
     });
+    // the same pipelines write each subject's contrast matrix figure (SPEC …_contrast-NAME_matrix.png)
+    const contrastMatrices = designs.some((d) => (d.meta as { collinearity?: unknown }).collinearity !== undefined);
 
     const assets = new ReportAssets(p.dir);
     const mni = /^MNI152/.test(p.dataset.space ?? '');
@@ -255,6 +277,7 @@ export const report: NodeDefinition<ReportParams> = {
       entry.maps.push({
         subject,
         figure: { src, alt: `${name} z map of ${subject}` },
+        ...(contrastMatrices ? { matrix: { src: `first_level/${subject}/${subject}_contrast-${name}_matrix.png`, alt: `contrast matrix ${name} ${subject}` } } : {}),
         peak: fig.peak ? { x: fig.peak.mm[0], y: fig.peak.mm[1], z: fig.peak.mm[2], value: fig.peak.value, stat: 'z' } : undefined,
         thresholdLabel: `|z| > ${Z_THRESHOLD}, clusters ≥ ${MIN_CLUSTER_VOXELS} voxels`,
         clusters: clusterTable(rows),

@@ -200,6 +200,15 @@ function clusterTableHtml(t: ReportTable, v: ReportViewerMap | undefined, m: Rep
 
 interface Flag { where: string; text: string }
 
+function vifFlagged(v: { value: number | null; flagged?: boolean }, limit: number | undefined): boolean {
+  return v.flagged ?? (limit !== undefined && v.value !== null && v.value >= limit);
+}
+
+/** A VIF in words: null means not finite (exact collinearity, or a regressor without variance). */
+function vifText(v: number | null): string {
+  return v === null ? '∞' : fmt(v, 3);
+}
+
 /** Collinearity flags of every run, for the summary's warnings. */
 function collinearityFlags(designs: ReportDesign[]): Flag[] {
   const out: Flag[] = [];
@@ -208,8 +217,10 @@ function collinearityFlags(designs: ReportDesign[]): Flag[] {
     if (!c) continue;
     const where = `${subjectName(d.subject)} ${d.run}`;
     for (const p of c.pairs) out.push({ where, text: `${p.a} and ${p.b} correlate (r = ${fmt(p.r, 3)})` });
-    const lim = c.vifLimit;
-    for (const v of c.vif ?? []) if (lim !== undefined && v.value >= lim) out.push({ where, text: `${v.column}: variance inflation factor ${fmt(v.value, 3)} (≥ ${fmt(lim)})` });
+    for (const v of c.vif ?? []) {
+      if (!vifFlagged(v, c.vifLimit)) continue;
+      out.push({ where, text: `${v.column}: variance inflation factor ${vifText(v.value)}${c.vifLimit !== undefined ? ` (≥ ${fmt(c.vifLimit)})` : ''}` });
+    }
   }
   return out;
 }
@@ -264,8 +275,8 @@ function collinearityHtml(c: ReportCollinearity | undefined): string {
     : `<p class="ok">No pair of regressors correlates${lim || ' strongly'}.</p>`;
   const vif = c.vif?.length
     ? `<p class="muted">VIF: ${c.vif.map((v) => {
-        const bad = c.vifLimit !== undefined && v.value >= c.vifLimit;
-        return `<span${bad ? ' class="flag"' : ''}>${escapeHtml(v.column)} ${fmt(v.value, 3)}</span>`;
+        const bad = vifFlagged(v, c.vifLimit);
+        return `<span${bad ? ' class="flag"' : ''}>${escapeHtml(v.column)} ${vifText(v.value)}</span>`;
       }).join(', ')}</p>`
     : '';
   return pairs + vif;

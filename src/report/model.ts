@@ -56,8 +56,8 @@ export interface ReportCollinearity {
   /** |r| limit of the pairs listed (e.g. 0.9). */
   limit?: number;
   pairs: Array<{ a: string; b: string; r: number }>;
-  /** Variance inflation factor per task regressor. */
-  vif?: Array<{ column: string; value: number }>;
+  /** Variance inflation factor per task regressor (null: not finite, e.g. exactly collinear); `flagged` overrides the limit test. */
+  vif?: Array<{ column: string; value: number | null; flagged?: boolean }>;
   /** VIF at or above which a regressor is flagged (e.g. 10). */
   vifLimit?: number;
 }

@@ -20,7 +20,7 @@ function model(): ReportModel {
         figure: { src: 'first_level/sub-01/sub-01_run-1_design.png', alt: 'design sub-01 run-1', png: new Uint8Array([1, 2, 3]) },
         tsv: 'first_level/sub-01/sub-01_run-1_design.tsv',
         correlation: { src: 'first_level/sub-01/sub-01_run-1_design-corr.png', alt: 'correlation sub-01 run-1' },
-        collinearity: { limit: 0.9, pairs: [{ a: 'face', b: 'scene', r: 0.93 }], vif: [{ column: 'face', value: 12.5 }, { column: 'scene', value: 2 }], vifLimit: 10 },
+        collinearity: { limit: 0.9, pairs: [{ a: 'face', b: 'scene', r: 0.93 }], vif: [{ column: 'face', value: 12.5 }, { column: 'scene', value: 2 }, { column: 'house', value: null, flagged: true }], vifLimit: 10 },
       },
     ],
     contrasts: [
@@ -70,9 +70,10 @@ test('report: sections present in order, summary facts, relative figure links', 
   assert.ok(html.includes('<tr><td>hrf_model</td><td>spm</td></tr>'));
   assert.ok(html.includes('2 subjects, 3 runs'));
   assert.ok(html.includes('<tr><td>sub-01</td><td>1, 2</td></tr>'));
-  // summary facts: 2 subjects, 3 runs, 2 contrasts, 1 group test, 1 warning + 2 collinearity flags
+  // summary facts: 2 subjects, 3 runs, 2 contrasts, 1 group test, 1 warning + 3 collinearity flags
   assert.ok(html.includes('<div class="fact"><b>3</b><span>runs</span></div>'));
-  assert.ok(html.includes('<div class="fact"><b>3</b><span>warnings</span></div>'));
+  assert.ok(html.includes('<div class="fact"><b>4</b><span>warnings</span></div>'));
+  assert.ok(html.includes('<li>sub-01 run-1: house: variance inflation factor ∞ (≥ 10)</li>'));
   assert.ok(html.includes('<li>sub-01 run-1: face and scene correlate (r = 0.93)</li>'));
   assert.ok(html.includes('<li>sub-01 run-1: face: variance inflation factor 12.5 (≥ 10)</li>'));
   // Figures: relative links, spaces percent-encoded; no embedded data without the option.
@@ -109,7 +110,7 @@ test('report: per-subject sections, design grid with correlation and flags, cont
   // the correlation figure beside the design, then the flags
   assert.match(first, /<div class="pair"><figure><a href="first_level\/sub-01\/sub-01_run-1_design.png">.*<\/figure><figure><a href="first_level\/sub-01\/sub-01_run-1_design-corr.png">/);
   assert.ok(first.includes('<p class="flag">Correlated regressors (|r| ≥ 0.9): face ~ scene (r = 0.93)</p>'));
-  assert.ok(first.includes('<span class="flag">face 12.5</span>, <span>scene 2</span>'));
+  assert.ok(first.includes('<span class="flag">face 12.5</span>, <span>scene 2</span>, <span class="flag">house ∞</span>'));
   assert.ok(first.includes('strongest: faceVsScene z 7.12'));
   assert.ok(first.includes('figures/sub-01_contrast-faceVsScene_glass.png'), 'glass brain in the card');
   assert.ok(!html.slice(sub2).includes('faceVsScene_glass'), 'sub-02 has no maps');
