@@ -4,7 +4,7 @@
  * (data/ID.js, see src/report/viewer-data.ts). Everything is loaded by <script> tags, so the
  * report works opened from disk with no server and no network.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../src/io/atomic.js';
@@ -89,6 +89,9 @@ export class ReportAssets {
     const script = `${ASSETS}/viewer.js`;
     this.written.push(await writeFileAtomic(join(this.dir, niivue), [readFileSync(niivueBundlePath())]));
     this.written.push(await writeFileAtomic(join(this.dir, script), [Buffer.from(viewerScript())]));
+    // volumes of an earlier report in the same folder that this one no longer shows
+    const data = join(this.dir, ASSETS, 'data');
+    for (const f of readdirSync(data)) if (f.endsWith('.js') && !this.ids.has(f.slice(0, -3))) rmSync(join(data, f));
     return { files: this.written, niivue, script };
   }
 }

@@ -30,6 +30,8 @@ export function viewerClient(win: Window & { niivue?: any; glmflowViewer?: unkno
   let panel: HTMLElement | null = null;
   let current: { slot: HTMLElement; info: MapInfo; map: string; threshold: number } | null = null;
   let lastError = '';
+  /** The map's value under the crosshair, from NiiVue's last location report. */
+  let lastValue: number | null = null;
   let busy: Promise<void> = Promise.resolve();
 
   function register(id: string, b64: string): void {
@@ -124,7 +126,8 @@ export function viewerClient(win: Window & { niivue?: any; glmflowViewer?: unkno
     if (nv) return;
     if (!win.niivue) throw new Error('report_assets/niivue.js did not load');
     panel = buildPanel();
-    nv = new win.niivue.Niivue({ backColor: [0, 0, 0, 1], show3Dcrosshair: true, isColorbar: true, crosshairColor: [0.2, 0.9, 0.2, 1], crosshairWidth: 1.5, crosshairWidthUnit: 'mm', textHeight: 0.04 });
+    nv = new win.niivue.Niivue({ backColor: [0, 0, 0, 1], show3Dcrosshair: true, isColorbar: true, multiplanarShowRender: 0, crosshairColor: [0.2, 0.9, 0.2, 1], crosshairWidth: 1.5, crosshairWidthUnit: 'mm', textHeight: 0.04 });
+    // multiplanarShowRender 0: no 3-D tile in the orthogonal view (ray casting is slow without a GPU; '3-D render' shows it)
     // the canvas must be in the page (with a size) before NiiVue attaches to it
     doc.body.appendChild(panel);
     await nv.attachToCanvas(doc.getElementById('nv-canvas'));
@@ -133,6 +136,7 @@ export function viewerClient(win: Window & { niivue?: any; glmflowViewer?: unkno
       const out = doc.getElementById('nv-location');
       if (!out || !l) return;
       const v = l.values && l.values[1] ? l.values[1].value : undefined;
+      lastValue = v !== undefined && Number.isFinite(v) ? v : null;
       out.textContent = l.mm
         ? `(${[0, 1, 2].map((i) => l.mm![i].toFixed(1)).join(', ')}) mm` + (v !== undefined && Number.isFinite(v) ? `   ${current ? current.info.label : 'value'} = ${v.toFixed(3)}` : '')
         : l.string ?? '';
@@ -163,12 +167,15 @@ export function viewerClient(win: Window & { niivue?: any; glmflowViewer?: unkno
     slot.classList.add('open');
   }
 
-  /** Crosshair to mm coordinates: mm -> voxel of the shown map (its affine) -> fraction of the volume. */
+  /**
+   * Crosshair to mm coordinates. The scene's crosshair is a fraction of the underlay
+   * (volume 0, whose grid may differ from the map's): mm -> that fraction through the
+   * underlay's affine. The map's voxel there is reported in state() (mm -> voxel through
+   * the map's affine).
+   */
   function moveTo(mm: number[]): void {
     if (!nv || nv.volumes.length < 2) return;
-    const ov = nv.volumes[1];
-    const vox = ov.mm2vox(mm);
-    nv.scene.crosshairPos = nv.vox2frac([vox[0], vox[1], vox[2]], 1);
+    nv.scene.crosshairPos = nv.mm2frac([mm[0], mm[1], mm[2]]);
     nv.createOnLocationChange();
     nv.drawScene();
   }
@@ -220,11 +227,11 @@ export function viewerClient(win: Window & { niivue?: any; glmflowViewer?: unkno
       if (!nv || !current) return { open: false, error: lastError };
       const ov = nv.volumes.length > 1 ? nv.volumes[1] : null;
       const frac = nv.scene.crosshairPos;
-      const mm = ov ? nv.frac2mm([frac[0], frac[1], frac[2]], 1) : null;
+      const mm = ov ? nv.frac2mm([frac[0], frac[1], frac[2]]) : null;
       const vox = ov && mm ? ov.mm2vox([mm[0], mm[1], mm[2]]) : null;
       return {
         open: true, slot: current.slot.id, map: current.map, volumes: nv.volumes.length, threshold: current.threshold,
-        crosshairMm: mm ? [mm[0], mm[1], mm[2]] : null, crosshairVoxel: vox ? [vox[0], vox[1], vox[2]] : null, error: lastError,
+        crosshairMm: mm ? [mm[0], mm[1], mm[2]] : null, crosshairVoxel: vox ? [vox[0], vox[1], vox[2]] : null, value: lastValue, error: lastError,
         canvas: (() => { const r = (doc.getElementById('nv-canvas') as HTMLCanvasElement).getBoundingClientRect(); return { x: r.left + win.scrollX, y: r.top + win.scrollY, width: r.width, height: r.height }; })(),
       };
     },

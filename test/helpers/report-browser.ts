@@ -15,7 +15,7 @@ import { ChromiumPage, findChromium } from './chromium.js';
 
 interface ViewerState {
   open: boolean; slot?: string; map?: string; volumes?: number; threshold?: number; error?: string;
-  crosshairMm?: number[] | null; canvas?: { x: number; y: number; width: number; height: number };
+  crosshairMm?: number[] | null; value?: number | null; canvas?: { x: number; y: number; width: number; height: number };
 }
 
 /** Pixels of a PNG: lit (not black background) and coloured (overlay: clearly not grey). */
@@ -102,7 +102,7 @@ export async function checkReportInBrowser(t: TestContext, reportDir: string, ch
 
       // a cluster row away from the crosshair: click it, the crosshair follows
       const before = state.crosshairMm!;
-      const target = await page.evaluate<number[] | null>(`(() => {
+      const target = await page.evaluate<{ mm: number[]; peak: number } | null>(`(() => {
         const here = ${JSON.stringify(before)};
         let best = null, far = 0;
         for (const row of document.querySelectorAll('tr[data-slot=${JSON.stringify(slotId)}]')) {
@@ -113,19 +113,24 @@ export async function checkReportInBrowser(t: TestContext, reportDir: string, ch
         if (!best) return null;
         best.setAttribute('data-test-target', '1');
         let e = best; while (e) { if (e.tagName === 'DETAILS') e.open = true; e = e.parentElement; }
-        return best.getAttribute('data-mm').split(',').map(Number);
+        const col = Array.from(best.closest('table').querySelectorAll('th')).findIndex((th) => th.textContent === 'Peak Stat');
+        return { mm: best.getAttribute('data-mm').split(',').map(Number), peak: Number(best.children[col].textContent) };
       })()`);
       assert.ok(target, 'the map has a cluster table with coordinates');
       await page.click('tr[data-test-target]');
       await page.evaluate('window.glmflowViewer.idle()');
       await settle();
-      const after = (await page.evaluate<ViewerState>('window.glmflowViewer.state()')).crosshairMm!;
+      const now = await page.evaluate<ViewerState>('window.glmflowViewer.state()');
+      const after = now.crosshairMm!;
       const moved = Math.hypot(after[0] - before[0], after[1] - before[1], after[2] - before[2]);
-      const miss = Math.hypot(after[0] - target[0], after[1] - target[1], after[2] - target[2]);
-      st.diagnostic(`crosshair ${before.map((v) => v.toFixed(1))} -> ${after.map((v) => v.toFixed(1))} mm (row ${target}); moved ${moved.toFixed(1)} mm, ${miss.toFixed(2)} mm from the row`);
+      const miss = Math.hypot(after[0] - target.mm[0], after[1] - target.mm[1], after[2] - target.mm[2]);
+      st.diagnostic(`crosshair ${before.map((v) => v.toFixed(1))} -> ${after.map((v) => v.toFixed(1))} mm (row ${target.mm}, peak ${target.peak}); moved ${moved.toFixed(1)} mm, ${miss.toFixed(2)} mm from the row; map value there ${now.value}`);
       assert.ok(moved > 5, 'the crosshair moved');
-      // the crosshair sits on the voxel centre nearest the row's coordinates
-      assert.ok(miss < 4, `crosshair ${after} is ${miss} mm from the row's ${target}`);
+      // the crosshair sits at the row's coordinates (to the underlay's voxel), on the map's peak voxel
+      assert.ok(miss < 1.5, `crosshair ${after} is ${miss} mm from the row's ${target.mm}`);
+      assert.ok(now.value !== null && now.value !== undefined, 'NiiVue reports the map value under the crosshair');
+      // the table prints 4 significant digits; the viewer's int16 map is within max|z|/65534
+      assert.ok(Math.abs(now.value - target.peak) <= 0.01 * Math.abs(target.peak) + 0.01, `value under the crosshair ${now.value} vs the row's peak ${target.peak}`);
       await page.evaluate(`document.getElementById('nv-canvas').scrollIntoView({ block: 'center' })`);
       await settle();
       save('viewer-after-click', await page.screenshot());
