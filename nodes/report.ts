@@ -102,7 +102,7 @@ async function groupResults(dir: string, groups: Artifact[], corrections: Artifa
       const underlay = (mni && (await assets.mniUnderlay())) || (await assets.underlay(`underlay-group-mask-${meta.contrast}`, { dims: meta.dims, affine: meta.affine, data: unmask(new Float32Array(indices.length).fill(1), indices, grid) }, [0, 2.5]));
       const zMap = await assets.statMap(`group-${meta.contrast}-${test.label}-z`, { dims: meta.dims, affine: meta.affine, data: z });
       const alternatives = [{ id: zMap.id, label: 'z (uncorrected)', threshold: Z_THRESHOLD }];
-      const methodFigures = new Map<string, ReportFigure>();
+      const methodFigures = new Map<string, ReportFigure[]>();
       for (const [k, c] of mine.entries()) {
         const corrected = mineArts[k].arrays.corrected as Float32Array | undefined;
         if (!corrected) continue;
@@ -111,7 +111,7 @@ async function groupResults(dir: string, groups: Artifact[], corrections: Artifa
           const mf = renderStatMap(corrected, null, meta.dims, meta.affine, { threshold: 1e-6, title: `group ${test.label} ${c.label}-corrected (${c.nSignificant} voxels)` });
           const msrc = `figures/group_contrast-${test.label}_stat-z_${c.label}-corrected.png`;
           written.push(await writeFileAtomic(join(dir, msrc), [mf.png]));
-          methodFigures.set(c.label, { src: msrc, alt: `group ${test.label} ${c.label}-corrected map` });
+          methodFigures.set(c.label, [{ src: msrc, alt: `group ${test.label} ${c.label}-corrected map` }]);
         }
         const m = await assets.statMap(`group-${meta.contrast}-${test.label}-${c.label}`, { dims: meta.dims, affine: meta.affine, data: corrected });
         alternatives.push({ id: m.id, label: `${c.label}-corrected`, threshold: c.threshold !== null && Number.isFinite(c.threshold) ? Number(c.threshold.toFixed(3)) : 0.001 });
@@ -136,7 +136,7 @@ async function groupResults(dir: string, groups: Artifact[], corrections: Artifa
           nSignificant: c.nSignificant,
           file: { label: 'map', href: `group_level/group_contrast-${test.label}_stat-z_${c.label}-corrected.nii.gz` },
           clusters: clusterTable(c.clusters),
-          ...(methodFigures.has(c.label) ? { figure: methodFigures.get(c.label) } : {}),
+          ...(methodFigures.has(c.label) ? { figures: methodFigures.get(c.label) } : {}),
         })),
         clusters: withClusters ? clusterTable(withClusters.clusters) : undefined,
         files: ['z', 't', 'effect', 'variance', 'p'].map((s) => ({ label: s, href: `group_level/group_contrast-${test.label}_stat-${s}.nii.gz` })),

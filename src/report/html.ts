@@ -134,6 +134,11 @@ function figureHtml(f: ReportFigure | undefined, opts: RenderOptions): string {
   return `<figure><a href="${safeHref(f.src)}"><img src="${src}" alt="${escapeHtml(f.alt)}"></a>${caption}</figure>`;
 }
 
+/** Further views of a map (mosaic, glass brain), side by side where the page is wide enough. */
+function viewsHtml(views: ReportFigure[] | undefined, opts: RenderOptions): string {
+  return views?.length ? `<div class="figs">${views.map((f) => figureHtml(f, opts)).join('')}</div>` : '';
+}
+
 function linksHtml(links: ReportLink[] | undefined): string {
   if (!links || links.length === 0) return '';
   return `<p class="muted">Files: ${links.map((l) => `<a href="${safeHref(l.href)}">${escapeHtml(l.label)}</a>`).join(' · ')}</p>`;
@@ -295,7 +300,7 @@ function contrastCard(c: ReportContrast, map: ReportContrastMap, m: ReportModel,
   const thr = map.thresholdLabel ? ` <span class="muted">· ${escapeHtml(map.thresholdLabel)}</span>` : '';
   const clusters = map.clusters ? `<details open><summary>Clusters (${map.clusters.rows.length} peaks)</summary><div class="scroll">${clusterTableHtml(map.clusters, map.viewer, m)}</div></details>` : '';
   return `<div class="card contrast" id="contrast-${safeHref(c.name)}-${safeHref(map.subject)}"><h4 class="title">${escapeHtml(c.name)}${kind}${thr}</h4><p>Definition: <code>${escapeHtml(c.definition)}</code></p>` +
-    `${figureHtml(map.matrix, opts)}<div class="figs">${figureHtml(map.figure, opts)}${figureHtml(map.glassBrain, opts)}</div>${peakHtml(map.peak)}${viewerSlotHtml(map.viewer, m)}${clusters}${linksHtml(map.files)}</div>`;
+    `${figureHtml(map.matrix, opts)}${figureHtml(map.figure, opts)}${viewsHtml(map.views, opts)}${peakHtml(map.peak)}${viewerSlotHtml(map.viewer, m)}${clusters}${linksHtml(map.files)}</div>`;
 }
 
 /** First level: one collapsible section per subject with its designs (grid) and contrast cards. */
@@ -333,18 +338,18 @@ function groupCard(g: ReportGroupResult, m: ReportModel, opts: RenderOptions): s
       })}`
     : '';
   // per method: its corrected map and cluster table side by side (the main table is shown below)
-  const perMethod = (g.corrections ?? []).filter((c) => c.figure || c.glassBrain || c.clusters);
+  const perMethod = (g.corrections ?? []).filter((c) => c.figures?.length || c.clusters);
   const methods = perMethod.length
     ? `<details><summary>Per inference method: corrected maps and cluster tables</summary><div class="methods">${perMethod
         .map((c) => {
           const n = c.nSignificant !== undefined ? ` <span class="muted">${c.nSignificant} significant</span>` : '';
           const table = c.clusters ? `<div class="scroll">${clusterTableHtml(c.clusters, g.viewer, m)}</div>` : '';
-          return `<div class="card method"><h4 class="title">${escapeHtml(c.method)}${n}</h4>${figureHtml(c.figure, opts)}${figureHtml(c.glassBrain, opts)}${table}</div>`;
+          return `<div class="card method"><h4 class="title">${escapeHtml(c.method)}${n}</h4>${(c.figures ?? []).map((f) => figureHtml(f, opts)).join('')}${table}</div>`;
         })
         .join('')}</div></details>`
     : '';
   const clusters = g.clusters ? `<h4>Clusters${g.clustersFrom ? ` (${escapeHtml(g.clustersFrom)})` : ''}</h4><div class="scroll">${clusterTableHtml(g.clusters, g.viewer, m)}</div>` : '';
-  return `<div class="card group" id="group-${safeHref(g.name)}"><h3>${escapeHtml(g.name)}</h3>${def}${figureHtml(g.design, opts)}<div class="figs">${figureHtml(g.figure, opts)}${figureHtml(g.glassBrain, opts)}</div>${peakHtml(g.peak)}` +
+  return `<div class="card group" id="group-${safeHref(g.name)}"><h3>${escapeHtml(g.name)}</h3>${def}${figureHtml(g.design, opts)}${figureHtml(g.figure, opts)}${viewsHtml(g.views, opts)}${peakHtml(g.peak)}` +
     `${viewerSlotHtml(g.viewer, m)}${corr}${clusters}${methods}${linksHtml(g.files)}</div>`;
 }
 

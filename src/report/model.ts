@@ -83,8 +83,10 @@ export interface ReportContrastMap {
   /** Subject label ("01"), or a label such as "group". */
   subject: string;
   figure?: ReportFigure;
-  /** Glass brain (maximum intensity projections). */
-  glassBrain?: ReportFigure;
+  /** More views of the same map (axial mosaic, glass brain). */
+  views?: ReportFigure[];
+  peak?: ReportPeak;
+  files?: ReportLink[];
   /** The contrast's weights over the design columns (plot_contrast_matrix). */
   matrix?: ReportFigure;
   /** The threshold the figures and the cluster table use, in words (e.g. "|z| > 3.1"). */
@@ -92,8 +94,6 @@ export interface ReportContrastMap {
   /** Cluster table (nilearn get_clusters_table columns, then Label when an atlas is known). */
   clusters?: ReportTable;
   viewer?: ReportViewerMap;
-  peak?: ReportPeak;
-  files?: ReportLink[];
 }
 
 export interface ReportContrast {
@@ -113,11 +113,11 @@ export interface ReportCorrection {
   threshold?: number;
   /** Voxels (or clusters) surviving. */
   nSignificant?: number;
-  file?: ReportLink;
-  /** The corrected map drawn (when the figure functions provide it). */
-  figure?: ReportFigure;
-  glassBrain?: ReportFigure;
+  /** The cluster table of this method's corrected map. */
   clusters?: ReportTable;
+  file?: ReportLink;
+  /** The corrected map drawn at this method's threshold (orthogonal cuts, mosaic, glass brain). */
+  figures?: ReportFigure[];
 }
 
 export interface ReportGroupResult {
@@ -127,10 +127,11 @@ export interface ReportGroupResult {
   /** The group contrast this test belongs to (the section's grouping). */
   contrast?: string;
   figure?: ReportFigure;
-  glassBrain?: ReportFigure;
+  /** More views of the same map (axial mosaic, glass brain). */
+  views?: ReportFigure[];
+  peak?: ReportPeak;
   /** The group design matrix. */
   design?: ReportFigure;
-  peak?: ReportPeak;
   corrections?: ReportCorrection[];
   /** Which correction the cluster table comes from. */
   clustersFrom?: string;

@@ -31,7 +31,7 @@ function model(): ReportModel {
           figure: { src: 'figures/sub 01 faceVsScene.png', alt: 'z map' },
           peak: { x: 42, y: -51.5, z: -18, value: 7.123456, stat: 'z' },
           files: [{ label: 'z map', href: 'first_level/sub-01/sub-01_contrast-faceVsScene_stat-z.nii.gz' }],
-          glassBrain: { src: 'figures/sub-01_contrast-faceVsScene_glass.png', alt: 'glass brain' },
+          views: [{ src: 'figures/sub-01_contrast-faceVsScene_glass.png', alt: 'glass brain' }],
           clusters: { columns: ['Cluster ID', 'X', 'Y', 'Z', 'Peak Stat', 'Cluster Size (mm3)', 'Label'], rows: [['1', 42, -51.5, -18, 7.1, 810, 'FFA'], ['2', -30, -40, -12, -5.2, 270, '']] },
           viewer: { map: 'sub-01-faceVsScene-z', underlay: 'underlay-sub-01-mask', label: 'sub-01 faceVsScene z', threshold: 3.1, max: 7.1, peak: [42, -51.5, -18] },
         }],
@@ -40,7 +40,11 @@ function model(): ReportModel {
     ],
     group: [{
       name: 'faceVsScene', contrast: 'faceVsScene', definition: 'intercept', nSubjects: 2, clustersFrom: 'fdr',
-      corrections: [{ method: 'fdr', detail: 'alpha 0.05', threshold: 3.21, nSignificant: 120, file: { label: 'fdr map', href: 'group_level/g_fdr.nii.gz' } }],
+      corrections: [{
+        method: 'fdr', detail: 'alpha 0.05', threshold: 3.21, nSignificant: 120, file: { label: 'fdr map', href: 'group_level/g_fdr.nii.gz' },
+        figures: [{ src: 'figures/group_fdr.png', alt: 'fdr map' }],
+        clusters: { columns: ['Cluster ID', 'X', 'Y', 'Z', 'Peak Stat', 'Cluster Size (mm3)'], rows: [[1, 44, -50, -16, 5.5, 700]] },
+      }],
       clusters: { columns: ['Cluster ID', 'X', 'Y', 'Z', 'Peak Stat', 'Cluster Size (mm3)'], rows: [[1, 42, -51, -18, 6.5, 1350], ['1a', 40, -48, -20, 5.1, null]] },
     }],
     roi: [{ contrast: 'faceVsScene', subject: '01', rows: [{ label: 'FFA <r>', index: 3, effect: 2, variance: 0.25, nVoxels: 40 }] }],
@@ -88,6 +92,8 @@ test('report: sections present in order, summary facts, relative figure links', 
   assert.ok(html.includes('<tr><td>fdr</td><td>alpha 0.05</td><td class="num">3.21</td><td class="num">120</td><td><a href="group_level/g_fdr.nii.gz">fdr map</a></td></tr>'));
   assert.ok(html.includes('<tr><td class="num">1</td><td class="num">42</td><td class="num">-51</td><td class="num">-18</td><td class="num">6.5</td><td class="num">1350</td></tr>'));
   assert.ok(html.includes('<h4>Clusters (fdr)</h4>'));
+  // per method: its corrected map and cluster table
+  assert.match(html, /<div class="card method"><h4 class="title">fdr <span class="muted">120 significant<\/span><\/h4><figure><a href="figures\/group_fdr.png">.*<td class="num">44<\/td>/);
   assert.ok(html.includes('<h3>Group contrast <code>faceVsScene</code></h3>'));
   // ROI: SE = sqrt(variance).
   assert.ok(html.includes('<td>FFA &lt;r&gt;</td><td class="num">3</td><td class="num">2</td><td class="num">0.5</td><td class="num">40</td>'));
