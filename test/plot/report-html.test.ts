@@ -93,7 +93,7 @@ test('report: sections present in order, summary facts, relative figure links', 
   assert.ok(html.includes('<tr><td class="num">1</td><td class="num">42</td><td class="num">-51</td><td class="num">-18</td><td class="num">6.5</td><td class="num">1350</td></tr>'));
   assert.ok(html.includes('<h4>Clusters (fdr)</h4>'));
   // per method: its corrected map and cluster table
-  assert.match(html, /<div class="card method"><h4 class="title">fdr <span class="muted">120 significant<\/span><\/h4><figure><a href="figures\/group_fdr.png">.*<td class="num">44<\/td>/);
+  assert.match(html, /<div class="card method"><h4 class="title">fdr <span class="muted">120 significant<\/span><\/h4><figure><a href="figures\/group_fdr.png">[\s\S]*<td class="num">44<\/td>/);
   assert.ok(html.includes('<h3>Group contrast <code>faceVsScene</code></h3>'));
   // ROI: SE = sqrt(variance).
   assert.ok(html.includes('<td>FFA &lt;r&gt;</td><td class="num">3</td><td class="num">2</td><td class="num">0.5</td><td class="num">40</td>'));
