@@ -318,7 +318,7 @@ export const report: NodeDefinition<ReportParams> = {
       });
     }
     const viewer = await assets.finish();
-    written.push(...viewer.files);
+    if (viewer) written.push(...viewer.files);
     const model: ReportModel = {
       spec: { name: p.name, hash: p.specHash, ...(p.specPath ? { path: p.specPath } : {}) },
       glmflowVersion: p.version,
@@ -331,7 +331,7 @@ export const report: NodeDefinition<ReportParams> = {
       ...(roi.length ? { roi } : {}),
       ...(singleTrial.length ? { singleTrial } : {}),
       provenance: { nodes, ...(p.specText !== undefined ? { specText: p.specText } : {}) },
-      viewer: { niivue: viewer.niivue, script: viewer.script },
+      ...(viewer ? { viewer: { niivue: viewer.niivue, script: viewer.script } } : {}),
       warnings: designs.flatMap((d) => (d.meta as unknown as DesignMeta).warnings ?? []),
     };
     const htmlPath = join(p.dir, 'report.html');

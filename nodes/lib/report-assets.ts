@@ -83,15 +83,19 @@ export class ReportAssets {
     return { id: await this.data(id, encodeStatMap(vol)), max };
   }
 
-  /** NiiVue and the viewer script; the files written (all of report_assets/). */
-  async finish(): Promise<{ files: WrittenFile[]; niivue: string; script: string }> {
+  /**
+   * NiiVue and the viewer script; the files written (all of report_assets/). Undefined when
+   * the report shows no map (nothing to view, no assets).
+   */
+  async finish(): Promise<{ files: WrittenFile[]; niivue: string; script: string } | undefined> {
+    // volumes of an earlier report in the same folder that this one no longer shows
+    const data = join(this.dir, ASSETS, 'data');
+    if (existsSync(data)) for (const f of readdirSync(data)) if (f.endsWith('.js') && !this.ids.has(f.slice(0, -3))) rmSync(join(data, f));
+    if (this.ids.size === 0) return undefined;
     const niivue = `${ASSETS}/niivue.js`;
     const script = `${ASSETS}/viewer.js`;
     this.written.push(await writeFileAtomic(join(this.dir, niivue), [readFileSync(niivueBundlePath())]));
     this.written.push(await writeFileAtomic(join(this.dir, script), [Buffer.from(viewerScript())]));
-    // volumes of an earlier report in the same folder that this one no longer shows
-    const data = join(this.dir, ASSETS, 'data');
-    for (const f of readdirSync(data)) if (f.endsWith('.js') && !this.ids.has(f.slice(0, -3))) rmSync(join(data, f));
     return { files: this.written, niivue, script };
   }
 }
