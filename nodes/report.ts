@@ -14,6 +14,15 @@ import type { RoiMeta } from './roi.js';
 import { many, type DesignMeta, type MaskMeta } from './lib/artifacts.js';
 import { outputsProblem, type WrittenFile } from './lib/outputs.js';
 import { statLabel, unmask } from './lib/maps.js';
+import { ReportAssets } from './lib/report-assets.js';
+import { clustersTable, type ClusterRow } from '../src/stats/inference/clusters.js';
+import { readNifti, streamNiftiVolumes } from '../src/io/nifti.js';
+import type { ReportFigure, ReportTable, ReportViewerMap } from '../src/report/model.js';
+
+/** |z| of the figures, the viewer's starting threshold and the first-level cluster tables. */
+const Z_THRESHOLD = 3.1;
+/** First-level cluster tables leave out clusters smaller than this (voxels). */
+const MIN_CLUSTER_VOXELS = 10;
 
 export interface ReportParams {
   dir: string;
@@ -30,10 +39,51 @@ export interface ReportParams {
   contrasts: { subject: string; name: string; definition: string }[];
   /** Node ids parallel to the inputs, for provenance. */
   ids: Record<string, string[]>;
+  /** The spec file's text (and --set overrides) and its path as given, shown in the provenance. */
+  specText?: string;
+  specPath?: string;
+  /** With the ROI atlas (files.atlas): label index -> name, for the first-level cluster tables. */
+  atlasNames?: Record<string, string>;
+}
+
+/** The collinearity check a design artifact carries (nodes/design.ts meta.collinearity). */
+interface DesignCollinearity {
+  correlationThreshold: number;
+  vifThreshold: number;
+  pairs: Array<{ a: string; b: string; r: number }>;
+  vif: Array<{ column: string; vif: number | null; flagged: boolean }>;
+}
+
+/** A volume on a grid (the underlay of a subject's maps). */
+interface GridVolume { dims: number[]; affine: number[][]; data: Float32Array }
+
+/** Mean over time of a 4D BOLD (nilearn's mean_img), streamed one volume at a time. */
+async function meanImage(path: string): Promise<GridVolume> {
+  let sum: Float64Array | null = null;
+  let n = 0;
+  const h = await streamNiftiVolumes(path, {
+    onVolume: (_t, v) => {
+      const s = (sum ??= new Float64Array(v.length));
+      for (let i = 0; i < v.length; i++) s[i] += v[i];
+      n++;
+    },
+  });
+  const data = new Float32Array(sum!.length);
+  for (let i = 0; i < data.length; i++) data[i] = sum![i] / n;
+  return { dims: h.dims.slice(0, 3), affine: h.affine, data };
+}
+
+/** nilearn's cluster table columns, plus Label when an atlas named the peaks. */
+function clusterTable(rows: ClusterRow[]): ReportTable {
+  const labelled = rows.some((r) => r.label !== undefined);
+  return {
+    columns: ['Cluster ID', 'X', 'Y', 'Z', 'Peak Stat', 'Cluster Size (mm3)', ...(labelled ? ['Label'] : [])],
+    rows: rows.map((r) => [r.clusterId, r.x, r.y, r.z, r.peakStat, r.clusterSizeMm3 === '' ? null : r.clusterSizeMm3, ...(labelled ? [r.label ?? ''] : [])]),
+  };
 }
 
 /** Group maps (figure and peak per test) with their corrections and cluster tables. */
-async function groupResults(dir: string, groups: Artifact[], corrections: Artifact[], written: WrittenFile[]): Promise<ReportGroupResult[]> {
+async function groupResults(dir: string, groups: Artifact[], corrections: Artifact[], written: WrittenFile[], assets: ReportAssets, mni: boolean): Promise<ReportGroupResult[]> {
   const out: ReportGroupResult[] = [];
   for (const g of groups) {
     const meta = g.meta as unknown as GroupMeta;
@@ -45,10 +95,36 @@ async function groupResults(dir: string, groups: Artifact[], corrections: Artifa
       const fig = renderStatMap(z, null, meta.dims, meta.affine, { threshold: 3.1, title: `group ${test.label} (z > 3.1, uncorrected)` });
       const src = `figures/group_contrast-${test.label}_stat-z.png`;
       written.push(await writeFileAtomic(join(dir, src), [fig.png]));
-      const mine = corrections.map((c) => c.meta as unknown as CorrectMeta).filter((c) => c.test === test.label);
+      const mineArts = corrections.filter((c) => (c.meta as unknown as CorrectMeta).test === test.label);
+      const mine = mineArts.map((c) => c.meta as unknown as CorrectMeta);
       const withClusters = mine.find((c) => c.method === 'cluster') ?? mine.find((c) => c.clusters.length) ?? mine[0];
+      // viewer: the uncorrected z map, and each method's corrected map as an alternative
+      const underlay = (mni && (await assets.mniUnderlay())) || (await assets.underlay(`underlay-group-mask-${meta.contrast}`, { dims: meta.dims, affine: meta.affine, data: unmask(new Float32Array(indices.length).fill(1), indices, grid) }, [0, 2.5]));
+      const zMap = await assets.statMap(`group-${meta.contrast}-${test.label}-z`, { dims: meta.dims, affine: meta.affine, data: z });
+      const alternatives = [{ id: zMap.id, label: 'z (uncorrected)', threshold: Z_THRESHOLD }];
+      const methodFigures = new Map<string, ReportFigure[]>();
+      for (const [k, c] of mine.entries()) {
+        const corrected = mineArts[k].arrays.corrected as Float32Array | undefined;
+        if (!corrected) continue;
+        if (c.nSignificant > 0) {
+          // the corrected map is 0 where nothing survives: every non-zero voxel is drawn
+          const mf = renderStatMap(corrected, null, meta.dims, meta.affine, { threshold: 1e-6, title: `group ${test.label} ${c.label}-corrected (${c.nSignificant} voxels)` });
+          const msrc = `figures/group_contrast-${test.label}_stat-z_${c.label}-corrected.png`;
+          written.push(await writeFileAtomic(join(dir, msrc), [mf.png]));
+          methodFigures.set(c.label, [{ src: msrc, alt: `group ${test.label} ${c.label}-corrected map` }]);
+        }
+        const m = await assets.statMap(`group-${meta.contrast}-${test.label}-${c.label}`, { dims: meta.dims, affine: meta.affine, data: corrected });
+        alternatives.push({ id: m.id, label: `${c.label}-corrected`, threshold: c.threshold !== null && Number.isFinite(c.threshold) ? Number(c.threshold.toFixed(3)) : 0.001 });
+      }
+      const viewer: ReportViewerMap = {
+        map: zMap.id, underlay, label: `group ${test.label} z`, threshold: Z_THRESHOLD, max: zMap.max,
+        ...(fig.peak ? { peak: fig.peak.mm.slice(0, 3) } : {}), maps: alternatives,
+      };
       out.push({
         name: test.label,
+        contrast: meta.contrast,
+        viewer,
+        clustersFrom: withClusters?.label,
         definition: `${meta.contrast}: ${meta.columns.map((c, j) => (test.weights[j] ? `${test.weights[j]}*${c}` : '')).filter(Boolean).join(' + ')}`,
         nSubjects: meta.subjects.length,
         figure: { src, alt: `group z map ${test.label}` },
@@ -59,10 +135,10 @@ async function groupResults(dir: string, groups: Artifact[], corrections: Artifa
           threshold: c.threshold ?? undefined,
           nSignificant: c.nSignificant,
           file: { label: 'map', href: `group_level/group_contrast-${test.label}_stat-z_${c.label}-corrected.nii.gz` },
+          clusters: clusterTable(c.clusters),
+          ...(methodFigures.has(c.label) ? { figures: methodFigures.get(c.label) } : {}),
         })),
-        clusters: withClusters
-          ? { columns: ['Cluster ID', 'X', 'Y', 'Z', 'Peak Stat', 'Cluster Size (mm3)'], rows: withClusters.clusters.map((r) => [r.clusterId, r.x, r.y, r.z, r.peakStat, r.clusterSizeMm3 === '' ? null : r.clusterSizeMm3]) }
-          : undefined,
+        clusters: withClusters ? clusterTable(withClusters.clusters) : undefined,
         files: ['z', 't', 'effect', 'variance', 'p'].map((s) => ({ label: s, href: `group_level/group_contrast-${test.label}_stat-${s}.nii.gz` })),
       });
     }
@@ -158,8 +234,8 @@ async function singleTrialResults(dir: string, series: Artifact[], ids: string[]
 /** report: report.html and one stat-map figure per subject and contrast. */
 export const report: NodeDefinition<ReportParams> = {
   type: 'report',
-  version: '2',
-  description: 'HTML report with design matrices, stat maps and provenance',
+  version: '3',
+  description: 'HTML report with design matrices, stat maps, cluster tables, an interactive viewer and provenance',
   async run(_ctx, p, inputs) {
     const designs = many(inputs.nodes, 'designs');
     const masks = many(inputs.nodes, 'masks');
@@ -171,9 +247,35 @@ export const report: NodeDefinition<ReportParams> = {
       const m = d.meta as unknown as DesignMeta;
       const { subject, run, prefix } = p.designs[i];
       const base = `first_level/${subject}/${prefix}_design`;
-      return { subject, run, columns: m.columns, nScans: m.nScans, figure: { src: `${base}.png`, alt: `design matrix ${prefix}` }, tsv: `${base}.tsv` };
+      const out: ReportDesign = { subject, run, columns: m.columns, nScans: m.nScans, figure: { src: `${base}.png`, alt: `design matrix ${prefix}` }, tsv: `${base}.tsv` };
+      // designs that carry their collinearity check also have the save node's correlation files (SPEC …_design-corr.tsv/.png)
+      const col = (m as unknown as { collinearity?: DesignCollinearity }).collinearity;
+      if (col) {
+        out.correlation = { src: `${base}-corr.png`, alt: `design correlation ${prefix}` };
+        out.correlationTsv = `${base}-corr.tsv`;
+        out.collinearity = {
+          limit: col.correlationThreshold, vifLimit: col.vifThreshold,
+          pairs: col.pairs.map(({ a, b, r }) => ({ a, b, r })),
+          vif: col.vif.map((v) => ({ column: v.column, value: v.vif, flagged: v.flagged })),
+        };
+      }
+      return out;
     });
+    // the same pipelines write each subject's contrast matrix figure (SPEC …_contrast-NAME_matrix.png)
+    const contrastMatrices = designs.some((d) => (d.meta as { collinearity?: unknown }).collinearity !== undefined);
 
+    const assets = new ReportAssets(p.dir);
+    const mni = /^MNI152/.test(p.dataset.space ?? '');
+    // outside MNI spaces, each subject's mean EPI (first run) is the underlay of its maps
+    const bolds = inputs.files.bolds ? ([] as string[]).concat(inputs.files.bolds) : [];
+    const means = new Map<string, Promise<GridVolume>>();
+    const meanEpi = (subject: string): Promise<GridVolume> | undefined => {
+      const k = p.masks.indexOf(subject);
+      if (k < 0 || !bolds[k]) return undefined;
+      if (!means.has(subject)) means.set(subject, meanImage(bolds[k]));
+      return means.get(subject);
+    };
+    const atlas = inputs.files.atlas && p.atlasNames ? { data: (await readNifti(inputs.files.atlas as string)).data, names: p.atlasNames } : undefined;
     const byName = new Map<string, ReportContrast>();
     for (const [i, c] of contrasts.entries()) {
       const { subject, name, definition } = p.contrasts[i];
@@ -182,14 +284,31 @@ export const report: NodeDefinition<ReportParams> = {
       const indices = maskArt.arrays.indices as Int32Array;
       const statType = (c.meta as { statType: 't' | 'F' }).statType;
       const z = unmask(c.arrays.z_score as Float32Array, indices, mask);
-      const fig = renderStatMap(z, null, mask.dims, mask.affine, { threshold: 3.1, title: `${subject} ${name} (z > 3.1)` });
+      const mean = await meanEpi(subject);
+      const onGrid = mean && mean.data.length === z.length ? mean : undefined;
+      const fig = renderStatMap(z, onGrid?.data ?? null, mask.dims, mask.affine, { threshold: Z_THRESHOLD, title: `${subject} ${name} (z > ${Z_THRESHOLD})` });
       const src = `figures/${subject}_contrast-${name}_stat-z.png`;
       written.push(await writeFileAtomic(join(p.dir, src), [fig.png]));
+      // the atlas names peaks only when it lies on this subject's grid
+      const sameGrid = atlas && atlas.data.length >= z.length;
+      const rows = clustersTable(z, mask.dims, mask.affine, {
+        statThreshold: Z_THRESHOLD, twoSided: true, clusterThreshold: MIN_CLUSTER_VOXELS, ...(sameGrid ? { atlas } : {}),
+      });
+      // underlay: the MNI template for MNI spaces, else the mean EPI, else the analysis mask in mid-grey
+      const underlay =
+        (mni && (await assets.mniUnderlay())) ||
+        (onGrid && (await assets.underlay(`underlay-${subject}-mean`, onGrid))) ||
+        (await assets.underlay(`underlay-${subject}-mask`, { dims: mask.dims, affine: mask.affine, data: unmask(new Float32Array(indices.length).fill(1), indices, mask) }, [0, 2.5]));
+      const zMap = await assets.statMap(`${subject}-${name}-z`, { dims: mask.dims, affine: mask.affine, data: z });
       const entry = byName.get(name) ?? { name, definition, statType, maps: [] };
       entry.maps.push({
         subject,
         figure: { src, alt: `${name} z map of ${subject}` },
+        ...(contrastMatrices ? { matrix: { src: `first_level/${subject}/${subject}_contrast-${name}_matrix.png`, alt: `contrast matrix ${name} ${subject}` } } : {}),
         peak: fig.peak ? { x: fig.peak.mm[0], y: fig.peak.mm[1], z: fig.peak.mm[2], value: fig.peak.value, stat: 'z' } : undefined,
+        thresholdLabel: `|z| > ${Z_THRESHOLD}, clusters ≥ ${MIN_CLUSTER_VOXELS} voxels`,
+        clusters: clusterTable(rows),
+        viewer: { map: zMap.id, underlay, label: `${subject} ${name} z`, threshold: Z_THRESHOLD, max: zMap.max, ...(fig.peak ? { peak: fig.peak.mm.slice(0, 3) } : {}) },
         files: (['z_score', 'stat', 'effect_size', 'effect_variance', 'p_value'] as const).map((o) => ({
           label: statLabel(o, statType),
           href: `first_level/${subject}/${subject}_contrast-${name}_stat-${statLabel(o, statType)}.nii.gz`,
@@ -198,7 +317,7 @@ export const report: NodeDefinition<ReportParams> = {
       byName.set(name, entry);
     }
 
-    const group = await groupResults(p.dir, many(inputs.nodes, 'groups'), many(inputs.nodes, 'corrections'), written);
+    const group = await groupResults(p.dir, many(inputs.nodes, 'groups'), many(inputs.nodes, 'corrections'), written, assets, mni);
     const roi: ReportRoi[] = many(inputs.nodes, 'rois').map((a, i) => {
       const m = a.meta as unknown as RoiMeta;
       const id = p.ids.rois?.[i] ?? '';
@@ -214,14 +333,21 @@ export const report: NodeDefinition<ReportParams> = {
     const singleTrial = await singleTrialResults(p.dir, many(inputs.nodes, 'singleTrials'), p.ids.singleTrials ?? [], written);
     const subjects = new Map<string, string[]>();
     for (const d of p.designs) (subjects.get(d.subject) ?? subjects.set(d.subject, []).get(d.subject)!).push(d.run);
+    // the registry imports this module: load it when running, not at import time
+    const { registry } = await import('./index.js');
     const nodes: ReportNode[] = [];
     for (const [input, ids] of Object.entries(p.ids)) {
       const keys = inputs.keys[input];
       const list = Array.isArray(keys) ? keys : [keys];
-      ids.forEach((id, i) => nodes.push({ id, type: id.split('/')[0], key: list[i] ?? '', status: 'computed' }));
+      ids.forEach((id, i) => {
+        const type = id.split('/')[0];
+        nodes.push({ id, type, key: list[i] ?? '', status: 'computed', ...(registry[type] ? { version: registry[type].version } : {}) });
+      });
     }
+    const viewer = await assets.finish();
+    if (viewer) written.push(...viewer.files);
     const model: ReportModel = {
-      spec: { name: p.name, hash: p.specHash },
+      spec: { name: p.name, hash: p.specHash, ...(p.specPath ? { path: p.specPath } : {}) },
       glmflowVersion: p.version,
       dataset: p.dataset,
       subjects: [...subjects].map(([label, runs]) => ({ label, runs })),
@@ -231,7 +357,8 @@ export const report: NodeDefinition<ReportParams> = {
       ...(group.length ? { group } : {}),
       ...(roi.length ? { roi } : {}),
       ...(singleTrial.length ? { singleTrial } : {}),
-      provenance: { nodes },
+      provenance: { nodes, ...(p.specText !== undefined ? { specText: p.specText } : {}) },
+      ...(viewer ? { viewer: { niivue: viewer.niivue, script: viewer.script } } : {}),
       warnings: designs.flatMap((d) => (d.meta as unknown as DesignMeta).warnings ?? []),
     };
     const htmlPath = join(p.dir, 'report.html');

@@ -44,14 +44,56 @@ export interface ReportDesign {
   figure?: ReportFigure;
   /** The design matrix as TSV, relative path. */
   tsv?: string;
+  /** Correlation of the design's columns (figure, shown beside the design). */
+  correlation?: ReportFigure;
+  /** The correlation matrix as TSV, relative path. */
+  correlationTsv?: string;
+  /** Collinearity flags: column pairs with |r| at or above the limit, and variance inflation factors. */
+  collinearity?: ReportCollinearity;
+}
+
+export interface ReportCollinearity {
+  /** |r| limit of the pairs listed (e.g. 0.9). */
+  limit?: number;
+  pairs: Array<{ a: string; b: string; r: number }>;
+  /** Variance inflation factor per task regressor (null: not finite, e.g. exactly collinear); `flagged` overrides the limit test. */
+  vif?: Array<{ column: string; value: number | null; flagged?: boolean }>;
+  /** VIF at or above which a regressor is flagged (e.g. 10). */
+  vifLimit?: number;
+}
+
+/**
+ * One stat map in the interactive viewer: `map` and `underlay` name volumes written as
+ * report_assets/data/ID.js; `maps` lists alternatives the viewer offers (e.g. corrected maps).
+ */
+export interface ReportViewerMap {
+  map: string;
+  underlay: string;
+  label: string;
+  /** |value| threshold the viewer starts with. */
+  threshold: number;
+  /** Largest |value| of the map (colour scale end). */
+  max: number;
+  /** mm coordinates the crosshair starts at (the peak). */
+  peak?: number[];
+  maps?: Array<{ id: string; label: string; threshold: number }>;
 }
 
 export interface ReportContrastMap {
   /** Subject label ("01"), or a label such as "group". */
   subject: string;
   figure?: ReportFigure;
+  /** More views of the same map (axial mosaic, glass brain). */
+  views?: ReportFigure[];
   peak?: ReportPeak;
   files?: ReportLink[];
+  /** The contrast's weights over the design columns (plot_contrast_matrix). */
+  matrix?: ReportFigure;
+  /** The threshold the figures and the cluster table use, in words (e.g. "|z| > 3.1"). */
+  thresholdLabel?: string;
+  /** Cluster table (nilearn get_clusters_table columns, then Label when an atlas is known). */
+  clusters?: ReportTable;
+  viewer?: ReportViewerMap;
 }
 
 export interface ReportContrast {
@@ -71,16 +113,29 @@ export interface ReportCorrection {
   threshold?: number;
   /** Voxels (or clusters) surviving. */
   nSignificant?: number;
+  /** The cluster table of this method's corrected map. */
+  clusters?: ReportTable;
   file?: ReportLink;
+  /** The corrected map drawn at this method's threshold (orthogonal cuts, mosaic, glass brain). */
+  figures?: ReportFigure[];
 }
 
 export interface ReportGroupResult {
   name: string;
   definition?: string;
   nSubjects?: number;
+  /** The group contrast this test belongs to (the section's grouping). */
+  contrast?: string;
   figure?: ReportFigure;
+  /** More views of the same map (axial mosaic, glass brain). */
+  views?: ReportFigure[];
   peak?: ReportPeak;
+  /** The group design matrix. */
+  design?: ReportFigure;
   corrections?: ReportCorrection[];
+  /** Which correction the cluster table comes from. */
+  clustersFrom?: string;
+  viewer?: ReportViewerMap;
   clusters?: ReportTable;
   files?: ReportLink[];
 }
@@ -121,6 +176,8 @@ export interface ReportNode {
   key: string;
   status: 'computed' | 'cached' | 'failed' | 'skipped';
   seconds?: number;
+  /** Implementation version of the node type. */
+  version?: string;
 }
 
 export interface ReportModel {
@@ -144,11 +201,17 @@ export interface ReportModel {
     totalSeconds?: number;
     cacheDir?: string;
     command?: string;
+    /** The spec file as written (and --set overrides), shown verbatim. */
+    specText?: string;
   };
+  /** Interactive viewer: present when report_assets/ (NiiVue and the volumes) was written. */
+  viewer?: { script: string; niivue: string };
   warnings?: string[];
 }
 
 export interface RenderOptions {
   /** Inline figures that carry their PNG bytes as base64 data URLs (a single portable file). Default false: relative links. */
   embedImages?: boolean;
+  /** Subjects up to this number have their section open (default 2). */
+  openSubjects?: number;
 }

@@ -239,6 +239,12 @@ function linkReportToStages(graph: Graph): void {
   report.deps = { ...report.deps, ...extra };
   const params = report.params as unknown as ReportParams;
   params.ids = { ...params.ids, ...extra };
+  // the ROI atlas names the peaks of the first-level cluster tables too
+  const roiGlm = graph.nodes.find((n) => n.type === 'roi' && (n.params as { kind?: string }).kind === 'glm' && n.files.atlas);
+  if (roiGlm) {
+    report.files = { ...report.files, atlas: roiGlm.files.atlas };
+    params.atlasNames = (roiGlm.params as { names?: Record<string, string> }).names;
+  }
 }
 
 const hasConfounds = (fl: FirstLevelSpec) => (Array.isArray(fl.confounds) ? fl.confounds.length > 0 : Boolean(fl.confounds));
@@ -267,6 +273,8 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
   const reportDeps: Record<string, string[]> = { designs: [], contrasts: [], masks: [] };
   const report: Omit<ReportParams, 'dir' | 'name' | 'specHash' | 'version' | 'dataset' | 'parameters'> = { designs: [], masks: [], contrasts: [], ids: reportDeps };
   const subjects: SubjectOutputs[] = [];
+  /** Each subject's first BOLD: its mean is the underlay of the report's maps outside MNI spaces. */
+  const reportBolds: string[] = [];
   for (const [subject, subjectRuns] of bySubject) {
     if (!fl) break; // runs exist only with a first level
     const sub = `sub-${subject}`;
@@ -280,6 +288,7 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
     nodes.push({ id: maskId, type: 'mask', params: { mode: fl.mask === 'auto' || fl.mask === 'derivatives' ? fl.mask : 'path' }, deps: {}, files: { masks: maskFiles }, stage: 'mask', subject: sub });
     reportDeps.masks.push(maskId);
     report.masks.push(sub);
+    reportBolds.push(subjectRuns[0].bids.bold);
     const designIds: string[] = [];
     const fitIds: string[] = [];
     for (const r of subjectRuns) {
@@ -358,8 +367,11 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
         ...report, dir: outputDir, name: spec.name, specHash: loaded.hash, version,
         dataset: { bids: spec.data?.bids, derivatives: spec.data?.derivatives, task: spec.data?.task, space: spec.data?.space },
         parameters: fl ? modelParameters(fl) : [],
+        specPath: loaded.source.display,
+        specText: loaded.source.text + loaded.source.overrides.map((o) => `\n# --set ${o.arg}`).join(''),
       } satisfies ReportParams as unknown as Json,
-      deps: reportDeps, files: {}, stage: 'report', label: 'report.html',
+      // in MNI spaces the shipped template is the underlay, no BOLD needs reading
+      deps: reportDeps, files: /^MNI152/.test(spec.data?.space ?? '') || !reportBolds.length ? {} : { bolds: reportBolds }, stage: 'report', label: 'report.html',
     });
   }
   return { graph: { nodes }, subjects };

@@ -12,6 +12,7 @@ import { glmflow } from '../helpers/cli.js';
 import { projectRoot } from '../helpers/paths.js';
 import { peakMm } from '../helpers/compare.js';
 import { readNifti } from '../../src/io/nifti.js';
+import { checkReportInBrowser } from '../helpers/report-browser.js';
 
 test('demo localizer: faceVsScene peaks in right fusiform and bilateral parahippocampal cortex', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'glmflow-demo-'));
@@ -39,5 +40,7 @@ test('demo localizer: faceVsScene peaks in right fusiform and bilateral parahipp
     assert.ok(neg.value < -5);
   }
   assert.ok(existsSync(join(out, 'report.html')));
+  // the report as a reader opens it (from disk, in Chromium), on the faceVsScene map
+  await checkReportInBrowser(t, out, { name: 'localizer', slot: '#viewer-sub-01-faceVsScene-z' });
   rmSync(dir, { recursive: true, force: true });
 });

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { glmflow } from '../helpers/cli.js';
 import { projectRoot } from '../helpers/paths.js';
 import { readTsv } from '../../src/io/tsv.js';
+import { checkReportInBrowser } from '../helpers/report-browser.js';
 
 test('group demo on simulated data finds the face region (mean and age effect) and both scene regions', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'glmflow-groupdemo-'));
@@ -51,5 +52,7 @@ test('group demo on simulated data finds the face region (mean and age effect) a
   assert.ok(z[names.indexOf('scene_left')] < -5 && z[names.indexOf('scene_right')] < -5);
   assert.ok(Math.abs(z[names.indexOf('control')]) < 3.1);
   assert.ok(existsSync(join(dir, 'out', 'report.html')));
+  // the report in Chromium, on the group faceVsScene map
+  await checkReportInBrowser(t, join(dir, 'out'), { name: 'group-demo', slot: '#viewer-group-faceVsScene-faceVsScene-z' });
   rmSync(dir, { recursive: true, force: true });
 });

@@ -26,7 +26,8 @@ test('every dependency in package.json is imported somewhere in src, nodes, bin,
     .join('\n');
   const unused = Object.keys(pkg.dependencies).filter((dep) => {
     const q = dep.replace(/[/\\^$*+?.()|[\]{}-]/g, '\\$&');
-    return !new RegExp(`(from\\s+|import\\s*\\(\\s*|require(\\.resolve)?\\(\\s*)['"]${q}(/[^'"]*)?['"]`).test(text);
+    // import.meta.resolve: a package whose files ship as they are (NiiVue's bundle in report_assets/)
+    return !new RegExp(`(from\\s+|import\\s*\\(\\s*|(require|import\\.meta)(\\.resolve)?\\(\\s*)['"]${q}(/[^'"]*)?['"]`).test(text);
   });
   assert.deepEqual(unused, []);
 });
