@@ -42,7 +42,7 @@ async function groupResults(dir: string, groups: Artifact[], corrections: Artifa
     for (const [i, test] of meta.tests.entries()) {
       const z = unmask(g.arrays[`t${i}.z_score`] as Float32Array, indices, grid);
       // no background image: the map's own extent (the group mask) is drawn as a silhouette
-      const fig = renderStatMap(z, null, meta.dims, meta.affine, { threshold: 3.1, title: `group ${test.label} (z > 3.1, uncorrected)` });
+      const fig = renderStatMap({ data: z, dims: meta.dims, affine: meta.affine }, null, { threshold: 3.1, title: `group ${test.label} (z > 3.1, uncorrected)` });
       const src = `figures/group_contrast-${test.label}_stat-z.png`;
       written.push(await writeFileAtomic(join(dir, src), [fig.png]));
       const mine = corrections.map((c) => c.meta as unknown as CorrectMeta).filter((c) => c.test === test.label);
@@ -155,7 +155,7 @@ export const report: NodeDefinition<ReportParams> = {
       const indices = maskArt.arrays.indices as Int32Array;
       const statType = (c.meta as { statType: 't' | 'F' }).statType;
       const z = unmask(c.arrays.z_score as Float32Array, indices, mask);
-      const fig = renderStatMap(z, null, mask.dims, mask.affine, { threshold: 3.1, title: `${subject} ${name} (z > 3.1)` });
+      const fig = renderStatMap({ data: z, dims: mask.dims, affine: mask.affine }, null, { threshold: 3.1, title: `${subject} ${name} (z > 3.1)` });
       const src = `figures/${subject}_contrast-${name}_stat-z.png`;
       written.push(await writeFileAtomic(join(p.dir, src), [fig.png]));
       const entry = byName.get(name) ?? { name, definition, statType, maps: [] };
