@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
-import { renderStatMap } from '../src/plot/stat-map.js';
 import { renderReport } from '../src/report/html.js';
-import type { ReportContrast, ReportDesign, ReportGroupResult, ReportModel, ReportNode, ReportRoi, ReportSingleTrial } from '../src/report/model.js';
+import type { ReportContrast, ReportDesign, ReportFigure, ReportGroupResult, ReportModel, ReportNode, ReportRoi, ReportSingleTrial } from '../src/report/model.js';
 import { plotDesignMatrix } from '../src/plot/design-plot.js';
 import { plotHeatmap, strongestColumns } from '../src/plot/heatmap.js';
 import { gatherTrials } from './lib/betaseries-save.js';
@@ -14,6 +13,9 @@ import type { RoiMeta } from './roi.js';
 import { many, type DesignMeta, type MaskMeta } from './lib/artifacts.js';
 import { outputsProblem, type WrittenFile } from './lib/outputs.js';
 import { statLabel, unmask } from './lib/maps.js';
+import { artifactUnderlay, DEFAULT_Z_THRESHOLD, thresholdText, underlayFor, writeStatFigures } from './lib/stat-figures.js';
+import type { Underlay } from '../src/plot/underlay.js';
+import type { ReportCorrection } from '../src/report/model.js';
 
 export interface ReportParams {
   dir: string;
@@ -28,38 +30,86 @@ export interface ReportParams {
   masks: string[];
   /** Parallel to the `contrasts` input. */
   contrasts: { subject: string; name: string; definition: string }[];
+  /** Subjects parallel to the `underlays` input (non-MNI spaces: T1w or mean EPI under the figures). */
+  underlays: string[];
+  /** report.threshold: a z value, or the label of the group inference method whose corrected maps the group figures show. */
+  threshold?: number | string;
+  /** report.cut_coords (mm) of the orthogonal views; default each map's peak. */
+  cutCoords?: [number, number, number];
   /** Node ids parallel to the inputs, for provenance. */
   ids: Record<string, string[]>;
 }
 
-/** Group maps (figure and peak per test) with their corrections and cluster tables. */
-async function groupResults(dir: string, groups: Artifact[], corrections: Artifact[], written: WrittenFile[]): Promise<ReportGroupResult[]> {
+/** Largest |value| of a map (the colour limit shared by a test's uncorrected and corrected figures). */
+function maxAbs(v: Float32Array): number {
+  let m = 0;
+  for (const x of v) if (Number.isFinite(x) && Math.abs(x) > m) m = Math.abs(x);
+  return m;
+}
+
+/** Smallest non-zero |value| of a corrected map (its effective threshold), or null when empty. */
+function minAbsNonZero(v: Float32Array): number | null {
+  let m = Infinity;
+  for (const x of v) if (x !== 0 && Number.isFinite(x) && Math.abs(x) < m) m = Math.abs(x);
+  return Number.isFinite(m) ? m : null;
+}
+
+/**
+ * Group maps per test with their corrections and cluster tables. Figures (SPEC
+ * report.threshold): a z value draws the z map at that value; a method label draws that
+ * method's corrected map; by default each inference method's corrected map is drawn at its
+ * corrected threshold (the z map at 3.1 when there is no inference).
+ */
+async function groupResults(p: ReportParams, groups: Artifact[], corrections: Artifact[], underlay: Underlay | null, written: WrittenFile[]): Promise<ReportGroupResult[]> {
   const out: ReportGroupResult[] = [];
+  const dir = p.dir;
   for (const g of groups) {
     const meta = g.meta as unknown as GroupMeta;
     const indices = g.arrays.indices as Int32Array;
     const grid: MaskMeta = { dims: meta.dims, affine: meta.affine, nVoxels: indices.length, source: 'group' };
     for (const [i, test] of meta.tests.entries()) {
       const z = unmask(g.arrays[`t${i}.z_score`] as Float32Array, indices, grid);
-      // no background image: the map's own extent (the group mask) is drawn as a silhouette
-      const fig = renderStatMap({ data: z, dims: meta.dims, affine: meta.affine }, null, { threshold: 3.1, title: `group ${test.label} (z > 3.1, uncorrected)` });
-      const src = `figures/group_contrast-${test.label}_stat-z.png`;
-      written.push(await writeFileAtomic(join(dir, src), [fig.png]));
-      const mine = corrections.map((c) => c.meta as unknown as CorrectMeta).filter((c) => c.test === test.label);
-      const withClusters = mine.find((c) => c.method === 'cluster') ?? mine.find((c) => c.clusters.length) ?? mine[0];
+      const vmax = maxAbs(z) || 1;
+      const mine = corrections.filter((c) => (c.meta as unknown as CorrectMeta).test === test.label);
+      const drawn = typeof p.threshold === 'string' ? mine.filter((c) => (c.meta as unknown as CorrectMeta).label === p.threshold)
+        : typeof p.threshold === 'number' ? [] : mine;
+      const base = `figures/group_contrast-${test.label}_stat-z`;
+      const figs = new Map<string, ReportFigure[]>();
+      let main: Awaited<ReturnType<typeof writeStatFigures>> | undefined;
+      if (!drawn.length) {
+        const thr = typeof p.threshold === 'number' ? p.threshold : DEFAULT_Z_THRESHOLD;
+        main = await writeStatFigures(dir, base, { data: z, dims: meta.dims, affine: meta.affine }, underlay,
+          { threshold: thr, cutCoords: p.cutCoords, title: `group ${test.label} · z · ${thresholdText(thr)} (uncorrected)` }, `group z map ${test.label}`, written);
+      }
+      for (const c of drawn) {
+        const cm = c.meta as unknown as CorrectMeta;
+        const corrected = c.arrays.corrected as Float32Array;
+        const thr = cm.threshold ?? minAbsNonZero(corrected) ?? vmax;
+        const what = cm.nSignificant ? `${thresholdText(thr)}, ${cm.label} corrected (alpha ${cm.alpha})` : `${cm.label} (alpha ${cm.alpha}): no voxel survives`;
+        const w = await writeStatFigures(dir, `${base}_${cm.label}-corrected`, { data: corrected, dims: meta.dims, affine: meta.affine }, underlay,
+          { threshold: thr, vmax, cutCoords: p.cutCoords, title: `group ${test.label} · z · ${what}` }, `group z map ${test.label}, ${cm.label} corrected`, written);
+        figs.set(cm.label, [w.ortho, ...w.views]);
+        main ??= w;
+      }
+      const metas = mine.map((c) => c.meta as unknown as CorrectMeta);
+      const withClusters = metas.find((c) => c.method === 'cluster') ?? metas.find((c) => c.clusters.length) ?? metas[0];
+      const corrList: ReportCorrection[] = metas.map((c) => ({
+        method: c.label,
+        detail: `alpha ${c.alpha}${c.twoSided ? ', two-sided' : ', one-sided'}${c.clusterThreshold ? `, clusters >= ${c.clusterThreshold} voxels` : ''}`,
+        threshold: c.threshold ?? undefined,
+        nSignificant: c.nSignificant,
+        file: { label: 'map', href: `group_level/group_contrast-${test.label}_stat-z_${c.label}-corrected.nii.gz` },
+        // the first drawn method is the test's main figure
+        ...(figs.has(c.label) && figs.get(c.label)![0] !== main!.ortho ? { figures: figs.get(c.label) } : {}),
+      }));
       out.push({
         name: test.label,
         definition: `${meta.contrast}: ${meta.columns.map((c, j) => (test.weights[j] ? `${test.weights[j]}*${c}` : '')).filter(Boolean).join(' + ')}`,
         nSubjects: meta.subjects.length,
-        figure: { src, alt: `group z map ${test.label}` },
-        peak: fig.peak ? { x: fig.peak.mm[0], y: fig.peak.mm[1], z: fig.peak.mm[2], value: fig.peak.value, stat: 'z' } : undefined,
-        corrections: mine.map((c) => ({
-          method: c.label,
-          detail: `alpha ${c.alpha}${c.twoSided ? ', two-sided' : ', one-sided'}${c.clusterThreshold ? `, clusters >= ${c.clusterThreshold} voxels` : ''}`,
-          threshold: c.threshold ?? undefined,
-          nSignificant: c.nSignificant,
-          file: { label: 'map', href: `group_level/group_contrast-${test.label}_stat-z_${c.label}-corrected.nii.gz` },
-        })),
+        figure: main!.ortho,
+        views: main!.views,
+        peak: main!.peak,
+        corrections: corrList,
         clusters: withClusters
           ? { columns: ['Cluster ID', 'X', 'Y', 'Z', 'Peak Stat', 'Cluster Size (mm3)'], rows: withClusters.clusters.map((r) => [r.clusterId, r.x, r.y, r.z, r.peakStat, r.clusterSizeMm3 === '' ? null : r.clusterSizeMm3]) }
           : undefined,
@@ -131,7 +181,7 @@ async function singleTrialResults(dir: string, series: Artifact[], ids: string[]
 /** report: report.html and one stat-map figure per subject and contrast. */
 export const report: NodeDefinition<ReportParams> = {
   type: 'report',
-  version: '2',
+  version: '3',
   description: 'HTML report with design matrices, stat maps and provenance',
   async run(_ctx, p, inputs) {
     const designs = many(inputs.nodes, 'designs');
@@ -147,22 +197,33 @@ export const report: NodeDefinition<ReportParams> = {
       return { subject, run, columns: m.columns, nScans: m.nScans, figure: { src: `${base}.png`, alt: `design matrix ${prefix}` }, tsv: `${base}.tsv` };
     });
 
+    // Figures: MNI spaces over the shipped template, others over the subject's T1w or mean EPI.
+    const underlayArts = many(inputs.nodes, 'underlays');
+    const subjectUnderlay = new Map<string, Artifact>((p.underlays ?? []).map((s, i) => [s, underlayArts[i]]));
+    const underlayOf = async (subject: string, mask: MaskMeta, indices: Int32Array): Promise<Underlay | null> => {
+      const a = subjectUnderlay.get(subject);
+      const maskVolume = { data: unmask(new Float32Array(indices.length).fill(1), indices, mask), dims: mask.dims, affine: mask.affine };
+      return underlayFor(p.dataset.space, a ? artifactUnderlay(a, maskVolume) : null);
+    };
+    const zThreshold = typeof p.threshold === 'number' ? p.threshold : DEFAULT_Z_THRESHOLD;
+    const underlays = new Map<string, Underlay | null>();
     const byName = new Map<string, ReportContrast>();
     for (const [i, c] of contrasts.entries()) {
       const { subject, name, definition } = p.contrasts[i];
       const maskArt = maskOf.get(subject)!;
       const mask = maskArt.meta as unknown as MaskMeta;
       const indices = maskArt.arrays.indices as Int32Array;
+      if (!underlays.has(subject)) underlays.set(subject, await underlayOf(subject, mask, indices));
       const statType = (c.meta as { statType: 't' | 'F' }).statType;
       const z = unmask(c.arrays.z_score as Float32Array, indices, mask);
-      const fig = renderStatMap({ data: z, dims: mask.dims, affine: mask.affine }, null, { threshold: 3.1, title: `${subject} ${name} (z > 3.1)` });
-      const src = `figures/${subject}_contrast-${name}_stat-z.png`;
-      written.push(await writeFileAtomic(join(p.dir, src), [fig.png]));
+      const fig = await writeStatFigures(p.dir, `figures/${subject}_contrast-${name}_stat-z`, { data: z, dims: mask.dims, affine: mask.affine }, underlays.get(subject)!,
+        { threshold: zThreshold, cutCoords: p.cutCoords, title: `${subject} ${name} · z · ${thresholdText(zThreshold)} (uncorrected)` }, `${name} z map of ${subject}`, written);
       const entry = byName.get(name) ?? { name, definition, statType, maps: [] };
       entry.maps.push({
         subject,
-        figure: { src, alt: `${name} z map of ${subject}` },
-        peak: fig.peak ? { x: fig.peak.mm[0], y: fig.peak.mm[1], z: fig.peak.mm[2], value: fig.peak.value, stat: 'z' } : undefined,
+        figure: fig.ortho,
+        views: fig.views,
+        peak: fig.peak,
         files: (['z_score', 'stat', 'effect_size', 'effect_variance', 'p_value'] as const).map((o) => ({
           label: statLabel(o, statType),
           href: `first_level/${subject}/${subject}_contrast-${name}_stat-${statLabel(o, statType)}.nii.gz`,
@@ -170,8 +231,10 @@ export const report: NodeDefinition<ReportParams> = {
       });
       byName.set(name, entry);
     }
+    // Group maps share the space of the first level: the template, else the first subject's underlay.
+    const groupUnderlay = await underlayFor(p.dataset.space, underlays.values().next().value ?? null);
 
-    const group = await groupResults(p.dir, many(inputs.nodes, 'groups'), many(inputs.nodes, 'corrections'), written);
+    const group = await groupResults(p, many(inputs.nodes, 'groups'), many(inputs.nodes, 'corrections'), groupUnderlay, written);
     const roi: ReportRoi[] = many(inputs.nodes, 'rois').map((a, i) => {
       const m = a.meta as unknown as RoiMeta;
       const id = p.ids.rois?.[i] ?? '';

@@ -16,6 +16,8 @@ export interface StatMapFigureOptions {
   /** Cut point of the orthogonal view in mm (default: the peak). */
   cutCoords?: Vec3;
   title?: string;
+  /** Colour limit (symmetric); default the map's max |value|. */
+  vmax?: number;
 }
 
 export interface StatMapFigures {
@@ -29,7 +31,7 @@ export interface StatMapFigures {
 }
 
 export function renderStatMapFigures(map: Volume, underlay: Underlay | null, opts: StatMapFigureOptions): StatMapFigures {
-  const prep = prepareStatMap(map, underlay, { threshold: opts.threshold, cut: opts.cutCoords ?? 'peak', title: opts.title });
+  const prep = prepareStatMap(map, underlay, { threshold: opts.threshold, cut: opts.cutCoords ?? 'peak', title: opts.title, vmax: opts.vmax });
   return {
     ortho: renderOrtho(prep).png,
     mosaic: renderMosaic(prep).png,

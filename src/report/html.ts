@@ -70,6 +70,7 @@ th { background: var(--panel); font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; background: var(--panel); padding: 1px 4px; border-radius: 3px; }
 figure { margin: 8px 0 16px; }
+.views { display: flex; flex-wrap: wrap; gap: 12px; } .views figure { margin: 0 0 12px; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--line); image-rendering: pixelated; }
 figcaption { color: var(--muted); font-size: 13px; }
 .cols { display: flex; flex-wrap: wrap; gap: 4px; margin: 4px 0 12px; }
@@ -92,6 +93,11 @@ function figureHtml(f: ReportFigure | undefined, opts: RenderOptions): string {
       : safeHref(f.src);
   const caption = f.caption ? `<figcaption>${escapeHtml(f.caption)}</figcaption>` : '';
   return `<figure><a href="${safeHref(f.src)}"><img src="${src}" alt="${escapeHtml(f.alt)}" loading="lazy"></a>${caption}</figure>`;
+}
+
+/** Further views of a map (mosaic, glass brain), side by side where the page is wide enough. */
+function viewsHtml(views: ReportFigure[] | undefined, opts: RenderOptions): string {
+  return views?.length ? `<div class="views">${views.map((f) => figureHtml(f, opts)).join('')}</div>` : '';
 }
 
 function linksHtml(links: ReportLink[] | undefined): string {
@@ -179,7 +185,7 @@ function contrastSection(contrasts: ReportContrast[], opts: RenderOptions): stri
   const items = contrasts.map((c) => {
     const kind = c.statType ? ` <span class="muted">(${c.statType === 'F' ? 'F test' : 't test'})</span>` : '';
     const maps = c.maps
-      .map((m) => `<h4>${escapeHtml(subjectName(m.subject))}</h4>${figureHtml(m.figure, opts)}${peakHtml(m.peak)}${linksHtml(m.files)}`)
+      .map((m) => `<h4>${escapeHtml(subjectName(m.subject))}</h4>${figureHtml(m.figure, opts)}${viewsHtml(m.views, opts)}${peakHtml(m.peak)}${linksHtml(m.files)}`)
       .join('\n');
     return `<div class="card" id="contrast-${safeHref(c.name)}"><h3>${escapeHtml(c.name)}${kind}</h3><p>Definition: <code>${escapeHtml(c.definition)}</code></p>${maps}</div>`;
   });
@@ -196,8 +202,10 @@ function groupSection(groups: ReportGroupResult[] | undefined, opts: RenderOptio
           rows: g.corrections.map((c) => [c.method, c.detail ?? '', c.threshold ?? null, c.nSignificant ?? null, linkCell(c.file)]),
         })}`
       : '';
+    const corrFigures = (g.corrections ?? []).filter((c) => c.figures?.length)
+      .map((c) => `<h4>${escapeHtml(c.method)}${c.detail ? ` <span class="muted">(${escapeHtml(c.detail)})</span>` : ''}</h4>${c.figures!.map((f) => figureHtml(f, opts)).join('')}`).join('');
     const clusters = g.clusters ? `<h4>Clusters</h4>${g.clusters.rows.length ? tableHtml(g.clusters) : '<p class="muted">No cluster survived.</p>'}` : '';
-    return `<div class="card"><h3>${escapeHtml(g.name)}</h3>${def}${figureHtml(g.figure, opts)}${peakHtml(g.peak)}${corr}${clusters}${linksHtml(g.files)}</div>`;
+    return `<div class="card"><h3>${escapeHtml(g.name)}</h3>${def}${figureHtml(g.figure, opts)}${viewsHtml(g.views, opts)}${peakHtml(g.peak)}${corr}${corrFigures}${clusters}${linksHtml(g.files)}</div>`;
   });
   return `<section id="group"><h2>Group results</h2>${items.join('\n')}</section>`;
 }

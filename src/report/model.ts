@@ -50,6 +50,8 @@ export interface ReportContrastMap {
   /** Subject label ("01"), or a label such as "group". */
   subject: string;
   figure?: ReportFigure;
+  /** More views of the same map (axial mosaic, glass brain). */
+  views?: ReportFigure[];
   peak?: ReportPeak;
   files?: ReportLink[];
 }
@@ -72,6 +74,8 @@ export interface ReportCorrection {
   /** Voxels (or clusters) surviving. */
   nSignificant?: number;
   file?: ReportLink;
+  /** The corrected map drawn at this method's threshold (orthogonal cuts, mosaic, glass brain). */
+  figures?: ReportFigure[];
 }
 
 export interface ReportGroupResult {
@@ -79,6 +83,8 @@ export interface ReportGroupResult {
   definition?: string;
   nSubjects?: number;
   figure?: ReportFigure;
+  /** More views of the same map (axial mosaic, glass brain). */
+  views?: ReportFigure[];
   peak?: ReportPeak;
   corrections?: ReportCorrection[];
   clusters?: ReportTable;
