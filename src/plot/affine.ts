@@ -41,43 +41,35 @@ export interface Box {
 }
 
 /**
- * World bounding box of the voxels where `keep(value)` holds (voxel edges at index +- 0.5),
- * or null when there is none. Without `keep`, the whole grid.
+ * World bounding box of the voxels where `keep(value)` holds, or null when there is none;
+ * without `keep`, of the whole grid. Each kept voxel is a cube of the grid's spacing around
+ * its centre, so the box is exact for oblique grids too (their corners would overshoot).
  */
 export function worldBox(vol: Volume, keep?: (v: number) => boolean): Box | null {
   const [nx, ny, nz] = [vol.dims[0]!, vol.dims[1]!, vol.dims[2]!];
-  const lo = [Infinity, Infinity, Infinity];
-  const hi = [-Infinity, -Infinity, -Infinity];
+  const A = vol.affine;
+  const min = [Infinity, Infinity, Infinity];
+  const max = [-Infinity, -Infinity, -Infinity];
+  const visit = (i: number, j: number, k: number) => {
+    for (let r = 0; r < 3; r++) {
+      const row = A[r]!;
+      const w = row[0]! * i + row[1]! * j + row[2]! * k + row[3]!;
+      if (w < min[r]!) min[r] = w;
+      if (w > max[r]!) max[r] = w;
+    }
+  };
   if (keep) {
     let o = 0;
     for (let k = 0; k < nz; k++)
       for (let j = 0; j < ny; j++)
-        for (let i = 0; i < nx; i++, o++) {
-          if (!keep(vol.data[o]!)) continue;
-          if (i < lo[0]!) lo[0] = i;
-          if (i > hi[0]!) hi[0] = i;
-          if (j < lo[1]!) lo[1] = j;
-          if (j > hi[1]!) hi[1] = j;
-          if (k < lo[2]!) lo[2] = k;
-          if (k > hi[2]!) hi[2] = k;
-        }
-    if (lo[0] === Infinity) return null;
+        for (let i = 0; i < nx; i++, o++) if (keep(vol.data[o]!)) visit(i, j, k);
+    if (min[0] === Infinity) return null;
   } else {
-    lo.fill(0);
-    hi.splice(0, 3, nx - 1, ny - 1, nz - 1);
+    for (const i of [0, nx - 1]) for (const j of [0, ny - 1]) for (const k of [0, nz - 1]) visit(i, j, k);
   }
-  const min: Vec3 = [Infinity, Infinity, Infinity];
-  const max: Vec3 = [-Infinity, -Infinity, -Infinity];
-  for (const i of [lo[0]! - 0.5, hi[0]! + 0.5])
-    for (const j of [lo[1]! - 0.5, hi[1]! + 0.5])
-      for (const k of [lo[2]! - 0.5, hi[2]! + 0.5]) {
-        const w = applyAffine(vol.affine, [i, j, k]);
-        for (let a = 0; a < 3; a++) {
-          min[a] = Math.min(min[a]!, w[a]!);
-          max[a] = Math.max(max[a]!, w[a]!);
-        }
-      }
-  return { min, max };
+  // half a voxel around the outer centres: the extent of a voxel along each world axis
+  const half = [0, 1, 2].map((r) => 0.5 * (Math.abs(A[r]![0]!) + Math.abs(A[r]![1]!) + Math.abs(A[r]![2]!)));
+  return { min: min.map((v, r) => v - half[r]!) as Vec3, max: max.map((v, r) => v + half[r]!) as Vec3 };
 }
 
 /** Smallest box holding all given boxes (nulls skipped), grown by `margin` mm; null if none. */
