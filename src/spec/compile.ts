@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Graph, Json, PlannedNode } from '../engine/types.js';
 import { problemLines, UserError } from '../errors.js';
 import { loadSpec, sortProblems, type LoadedSpec, type LocatedProblem } from './load.js';
@@ -232,13 +232,20 @@ async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: D
  */
 async function underlaySources(data: DataSpec | undefined, runs: PreparedRun[], wanted: boolean): Promise<Map<string, { kind: 't1w' | 'mean-epi'; image: string }>> {
   const out = new Map<string, { kind: 't1w' | 'mean-epi'; image: string }>();
-  if (!wanted || !data || isMni152Space(data.space)) return out;
+  if (!wanted || !data || isMni152Space(figureSpace(data, runs))) return out;
   for (const r of runs) {
     if (out.has(r.bids.subject)) continue;
     const t1w = data.derivatives ? await findPreprocT1w(data.derivatives, r.bids.subject, data.space) : undefined;
     out.set(r.bids.subject, t1w ? { kind: 't1w', image: t1w } : { kind: 'mean-epi', image: r.bids.bold });
   }
   return out;
+}
+
+/** The space of the maps: data.space, else the `space-` entity of the first BOLD file (none for raw BIDS). */
+function figureSpace(data: DataSpec | undefined, runs: PreparedRun[]): string | undefined {
+  if (data?.space) return data.space;
+  const bold = runs[0]?.bids.bold;
+  return bold ? /_space-([A-Za-z0-9]+)_/.exec(basename(bold))?.[1] : undefined;
 }
 
 /** report.threshold naming an inference method must name one of group.inference. */
@@ -397,7 +404,7 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string, 
       id: 'report', type: 'report',
       params: {
         ...report, dir: outputDir, name: spec.name, specHash: loaded.hash, version,
-        dataset: { bids: spec.data?.bids, derivatives: spec.data?.derivatives, task: spec.data?.task, space: spec.data?.space },
+        dataset: { bids: spec.data?.bids, derivatives: spec.data?.derivatives, task: spec.data?.task, space: figureSpace(spec.data, runs) },
         parameters: fl ? modelParameters(fl) : [],
         ...reportFigureSettings(spec.report),
       } satisfies ReportParams as unknown as Json,
