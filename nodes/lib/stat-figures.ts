@@ -8,7 +8,7 @@ import type { Artifact } from '../../src/engine/types.js';
 import { writeFileAtomic } from '../../src/io/atomic.js';
 import { isMni152Space, readMni152 } from '../../src/io/mni152.js';
 import type { Vec3, Volume } from '../../src/plot/affine.js';
-import { formatNumber } from '../../src/plot/format.js';
+import { formatNumber } from '../../src/plot/ticks.js';
 import { renderStatMapFigures, type StatMapFigureOptions } from '../../src/plot/stat-map-figures.js';
 import type { Peak } from '../../src/plot/stat-map-prepare.js';
 import type { Underlay } from '../../src/plot/underlay.js';

@@ -6,7 +6,7 @@
 import type { SKRSContext2D } from '@napi-rs/canvas';
 import { createFigure } from './canvas.js';
 import { coldHot, type RGB } from './colormaps.js';
-import { formatNumber } from './format.js';
+import { formatNumber } from './ticks.js';
 import { drawText, measureText } from './text.js';
 
 /** nilearn greys the thresholded part of the colour bar with (0.5, 0.5, 0.5). */

@@ -10,7 +10,6 @@ export { textWidth, textHeight } from './font5x7.js';
 
 export type { RGB, Colormap } from './colormaps.js';
 export { COLORMAPS, coldHot, gray, hot, viridis } from './colormaps.js';
-export { formatNumber, niceTicks } from './format.js';
 import type { RGB } from './colormaps.js';
 
 /** Encode 8-bit RGBA pixels (row-major, top row first) as a PNG file. */
@@ -132,3 +131,6 @@ export class Canvas {
     return encodePng(this.width, this.height, this.data);
   }
 }
+
+// axis helpers live in ticks.ts (canvas figures use them too)
+export { niceTicks, formatNumber } from './ticks.js';

@@ -1,6 +1,6 @@
 /** Pieces of figure chrome the stat-map views share: title, panel labels, cross-hair, footer. */
 import type { SKRSContext2D } from '@napi-rs/canvas';
-import { formatNumber } from './format.js';
+import { formatNumber } from './ticks.js';
 import type { Plane } from './slicing.js';
 import type { PreparedStatMap } from './stat-map-prepare.js';
 import { drawText } from './text.js';

@@ -1,4 +1,4 @@
-/** Number labels and axis ticks shared by the figures. */
+/** Axis helpers shared by the figures: round tick values and compact number labels. */
 
 /** Round-ish tick values covering [lo, hi] (at most about `maxTicks`). */
 export function niceTicks(lo: number, hi: number, maxTicks = 6): number[] {
