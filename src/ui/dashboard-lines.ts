@@ -20,7 +20,7 @@
  * few subjects (otherwise only running nodes and failures are listed); at most a few
  * failures per stage are printed; and the frame is cut to the terminal height.
  */
-import { formatClock, formatDuration, formatPercent, progressBar, truncate, firstLine } from './ticks.js';
+import { formatClock, formatDuration, formatPercent, progressBar, truncate, firstLine } from './format.js';
 import { isFinished, isPendingOnScheduler, type NodeView, type RunState, type StatusCounts } from './run-state.js';
 
 export interface Segment {

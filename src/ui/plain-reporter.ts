@@ -11,7 +11,7 @@
  *   Failed after 12.3 s: 15 computed, 8 cached, 1 failed, 0 skipped. Output: out/glm
  */
 import type { EngineEvent } from '../engine/types.js';
-import { formatDuration, formatPercent } from './ticks.js';
+import { formatDuration, formatPercent } from './format.js';
 import type { Reporter } from './reporter.js';
 import { flushStream, useColour, type OutStream } from './stream.js';
 
