@@ -18,9 +18,10 @@ import { contrastMatrixFor } from '../pipeline/contrast-definition.js';
 import { glmflowVersion } from '../version.js';
 import type { ReportParams } from '../../nodes/report.js';
 import { boldDesc } from './option-checks.js';
-import { addGroupStage, addRoiStage, methodLabels, type SubjectOutputs } from './compile-group.js';
+import { addGroupStage, methodLabels, type SubjectOutputs } from './compile-group.js';
 import { findPreprocT1w } from '../io/anat.js';
 import { isMni152Space } from '../io/mni152.js';
+import { addRoiStage } from './compile-roi.js';
 import { addSingleTrialStage } from './compile-single-trial.js';
 
 export interface CompiledPipeline {
