@@ -16,7 +16,8 @@ import { permute } from './permute.js';
 import { correct } from './correct.js';
 import { roi } from './roi.js';
 import { singleTrial, singleTrialBold } from './single-trial.js';
+import { underlay } from './underlay.js';
 
 export const registry: Record<string, NodeDefinition> = Object.fromEntries(
-  [load, confounds, design, mask, fit, contrast, save, report, group, permute, correct, roi, singleTrial, singleTrialBold].map((d) => [d.type, d]),
+  [load, confounds, design, mask, fit, contrast, save, report, group, permute, correct, roi, singleTrial, singleTrialBold, underlay].map((d) => [d.type, d]),
 );

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
-import { renderStatMap } from '../src/plot/stat-map.js';
 import { renderReport } from '../src/report/html.js';
-import type { ReportContrast, ReportDesign, ReportGroupResult, ReportModel, ReportNode, ReportRoi, ReportSingleTrial } from '../src/report/model.js';
+import type { ReportContrast, ReportDesign, ReportFigure, ReportGroupResult, ReportModel, ReportNode, ReportRoi, ReportSingleTrial } from '../src/report/model.js';
 import { plotDesignMatrix } from '../src/plot/design-plot.js';
 import { plotHeatmap, strongestColumns } from '../src/plot/heatmap.js';
 import { gatherTrials } from './lib/betaseries-save.js';
@@ -16,11 +15,12 @@ import { outputsProblem, type WrittenFile } from './lib/outputs.js';
 import { statLabel, unmask } from './lib/maps.js';
 import { ReportAssets } from './lib/report-assets.js';
 import { clustersTable, type ClusterRow } from '../src/stats/inference/clusters.js';
-import { readNifti, streamNiftiVolumes } from '../src/io/nifti.js';
-import type { ReportFigure, ReportTable, ReportViewerMap } from '../src/report/model.js';
+import { readNifti } from '../src/io/nifti.js';
+import type { ReportTable, ReportViewerMap } from '../src/report/model.js';
+import { artifactUnderlay, DEFAULT_Z_THRESHOLD, thresholdText, underlayFor, writeStatFigures } from './lib/stat-figures.js';
+import type { Underlay } from '../src/plot/underlay.js';
+import type { ReportCorrection } from '../src/report/model.js';
 
-/** |z| of the figures, the viewer's starting threshold and the first-level cluster tables. */
-const Z_THRESHOLD = 3.1;
 /** First-level cluster tables leave out clusters smaller than this (voxels). */
 const MIN_CLUSTER_VOXELS = 10;
 
@@ -37,6 +37,12 @@ export interface ReportParams {
   masks: string[];
   /** Parallel to the `contrasts` input. */
   contrasts: { subject: string; name: string; definition: string }[];
+  /** Subjects parallel to the `underlays` input (non-MNI spaces: T1w or mean EPI under the figures). */
+  underlays: string[];
+  /** report.threshold: a z value, or the label of the group inference method whose corrected maps the group figures show. */
+  threshold?: number | string;
+  /** report.cut_coords (mm) of the orthogonal views; default each map's peak. */
+  cutCoords?: [number, number, number];
   /** Node ids parallel to the inputs, for provenance. */
   ids: Record<string, string[]>;
   /** The spec file's text (and --set overrides) and its path as given, shown in the provenance. */
@@ -54,25 +60,6 @@ interface DesignCollinearity {
   vif: Array<{ column: string; vif: number | null; flagged: boolean }>;
 }
 
-/** A volume on a grid (the underlay of a subject's maps). */
-interface GridVolume { dims: number[]; affine: number[][]; data: Float32Array }
-
-/** Mean over time of a 4D BOLD (nilearn's mean_img), streamed one volume at a time. */
-async function meanImage(path: string): Promise<GridVolume> {
-  let sum: Float64Array | null = null;
-  let n = 0;
-  const h = await streamNiftiVolumes(path, {
-    onVolume: (_t, v) => {
-      const s = (sum ??= new Float64Array(v.length));
-      for (let i = 0; i < v.length; i++) s[i] += v[i];
-      n++;
-    },
-  });
-  const data = new Float32Array(sum!.length);
-  for (let i = 0; i < data.length; i++) data[i] = sum![i] / n;
-  return { dims: h.dims.slice(0, 3), affine: h.affine, data };
-}
-
 /** nilearn's cluster table columns, plus Label when an atlas named the peaks. */
 function clusterTable(rows: ClusterRow[]): ReportTable {
   const labelled = rows.some((r) => r.label !== undefined);
@@ -82,43 +69,89 @@ function clusterTable(rows: ClusterRow[]): ReportTable {
   };
 }
 
-/** Group maps (figure and peak per test) with their corrections and cluster tables. */
-async function groupResults(dir: string, groups: Artifact[], corrections: Artifact[], written: WrittenFile[], assets: ReportAssets, mni: boolean): Promise<ReportGroupResult[]> {
+/** Largest |value| of a map (the colour limit shared by a test's uncorrected and corrected figures). */
+function maxAbs(v: Float32Array): number {
+  let m = 0;
+  for (const x of v) if (Number.isFinite(x) && Math.abs(x) > m) m = Math.abs(x);
+  return m;
+}
+
+/** Smallest non-zero |value| of a corrected map (its effective threshold), or null when empty. */
+function minAbsNonZero(v: Float32Array): number | null {
+  let m = Infinity;
+  for (const x of v) if (x !== 0 && Number.isFinite(x) && Math.abs(x) < m) m = Math.abs(x);
+  return Number.isFinite(m) ? m : null;
+}
+
+/**
+ * Group maps per test with their corrections and cluster tables. Figures (SPEC
+ * report.threshold): a z value draws the z map at that value; a method label draws that
+ * method's corrected map; by default each inference method's corrected map is drawn at its
+ * corrected threshold (the z map at 3.1 when there is no inference).
+ */
+async function groupResults(
+  p: ReportParams, groups: Artifact[], corrections: Artifact[], underlay: Underlay | null, written: WrittenFile[], assets: ReportAssets, mni: boolean,
+): Promise<ReportGroupResult[]> {
+  const zThreshold = typeof p.threshold === 'number' ? p.threshold : DEFAULT_Z_THRESHOLD;
   const out: ReportGroupResult[] = [];
+  const dir = p.dir;
   for (const g of groups) {
     const meta = g.meta as unknown as GroupMeta;
     const indices = g.arrays.indices as Int32Array;
     const grid: MaskMeta = { dims: meta.dims, affine: meta.affine, nVoxels: indices.length, source: 'group' };
     for (const [i, test] of meta.tests.entries()) {
       const z = unmask(g.arrays[`t${i}.z_score`] as Float32Array, indices, grid);
-      // no background image: the map's own extent (the group mask) is drawn as a silhouette
-      const fig = renderStatMap(z, null, meta.dims, meta.affine, { threshold: 3.1, title: `group ${test.label} (z > 3.1, uncorrected)` });
-      const src = `figures/group_contrast-${test.label}_stat-z.png`;
-      written.push(await writeFileAtomic(join(dir, src), [fig.png]));
-      const mineArts = corrections.filter((c) => (c.meta as unknown as CorrectMeta).test === test.label);
-      const mine = mineArts.map((c) => c.meta as unknown as CorrectMeta);
-      const withClusters = mine.find((c) => c.method === 'cluster') ?? mine.find((c) => c.clusters.length) ?? mine[0];
-      // viewer: the uncorrected z map, and each method's corrected map as an alternative
-      const underlay = (mni && (await assets.mniUnderlay())) || (await assets.underlay(`underlay-group-mask-${meta.contrast}`, { dims: meta.dims, affine: meta.affine, data: unmask(new Float32Array(indices.length).fill(1), indices, grid) }, [0, 2.5]));
-      const zMap = await assets.statMap(`group-${meta.contrast}-${test.label}-z`, { dims: meta.dims, affine: meta.affine, data: z });
-      const alternatives = [{ id: zMap.id, label: 'z (uncorrected)', threshold: Z_THRESHOLD }];
-      const methodFigures = new Map<string, ReportFigure[]>();
-      for (const [k, c] of mine.entries()) {
-        const corrected = mineArts[k].arrays.corrected as Float32Array | undefined;
-        if (!corrected) continue;
-        if (c.nSignificant > 0) {
-          // the corrected map is 0 where nothing survives: every non-zero voxel is drawn
-          const mf = renderStatMap(corrected, null, meta.dims, meta.affine, { threshold: 1e-6, title: `group ${test.label} ${c.label}-corrected (${c.nSignificant} voxels)` });
-          const msrc = `figures/group_contrast-${test.label}_stat-z_${c.label}-corrected.png`;
-          written.push(await writeFileAtomic(join(dir, msrc), [mf.png]));
-          methodFigures.set(c.label, [{ src: msrc, alt: `group ${test.label} ${c.label}-corrected map` }]);
-        }
-        const m = await assets.statMap(`group-${meta.contrast}-${test.label}-${c.label}`, { dims: meta.dims, affine: meta.affine, data: corrected });
-        alternatives.push({ id: m.id, label: `${c.label}-corrected`, threshold: c.threshold !== null && Number.isFinite(c.threshold) ? Number(c.threshold.toFixed(3)) : 0.001 });
+      const vmax = maxAbs(z) || 1;
+      const mine = corrections.filter((c) => (c.meta as unknown as CorrectMeta).test === test.label);
+      const drawn = typeof p.threshold === 'string' ? mine.filter((c) => (c.meta as unknown as CorrectMeta).label === p.threshold)
+        : typeof p.threshold === 'number' ? [] : mine;
+      const base = `figures/group_contrast-${test.label}_stat-z`;
+      const figs = new Map<string, ReportFigure[]>();
+      let main: Awaited<ReturnType<typeof writeStatFigures>> | undefined;
+      if (!drawn.length) {
+        const thr = typeof p.threshold === 'number' ? p.threshold : DEFAULT_Z_THRESHOLD;
+        main = await writeStatFigures(dir, base, { data: z, dims: meta.dims, affine: meta.affine }, underlay,
+          { threshold: thr, cutCoords: p.cutCoords, title: `group ${test.label} · z · ${thresholdText(thr)} (uncorrected)` }, `group z map ${test.label}`, written);
       }
+      for (const c of drawn) {
+        const cm = c.meta as unknown as CorrectMeta;
+        const corrected = c.arrays.corrected as Float32Array;
+        const thr = cm.threshold ?? minAbsNonZero(corrected) ?? vmax;
+        const what = cm.nSignificant ? `${thresholdText(thr)}, ${cm.label} corrected (alpha ${cm.alpha})` : `${cm.label} (alpha ${cm.alpha}): no voxel survives`;
+        const w = await writeStatFigures(dir, `${base}_${cm.label}-corrected`, { data: corrected, dims: meta.dims, affine: meta.affine }, underlay,
+          { threshold: thr, vmax, cutCoords: p.cutCoords, title: `group ${test.label} · z · ${what}` }, `group z map ${test.label}, ${cm.label} corrected`, written);
+        figs.set(cm.label, [w.ortho, ...w.views]);
+        main ??= w;
+      }
+      const metas = mine.map((c) => c.meta as unknown as CorrectMeta);
+      const withClusters = metas.find((c) => c.method === 'cluster') ?? metas.find((c) => c.clusters.length) ?? metas[0];
+      const corrList: ReportCorrection[] = metas.map((c) => ({
+        method: c.label,
+        detail: `alpha ${c.alpha}${c.twoSided ? ', two-sided' : ', one-sided'}${c.clusterThreshold ? `, clusters >= ${c.clusterThreshold} voxels` : ''}`,
+        threshold: c.threshold ?? undefined,
+        nSignificant: c.nSignificant,
+        file: { label: 'map', href: `group_level/group_contrast-${test.label}_stat-z_${c.label}-corrected.nii.gz` },
+        // the first drawn method is the test's main figure
+        clusters: clusterTable(c.clusters),
+        ...(figs.has(c.label) && figs.get(c.label)![0] !== main!.ortho ? { figures: figs.get(c.label) } : {}),
+      }));
+      // viewer: the z map, and each method's corrected map as an alternative
+      const mask = unmask(new Float32Array(indices.length).fill(1), indices, grid);
+      const viewerUnderlay = (mni && (await assets.mniUnderlay())) ||
+        (underlay ? await assets.underlay(`underlay-group-${meta.contrast}`, underlay.image) : await assets.underlay(`underlay-group-mask-${meta.contrast}`, { dims: meta.dims, affine: meta.affine, data: mask }, [0, 2.5]));
+      const zMap = await assets.statMap(`group-${meta.contrast}-${test.label}-z`, { dims: meta.dims, affine: meta.affine, data: z });
+      const alternatives = [{ id: zMap.id, label: 'z (uncorrected)', threshold: zThreshold }];
+      for (const c of mine) {
+        const cm = c.meta as unknown as CorrectMeta;
+        const corrected = c.arrays.corrected as Float32Array | undefined;
+        if (!corrected) continue;
+        const m = await assets.statMap(`group-${meta.contrast}-${test.label}-${cm.label}`, { dims: meta.dims, affine: meta.affine, data: corrected });
+        alternatives.push({ id: m.id, label: `${cm.label}-corrected`, threshold: cm.threshold !== null && Number.isFinite(cm.threshold) ? Number(cm.threshold.toFixed(3)) : 0.001 });
+      }
+      const peak = main!.peak;
       const viewer: ReportViewerMap = {
-        map: zMap.id, underlay, label: `group ${test.label} z`, threshold: Z_THRESHOLD, max: zMap.max,
-        ...(fig.peak ? { peak: fig.peak.mm.slice(0, 3) } : {}), maps: alternatives,
+        map: zMap.id, underlay: viewerUnderlay, label: `group ${test.label} z`, threshold: zThreshold, max: zMap.max,
+        ...(peak ? { peak: [peak.x, peak.y, peak.z] } : {}), maps: alternatives,
       };
       out.push({
         name: test.label,
@@ -127,17 +160,10 @@ async function groupResults(dir: string, groups: Artifact[], corrections: Artifa
         clustersFrom: withClusters?.label,
         definition: `${meta.contrast}: ${meta.columns.map((c, j) => (test.weights[j] ? `${test.weights[j]}*${c}` : '')).filter(Boolean).join(' + ')}`,
         nSubjects: meta.subjects.length,
-        figure: { src, alt: `group z map ${test.label}` },
-        peak: fig.peak ? { x: fig.peak.mm[0], y: fig.peak.mm[1], z: fig.peak.mm[2], value: fig.peak.value, stat: 'z' } : undefined,
-        corrections: mine.map((c) => ({
-          method: c.label,
-          detail: `alpha ${c.alpha}${c.twoSided ? ', two-sided' : ', one-sided'}${c.clusterThreshold ? `, clusters >= ${c.clusterThreshold} voxels` : ''}`,
-          threshold: c.threshold ?? undefined,
-          nSignificant: c.nSignificant,
-          file: { label: 'map', href: `group_level/group_contrast-${test.label}_stat-z_${c.label}-corrected.nii.gz` },
-          clusters: clusterTable(c.clusters),
-          ...(methodFigures.has(c.label) ? { figures: methodFigures.get(c.label) } : {}),
-        })),
+        figure: main!.ortho,
+        views: main!.views,
+        peak: main!.peak,
+        corrections: corrList,
         clusters: withClusters ? clusterTable(withClusters.clusters) : undefined,
         files: ['z', 't', 'effect', 'variance', 'p'].map((s) => ({ label: s, href: `group_level/group_contrast-${test.label}_stat-${s}.nii.gz` })),
       });
@@ -266,49 +292,49 @@ export const report: NodeDefinition<ReportParams> = {
 
     const assets = new ReportAssets(p.dir);
     const mni = /^MNI152/.test(p.dataset.space ?? '');
-    // outside MNI spaces, each subject's mean EPI (first run) is the underlay of its maps
-    const bolds = inputs.files.bolds ? ([] as string[]).concat(inputs.files.bolds) : [];
-    const means = new Map<string, Promise<GridVolume>>();
-    const meanEpi = (subject: string): Promise<GridVolume> | undefined => {
-      const k = p.masks.indexOf(subject);
-      if (k < 0 || !bolds[k]) return undefined;
-      if (!means.has(subject)) means.set(subject, meanImage(bolds[k]));
-      return means.get(subject);
-    };
     const atlas = inputs.files.atlas && p.atlasNames ? { data: (await readNifti(inputs.files.atlas as string)).data, names: p.atlasNames } : undefined;
+    // Figures: MNI spaces over the shipped template, others over the subject's T1w or mean EPI.
+    const underlayArts = many(inputs.nodes, 'underlays');
+    const subjectUnderlay = new Map<string, Artifact>((p.underlays ?? []).map((s, i) => [s, underlayArts[i]]));
+    const underlayOf = async (subject: string, mask: MaskMeta, indices: Int32Array): Promise<Underlay | null> => {
+      const a = subjectUnderlay.get(subject);
+      const maskVolume = { data: unmask(new Float32Array(indices.length).fill(1), indices, mask), dims: mask.dims, affine: mask.affine };
+      return underlayFor(p.dataset.space, a ? artifactUnderlay(a, maskVolume) : null);
+    };
+    const zThreshold = typeof p.threshold === 'number' ? p.threshold : DEFAULT_Z_THRESHOLD;
+    const underlays = new Map<string, Underlay | null>();
     const byName = new Map<string, ReportContrast>();
     for (const [i, c] of contrasts.entries()) {
       const { subject, name, definition } = p.contrasts[i];
       const maskArt = maskOf.get(subject)!;
       const mask = maskArt.meta as unknown as MaskMeta;
       const indices = maskArt.arrays.indices as Int32Array;
+      if (!underlays.has(subject)) underlays.set(subject, await underlayOf(subject, mask, indices));
       const statType = (c.meta as { statType: 't' | 'F' }).statType;
       const z = unmask(c.arrays.z_score as Float32Array, indices, mask);
-      const mean = await meanEpi(subject);
-      const onGrid = mean && mean.data.length === z.length ? mean : undefined;
-      const fig = renderStatMap(z, onGrid?.data ?? null, mask.dims, mask.affine, { threshold: Z_THRESHOLD, title: `${subject} ${name} (z > ${Z_THRESHOLD})` });
-      const src = `figures/${subject}_contrast-${name}_stat-z.png`;
-      written.push(await writeFileAtomic(join(p.dir, src), [fig.png]));
+      const fig = await writeStatFigures(p.dir, `figures/${subject}_contrast-${name}_stat-z`, { data: z, dims: mask.dims, affine: mask.affine }, underlays.get(subject)!,
+        { threshold: zThreshold, cutCoords: p.cutCoords, title: `${subject} ${name} · z · ${thresholdText(zThreshold)} (uncorrected)` }, `${name} z map of ${subject}`, written);
       // the atlas names peaks only when it lies on this subject's grid
       const sameGrid = atlas && atlas.data.length >= z.length;
       const rows = clustersTable(z, mask.dims, mask.affine, {
-        statThreshold: Z_THRESHOLD, twoSided: true, clusterThreshold: MIN_CLUSTER_VOXELS, ...(sameGrid ? { atlas } : {}),
+        statThreshold: zThreshold, twoSided: true, clusterThreshold: MIN_CLUSTER_VOXELS, ...(sameGrid ? { atlas } : {}),
       });
-      // underlay: the MNI template for MNI spaces, else the mean EPI, else the analysis mask in mid-grey
-      const underlay =
+      // viewer underlay: the MNI template, else the subject's T1w or mean EPI, else the analysis mask in mid-grey
+      const under = underlays.get(subject);
+      const viewerUnderlay =
         (mni && (await assets.mniUnderlay())) ||
-        (onGrid && (await assets.underlay(`underlay-${subject}-mean`, onGrid))) ||
-        (await assets.underlay(`underlay-${subject}-mask`, { dims: mask.dims, affine: mask.affine, data: unmask(new Float32Array(indices.length).fill(1), indices, mask) }, [0, 2.5]));
+        (under ? await assets.underlay(`underlay-${subject}`, under.image) : await assets.underlay(`underlay-${subject}-mask`, { dims: mask.dims, affine: mask.affine, data: unmask(new Float32Array(indices.length).fill(1), indices, mask) }, [0, 2.5]));
       const zMap = await assets.statMap(`${subject}-${name}-z`, { dims: mask.dims, affine: mask.affine, data: z });
       const entry = byName.get(name) ?? { name, definition, statType, maps: [] };
       entry.maps.push({
         subject,
-        figure: { src, alt: `${name} z map of ${subject}` },
+        figure: fig.ortho,
+        views: fig.views,
+        peak: fig.peak,
         ...(contrastMatrices ? { matrix: { src: `first_level/${subject}/${subject}_contrast-${name}_matrix.png`, alt: `contrast matrix ${name} ${subject}` } } : {}),
-        peak: fig.peak ? { x: fig.peak.mm[0], y: fig.peak.mm[1], z: fig.peak.mm[2], value: fig.peak.value, stat: 'z' } : undefined,
-        thresholdLabel: `|z| > ${Z_THRESHOLD}, clusters ≥ ${MIN_CLUSTER_VOXELS} voxels`,
+        thresholdLabel: `${thresholdText(zThreshold)}, clusters ≥ ${MIN_CLUSTER_VOXELS} voxels`,
         clusters: clusterTable(rows),
-        viewer: { map: zMap.id, underlay, label: `${subject} ${name} z`, threshold: Z_THRESHOLD, max: zMap.max, ...(fig.peak ? { peak: fig.peak.mm.slice(0, 3) } : {}) },
+        viewer: { map: zMap.id, underlay: viewerUnderlay, label: `${subject} ${name} z`, threshold: zThreshold, max: zMap.max, ...(fig.peak ? { peak: [fig.peak.x, fig.peak.y, fig.peak.z] } : {}) },
         files: (['z_score', 'stat', 'effect_size', 'effect_variance', 'p_value'] as const).map((o) => ({
           label: statLabel(o, statType),
           href: `first_level/${subject}/${subject}_contrast-${name}_stat-${statLabel(o, statType)}.nii.gz`,
@@ -316,8 +342,10 @@ export const report: NodeDefinition<ReportParams> = {
       });
       byName.set(name, entry);
     }
+    // Group maps share the space of the first level: the template, else the first subject's underlay.
+    const groupUnderlay = await underlayFor(p.dataset.space, underlays.values().next().value ?? null);
 
-    const group = await groupResults(p.dir, many(inputs.nodes, 'groups'), many(inputs.nodes, 'corrections'), written, assets, mni);
+    const group = await groupResults(p, many(inputs.nodes, 'groups'), many(inputs.nodes, 'corrections'), groupUnderlay, written, assets, mni);
     const roi: ReportRoi[] = many(inputs.nodes, 'rois').map((a, i) => {
       const m = a.meta as unknown as RoiMeta;
       const id = p.ids.rois?.[i] ?? '';

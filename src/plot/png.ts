@@ -1,19 +1,16 @@
 /**
- * Minimal raster drawing for glmflow's figures: PNG encoding (pngjs), colormaps,
- * and a Canvas with rectangles, lines and bitmap-font text.
- *
- * Colour maps take t in [0, 1] and return 0..255 RGB. `coldHot` is nilearn's
- * 'cold_hot': matplotlib's 'hot' for the positive half and the same ramp with
- * channels permuted (blue first, then green, then red) for the negative half,
- * meeting at black in the middle (t = 0.5 is a zero statistic).
+ * Minimal raster drawing for the figures not yet on the 2-D canvas (canvas.ts): PNG
+ * encoding (pngjs) and a Canvas with rectangles, lines and bitmap-font text. Colour maps
+ * live in colormaps.ts, number labels in format.ts (re-exported here).
  */
 import { PNG } from 'pngjs';
 import { ADVANCE, GLYPH_H, GLYPH_W, glyph, textWidth } from './font5x7.js';
 
 export { textWidth, textHeight } from './font5x7.js';
 
-export type RGB = readonly [number, number, number];
-export type Colormap = (t: number) => RGB;
+export type { RGB, Colormap } from './colormaps.js';
+export { COLORMAPS, coldHot, gray, hot, viridis } from './colormaps.js';
+import type { RGB } from './colormaps.js';
 
 /** Encode 8-bit RGBA pixels (row-major, top row first) as a PNG file. */
 export function encodePng(width: number, height: number, rgba: Uint8Array): Buffer {
@@ -27,63 +24,6 @@ export function encodePng(width: number, height: number, rgba: Uint8Array): Buff
   png.data = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
   return PNG.sync.write(png, { colorType: 6, inputColorType: 6, bitDepth: 8 });
 }
-
-const clamp01 = (t: number) => (t < 0 ? 0 : t > 1 ? 1 : Number.isFinite(t) ? t : 0);
-const to255 = (v: number) => Math.round(clamp01(v) * 255);
-
-/** Piecewise-linear interpolation through (x, y) knots sorted by x. */
-function ramp(knots: ReadonlyArray<readonly [number, number]>, x: number): number {
-  if (x <= knots[0]![0]) return knots[0]![1];
-  for (let i = 1; i < knots.length; i++) {
-    const [x1, y1] = knots[i]!;
-    if (x <= x1) {
-      const [x0, y0] = knots[i - 1]!;
-      return y0 + ((y1 - y0) * (x - x0)) / (x1 - x0);
-    }
-  }
-  return knots[knots.length - 1]![1];
-}
-
-export const gray: Colormap = (t) => {
-  const v = to255(t);
-  return [v, v, v];
-};
-
-// matplotlib 'hot' segment data (black -> red -> yellow -> white).
-const HOT_R = [[0, 0.0416], [0.365079, 1], [1, 1]] as const;
-const HOT_G = [[0, 0], [0.365079, 0], [0.746032, 1], [1, 1]] as const;
-const HOT_B = [[0, 0], [0.746032, 0], [1, 1]] as const;
-
-export const hot: Colormap = (t) => {
-  const u = clamp01(t);
-  return [to255(ramp(HOT_R, u)), to255(ramp(HOT_G, u)), to255(ramp(HOT_B, u))];
-};
-
-/** nilearn 'cold_hot': t = 0 -> most negative (white via cyan, blue), 0.5 -> black, 1 -> most positive (white via yellow, red). */
-export const coldHot: Colormap = (t) => {
-  const s = clamp01(t);
-  if (s >= 0.5) return hot(2 * s - 1);
-  const u = 1 - 2 * s; // distance from the middle, 0..1
-  // Negative half: red <- hot's blue ramp, green <- hot's green, blue <- hot's red.
-  return [to255(ramp(HOT_B, u)), to255(ramp(HOT_G, u)), to255(ramp(HOT_R, u))];
-};
-
-// Samples of matplotlib's viridis at t = 0, 1/8, ..., 1 (sRGB 0..255), interpolated linearly.
-const VIRIDIS: ReadonlyArray<RGB> = [
-  [68, 1, 84], [71, 44, 122], [59, 82, 139], [44, 114, 142], [33, 145, 140],
-  [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
-];
-
-export const viridis: Colormap = (t) => {
-  const x = clamp01(t) * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
-  const f = x - i;
-  const a = VIRIDIS[i]!;
-  const b = VIRIDIS[i + 1]!;
-  return [Math.round(a[0] + f * (b[0] - a[0])), Math.round(a[1] + f * (b[1] - a[1])), Math.round(a[2] + f * (b[2] - a[2]))];
-};
-
-export const COLORMAPS = { gray, hot, cold_hot: coldHot, viridis } as const;
 
 export interface TextOptions {
   /** Integer pixel size of one font dot (default 1). */
@@ -192,26 +132,5 @@ export class Canvas {
   }
 }
 
-/** Round-ish tick values covering [lo, hi] (at most about `maxTicks`). */
-export function niceTicks(lo: number, hi: number, maxTicks = 6): number[] {
-  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [];
-  if (hi < lo) [lo, hi] = [hi, lo];
-  if (hi === lo) return [lo];
-  const raw = (hi - lo) / Math.max(1, maxTicks - 1);
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) {
-    out.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
-  }
-  return out;
-}
-
-/** Compact number label: 3 significant digits, no trailing zeros ("3.1", "-12", "0.005", "1.2e+04"). */
-export function formatNumber(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  if (a >= 1e4 || a < 1e-3) return v.toExponential(1).replace('e+', 'e');
-  return String(Number(v.toPrecision(3)));
-}
+// axis helpers live in ticks.ts (canvas figures use them too)
+export { niceTicks, formatNumber } from './ticks.js';

@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { buildNifti1Header } from '../io/nifti-write.js';
 
 export interface ViewerVolume {
-  dims: number[];
+  dims: readonly number[];
   affine: number[][];
   data: ArrayLike<number>;
 }
@@ -105,7 +105,7 @@ export function downsample(vol: ViewerVolume, factor: number): ViewerVolume {
 }
 
 /** The smallest integer factor that brings the volume to at most `maxVoxels` voxels. */
-export function downsampleFactor(dims: number[], maxVoxels: number): number {
+export function downsampleFactor(dims: readonly number[], maxVoxels: number): number {
   let f = 1;
   while (Math.ceil(dims[0] / f) * Math.ceil(dims[1] / f) * Math.ceil(dims[2] / f) > maxVoxels) f++;
   return f;

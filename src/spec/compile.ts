@@ -1,10 +1,10 @@
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Graph, Json, PlannedNode } from '../engine/types.js';
 import { problemLines, UserError } from '../errors.js';
 import { loadSpec, sortProblems, type LoadedSpec, type LocatedProblem } from './load.js';
 import type { PathSeg } from './source.js';
 import { semanticItems, problemAt } from './semantic.js';
-import type { DataSpec, FirstLevelSpec } from './types.js';
+import type { DataSpec, FirstLevelSpec, ReportSpec } from './types.js';
 import { discoverBids, sameLabel, type BidsRun, type SkippedSubject } from '../io/bids.js';
 import { readNiftiHeader, sameGrid } from '../io/nifti.js';
 import { readEvents } from '../io/events.js';
@@ -18,7 +18,9 @@ import { contrastMatrixFor } from '../pipeline/contrast-definition.js';
 import { glmflowVersion } from '../version.js';
 import type { ReportParams } from '../../nodes/report.js';
 import { boldDesc } from './option-checks.js';
-import { addGroupStage, type SubjectOutputs } from './compile-group.js';
+import { addGroupStage, methodLabels, type SubjectOutputs } from './compile-group.js';
+import { findPreprocT1w } from '../io/anat.js';
+import { isMni152Space } from '../io/mni152.js';
 import { addRoiStage } from './compile-roi.js';
 import { addSingleTrialStage } from './compile-single-trial.js';
 
@@ -99,12 +101,14 @@ export async function compilePipeline(specFile: string, opts: { overrides?: stri
   }
   if (problems.length) throw new UserError(`${loaded.file}: ${problems.length} problem${problems.length > 1 ? 's' : ''} with the data`, problems);
 
-  const { graph, subjects: subjectOutputs } = buildGraph(loaded, prepared, outputDir);
+  const underlays = await underlaySources(spec.data, prepared, spec.report !== false);
+  const { graph, subjects: subjectOutputs } = buildGraph(loaded, prepared, outputDir, underlays);
   const stage = { loaded, outputDir, nodes: graph.nodes, problems, warnings, subjects: subjectOutputs };
   await addGroupStage(stage);
   await addRoiStage(stage);
   await addSingleTrialStage(stage);
   linkReportToStages(graph);
+  reportThresholdProblem(loaded, problems);
   if (problems.length) throw new UserError(`${loaded.file}: ${problems.length} problem${problems.length > 1 ? 's' : ''} with the data`, problems);
   const subjects = new Set(prepared.map((p) => p.bids.subject));
   return {
@@ -225,6 +229,41 @@ async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: D
   return prepared;
 }
 
+/**
+ * Per subject, the image under its figures when the space is not an MNI152 one (those use the
+ * shipped template): fMRIPrep's preprocessed T1w in that space when present, else the mean
+ * of the first run's BOLD.
+ */
+async function underlaySources(data: DataSpec | undefined, runs: PreparedRun[], wanted: boolean): Promise<Map<string, { kind: 't1w' | 'mean-epi'; image: string }>> {
+  const out = new Map<string, { kind: 't1w' | 'mean-epi'; image: string }>();
+  if (!wanted || !data || isMni152Space(figureSpace(data, runs))) return out;
+  for (const r of runs) {
+    if (out.has(r.bids.subject)) continue;
+    const t1w = data.derivatives ? await findPreprocT1w(data.derivatives, r.bids.subject, data.space) : undefined;
+    out.set(r.bids.subject, t1w ? { kind: 't1w', image: t1w } : { kind: 'mean-epi', image: r.bids.bold });
+  }
+  return out;
+}
+
+/** The space of the maps: data.space, else the `space-` entity of the first BOLD file (none for raw BIDS). */
+function figureSpace(data: DataSpec | undefined, runs: PreparedRun[]): string | undefined {
+  if (data?.space) return data.space;
+  const bold = runs[0]?.bids.bold;
+  return bold ? /_space-([A-Za-z0-9]+)_/.exec(basename(bold))?.[1] : undefined;
+}
+
+/** report.threshold naming an inference method must name one of group.inference. */
+function reportThresholdProblem(loaded: LoadedSpec, problems: string[]): void {
+  const thr = typeof loaded.spec.report === 'object' ? loaded.spec.report.threshold : undefined;
+  if (typeof thr !== 'string') return;
+  const labels = loaded.spec.group ? methodLabels(loaded.spec.group.inference) : [];
+  if (!labels.includes(thr)) {
+    problems.push(problemAt(loaded, ['report', 'threshold'], labels.length
+      ? `'${thr}' is not one of the group inference methods; expected a z value or one of: ${labels.join(', ')}`
+      : `'${thr}' names an inference method but the spec has no group.inference; expected a z value`, 'value'));
+  }
+}
+
 /** The report also shows group results (with corrections) and ROI tables. */
 function linkReportToStages(graph: Graph): void {
   const report = graph.nodes.find((n) => n.id === 'report');
@@ -261,7 +300,13 @@ function modelParameters(fl: FirstLevelSpec): { name: string; value: string }[] 
   return keys.filter((k) => fl[k] !== undefined).map((k) => ({ name: k, value: show(fl[k]) }));
 }
 
-function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string): { graph: Graph; subjects: SubjectOutputs[] } {
+/** report: {threshold, cut_coords} as report node parameters. */
+function reportFigureSettings(r: boolean | ReportSpec): Pick<ReportParams, 'threshold' | 'cutCoords'> {
+  if (typeof r !== 'object') return {};
+  return { ...(r.threshold !== undefined ? { threshold: r.threshold } : {}), ...(r.cut_coords ? { cutCoords: r.cut_coords } : {}) };
+}
+
+function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string, underlays: Map<string, { kind: 't1w' | 'mean-epi'; image: string }>): { graph: Graph; subjects: SubjectOutputs[] } {
   const version = glmflowVersion();
   const spec = loaded.spec;
   const fl = spec.first_level;
@@ -270,11 +315,9 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
   const bySubject = new Map<string, PreparedRun[]>();
   for (const r of runs) (bySubject.get(r.bids.subject) ?? bySubject.set(r.bids.subject, []).get(r.bids.subject)!).push(r);
 
-  const reportDeps: Record<string, string[]> = { designs: [], contrasts: [], masks: [] };
-  const report: Omit<ReportParams, 'dir' | 'name' | 'specHash' | 'version' | 'dataset' | 'parameters'> = { designs: [], masks: [], contrasts: [], ids: reportDeps };
+  const reportDeps: Record<string, string[]> = { designs: [], contrasts: [], masks: [], underlays: [] };
+  const report: Omit<ReportParams, 'dir' | 'name' | 'specHash' | 'version' | 'dataset' | 'parameters'> = { designs: [], masks: [], contrasts: [], underlays: [], ids: reportDeps };
   const subjects: SubjectOutputs[] = [];
-  /** Each subject's first BOLD: its mean is the underlay of the report's maps outside MNI spaces. */
-  const reportBolds: string[] = [];
   for (const [subject, subjectRuns] of bySubject) {
     if (!fl) break; // runs exist only with a first level
     const sub = `sub-${subject}`;
@@ -288,7 +331,13 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
     nodes.push({ id: maskId, type: 'mask', params: { mode: fl.mask === 'auto' || fl.mask === 'derivatives' ? fl.mask : 'path' }, deps: {}, files: { masks: maskFiles }, stage: 'mask', subject: sub });
     reportDeps.masks.push(maskId);
     report.masks.push(sub);
-    reportBolds.push(subjectRuns[0].bids.bold);
+    const under = underlays.get(subject);
+    if (under) {
+      const id = `underlay/${sub}`;
+      nodes.push({ id, type: 'underlay', params: { kind: under.kind }, deps: {}, files: { image: under.image }, stage: 'report', subject: sub, label: `underlay (${under.kind})` });
+      reportDeps.underlays.push(id);
+      report.underlays.push(sub);
+    }
     const designIds: string[] = [];
     const fitIds: string[] = [];
     for (const r of subjectRuns) {
@@ -365,13 +414,13 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string):
       id: 'report', type: 'report',
       params: {
         ...report, dir: outputDir, name: spec.name, specHash: loaded.hash, version,
-        dataset: { bids: spec.data?.bids, derivatives: spec.data?.derivatives, task: spec.data?.task, space: spec.data?.space },
+        dataset: { bids: spec.data?.bids, derivatives: spec.data?.derivatives, task: spec.data?.task, space: figureSpace(spec.data, runs) },
         parameters: fl ? modelParameters(fl) : [],
         specPath: loaded.source.display,
         specText: loaded.source.text + loaded.source.overrides.map((o) => `\n# --set ${o.arg}`).join(''),
+        ...reportFigureSettings(spec.report),
       } satisfies ReportParams as unknown as Json,
-      // in MNI spaces the shipped template is the underlay, no BOLD needs reading
-      deps: reportDeps, files: /^MNI152/.test(spec.data?.space ?? '') || !reportBolds.length ? {} : { bolds: reportBolds }, stage: 'report', label: 'report.html',
+      deps: reportDeps, files: {}, stage: 'report', label: 'report.html',
     });
   }
   return { graph: { nodes }, subjects };

@@ -182,9 +182,18 @@ export type AnalysisSpec = {
   single_trial?: SingleTrialSpec;
   group?: GroupSpec;
   roi?: RoiSpec;
-  report: boolean;
+  /** true / false, or the report's figure settings (the report is written). */
+  report: boolean | ReportSpec;
   /** Where nodes run; not part of the spec hash (same keys and outputs on every executor). */
   execution?: ExecutionSpec;
+}
+
+/** `report:` as a mapping: how the stat-map figures are thresholded and cut. */
+export interface ReportSpec {
+  /** A z value, or the label of a group inference method (fdr, bonferroni, permutation, cluster, fdr2, ...) whose corrected threshold the figures use. */
+  threshold?: number | string;
+  /** Cut point of the orthogonal views in mm (default: each map's peak). */
+  cut_coords?: [number, number, number];
 }
 
 export type ExecutorKind = 'local' | 'slurm';

@@ -247,7 +247,7 @@ test('relative paths resolve against the spec folder; --set paths against the wo
   assert.equal(o.spec.first_level!.mask, join(specDir, 'masks/brain.nii.gz'));
   // messages name the spec as the user wrote it
   assert.deepEqual(await problemsOf(() => loadSpec('../specs/spec.yaml', ['report=yes'], { cwd })), [
-    "--set report=yes: got the text 'yes'; expected true or false",
+    "--set report=yes: got the text 'yes'; expected true, false, or a mapping with threshold and cut_coords",
   ]);
 });
 

@@ -1,0 +1,70 @@
+/** Pieces of figure chrome the stat-map views share: title, panel labels, cross-hair, footer. */
+import type { SKRSContext2D } from '@napi-rs/canvas';
+import { formatNumber } from './ticks.js';
+import type { Plane } from './slicing.js';
+import type { PreparedStatMap } from './stat-map-prepare.js';
+import { drawText } from './text.js';
+
+/** A plane placed on the figure: its top-left pixel. */
+export type PlacedPlane = Plane & { x: number; y: number };
+
+export const TITLE_SIZE = 15;
+export const TITLE_H = 30;
+export const FOOTER_H = 20;
+export const MARGIN = 10;
+
+export interface TextBox {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** The title in the top band; returns the band. */
+export function drawTitle(ctx: SKRSContext2D, title: string | undefined, width: number, color = '#ffffff'): TextBox {
+  if (title) drawText(ctx, title, MARGIN, 8, { size: TITLE_SIZE, bold: true, color });
+  return { x: 0, y: 0, w: width, h: TITLE_H };
+}
+
+/** "x = -21" in the panel's lower-left corner and L / R on views that show the x axis. */
+export function drawPanelLabels(ctx: SKRSContext2D, p: PlacedPlane, opts: { coordinate?: boolean; leftRight?: boolean; color?: string; size?: number } = {}): void {
+  const color = opts.color ?? '#ffffff';
+  const size = opts.size ?? 13;
+  if (opts.coordinate !== false) {
+    const name = ['x', 'y', 'z'][p.fixedAxis]!;
+    drawText(ctx, `${name}=${Math.round(p.fixed)}`, p.x + 4, p.y + p.h - 3, { size, color, baseline: 'bottom' });
+  }
+  if (opts.leftRight !== false && p.hAxis === 0) {
+    drawText(ctx, 'L', p.x + 4, p.y + 3, { size, bold: true, color });
+    drawText(ctx, 'R', p.x + p.w - 4, p.y + 3, { size, bold: true, color, align: 'right' });
+  }
+}
+
+/** Thin cross-hair through the cut point (the plane's two in-plane coordinates). */
+export function drawCrosshair(ctx: SKRSContext2D, p: PlacedPlane, cut: readonly number[]): void {
+  const cx = p.x + (cut[p.hAxis]! - p.hMin) * p.scale;
+  const cy = p.y + (p.vMax - cut[p.vAxis]!) * p.scale;
+  ctx.save();
+  ctx.strokeStyle = 'rgba(255,255,255,0.45)';
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  ctx.moveTo(Math.round(cx) + 0.5, p.y);
+  ctx.lineTo(Math.round(cx) + 0.5, p.y + p.h);
+  ctx.moveTo(p.x, Math.round(cy) + 0.5);
+  ctx.lineTo(p.x + p.w, Math.round(cy) + 0.5);
+  ctx.stroke();
+  ctx.restore();
+}
+
+/** Footer line: the underlay, the peak and the threshold. */
+export function footerText(prep: PreparedStatMap): string {
+  const mm = (v: readonly number[]) => `(${v.map((c) => Math.round(c)).join(', ')}) mm`;
+  const parts = [prep.peak ? `peak ${formatNumber(prep.peak.value)} at ${mm(prep.peak.mm)}` : 'empty map'];
+  if (prep.threshold > 1e-6) parts.push(`threshold |value| >= ${formatNumber(prep.threshold)}`);
+  parts.push(prep.under ? `underlay: ${prep.under.label}` : 'no underlay (map extent in grey)');
+  return parts.join('   ·   ');
+}
+
+export function drawFooter(ctx: SKRSContext2D, prep: PreparedStatMap, y: number, color = '#bbbbbb'): void {
+  drawText(ctx, footerText(prep), MARGIN, y + 4, { size: 11, color });
+}
