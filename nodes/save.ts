@@ -109,7 +109,13 @@ async function saveContrastMatrix(p: Extract<SaveParams, { kind: 'contrast-matri
     columns = defs[0].columns;
     defs[0].rows.forEach((w, k) => rows.push({ label: rowName(k, defs[0].rows.length), weights: w }));
   } else {
-    columns = [...new Set(defs.flatMap((d) => d.columns))];
+    // union of the runs' columns, a run's extra column placed after its left neighbour
+    columns = [];
+    for (const d of defs) {
+      d.columns.forEach((c, j) => {
+        if (!columns.includes(c)) columns.splice(j === 0 ? 0 : columns.indexOf(d.columns[j - 1]) + 1, 0, c);
+      });
+    }
     defs.forEach((d, i) => d.rows.forEach((w, k) => {
       const weights = new Float64Array(columns.length);
       d.columns.forEach((c, j) => (weights[columns.indexOf(c)] = w[j]));
