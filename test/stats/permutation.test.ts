@@ -11,6 +11,7 @@ import {
   permutationSigns,
   preparePermutation,
 } from '../../src/stats/second-level/permutation.js';
+import { signFlipMaxT } from '../../src/stats/second-level/sign-flip-max.js';
 import { fitSecondLevel, type SecondLevelFit } from '../../src/stats/second-level/second-level.js';
 import { labelComponents } from '../../src/stats/image/connected-components.js';
 import { tfceMap, tfceMax, tfceThresholds } from '../../src/stats/inference/tfce.js';
@@ -334,6 +335,43 @@ test('sign-flip lookup tables: several sample groups, a confound, two-sided — 
         want = Math.max(want, twoSided ? Math.abs(t) : t);
       }
       assert.ok(Math.abs(ch.maxT[c] - want) < 1e-12 * Math.max(1, Math.abs(want)), `perm ${3 + c}: ${ch.maxT[c]} vs ${want}`);
+    }
+  }
+});
+
+test('sign-flip max: the WebAssembly SIMD loop gives the same bits as the plain loop (odd blocks, NaN voxels, both tails)', () => {
+  // 20 samples = three groups (the SIMD case); 5 003 voxels leave an odd last block;
+  // a few NaN voxels must be ignored by both
+  const n = 20;
+  const V = 5003;
+  const rnd = uniformNoise(5);
+  const target = new Float64Array(n * V);
+  for (let v = 0; v < V; v++) {
+    let ss = 0;
+    for (let i = 0; i < n; i++) ss += (target[v * n + i] = rnd() - 0.4) ** 2;
+    for (let i = 0; i < n; i++) target[v * n + i] /= Math.sqrt(ss);
+  }
+  for (let v = 7; v < V; v += 997) target[v * n + 2] = NaN;
+  const count = 64;
+  const signs = new Int8Array(count * n).map(() => (rnd() < 0.5 ? -1 : 1));
+  const weights = [new Float64Array(n).fill(1 / Math.sqrt(n))];
+  for (const twoSided of [false, true]) {
+    const inp = { nSamples: n, nVoxels: V, target, weights, signs, count, f: n - 2, twoSided };
+    const simd = signFlipMaxT(inp);
+    const plain = signFlipMaxT(inp, { simd: false });
+    assert.deepEqual(Array.from(simd), Array.from(plain));
+    assert.ok(simd.every(Number.isFinite));
+    // and both equal the direct formula
+    for (const p of [0, 17, 63]) {
+      let want = -Infinity;
+      for (let v = 0; v < V; v++) {
+        let b = 0;
+        for (let i = 0; i < n; i++) b += target[v * n + i] * signs[p * n + i] * weights[0][i];
+        if (Number.isNaN(b)) continue;
+        const t = b * Math.sqrt((n - 2) / (1 - b * b));
+        want = Math.max(want, twoSided ? Math.abs(t) : t);
+      }
+      assert.ok(Math.abs(simd[p] - want) < 1e-12 * Math.abs(want), `perm ${p}: ${simd[p]} vs ${want}`);
     }
   }
 });

@@ -146,6 +146,11 @@ export const I = {
   f64x2sub: simd(0xf1),
   f64x2mul: simd(0xf2),
   f64x2promoteLow: simd(0x5f),
+  /** pmin(a, b) = b < a ? b : a and pmax(a, b) = a < b ? b : a, lane-wise (NaN in b never wins). */
+  f64x2pmin: simd(0xf6),
+  f64x2pmax: simd(0xf7),
+  /** The two float64 lanes swapped (i8x16.shuffle of a vector with itself). */
+  f64x2swap: [0xfd, 0x0d, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7],
   f32x4add: simd(0xe4),
   f32x4sub: simd(0xe5),
   f32x4mul: simd(0xe6),
