@@ -11,6 +11,9 @@ import { columnCorrelation, constantColumns } from '../../src/stats/design/corre
 import { varianceInflationFactors } from '../../src/stats/design/vif.js';
 import { assessCollinearity, collinearityWarnings, designColumnRoles } from '../../src/stats/design/collinearity.js';
 import type { Mat } from '../../src/stats/core/matrix.js';
+import { fullRank } from '../../src/stats/design/fullrank.js';
+import { inv, matmul, transpose } from '../helpers/linalg.js';
+import { Rng } from '../../src/stats/core/prng.js';
 
 /** Row-major matrix from columns. */
 function fromColumns(...cols: number[][]): Mat {
@@ -64,6 +67,38 @@ test('VIF: regress each column on all the others (with the constant); exact frac
   assert.equal(dup[1], Infinity);
   assert.ok(Math.abs(dup[2] - 1 / (1 - 25 / 105)) < 1e-9, 'c against a (and its copy): 1 / (1 - r_ac^2)');
   assert.ok(Number.isNaN(varianceInflationFactors(fromColumns(a, [0, 0, 0, 0, 0, 0], ones), [1])[0]));
+});
+
+test('VIF: equals one explicit regression per column (normal equations) on a random design', () => {
+  const rng = new Rng(7, 'vif');
+  const rand = () => rng.uniform();
+  const n = 60;
+  const cols = [0, 1, 2, 3, 4].map(() => Array.from({ length: n }, () => rand()));
+  cols[3] = cols[3].map((v, i) => v + 2 * cols[0][i]); // some correlation
+  const m = fromColumns(...cols, Array(n).fill(1));
+  const vif = varianceInflationFactors(m, [0, 1, 2, 3, 4]);
+  for (let j = 0; j < 5; j++) {
+    const others = fromColumns(...cols.filter((_, k) => k !== j), Array(n).fill(1));
+    const y = { rows: n, cols: 1, data: Float64Array.from(cols[j]) };
+    const xt = transpose(others);
+    const beta = matmul(inv(matmul(xt, others)), matmul(xt, y));
+    const fit = matmul(others, beta).data;
+    const mean = cols[j].reduce((s, v) => s + v, 0) / n;
+    let ssr = 0;
+    let sst = 0;
+    cols[j].forEach((v, i) => ((ssr += (v - fit[i]) ** 2), (sst += (v - mean) ** 2)));
+    assert.ok(Math.abs(vif[j] / (sst / ssr) - 1) < 1e-10, `column ${j}: ${vif[j]} vs ${sst / ssr}`);
+  }
+  assert.ok(vif[0] > 3 && vif[3] > 3 && vif[1] < 1.5, vif.join(', '));
+});
+
+test('VIF: two conditions with identical onsets stay infinitely collinear after full_rank regularisation', () => {
+  const m = fromColumns(a, a.slice(), c, ones);
+  const fr = fullRank(m.data, m.rows, m.cols);
+  assert.ok(fr.regularized);
+  const vif = varianceInflationFactors({ rows: m.rows, cols: m.cols, data: fr.data }, [0, 1, 2]);
+  assert.deepEqual(vif.slice(0, 2), [Infinity, Infinity]);
+  assert.ok(Number.isFinite(vif[2]));
 });
 
 test('column roles of a nilearn design: task, added regressors, drifts and constant', () => {

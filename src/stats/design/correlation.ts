@@ -46,7 +46,8 @@ export function constantColumns(m: Mat): boolean[] {
 /** cols x cols correlation matrix (row-major, symmetric, 1 on the diagonal of varying columns, NaN for constant ones). */
 export function columnCorrelation(m: Mat): Mat {
   const { rows, cols } = m;
-  if (rows < 2) throw new Error(`columnCorrelation: needs at least 2 rows, got ${rows}`);
+  // fewer than 2 scans (all but one censored): nothing varies, no correlation is defined
+  if (rows < 2) return { rows: cols, cols, data: new Float64Array(cols * cols).fill(NaN) };
   const { centred, ss, flat } = centredColumns(m);
   const out = new Float64Array(cols * cols);
   for (let a = 0; a < cols; a++) {
