@@ -34,8 +34,14 @@ export function plotDesignCorrelation(columns: string[], correlation: ArrayLike<
   const threshold = opts.threshold ?? 0.9;
   const png = plotMatrixFigure(values, k, k, {
     rowLabels: names, columnLabels: names, vmax: 1, title: opts.title, colorbarTitle: 'r',
-    // two decimals, three for near-identical regressors (so 0.996 does not read as 1.00)
-    cellText: (v, r, c) => (r === c ? null : v.toFixed(Math.abs(v) >= 0.99 && Math.abs(v) < 1 ? 3 : 2).replace(/^(-?)0\./, '$1.')),
+    // two decimals; three for near-identical regressors (so 0.996 does not read as 1.00) and
+    // next to the threshold (so an unflagged -0.899 does not read as -0.90)
+    cellText: (v, r, c) => {
+      if (r === c) return null;
+      const a = Math.abs(v);
+      const digits = (a >= 0.99 && a < 1) || Math.abs(a - threshold) < 0.005 ? 3 : 2;
+      return v.toFixed(digits).replace(/^(-?)0\./, '$1.');
+    },
     outline: (r, c) => r !== c && Math.abs(values[r * k + c]) >= threshold,
   });
   return { columns: names, png };

@@ -111,10 +111,17 @@ export function plotMatrixFigure(values: ArrayLike<number>, nRows: number, nCols
   }
   ctx.stroke();
   if (o.outline) {
-    ctx.strokeStyle = '#000';
-    ctx.lineWidth = 2;
+    // black frame with a white inner line: visible on dark red cells as on light ones
     for (let r = 0; r < nRows; r++) for (let c = 0; c < nCols; c++) {
-      if (o.outline(r, c)) ctx.strokeRect(L.x0 + c * L.cellW + 1, L.y0 + r * L.cellH + 1, L.cellW - 2, L.cellH - 2);
+      if (!o.outline(r, c)) continue;
+      const x = L.x0 + c * L.cellW;
+      const y = L.y0 + r * L.cellH;
+      ctx.lineWidth = 2;
+      ctx.strokeStyle = '#000';
+      ctx.strokeRect(x + 1, y + 1, L.cellW - 2, L.cellH - 2);
+      ctx.lineWidth = 1;
+      ctx.strokeStyle = '#fff';
+      ctx.strokeRect(x + 2.5, y + 2.5, L.cellW - 5, L.cellH - 5);
     }
   }
   ctx.strokeStyle = '#444';
