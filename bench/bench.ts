@@ -21,7 +21,12 @@
  *    with OLS and AR(1), whole pipeline from the .nii.gz, against nilearn's beta-series procedure
  *    (one FirstLevelModel fit per trial; needs only run 1 of the dataset).
  *
- * Options: --only first-level,group,single-trial (the workloads to run; default all three), --runs 1,2,4,8 (scaling series; "none" to skip), --repeat N (headline repeats, the
+ * 6. The very long run (bench/long-run.yaml, issue 10 item 5): one 64x76x64 run of 6 804 volumes,
+ *    generated once into .bench/long-run (bench/long-run-dataset.ts), whole pipeline; the fit
+ *    spills its data. Not in the default set (the dataset is ~3 GB and the run takes minutes):
+ *    `npm run bench -- --only long-run`.
+ *
+ * Options: --only first-level,group,single-trial,long-run (the workloads to run; default the first three), --runs 1,2,4,8 (scaling series; "none" to skip), --repeat N (headline repeats, the
  * best is kept), --jobs N (passed to glmflow), --json FILE (write all figures), --cli PATH
  * (measure another build's dist/src/cli/main.js, e.g. an older version, on the same data).
  */
@@ -33,6 +38,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DATASET_VERSION, generateDataset } from './dataset.js';
 import { GROUP_DATASET_VERSION, GROUP_SUBJECTS, generateGroupMaps } from './group-dataset.js';
+import { LONG_BRAIN_VOXELS, LONG_DATASET_VERSION, LONG_DIMS, LONG_VOLUMES, generateLongRun } from './long-run-dataset.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // <outDir>/bench
 const REPO = join(HERE, '..', '..');
@@ -41,6 +47,7 @@ let CLI_MAIN = join(HERE, '..', 'src', 'cli', 'main.js');
 const SPEC = join(REPO, 'bench', 'first-level.yaml');
 const GROUP_SPEC = join(REPO, 'bench', 'group-permutation.yaml');
 const SINGLE_TRIAL_SPEC = join(REPO, 'bench', 'single-trial.yaml');
+const LONG_RUN_SPEC = join(REPO, 'bench', 'long-run.yaml');
 /**
  * nilearn's beta-series procedure on bench run 1 (PERFORMANCE.md): one FirstLevelModel fit per
  * trial, 9.8 s (OLS) / 13.8 s (AR(1)) each with the image in memory, x 49 trials, 2.5 GB peak;
@@ -50,6 +57,17 @@ const NILEARN_LSS = { ols: { wall: 49 * 9.8, goal: 16 }, ar1: { wall: 49 * 13.8,
 const BENCH_DIR = join(REPO, '.bench');
 const DATA_DIR = join(BENCH_DIR, 'data');
 const GROUP_DIR = join(BENCH_DIR, 'group');
+const LONG_DIR = join(BENCH_DIR, 'long-run');
+/**
+ * nilearn 0.10.4 on the long run (bench/long-run.yaml's model, FirstLevelModel AR(1),
+ * smoothing 5 mm, 8 confounds, 3 contrasts), run once under `ulimit -v` on this 2-core,
+ * 23 GB machine (shared): see README "Performance" and the issue 10 report.
+ */
+const NILEARN_LONG_RUN = {
+  note: 'nilearn 0.10.4 (bench/nilearn/long_run.py, ulimit -v 16 GiB): MemoryError after 591 s (58 s CPU), peak RSS 8.44 GB, '
+    + 'allocating the smoothed 4D image as float64 (15.8 GiB, shape 64x76x64x6804); it needs > 20 GB before the GLM starts',
+  failed: true, wall: 590.8, cpu: 58.2, rssBytes: 8441228 * 1024,
+};
 const MAX_RUNS = 8;
 const RUSAGE_TAG = 'GLMFLOW-BENCH-RUSAGE ';
 
@@ -119,6 +137,37 @@ async function groupSection(repeat: number, jobs: string | undefined): Promise<M
   console.log(`target: wall <= 8 s ${h.wall <= 8 ? 'MET' : 'NOT MET'}`);
   for (const n of [...h.nodes].sort((a, b) => a.id.localeCompare(b.id))) console.log(`  ${n.id.padEnd(44)} ${s(n.seconds).padStart(9)}`);
   return h;
+}
+
+async function ensureLongRun(): Promise<void> {
+  const manifest = join(LONG_DIR, 'manifest.json');
+  try {
+    if (JSON.parse(readFileSync(manifest, 'utf8')).version === LONG_DATASET_VERSION) return;
+  } catch {
+    /* not generated yet */
+  }
+  console.log(`generating the long run (${LONG_DIMS.join('x')} x ${LONG_VOLUMES} volumes, int16 .nii.gz, ~3 GB; once) in ${LONG_DIR}`);
+  const started = performance.now();
+  await rm(LONG_DIR, { recursive: true, force: true });
+  await generateLongRun(LONG_DIR, (m) => console.log(m));
+  await writeFile(manifest, JSON.stringify({ version: LONG_DATASET_VERSION }));
+  console.log(`  done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/**
+ * The very long run (issue 10 item 5, nilearn #5588): one run of 6 804 volumes, whole pipeline.
+ * Its Y (6 804 x 150 000 float32, 4.1 GB) is over the fit's memory budget, so the fit spills it.
+ */
+async function longRunSection(jobs: string | undefined): Promise<Measurement> {
+  await ensureLongRun();
+  console.log(`\nlong run: 1 run x ${LONG_VOLUMES} volumes, ${LONG_DIMS.join('x')} (${LONG_BRAIN_VOXELS} mask voxels), TR 0.8, AR(1), 5 mm, 8 confounds, 3 contrasts (glmflow run --no-cache)`);
+  const m = await measureSpec(LONG_RUN_SPEC, 'long-run', [], jobs, 1);
+  console.log(row(['what', 'wall', 'CPU (user+sys)', 'peak RSS']));
+  console.log(row(['---', '---', '---', '---']));
+  console.log(row(['glmflow', s(m.wall), s(m.cpu), gb(m.maxRssBytes)]));
+  console.log(`target: peak RSS <= 2 GB ${m.maxRssBytes <= 2e9 ? 'MET' : 'NOT MET'}; ${NILEARN_LONG_RUN.note}`);
+  printNodes(m);
+  return m;
 }
 
 /** `runs`: how many runs the workloads need (the single-trial one needs run 1 only). */
@@ -306,6 +355,7 @@ async function parent(argv: string[]): Promise<void> {
   if (only.includes('first-level')) results.firstLevel = await firstLevelSection(series, repeat, jobs);
   if (only.includes('group')) results.groupPermutation = { nilearn: NILEARN_PERMUTATION, glmflow: await groupSection(repeat, jobs) };
   if (only.includes('single-trial')) results.singleTrial = await singleTrialSection(jobs);
+  if (only.includes('long-run')) results.longRun = { nilearn: NILEARN_LONG_RUN, glmflow: await longRunSection(jobs) };
   const jsonOut = opt('--json') ?? join(BENCH_DIR, 'results.json');
   await writeFile(jsonOut, JSON.stringify(results, null, 1));
   console.log(`\nall figures: ${jsonOut}`);

@@ -164,7 +164,7 @@ export function makeAnatomy(): Anatomy {
 }
 
 /** SPM canonical HRF sampled every `dt` seconds over 32 s (difference of gammas, 6 s / 16 s, ratio 1/6). */
-function spmHrf(dt: number): Float64Array {
+export function spmHrf(dt: number): Float64Array {
   const gammaPdf = (t: number, a: number) => (t <= 0 ? 0 : Math.exp((a - 1) * Math.log(t) - t - lgamma(a)));
   const n = Math.round(32 / dt);
   const h = new Float64Array(n);

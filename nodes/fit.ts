@@ -6,6 +6,8 @@ import { signalScaling, type SignalScalingAxis } from '../src/stats/first-level/
 import { single, type DesignMeta, type MaskMeta } from './lib/artifacts.js';
 import { glmToArtifact } from './lib/glm-artifact.js';
 import { readMaskedRun, selectRows } from './lib/masked-bold.js';
+import { fitMemoryBudget, spillNeeded } from './lib/spill.js';
+import { fitSpilled } from './lib/fit-spilled.js';
 
 export interface FitParams {
   run: string;
@@ -29,7 +31,9 @@ export interface FitParams {
  * needs are decoded, and its smoothed masked values go straight into row t of the
  * time-major Y (n_t x n_mask float32), so the 4D image is never held in memory; Y is then
  * scaled in place and handed to runGlm, which may permute it in place (one copy of the data
- * in memory overall). The stage timings are reported as a last progress message
+ * in memory overall), unless Y would exceed the fit's memory budget (GLMFLOW_FIT_MEMORY_MB,
+ * default 512 MiB): then it is spilled to a temporary file (lib/spill.ts, lib/fit-spilled.ts).
+ * The stage timings are reported as a last progress message
  * ('timings: ...'), which the benchmark reads.
  */
 export const fit: NodeDefinition<FitParams> = {
@@ -52,6 +56,18 @@ export const fit: NodeDefinition<FitParams> = {
       timings[stage] = (timings[stage] ?? 0) + (now - mark) / 1000;
       mark = now;
     };
+    // A run whose Y exceeds the fit's memory budget is spilled to a voxel-blocked temporary
+    // file and fitted a block at a time (same bits). The residual series must be held whole,
+    // so save_residuals keeps the in-memory path.
+    const budget = fitMemoryBudget();
+    if (!params.save_residuals && spillNeeded(dm, indices.length, budget)) {
+      const spilled = await fitSpilled(ctx, {
+        bold, mask, indices, dm, design: design.arrays.matrix as Float64Array, run: params.run, noiseModel: params.noise_model,
+        bins: params.bins, fwhm: params.smoothing_fwhm, scaling: params.signal_scaling, budgetBytes: budget,
+      }, timings);
+      ctx.progress(1, `timings: ${spilled.stages.map(([k, v]) => `${k} ${k.startsWith('passes') ? v : v.toFixed(2) + ' s'}`).join(', ')}`);
+      return spilled.artifact;
+    }
     ctx.progress(0.02, params.smoothing_fwhm ? 'reading + smoothing BOLD' : 'reading BOLD');
     const masked = await readMaskedRun(bold, mask, indices, dm, params.smoothing_fwhm, (f) => ctx.progress(0.02 + 0.5 * f));
     let y = masked.y;

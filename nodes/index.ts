@@ -15,8 +15,8 @@ import { group } from './group.js';
 import { permute } from './permute.js';
 import { correct } from './correct.js';
 import { roi } from './roi.js';
-import { singleTrial } from './single-trial.js';
+import { singleTrial, singleTrialBold } from './single-trial.js';
 
 export const registry: Record<string, NodeDefinition> = Object.fromEntries(
-  [load, confounds, design, mask, fit, contrast, save, report, group, permute, correct, roi, singleTrial].map((d) => [d.type, d]),
+  [load, confounds, design, mask, fit, contrast, save, report, group, permute, correct, roi, singleTrial, singleTrialBold].map((d) => [d.type, d]),
 );

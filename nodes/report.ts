@@ -70,12 +70,40 @@ async function groupResults(dir: string, groups: Artifact[], corrections: Artifa
   return out;
 }
 
+/**
+ * The run's trial design: LSA's own; for LSS (one node per condition, each with the design
+ * of its condition's trials split) the first node's design with each other node's condition
+ * column replaced by that node's trial columns, i.e. every selected trial split.
+ */
+export function trialDesign(parts: Artifact[]): { columns: string[]; data: Float64Array } {
+  const designs = parts.map((a) => ({ meta: a.meta as unknown as SingleTrialMeta, data: a.arrays.design as Float64Array }));
+  const base = designs[0];
+  const p0 = base.meta.designColumns.length;
+  const n = base.data.length / p0;
+  // [design, column] of every output column, in the first design's order
+  const sources: [number, number][] = [];
+  base.meta.designColumns.forEach((c, j) => {
+    const other = designs.findIndex((d, i) => i > 0 && d.meta.conditions.includes(c));
+    if (other < 0) return void sources.push([0, j]);
+    const names = new Set(designs[other].meta.trials.map((t) => t.name));
+    designs[other].meta.designColumns.forEach((name, k) => names.has(name) && sources.push([other, k]));
+  });
+  const columns = sources.map(([d, j]) => designs[d].meta.designColumns[j]);
+  const m = columns.length;
+  const data = new Float64Array(n * m);
+  sources.forEach(([d, j], o) => {
+    const p = designs[d].meta.designColumns.length;
+    for (let t = 0; t < n; t++) data[t * m + o] = designs[d].data[t * p + j];
+  });
+  return { columns, data };
+}
+
 /** Voxels shown in the beta-series heat map. */
 const HEATMAP_VOXELS = 60;
 
 /**
- * Per run: the trial design (LSA: the all-trials design; LSS: the design of its first
- * condition's trials, the others being built alike) and a heat map of the effect series in
+ * Per run: the trial design (LSA: the all-trials design; LSS: every selected trial split, see
+ * trialDesign) and a heat map of the effect series in
  * the voxels with the largest mean |z| over trials.
  */
 async function singleTrialResults(dir: string, series: Artifact[], ids: string[], written: WrittenFile[]): Promise<ReportSingleTrial[]> {
@@ -89,8 +117,7 @@ async function singleTrialResults(dir: string, series: Artifact[], ids: string[]
   for (const { subject, run, parts } of byRun.values()) {
     const first = parts[0].meta as unknown as SingleTrialMeta;
     const prefix = `${subject}_${first.run}_desc-${first.method}`;
-    const cols = first.designColumns;
-    const design = parts[0].arrays.design as Float64Array;
+    const { columns: cols, data: design } = trialDesign(parts);
     const designSrc = `figures/${prefix}_design.png`;
     written.push(await writeFileAtomic(join(dir, designSrc), [plotDesignMatrix(cols, { rows: design.length / cols.length, cols: cols.length, data: design })]));
     const order = gatherTrials(parts);
@@ -116,7 +143,7 @@ async function singleTrialResults(dir: string, series: Artifact[], ids: string[]
     out.push({
       subject, run: first.run, method: first.method, nTrials: T,
       inestimable: order.filter(({ trial }) => !trial.estimable).map(({ trial }) => trial.name),
-      design: { src: designSrc, alt: `${first.method.toUpperCase()} trial design ${subject} ${first.run}`, caption: first.method === 'lsa' ? 'LSA design: one regressor per trial' : `LSS: design of the ${first.conditions[0]} trials (one model per trial uses one of these columns, the other trials summed)` },
+      design: { src: designSrc, alt: `${first.method.toUpperCase()} trial design ${subject} ${first.run}`, caption: first.method === 'lsa' ? 'LSA design: one regressor per trial' : `LSS trial design: one column per trial of ${parts.flatMap((a) => (a.meta as unknown as SingleTrialMeta).conditions).join(', ')} (each trial's model uses its column, the other trials of its condition summed)` },
       heatmap: { src: heatSrc, alt: `beta series heat map ${subject} ${first.run}` },
       files: [
         { label: 'effect (4D)', href: `${base}_stat-effect_betaseries.nii.gz` },
@@ -179,7 +206,7 @@ export const report: NodeDefinition<ReportParams> = {
       const base = `roi/${subject}_contrast-${m.contrast}_roi`;
       return {
         contrast: m.contrast, subject, figure: { src: `${base}.png`, alt: `ROI effects ${subject} ${m.contrast}` },
-        rows: m.rows.map((r) => ({ label: r.name, index: r.index, effect: r.effect, variance: r.variance, stat: r.stat, nVoxels: r.nVoxels })),
+        rows: m.rows.map((r) => ({ label: r.name, index: r.index ?? undefined, effect: r.effect, variance: r.variance, stat: r.stat, nVoxels: r.nVoxels })),
         file: { label: 'TSV', href: `${base}.tsv` },
       };
     });

@@ -1,7 +1,7 @@
-import { UserError } from '../src/errors.js';
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
-import { readNifti } from '../src/io/nifti.js';
-import { cleanSignals, regionMeans } from '../src/stats/image/labels-masker.js';
+import { readNiftiHeader, streamNiftiVolumes } from '../src/io/nifti.js';
+import { ATLAS_GRID_HINT, roiImageOnGrid, roiMaskOnGrid, type RoiImageTarget, type RoiResample } from '../src/pipeline/roi-images.js';
+import { cleanSignals, RegionMeanAccumulator, type Standardize } from '../src/stats/image/labels-masker.js';
 import { niftiMeanPrecision } from '../src/stats/image/image-ops.js';
 import { confoundsFromArtifact } from './design.js';
 import { meanScaling } from '../src/stats/first-level/scaling.js';
@@ -11,16 +11,30 @@ import { contrastMatrixFor } from '../src/pipeline/contrast-definition.js';
 import { many, single, type DesignMeta, type MaskMeta } from './lib/artifacts.js';
 import { selectRows } from './lib/masked-bold.js';
 
-type RoiParams =
-  | { kind: 'signals'; run: string; standardize: false | 'zscore_sample' | 'zscore' | 'psc'; regress_confounds: boolean }
-  | { kind: 'glm'; contrast: string; definition: string | number[] | number[][]; noise_model: string; signal_scaling: 0 | false; input: string; names: Record<string, string> };
+/** ROI images: the atlas (files.atlas), then the masks (files.masks, named by `masks`, in that order). */
+interface RoiImages { masks: string[]; resample: RoiResample }
 
-export interface RoiRow { index: number; name: string; nVoxels: number; effect: number; variance: number; stat: number; z: number; p: number; mapMean: number }
+type RoiParams =
+  | ({ kind: 'signals'; run: string; standardize: Standardize; regress_confounds: boolean } & RoiImages)
+  | ({ kind: 'glm'; contrast: string; definition: string | number[] | number[][]; noise_model: string; signal_scaling: 0 | false; input: string; names: Record<string, string> } & RoiImages);
+
+/** One ROI: an atlas label (index = the label value) or a mask (index null, named by roi.masks). */
+export interface RoiRow { index: number | null; name: string; nVoxels: number; effect: number; variance: number; stat: number; z: number; p: number; mapMean: number }
 export interface RoiMeta { contrast: string; statType: 't' | 'F'; dof: number; rows: RoiRow[] }
 
-async function readAtlas(path: string) {
-  const atlas = await readNifti(path);
-  return { dims: atlas.dims.slice(0, 3), labels: atlas.data.subarray(0, atlas.dims[0] * atlas.dims[1] * atlas.dims[2]) };
+/** Meta of a signals artifact: columns = the atlas labels, then the masks. */
+export interface RoiSignalsMeta { labels: number[]; masks: string[]; voxelCounts: number[]; nScans: number; confounds: string[]; standardize: Standardize }
+
+type Files = Parameters<NodeDefinition['run']>[2]['files'];
+
+/** The ROI images of a node on the target grid: atlas labels (or none) and binary masks (resampled with roi.resample: nearest). */
+async function roiImages(p: RoiImages, files: Files, target: RoiImageTarget): Promise<{ atlas?: Float32Array; masks: Uint8Array[] }> {
+  const atlas = files.atlas ? await roiImageOnGrid('atlas', files.atlas as string, target, 'none', ATLAS_GRID_HINT) : undefined;
+  const paths = (files.masks ?? []) as string[];
+  if (paths.length !== p.masks.length) throw new Error(`roi node: ${p.masks.length} mask names for ${paths.length} mask files`);
+  const masks: Uint8Array[] = [];
+  for (let i = 0; i < paths.length; i++) masks.push(await roiMaskOnGrid(p.masks[i], paths[i], target, p.resample));
+  return { atlas, masks };
 }
 
 /**
@@ -29,19 +43,35 @@ async function readAtlas(path: string) {
  * .fit_transform(bold, confounds) returns them (written per run).
  */
 async function signals(p: Extract<RoiParams, { kind: 'signals' }>, inputs: Parameters<NodeDefinition['run']>[2]): Promise<Artifact> {
-  const bold = await readNifti(inputs.files.bold as string);
-  const atlas = await readAtlas(inputs.files.atlas as string);
-  if (atlas.dims.join('x') !== bold.dims.slice(0, 3).join('x')) {
-    throw new UserError(`atlas ${inputs.files.atlas} (${atlas.dims.join('x')}) is not on the grid of ${inputs.files.bold} (${bold.dims.slice(0, 3).join('x')})`);
-  }
+  // the run is streamed volume by volume (memory: one volume, whatever the run's length)
+  const boldFile = inputs.files.bold as string;
+  const header = await readNiftiHeader(boldFile);
+  const images = await roiImages(p, inputs.files, { file: boldFile, dims: header.dims.slice(0, 3), affine: header.affine });
   // nilearn holds unscaled float32 images in float32 and computes the signals in that precision
-  const precision = niftiMeanPrecision(bold.datatype, bold.sclSlope, bold.sclInter);
-  const r = regionMeans(bold.data, bold.dims, atlas.labels, { signalPrecision: precision });
+  const precision = niftiMeanPrecision(header.datatype, header.sclSlope, header.sclInter);
+  const nt = Math.max(1, header.dims[3] ?? 1);
+  // the atlas's labels, then each mask as the one label of a labels image (NiftiLabelsMasker on
+  // the binary mask), so overlapping masks each keep all their voxels
+  const accumulators = [images.atlas, ...images.masks].filter((x) => x !== undefined).map((img) => new RegionMeanAccumulator(img, { signalPrecision: precision }));
+  const labels = images.atlas ? accumulators[0].labels : [];
+  const voxelCounts = accumulators.flatMap((a) => a.voxelCounts);
+  const cols = voxelCounts.length;
+  const signals = new Float64Array(nt * cols);
+  await streamNiftiVolumes(boldFile, {
+    onVolume: (t, volume) => {
+      let c = 0;
+      for (const a of accumulators) {
+        a.volumeMeans(volume, 0, signals, t * cols + c);
+        c += a.labels.length;
+      }
+    },
+  });
   const conf = p.regress_confounds ? confoundsFromArtifact(inputs.nodes.confounds as Artifact | undefined) : null;
-  const cleaned = cleanSignals(r.signals, { standardize: p.standardize, confounds: conf?.values, precision });
+  const cleaned = cleanSignals({ rows: nt, cols, data: signals }, { standardize: p.standardize, confounds: conf?.values, precision });
+  const meta: RoiSignalsMeta = { labels, masks: p.masks, voxelCounts, nScans: nt, confounds: conf?.names ?? [], standardize: p.standardize };
   return {
-    meta: { labels: r.labels, voxelCounts: r.voxelCounts, nScans: r.signals.rows, confounds: conf?.names ?? [], standardize: p.standardize },
-    arrays: { signals: r.signals.data, cleaned: cleaned.data },
+    meta: meta as any,
+    arrays: { signals, cleaned: cleaned.data },
   };
 }
 
@@ -53,9 +83,10 @@ async function signals(p: Extract<RoiParams, { kind: 'signals' }>, inputs: Param
 async function roiGlm(p: Extract<RoiParams, { kind: 'glm' }>, inputs: Parameters<NodeDefinition['run']>[2]): Promise<Artifact> {
   const sig = many(inputs.nodes, 'signals');
   const designs = many(inputs.nodes, 'designs').map((d) => ({ meta: d.meta as unknown as DesignMeta, matrix: d.arrays.matrix as Float64Array }));
-  const labels = (sig[0].meta as { labels: number[] }).labels;
-  const counts = (sig[0].meta as { voxelCounts: number[] }).voxelCounts;
-  const L = labels.length;
+  const sm = sig[0].meta as unknown as RoiSignalsMeta;
+  const labels = sm.labels;
+  const counts = sm.voxelCounts;
+  const L = labels.length + (sm.masks?.length ?? 0);
   const fits = sig.map((s, r) => {
     const d = designs[r];
     let y = s.arrays.signals as Float64Array;
@@ -76,31 +107,46 @@ async function roiGlm(p: Extract<RoiParams, { kind: 'glm' }>, inputs: Parameters
   const maskArt = single(inputs.nodes, 'mask');
   const indices = maskArt.arrays.indices as Int32Array;
   const mapValues = contrastArt.arrays[p.input] as Float32Array;
-  const atlas = await readAtlas(inputs.files.atlas as string);
   const mask = maskArt.meta as unknown as MaskMeta;
-  if (atlas.dims.join('x') !== mask.dims.join('x')) throw new UserError(`atlas ${inputs.files.atlas} is not on the grid of the subject's mask`);
+  const images = await roiImages(p, inputs.files, { file: `the subject's first-level mask (${mask.source})`, dims: mask.dims, affine: mask.affine });
   const sums = new Map<number, { s: number; n: number }>();
-  for (let i = 0; i < indices.length; i++) {
-    const l = atlas.labels[indices[i]];
-    if (!l) continue;
-    const e = sums.get(l) ?? { s: 0, n: 0 };
-    e.s += mapValues[i];
-    e.n++;
-    sums.set(l, e);
+  if (images.atlas) {
+    for (let i = 0; i < indices.length; i++) {
+      const l = images.atlas[indices[i]];
+      if (!l) continue;
+      const e = sums.get(l) ?? { s: 0, n: 0 };
+      e.s += mapValues[i];
+      e.n++;
+      sums.set(l, e);
+    }
   }
-  const rows: RoiRow[] = labels.map((l, j) => ({
-    index: l, name: p.names[String(l)] ?? `label-${l}`, nVoxels: counts[j],
-    effect: c.effectSize[j], variance: c.effectVariance[j], stat: c.stat[j], z: c.zScore[j], p: c.pValue[j],
-    mapMean: sums.get(l) ? sums.get(l)!.s / sums.get(l)!.n : NaN,
-  }));
+  // the map's mean over each mask, inside the subject's analysis mask (the map is defined there)
+  const maskMeans = images.masks.map((m) => {
+    let s = 0;
+    let n = 0;
+    for (let i = 0; i < indices.length; i++) {
+      if (!m[indices[i]]) continue;
+      s += mapValues[i];
+      n++;
+    }
+    return n ? s / n : NaN;
+  });
+  const stats = (j: number) => ({ effect: c.effectSize[j], variance: c.effectVariance[j], stat: c.stat[j], z: c.zScore[j], p: c.pValue[j] });
+  const rows: RoiRow[] = [
+    ...labels.map((l, j) => ({
+      index: l, name: p.names[String(l)] ?? `label-${l}`, nVoxels: counts[j], ...stats(j),
+      mapMean: sums.get(l) ? sums.get(l)!.s / sums.get(l)!.n : NaN,
+    })),
+    ...p.masks.map((name, m) => ({ index: null, name, nVoxels: counts[labels.length + m], ...stats(labels.length + m), mapMean: maskMeans[m] })),
+  ];
   const meta: RoiMeta = { contrast: p.contrast, statType, dof: c.dof, rows };
   return { meta: meta as any, arrays: {} };
 }
 
 export const roi: NodeDefinition<RoiParams> = {
   type: 'roi',
-  version: '2',
-  description: 'atlas ROI analysis: label signals per run, ROI-level GLM and map summaries per contrast',
+  version: '3',
+  description: 'ROI analysis (atlas labels and mask files): signals per run, ROI-level GLM and map summaries per contrast',
   async run(_ctx, params, inputs) {
     return params.kind === 'signals' ? signals(params, inputs) : roiGlm(params, inputs);
   },

@@ -13,7 +13,7 @@ import { plotContrastMatrix, type ContrastMatrixRow } from '../src/plot/contrast
 import { contrastMatrixFor } from '../src/pipeline/contrast-definition.js';
 import type { GroupMeta } from './group.js';
 import type { CorrectMeta } from './correct.js';
-import type { RoiMeta } from './roi.js';
+import type { RoiMeta, RoiSignalsMeta } from './roi.js';
 import { saveBetaSeries, type BetaSeriesSaveParams } from './lib/betaseries-save.js';
 
 type SaveParams =
@@ -88,7 +88,7 @@ async function saveDesignCorrelation(base: string, m: DesignMeta, correlation: F
   if (!correlation || correlation.length !== p * p) throw new Error(`the design of ${title} carries no ${p} x ${p} correlation matrix`);
   const rows = m.columns.map((name, i) => [name, ...Array.from(correlation.subarray(i * p, (i + 1) * p), num)]);
   const tsv = await writeTsv(`${base}.tsv`, ['regressor', ...m.columns], rows);
-  const fig = plotDesignCorrelation(m.columns, correlation, { title: `${title} design correlation`, threshold: m.collinearity.correlationThreshold });
+  const fig = plotDesignCorrelation(m.columns, correlation, { title: `${title} design correlation`, threshold: m.collinearity?.correlationThreshold });
   return [tsv, await writeFileAtomic(`${base}.png`, [fig.png])];
 }
 
@@ -190,7 +190,7 @@ async function saveRoi(p: Extract<SaveParams, { kind: 'roi' }>, inputs: Record<s
   const rows = (r.meta as unknown as RoiMeta).rows;
   const base = join(p.dir, `${p.prefix}_contrast-${p.contrast}_roi`);
   const columns = ['index', 'name', 'n_voxels', 'effect', 'variance', 'stat', 'z_score', 'p_value', 'map_mean'];
-  const tsv = await writeTsv(`${base}.tsv`, columns, rows.map((x) => [x.index, x.name, x.nVoxels, num(x.effect), num(x.variance), num(x.stat), num(x.z), num(x.p), num(x.mapMean)]));
+  const tsv = await writeTsv(`${base}.tsv`, columns, rows.map((x) => [x.index ?? 'n/a', x.name, x.nVoxels, num(x.effect), num(x.variance), num(x.stat), num(x.z), num(x.p), num(x.mapMean)]));
   const png = await writeFileAtomic(`${base}.png`, [plotRoiValues(rows.map((x) => ({ name: x.name, effect: x.effect, variance: x.variance })), { title: `${p.prefix} ${p.contrast}: ROI effect sizes (± 1 SE)`, ylabel: 'effect size', xlabel: 'region' })]);
   return [tsv, png];
 }
@@ -234,16 +234,17 @@ async function saveResiduals(p: Extract<SaveParams, { kind: 'residuals' }>, inpu
   return written;
 }
 
-/** One run's ROI time series (one column per label, named from the labels TSV). */
+/** One run's ROI time series (one column per atlas label, named from the labels TSV, then one per mask). */
 async function saveRoiSignals(p: Extract<SaveParams, { kind: 'roi-signals' }>, inputs: Record<string, Artifact | Artifact[]>): Promise<WrittenFile[]> {
   const a = single(inputs, 'signals');
-  const m = a.meta as { labels: number[]; nScans: number };
+  const m = a.meta as unknown as RoiSignalsMeta;
   const data = a.arrays.cleaned as Float64Array;
-  const L = m.labels.length;
+  const columns = [...m.labels.map((l) => p.names[String(l)] ?? String(l)), ...(m.masks ?? [])];
+  const L = columns.length;
   const rows: string[][] = [];
   for (let t = 0; t < m.nScans; t++) rows.push(Array.from(data.subarray(t * L, (t + 1) * L), num));
   const path = join(p.dir, `${p.prefix}_timeseries.tsv`);
-  return [await writeTsv(path, m.labels.map((l) => p.names[String(l)] ?? String(l)), rows)];
+  return [await writeTsv(path, columns, rows)];
 }
 
 /** save: writes outputs under the BIDS-derivatives layout; each file appears whole or not at all. */

@@ -1,4 +1,4 @@
-import type { Artifact, NodeDefinition } from '../src/engine/types.js';
+import type { Artifact, NodeDefinition, NodeRunContext } from '../src/engine/types.js';
 import type { EventsTable } from '../src/stats/design/events.js';
 import { buildRunDesign, type DesignParams } from '../src/pipeline/first-level-design.js';
 import { signalScaling, type SignalScalingAxis } from '../src/stats/first-level/signal-scaling.js';
@@ -37,6 +37,56 @@ export interface SingleTrialMeta {
   /** Columns of `design`: the all-scans design with these trials split (LSA: the LSA design), for the report. */
   designColumns: string[];
 }
+
+/** Params of single-trial-bold: the masked BOLD of one run as the first level prepares it. */
+export interface SingleTrialBoldParams {
+  run: string;
+  smoothing_fwhm: number | [number, number, number] | null;
+  signal_scaling: SignalScalingAxis | false;
+}
+
+interface BoldMeta { run: string; warnings: string[]; timings: Record<string, number> }
+
+/** Read, mask, smooth (as nilearn's masker) and scale (as the fit node) one run's kept volumes. */
+async function prepareBold(
+  ctx: NodeRunContext, bold: string, mask: MaskMeta, indices: Int32Array, dm: DesignMeta,
+  params: Pick<SingleTrialBoldParams, 'smoothing_fwhm' | 'signal_scaling'>,
+): Promise<{ y: Float32Array; warnings: string[]; timings: Record<string, number> }> {
+  ctx.progress(0.02, params.smoothing_fwhm ? 'reading + smoothing BOLD' : 'reading BOLD');
+  const started = performance.now();
+  const masked = await readMaskedRun(bold, mask, indices, dm, params.smoothing_fwhm, (f) => ctx.progress(0.02 + 0.4 * f));
+  const timings: Record<string, number> = { ...masked.timings, 'read + smooth': (performance.now() - started) / 1000 };
+  const warnings: string[] = [];
+  let y = masked.y;
+  // every signal_scaling the first level accepts, as the fit node scales
+  if (params.signal_scaling !== false) {
+    const t0 = performance.now();
+    const scaled = signalScaling(y, masked.keep.length, params.signal_scaling, { inPlace: true });
+    if (scaled.warning) warnings.push(scaled.warning);
+    y = scaled.scaled as Float32Array;
+    timings.scale = (performance.now() - t0) / 1000;
+  }
+  return { y, warnings, timings };
+}
+
+/**
+ * single-trial-bold: one run's masked, smoothed and scaled BOLD (n_kept x n_mask float32),
+ * computed once and shared through the cache by the run's LSS condition nodes (a node runs
+ * from its inputs alone), so that each condition does not read and smooth the image again.
+ */
+export const singleTrialBold: NodeDefinition<SingleTrialBoldParams> = {
+  type: 'single-trial-bold',
+  version: '1',
+  description: "one run's masked, smoothed and scaled BOLD for its single-trial nodes",
+  async run(ctx, params, inputs) {
+    const design = single(inputs.nodes, 'design');
+    const maskArt = single(inputs.nodes, 'mask');
+    const prepared = await prepareBold(ctx, inputs.files.bold as string, maskArt.meta as unknown as MaskMeta, maskArt.arrays.indices as Int32Array, design.meta as unknown as DesignMeta, params);
+    ctx.progress(1, `timings: ${Object.entries(prepared.timings).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}`);
+    const meta: BoldMeta = { run: params.run, warnings: prepared.warnings, timings: prepared.timings };
+    return { meta: meta as any, arrays: { y: prepared.y } };
+  },
+};
 
 /** The trials of `conditions` in events order, named `<condition>__<k>`. */
 export function trialsOf(events: EventsTable, conditions: string[]): TrialRow[] {
@@ -79,7 +129,8 @@ function column(data: Float64Array, columns: string[], name: string, keep: Array
 export const singleTrial: NodeDefinition<SingleTrialParams> = {
   type: 'single-trial',
   // 2: signal_scaling 1 and [0, 1] applied (version 1 left them unscaled)
-  version: '2',
+  // 3: LSS AR(1) with each trial model's own AR(1) bins; LSS reads the shared BOLD node
+  version: '3',
   description: "single-trial response estimates (beta series) of one run's trials",
   async run(ctx, params, inputs) {
     const design = single(inputs.nodes, 'design');
@@ -102,17 +153,22 @@ export const singleTrial: NodeDefinition<SingleTrialParams> = {
     const trialDm = buildRunDesign(params.design, renamed(events, trials), conf);
     lap('designs');
 
-    ctx.progress(0.02, params.smoothing_fwhm ? 'reading + smoothing BOLD' : 'reading BOLD');
-    const masked = await readMaskedRun(inputs.files.bold as string, mask, indices, dm, params.smoothing_fwhm, (f) => ctx.progress(0.02 + 0.4 * f));
-    let y = masked.y;
-    lap('read + smooth');
-    // every signal_scaling the first level accepts, as the fit node scales
-    if (params.signal_scaling !== false) {
-      const scaled = signalScaling(y, keep.length, params.signal_scaling, { inPlace: true });
-      if (scaled.warning) warnings.push(scaled.warning);
-      y = scaled.scaled;
+    // LSS: the run's masked, smoothed, scaled BOLD comes from its single-trial-bold node (read
+    // once for all conditions); LSA (one node per run) reads it itself
+    const shared = inputs.nodes.bold as Artifact | undefined;
+    let y: Float32Array;
+    let readTimings: Record<string, number> = {};
+    if (shared) {
+      y = shared.arrays.y as Float32Array;
+      warnings.push(...((shared.meta as unknown as BoldMeta).warnings ?? []));
+      if (y.length !== keep.length * indices.length) throw new Error(`single-trial: the shared BOLD has ${y.length} values, expected ${keep.length} x ${indices.length}`);
+    } else {
+      const prepared = await prepareBold(ctx, inputs.files.bold as string, mask, indices, dm, params);
+      y = prepared.y;
+      warnings.push(...prepared.warnings);
+      readTimings = prepared.timings;
     }
-    lap('scale');
+    lap('bold');
     ctx.progress(0.45, `${params.method} of ${trials.length} trials (${params.noise_model})`);
     const opts = { noiseModel: params.noise_model, bins: params.bins, timings };
     let series: BetaSeries;
@@ -145,7 +201,7 @@ export const singleTrial: NodeDefinition<SingleTrialParams> = {
       ctx.warn(w);
     }
     const meta: SingleTrialMeta = { run: params.run, method: params.method, conditions: params.conditions, trials, nVoxels: indices.length, warnings, designColumns: trialDm.columns };
-    ctx.progress(1, `timings: ${Object.entries({ ...masked.timings, ...timings }).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}`);
+    ctx.progress(1, `timings: ${Object.entries({ ...readTimings, ...timings }).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}`);
     return { meta: meta as any, arrays: { effect: series.effect, z: series.z, design: trialDm.matrix.data } };
   },
 };

@@ -33,5 +33,6 @@ export interface MaskMeta { dims: number[]; affine: number[][]; nVoxels: number;
  */
 export interface DesignMeta {
   columns: string[]; nScans: number; tr: number; warnings: string[]; run: string; sampleMask: number[] | null;
-  collinearity: Collinearity;
+  /** Absent only on designs not made by the design node (e.g. hand-built in tests). */
+  collinearity?: Collinearity;
 }

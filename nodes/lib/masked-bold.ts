@@ -94,6 +94,28 @@ export async function readMaskedRun(
   bold: string, mask: MaskMeta, indices: Int32Array, dm: DesignMeta, fwhm: SmoothingFwhm,
   onProgress?: (fraction: number) => void,
 ): Promise<MaskedRun> {
+  const nm = indices.length;
+  const nKept = dm.sampleMask?.length ?? dm.nScans;
+  const y = new Float32Array(nKept * nm);
+  const streamed = await streamMaskedRows(bold, mask, indices, dm, fwhm, { slot: (r) => ({ out: y, offset: r * nm }) }, onProgress);
+  return { y, keep: streamed.keep, timings: streamed.timings };
+}
+
+/** Where the masked rows go: row r (0 .. n_kept - 1, ascending) is written at out[offset ..]. */
+export interface MaskedRowSink {
+  slot(r: number): { out: Float32Array; offset: number };
+  /** Row r is in its slot. */
+  written?(r: number): void;
+}
+
+/**
+ * Streams the kept volumes of `bold` as masked (and smoothed) rows into `sink`, in ascending
+ * order; same checks as readMaskedRun.
+ */
+export async function streamMaskedRows(
+  bold: string, mask: MaskMeta, indices: Int32Array, dm: DesignMeta, fwhm: SmoothingFwhm, sink: MaskedRowSink,
+  onProgress?: (fraction: number) => void,
+): Promise<{ keep: number[]; timings: Record<string, number> }> {
   const header = await readNiftiHeader(bold);
   const [nx, ny, nz] = header.dims;
   const nt = header.dims[3] ?? 1;
@@ -104,9 +126,7 @@ export async function readMaskedRun(
   const keep = dm.sampleMask ?? Array.from({ length: nt }, (_, t) => t);
   const rowOf = new Int32Array(nt).fill(-1);
   keep.forEach((t, r) => (rowOf[t] = r));
-  const nm = indices.length;
   const toMasked = volumeToMasked(fwhm, [nx, ny, nz], header.affine, indices);
-  const y = new Float32Array(keep.length * nm);
   let done = 0;
   const streamed = await streamNiftiVolumes(bold, {
     select: () => toMasked.inputRows,
@@ -114,12 +134,15 @@ export async function readMaskedRun(
     into: toMasked.inputBuffer,
     decoder: toMasked.decoder,
     onVolume(t, volume) {
-      toMasked.apply(volume, y, rowOf[t] * nm);
+      const r = rowOf[t];
+      const { out, offset } = sink.slot(r);
+      toMasked.apply(volume, out, offset);
+      sink.written?.(r);
       if (++done % 32 === 0) onProgress?.(done / keep.length);
     },
   });
   return {
-    y, keep,
+    keep,
     timings: { 'inflate wait': streamed.stats.waitSeconds, decode: streamed.stats.decodeSeconds, 'smooth + mask': streamed.stats.consumeSeconds },
   };
 }

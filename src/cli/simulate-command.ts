@@ -1,12 +1,12 @@
 /**
- * `glmflow simulate DIR [--subjects N] [--runs N] [--seed S] [--grid small|mni4] [--volumes N] [--trial-sd X] [--force]`
+ * `glmflow simulate DIR [--subjects N] [--sessions N] [--runs N] [--layout default|laion] [--seed S] [--grid small|mni4] [--volumes N] [--trial-sd X] [--force]`
  * — writes a deterministic BIDS dataset with fMRIPrep-style derivatives and known effects
  * (see src/sim/dataset.ts). `args` are the words after `simulate`.
  */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import { describeOptions, prepareOutputDir, simulateDataset, SIMULATE_DEFAULTS, type SimulateOptions } from '../sim/dataset.js';
+import { describeOptions, prepareOutputDir, simulateDataset, SIMULATE_DEFAULTS, SIMULATE_LAYOUTS, type SimulateLayout, type SimulateOptions } from '../sim/dataset.js';
 import { subjectLabels } from '../sim/subjects.js';
 import type { GridName } from '../sim/phantom.js';
 
@@ -17,7 +17,17 @@ atlas and ground_truth.json) with known face- and scene-selective regions.
 
 Options:
   --subjects N        number of subjects (default ${SIMULATE_DEFAULTS.subjects})
-  --runs N            runs per subject (default ${SIMULATE_DEFAULTS.runs})
+  --sessions N        sessions per subject, ses-01..ses-N, each with --runs runs
+                      (default: no session level; 1 with --layout laion)
+  --runs N            runs per session, or per subject without sessions (default ${SIMULATE_DEFAULTS.runs})
+  --layout L          default = single-echo fMRIPrep layout (desc-preproc, space-MNI152NLin2009cAsym);
+                      laion = a LAION-fMRI-like multi-echo study: raw
+                      sub-XX/ses-YY/func/..._echo-1..3_part-mag_bold.nii.gz (EchoTime in the
+                      sidecars), derivatives ..._space-T1w_desc-optcom_bold.nii.gz with brain
+                      masks and confounds, and per-subject ROI masks
+                      derivatives/rois/sub-XX/sub-XX_space-T1w_roi-NAME_mask.nii.gz
+                      (FFA, lPPA, rPPA, PPA, control, noeffect; ground_truth.json says which
+                      respond) (default ${SIMULATE_DEFAULTS.layout})
   --seed S            random seed, a non-negative integer (default ${SIMULATE_DEFAULTS.seed})
   --grid small|mni4   small = 20x24x18 voxels of 4 mm; mni4 = 49x58x49 voxels of 4 mm (MNI) (default ${SIMULATE_DEFAULTS.grid})
   --volumes N         volumes per run (default ${SIMULATE_DEFAULTS.volumes}, TR ${SIMULATE_DEFAULTS.tr} s)
@@ -48,6 +58,8 @@ export function parseSimulateArgs(args: string[]): { dir: string; options: Simul
       allowPositionals: true,
       options: {
         subjects: { type: 'string' },
+        sessions: { type: 'string' },
+        layout: { type: 'string' },
         runs: { type: 'string' },
         seed: { type: 'string' },
         grid: { type: 'string' },
@@ -69,10 +81,14 @@ export function parseSimulateArgs(args: string[]): { dir: string; options: Simul
   }
   const grid = v.grid ?? SIMULATE_DEFAULTS.grid;
   if (grid !== 'small' && grid !== 'mni4') throw new UserError(`command line: --grid must be small or mni4 (got '${grid}')`);
+  const layout = v.layout ?? SIMULATE_DEFAULTS.layout;
+  if (!SIMULATE_LAYOUTS.includes(layout as SimulateLayout)) throw new UserError(`command line: --layout must be ${SIMULATE_LAYOUTS.join(' or ')} (got '${layout}')`);
   const options: SimulateOptions = {
     ...SIMULATE_DEFAULTS,
     subjects: integer(v.subjects, '--subjects', SIMULATE_DEFAULTS.subjects),
+    sessions: integer(v.sessions, '--sessions', SIMULATE_DEFAULTS.sessions),
     runs: integer(v.runs, '--runs', SIMULATE_DEFAULTS.runs),
+    layout: layout as SimulateLayout,
     seed: integer(v.seed, '--seed', SIMULATE_DEFAULTS.seed),
     volumes: integer(v.volumes, '--volumes', SIMULATE_DEFAULTS.volumes),
     grid: grid as GridName,

@@ -66,15 +66,23 @@ export async function writeFileAtomic(
   const hash = createHash('sha256');
   let bytes = 0;
   let fh: FileHandle | undefined;
+  // the write error itself: pipeline() may instead reject with the AbortError of the stream
+  // it tears down when the sink throws (seen with large gzip chunks)
+  let sinkError: unknown;
   try {
     fh = await open(tmp, 'wx');
     const handle = fh;
     const sink = async (source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) => {
-      for await (const c of source) {
-        const buf = typeof c === 'string' ? Buffer.from(c) : c;
-        await writeFully(handle, buf, bytes);
-        hash.update(buf);
-        bytes += buf.length;
+      try {
+        for await (const c of source) {
+          const buf = typeof c === 'string' ? Buffer.from(c) : c;
+          await writeFully(handle, buf, bytes);
+          hash.update(buf);
+          bytes += buf.length;
+        }
+      } catch (e) {
+        sinkError ??= e;
+        throw e;
       }
     };
     if (transform) await pipeline(Readable.from(chunks, { objectMode: false }), transform, sink);
@@ -84,7 +92,8 @@ export async function writeFileAtomic(
     fh = undefined;
     await rename(tmp, path);
     releaseTemporary(tmp);
-  } catch (e) {
+  } catch (thrown) {
+    const e = sinkError ?? thrown;
     await fh?.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
     releaseTemporary(tmp);

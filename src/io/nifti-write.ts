@@ -8,7 +8,7 @@
  */
 import { endianness } from 'node:os';
 import { promisify } from 'node:util';
-import { createGzip, gzip } from 'node:zlib';
+import { constants, createGzip, gzip, type ZlibOptions } from 'node:zlib';
 import { writeFileAtomic, type WrittenFile } from './atomic.js';
 import { affineToQuatern } from './nifti-quatern.js';
 
@@ -33,6 +33,13 @@ const UNITS_SEC = 8;
 /** Bodies up to this size are gzipped in one call rather than streamed. */
 const ONE_SHOT_LIMIT = 32 * 1024 * 1024;
 const gzipAsync = promisify(gzip);
+/**
+ * Deflate with run-length matches only (zlib's Z_RLE strategy, any gunzip reads it): float32
+ * maps are incompressible but for their runs of zeros outside the mask, which RLE finds at
+ * about half the CPU of level 1 (nibabel's default) and a slightly smaller file (268 MB LSS
+ * beta series: 1.4 s vs 2.7 s CPU, 60.5 vs 61.6 MB).
+ */
+const DEFLATE: ZlibOptions = { level: 1, strategy: constants.Z_RLE, memLevel: 9 };
 
 /** Build the 352 header bytes (header + empty extension flag), little-endian. */
 export function buildNifti1Header(img: NiftiWriteImage): Buffer {
@@ -81,11 +88,11 @@ export async function writeNifti(path: string, img: NiftiWriteImage): Promise<Wr
   let body = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
   if (endianness() !== 'LE') body = Buffer.from(body).swap32(); // the header is written little-endian
   const gz = /\.gz$/i.test(path);
-  // Level 1: a float32 z map gets only ~3% smaller at level 6 (measured on the fixtures), while
-  // the cost grows several-fold on large 4D images.
+  // Not level 6: a float32 z map gets only ~3% smaller (measured on the fixtures), while the
+  // cost grows several-fold on large 4D images; see DEFLATE.
   if (gz && body.length <= ONE_SHOT_LIMIT) {
     // Small images: one-shot gzip (the stream machinery costs more than the compression).
-    const packed = await gzipAsync(Buffer.concat([header, body]), { level: 1 });
+    const packed = await gzipAsync(Buffer.concat([header, body]), DEFLATE);
     return writeFileAtomic(path, [packed]);
   }
   // Large bodies go through the stream in slices so gzip can start before the whole copy.
@@ -94,5 +101,5 @@ export async function writeNifti(path: string, img: NiftiWriteImage): Promise<Wr
     const step = 16 * 1024 * 1024;
     for (let o = 0; o < body.length; o += step) yield body.subarray(o, Math.min(o + step, body.length));
   };
-  return writeFileAtomic(path, chunks(), gz ? createGzip({ level: 1, chunkSize: 1024 * 1024 }) : undefined);
+  return writeFileAtomic(path, chunks(), gz ? createGzip({ ...DEFLATE, chunkSize: 1024 * 1024 }) : undefined);
 }

@@ -13,6 +13,11 @@
  *   DIR/atlas/labels.nii.gz, labels.tsv           the regions of the ground truth (ROI analysis)
  *   DIR/ground_truth.json                         regions, model, per-subject effects
  *
+ * With `sessions` > 0 every subject has sessions ses-01..ses-NN, each with the runs, in
+ * sub-XX/ses-YY/func (file names gain _ses-YY). `layout: 'laion'` writes the names of a
+ * multi-echo dense-sampling study instead (see laion.ts): raw echoes, desc-optcom derivatives
+ * in space-T1w and per-subject ROI masks.
+ *
  * Every random number comes from prng.ts streams named after the seed and the part of the
  * dataset, and nothing depends on the clock or the machine, so the same options give the same
  * bytes (gzip output included: Node's zlib writes no time stamp).
@@ -31,14 +36,23 @@ import { gridFor, makePhantom, TISSUE_BASELINE, voxelIjk, type GridName, type Ph
 import { Rng } from '../stats/core/prng.js';
 import { AGE_RANGE, CONTROL_EFFECT, FACE_EFFECT, makeSubjects, SCENE_EFFECT, type Subject } from './subjects.js';
 import { makeMotion } from './timeseries.js';
+import { ECHO_TIMES, echoSeries, LAION_DESC, LAION_SPACE, ROI_MASKS, roiMaskFile, roiMaskVoxels, T2_STAR } from './laion.js';
 
 export const TASK = 'faces';
 export const SPACE = 'MNI152NLin2009cAsym';
 export const DATASET_NAME = 'glmflow simulated face/scene localizer';
 
+export type SimulateLayout = 'default' | 'laion';
+export const SIMULATE_LAYOUTS: readonly SimulateLayout[] = ['default', 'laion'];
+
 export interface SimulateOptions {
   subjects: number;
+  /** Sessions per subject (ses-01..); 0 = no session level (the laion layout always has one). */
+  sessions: number;
+  /** Runs per session (per subject without sessions). */
   runs: number;
+  /** File layout: fMRIPrep single-echo (default) or a LAION-fMRI-like multi-echo study. */
+  layout: SimulateLayout;
   seed: number;
   grid: GridName;
   /** Volumes per run. */
@@ -51,7 +65,9 @@ export interface SimulateOptions {
 
 export const SIMULATE_DEFAULTS: Readonly<SimulateOptions> = Object.freeze({
   subjects: 8,
+  sessions: 0,
   runs: 2,
+  layout: 'default',
   seed: 0,
   grid: 'small',
   volumes: 110,
@@ -60,6 +76,8 @@ export const SIMULATE_DEFAULTS: Readonly<SimulateOptions> = Object.freeze({
 });
 
 export interface RunTruth {
+  /** Session label (ses- without the prefix), with sessions. */
+  session?: string;
   run: string;
   blocks: Block[];
   /** Volume of the abrupt head movement (a step in the translations). */
@@ -82,7 +100,9 @@ function validate(o: SimulateOptions): void {
     if (!Number.isInteger(v) || v < lo || v > hi) problems.push(`${name} must be an integer from ${lo} to ${hi} (got ${v})`);
   };
   int(o.subjects, '--subjects', 1, 999);
+  int(o.sessions, '--sessions', 0, 99);
   int(o.runs, '--runs', 1, 99);
+  if (!SIMULATE_LAYOUTS.includes(o.layout)) problems.push(`--layout must be ${SIMULATE_LAYOUTS.join(' or ')} (got ${o.layout})`);
   int(o.volumes, '--volumes', 40, 2000);
   if (!Number.isSafeInteger(o.seed) || o.seed < 0) problems.push(`--seed must be a non-negative integer (got ${o.seed})`);
   if (!['small', 'mni4'].includes(o.grid)) problems.push(`--grid must be small or mni4 (got ${o.grid})`);
@@ -113,7 +133,7 @@ export async function prepareOutputDir(dir: string, subjectLabels: string[], for
     throw new UserError(`${dir}: the folder is not empty and does not hold an earlier simulation; choose another folder or pass --force`);
   }
   const keep = new Set(subjectLabels.map((l) => `sub-${l}`));
-  for (const root of [dir, join(dir, 'derivatives', 'fmriprep')]) {
+  for (const root of [dir, join(dir, 'derivatives', 'fmriprep'), join(dir, 'derivatives', 'rois')]) {
     let names: string[] = [];
     try {
       names = await readdir(root);
@@ -130,6 +150,12 @@ const json = (v: unknown) => Buffer.from(JSON.stringify(v, null, 2) + '\n', 'utf
 export async function simulateDataset(dir: string, partial: Partial<SimulateOptions> = {}): Promise<SimulationResult> {
   const opts: SimulateOptions = { ...SIMULATE_DEFAULTS, ...partial };
   validate(opts);
+  const laion = opts.layout === 'laion';
+  // sessions ses-01..; none (one unnamed session) in the default layout without --sessions
+  const sessionCount = laion ? Math.max(1, opts.sessions) : opts.sessions;
+  const sessions: (string | undefined)[] = sessionCount > 0 ? Array.from({ length: sessionCount }, (_, i) => String(i + 1).padStart(2, '0')) : [undefined];
+  const space = laion ? LAION_SPACE : SPACE;
+  const desc = laion ? LAION_DESC : 'preproc';
   const phantom = makePhantom(opts.grid);
   const subjects = makeSubjects(opts.seed, opts.subjects);
   const files: string[] = [];
@@ -173,14 +199,35 @@ export async function simulateDataset(dir: string, partial: Partial<SimulateOpti
   await writeTsv(join(dir, 'atlas', 'labels.tsv'), ['index', 'name'], phantom.regions.map((r) => [r.label, r.name]));
   files.push(join('atlas', 'labels.tsv'));
 
+  if (laion) {
+    await put(join('derivatives', 'rois', 'dataset_description.json'), json({
+      Name: `${DATASET_NAME}: ROI masks`,
+      BIDSVersion: '1.9.0',
+      DatasetType: 'derivative',
+      GeneratedBy: [{ Name: 'glmflow simulate', Version: version, Description: 'binary masks of the simulated regions, per subject (space-T1w)' }],
+    }));
+    const voxels = roiMaskVoxels(phantom);
+    for (const s of subjects) {
+      for (const [i, d] of ROI_MASKS.entries()) {
+        const m = new Float32Array(phantom.nVoxels);
+        for (const v of voxels[i]) m[v] = 1;
+        const rel = roiMaskFile(s.label, d.name);
+        await writeNifti(join(dir, rel), { dims: [...phantom.grid.dims], affine: phantom.grid.affine, data: m, description: `glmflow simulate: ROI ${d.name}` });
+        files.push(rel);
+      }
+    }
+  }
+
   const maskData = Float32Array.from(phantom.mask);
   const runs: Record<string, RunTruth[]> = {};
   let pending: Promise<unknown>[] = [];
   for (const s of subjects) {
     runs[s.label] = [];
-    for (let r = 1; r <= opts.runs; r++) {
+    for (const ses of sessions) for (let r = 1; r <= opts.runs; r++) {
       const run = String(r);
-      const stream = (part: string) => new Rng(opts.seed, `sub-${s.label}/run-${run}/${part}`);
+      // without sessions the stream names are those of the single-session layout (same bytes as before sessions existed)
+      const where = `sub-${s.label}${ses ? `/ses-${ses}` : ''}/run-${run}`;
+      const stream = (part: string) => new Rng(opts.seed, `${where}/${part}`);
       const blocks = makeBlocks(stream('events'), opts.volumes * opts.tr);
       if (opts.trialSd > 0) drawTrialGains(stream('trials'), blocks, opts.trialSd);
       const motion = makeMotion(stream('motion'), opts.volumes, s.motionLevel);
@@ -189,11 +236,12 @@ export async function simulateDataset(dir: string, partial: Partial<SimulateOpti
         { physio: stream('physio'), drift: stream('drift'), noise: stream('noise') },
       );
       const conf = computeConfounds(bold, phantom, opts.volumes, opts.tr, motion.params);
-      const base = `sub-${s.label}_task-${TASK}_run-${run}`;
-      const rawFunc = join(`sub-${s.label}`, 'func');
-      const derivFunc = join(deriv, `sub-${s.label}`, 'func');
-      const boldName = `${base}_space-${SPACE}_desc-preproc_bold`;
-      const maskName = `${base}_space-${SPACE}_desc-brain_mask.nii.gz`;
+      const base = `sub-${s.label}${ses ? `_ses-${ses}` : ''}_task-${TASK}_run-${run}`;
+      const subDir = join(`sub-${s.label}`, ...(ses ? [`ses-${ses}`] : []));
+      const rawFunc = join(subDir, 'func');
+      const derivFunc = join(deriv, subDir, 'func');
+      const boldName = `${base}_space-${space}_desc-${desc}_bold`;
+      const maskName = `${base}_space-${space}_desc-brain_mask.nii.gz`;
       const rows: (number | null)[][] = [];
       for (let t = 0; t < opts.volumes; t++) rows.push(conf.values.map((v) => v[t]));
       // The files of one run are written while the next run is computed (at most one run in flight).
@@ -212,6 +260,20 @@ export async function simulateDataset(dir: string, partial: Partial<SimulateOpti
         writeTsv(join(dir, derivFunc, `${base}_desc-confounds_timeseries.tsv`), conf.columns, rows),
         put(join(derivFunc, `${base}_desc-confounds_timeseries.json`), json(conf.sidecar)),
       ];
+      if (laion) {
+        // the raw multi-echo series (magnitude), with EchoTime in their sidecars
+        for (const [e, te] of ECHO_TIMES.entries()) {
+          const echoName = `${base}_echo-${e + 1}_part-mag_bold`;
+          pending.push(
+            writeNifti(join(dir, rawFunc, `${echoName}.nii.gz`), {
+              dims: [...phantom.grid.dims, opts.volumes], affine: phantom.grid.affine, data: echoSeries(bold, te), pixdim: [0, 0, 0, opts.tr],
+              description: `glmflow simulate: echo ${e + 1} (magnitude)`,
+            }),
+            put(join(rawFunc, `${echoName}.json`), json({ EchoTime: te, RepetitionTime: opts.tr, TaskName: TASK })),
+          );
+          files.push(join(rawFunc, `${echoName}.nii.gz`));
+        }
+      }
       for (const w of pending) w.catch(() => undefined); // failures surface at the next Promise.all
       files.push(
         join(rawFunc, `${base}_events.tsv`),
@@ -219,7 +281,7 @@ export async function simulateDataset(dir: string, partial: Partial<SimulateOpti
         join(derivFunc, maskName),
         join(derivFunc, `${base}_desc-confounds_timeseries.tsv`),
       );
-      runs[s.label].push({ run, blocks, jerkVolume: motion.jerkVolume });
+      runs[s.label].push({ ...(ses ? { session: ses } : {}), run, blocks, jerkVolume: motion.jerkVolume });
     }
   }
 
@@ -233,12 +295,36 @@ export async function simulateDataset(dir: string, partial: Partial<SimulateOpti
 /** The content of ground_truth.json. */
 export function groundTruth(r: Omit<SimulationResult, 'files'>): Record<string, unknown> {
   const { phantom: ph, options: o } = r;
+  // sessions and layout appear only when they differ from the single-session default layout
+  // (whose ground truth stays byte-identical to the one written before they existed)
+  const { sessions, layout, ...generatorOptions } = o;
+  const laion = layout === 'laion';
+  const maskVoxels = laion ? roiMaskVoxels(ph) : [];
   return {
     description:
       'Ground truth of a dataset written by `glmflow simulate`. Amplitudes are percent signal change of the voxel baseline ' +
       'per unit of the condition regressor (a block convolved with the SPM HRF as in nilearn, plateau ~1), so a first-level ' +
       'model with hrf_model spm and signal_scaling 0 estimates them as effect_size (smoothing spreads them spatially).',
-    generator: { name: 'glmflow simulate', version: glmflowVersion(), ...o },
+    generator: { name: 'glmflow simulate', version: glmflowVersion(), ...generatorOptions, ...(sessions > 0 ? { sessions } : {}), ...(laion ? { layout } : {}) },
+    ...(laion ? {
+      layout: {
+        name: 'laion',
+        raw_bold: `sub-XX/ses-YY/func/sub-XX_ses-YY_task-${TASK}_run-R_echo-E_part-mag_bold.nii.gz (echo e = optcom * exp(-(TE_e - T2*) / T2*))`,
+        echo_times_s: [...ECHO_TIMES],
+        t2star_s: T2_STAR,
+        derivatives_bold: `derivatives/fmriprep/sub-XX/ses-YY/func/..._space-${LAION_SPACE}_desc-${LAION_DESC}_bold.nii.gz`,
+        roi_masks: roiMaskFile('{subject}', 'NAME'),
+      },
+      roi_masks: ROI_MASKS.map((d, i) => ({
+        name: d.name,
+        file: roiMaskFile('{subject}', d.name),
+        regions: d.regions ?? [],
+        faceVsScene: d.faceVsScene,
+        responsive: d.regions !== undefined,
+        description: d.description,
+        n_voxels: maskVoxels[i].length,
+      })),
+    } : {}),
     task: { name: TASK, conditions: [...CONDITIONS], block_duration_s: BLOCK_DURATION, repetition_time_s: o.tr, volumes_per_run: o.volumes },
     grid: { name: ph.grid.name, dims: ph.grid.dims, affine: ph.grid.affine, voxel_size_mm: ph.grid.voxelSize },
     brain: {
@@ -300,7 +386,7 @@ export function groundTruth(r: Omit<SimulationResult, 'files'>): Record<string, 
         amplitudes: s.amplitudes,
         contrasts,
         runs: (r.runs[s.label] ?? []).map((rt) => ({
-          run: rt.run, jerk_volume: rt.jerkVolume, n_blocks: rt.blocks.length,
+          ...(rt.session ? { session: rt.session } : {}), run: rt.run, jerk_volume: rt.jerkVolume, n_blocks: rt.blocks.length,
           ...(o.trialSd > 0 ? { trials: trialTruth(rt.blocks, s.amplitudes) } : {}),
         })),
       };
@@ -333,6 +419,13 @@ function readmeText(o: SimulateOptions): string {
     `face / scene / object block design, ${o.volumes} volumes of TR ${o.tr} s on a ${g.dims.join(' x ')} grid of ${g.voxelSize} mm.`,
     'The preprocessed BOLD, brain masks and confounds are in derivatives/fmriprep (fMRIPrep naming, not made by fMRIPrep).',
     'ground_truth.json lists the regions and every subject\'s true effects; atlas/ holds the regions as a label image.',
+    ...(o.sessions > 0 || o.layout === 'laion' ? [`Every subject has ${Math.max(1, o.sessions)} session(s) (ses-01..) of ${o.runs} run(s).`] : []),
+    ...(o.layout === 'laion'
+      ? [
+        `Layout laion: raw multi-echo magnitude series (echo-1..${ECHO_TIMES.length}, part-mag, EchoTime in the sidecars), optimally combined`,
+        `derivatives (space-${LAION_SPACE}, desc-${LAION_DESC}) and per-subject ROI masks in derivatives/rois (roi-NAME, see ground_truth.json).`,
+      ]
+      : []),
     '',
   ].join('\n');
 }
@@ -340,5 +433,6 @@ function readmeText(o: SimulateOptions): string {
 /** Options echo used by the CLI summary line. */
 export function describeOptions(o: SimulateOptions): string {
   const g = gridFor(o.grid);
-  return `${o.subjects} subject(s) x ${o.runs} run(s), ${o.volumes} volumes of TR ${o.tr} s, grid ${o.grid} (${g.dims.join('x')}, ${g.voxelSize} mm), seed ${o.seed}`;
+  const sessions = o.layout === 'laion' ? Math.max(1, o.sessions) : o.sessions;
+  return `${o.subjects} subject(s) x ${sessions > 0 ? `${sessions} session(s) x ` : ''}${o.runs} run(s)${o.layout === 'laion' ? ', layout laion' : ''}, ${o.volumes} volumes of TR ${o.tr} s, grid ${o.grid} (${g.dims.join('x')}, ${g.voxelSize} mm), seed ${o.seed}`;
 }

@@ -167,29 +167,46 @@ export function makePhantom(gridName: GridName): Phantom {
 
   const labels = new Uint8Array(n);
   const regions: Region[] = REGION_DEFS.map((d) => {
-    const target = [0, 1, 2].map((r) => centre[r] + d.u[r] * radii[r]) as [number, number, number];
-    const cv = snapCentre(grid, target);
-    const cm = voxelToMm(grid.affine, cv);
-    const reach = Math.ceil(d.radiusMm / grid.voxelSize);
-    const voxels: number[] = [];
-    for (let k = Math.max(0, cv[2] - reach); k <= Math.min(nz - 1, cv[2] + reach); k++) {
-      for (let j = Math.max(0, cv[1] - reach); j <= Math.min(ny - 1, cv[1] + reach); j++) {
-        for (let i = Math.max(0, cv[0] - reach); i <= Math.min(nx - 1, cv[0] + reach); i++) {
-          const v = i + nx * (j + ny * k);
-          const mm = voxelToMm(grid.affine, [i, j, k]);
-          const dist = Math.hypot(mm[0] - cm[0], mm[1] - cm[1], mm[2] - cm[2]);
-          if (dist <= d.radiusMm + 1e-9 && mask[v]) voxels.push(v);
-        }
-      }
-    }
-    for (const v of voxels) {
+    const sphere = sphereInBrain(grid, mask, centre, radii, d.u, d.radiusMm);
+    for (const v of sphere.voxels) {
       if (labels[v]) throw new Error(`simulate: regions ${labels[v]} and ${d.label} overlap`);
       labels[v] = d.label;
     }
-    return { label: d.label, name: d.name, description: d.description, centreVoxel: cv, centreMm: cm, radiusMm: d.radiusMm, voxels };
+    return { label: d.label, name: d.name, description: d.description, radiusMm: d.radiusMm, ...sphere };
   });
 
   return { grid, nVoxels: n, brain: { centreMm: centre, radiiMm: radii }, mask, tissue, baseline, regions, labels };
+}
+
+/**
+ * The voxels of the brain within `radiusMm` of a centre given in brain coordinates `u`
+ * (snapped to the nearest voxel centre, mirrored for negative x; see snapCentre).
+ */
+function sphereInBrain(
+  grid: Grid, mask: Uint8Array, centre: readonly number[], radii: readonly number[], u: readonly number[], radiusMm: number,
+): { centreVoxel: [number, number, number]; centreMm: [number, number, number]; voxels: number[] } {
+  const [nx, ny, nz] = grid.dims;
+  const target = [0, 1, 2].map((r) => centre[r] + u[r] * radii[r]) as [number, number, number];
+  const cv = snapCentre(grid, target);
+  const cm = voxelToMm(grid.affine, cv);
+  const reach = Math.ceil(radiusMm / grid.voxelSize);
+  const voxels: number[] = [];
+  for (let k = Math.max(0, cv[2] - reach); k <= Math.min(nz - 1, cv[2] + reach); k++) {
+    for (let j = Math.max(0, cv[1] - reach); j <= Math.min(ny - 1, cv[1] + reach); j++) {
+      for (let i = Math.max(0, cv[0] - reach); i <= Math.min(nx - 1, cv[0] + reach); i++) {
+        const v = i + nx * (j + ny * k);
+        const mm = voxelToMm(grid.affine, [i, j, k]);
+        const dist = Math.hypot(mm[0] - cm[0], mm[1] - cm[1], mm[2] - cm[2]);
+        if (dist <= radiusMm + 1e-9 && mask[v]) voxels.push(v);
+      }
+    }
+  }
+  return { centreVoxel: cv, centreMm: cm, voxels };
+}
+
+/** A sphere of the phantom's brain placed like the regions (brain coordinates `u`), e.g. a region without effect. */
+export function phantomSphere(ph: Phantom, u: readonly number[], radiusMm: number): { centreVoxel: [number, number, number]; centreMm: [number, number, number]; voxels: number[] } {
+  return sphereInBrain(ph.grid, ph.mask, ph.brain.centreMm, ph.brain.radiiMm, u, radiusMm);
 }
 
 /** (i, j, k) of a flat voxel index. */

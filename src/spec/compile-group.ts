@@ -116,7 +116,7 @@ export async function addGroupStage(ctx: StageContext): Promise<void> {
   const labels = methodLabels(g.inference);
   const primary = Math.max(0, g.inference.findIndex((i) => i.method === 'cluster'));
   // With an ROI atlas, cluster tables get the atlas label of each peak.
-  const atlas = loaded.spec.roi ? { file: loaded.spec.roi.atlas, names: (await atlasNames(ctx)) ?? {} } : undefined;
+  const atlas = loaded.spec.roi?.atlas ? { file: loaded.spec.roi.atlas, names: (await atlasNames(ctx)) ?? {} } : undefined;
   for (const [ci, contrast] of g.contrasts.entries()) {
     // inputs: the pipeline's first-level maps, or files matched by a glob (group-only pipelines)
     let subjects: string[];
@@ -248,54 +248,4 @@ export async function atlasNames(ctx: StageContext): Promise<Record<string, stri
   const nm = t.raw(nameCol);
   ids.forEach((id, i) => (names[String(id)] = nm[i] ?? `label-${id}`));
   return names;
-}
-
-/**
- * ROI stage: label signals per run (`roi` kind signals), then per subject and contrast
- * an ROI-level GLM and map summary (`roi` kind glm), saved as TSV + PNG.
- */
-export async function addRoiStage(ctx: StageContext): Promise<void> {
-  const { loaded, nodes, problems } = ctx;
-  const r = loaded.spec.roi;
-  const fl = loaded.spec.first_level;
-  if (!r || !fl) return;
-  const names = await atlasNames(ctx);
-  if (!names) return;
-  const atlasHeader = await readNiftiHeader(r.atlas);
-  const ref = ctx.subjects[0]?.boldHeader;
-  if (ref && !sameGrid(atlasHeader, await readNiftiHeader(ref))) {
-    problems.push(problemAt(loaded, ['roi', 'atlas'], `${r.atlas} is not on the grid of ${ref} (atlas ${atlasHeader.dims.slice(0, 3).join('x')}); resample it to the BOLD grid first`, 'value'));
-    return;
-  }
-  for (const s of ctx.subjects) {
-    const sub = `sub-${s.subject}`;
-    const signalIds: string[] = [];
-    for (const run of s.runs) {
-      const id = `roi/${sub}/${run.label}`;
-      const regress = r.confounds && Boolean(run.confoundsId);
-      nodes.push({
-        id, type: 'roi', params: { kind: 'signals', run: run.label, standardize: r.standardize, regress_confounds: regress },
-        deps: regress ? { confounds: run.confoundsId! } : {}, files: { bold: run.bold, atlas: r.atlas }, stage: 'roi', subject: sub, label: run.label,
-      });
-      nodes.push({
-        id: `save/roi/${sub}/${run.label}`, type: 'save', params: { kind: 'roi-signals', dir: `${ctx.outputDir}/roi`, prefix: `${sub}_${run.label}`, names },
-        deps: { signals: id }, files: {}, stage: 'save', subject: sub, label: `roi ${run.label}`,
-      });
-      signalIds.push(id);
-    }
-    for (const contrast of r.contrasts) {
-      if (!s.contrastIds[contrast]) continue;
-      const id = `roi/${sub}/${contrast}`;
-      nodes.push({
-        id, type: 'roi',
-        params: { kind: 'glm', contrast, definition: fl.contrasts[contrast], noise_model: fl.noise_model, signal_scaling: fl.signal_scaling === 0 ? 0 : false /* 1 and [0, 1] are refused with roi (option-checks) */, input: r.input, names } as unknown as Json,
-        deps: { signals: signalIds, designs: s.runs.map((x) => x.designId), contrast: s.contrastIds[contrast], mask: s.maskId },
-        files: { atlas: r.atlas }, stage: 'roi', subject: sub, label: contrast,
-      });
-      nodes.push({
-        id: `save/roi/${sub}/${contrast}`, type: 'save', params: { kind: 'roi', dir: `${ctx.outputDir}/roi`, prefix: sub, contrast },
-        deps: { roi: id }, files: {}, stage: 'save', subject: sub, label: `roi ${contrast}`,
-      });
-    }
-  }
 }

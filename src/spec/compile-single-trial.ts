@@ -1,6 +1,7 @@
 /**
- * Single-trial stage: beta series per run. LSS: one `single-trial` node per run and condition
- * (adding a condition computes only its nodes; runs and conditions spread over workers); LSA:
+ * Single-trial stage: beta series per run. LSS: one `single-trial-bold` node per run (the
+ * masked, smoothed, scaled BOLD, read once) and one `single-trial` node per run and condition
+ * on it (adding a condition computes only its nodes; runs and conditions spread over workers); LSA:
  * one node per run (the all-trials model depends on every selected condition). One save node
  * per run gathers the run's nodes into the 4D maps and the trial table (events order), and,
  * with `roi` set, the ROI-mean beta series.
@@ -34,10 +35,22 @@ export async function addSingleTrialStage(ctx: StageContext): Promise<void> {
       const deps: Record<string, string> = { design: run.designId, mask: s.maskId, events: run.loadId, ...(run.confoundsId ? { confounds: run.confoundsId } : {}) };
       const groups = st.method === 'lss' ? conditions.map((c) => [c]) : [conditions];
       const ids: string[] = [];
+      // LSS: the run's masked, smoothed, scaled BOLD once, shared by its condition nodes (for
+      // every number of conditions, so that adding one leaves the others' inputs unchanged)
+      const boldId = `single-trial-bold/${sub}/${run.label}`;
+      if (st.method === 'lss') {
+        nodes.push({
+          id: boldId, type: 'single-trial-bold',
+          params: { run: run.label, smoothing_fwhm: common.smoothing_fwhm, signal_scaling: common.signal_scaling } as unknown as Json,
+          deps: { design: run.designId, mask: s.maskId }, files: { bold: run.bold },
+          stage: 'single-trial', subject: sub, label: `${run.label} BOLD for ${st.method}`,
+        });
+      }
       for (const g of groups) {
         const id = `single-trial/${sub}/${run.label}/${st.method}${st.method === 'lss' ? `/${g[0]}` : ''}`;
         nodes.push({
-          id, type: 'single-trial', params: { ...common, conditions: g } as unknown as Json, deps, files: { bold: run.bold },
+          id, type: 'single-trial', params: { ...common, conditions: g } as unknown as Json,
+          deps: st.method === 'lss' ? { ...deps, bold: boldId } : deps, files: st.method === 'lss' ? {} : { bold: run.bold },
           stage: 'single-trial', subject: sub, label: `${run.label} ${st.method}${st.method === 'lss' ? ` ${g[0]}` : ''}`,
         });
         ids.push(id);
@@ -46,9 +59,9 @@ export async function addSingleTrialStage(ctx: StageContext): Promise<void> {
         id: `save/${sub}/${run.label}/betaseries`, type: 'save',
         params: {
           kind: 'betaseries', dir, prefix: `${sub}_${run.label}`, method: st.method, outputs: st.outputs,
-          ...(roi && names ? { roiDir: resolve(ctx.outputDir, 'roi'), names } : {}),
+          ...(roi?.atlas && names ? { roiDir: resolve(ctx.outputDir, 'roi'), names } : {}),
         } as unknown as Json,
-        deps: { series: ids, mask: s.maskId }, files: roi && names ? { atlas: roi.atlas } : {},
+        deps: { series: ids, mask: s.maskId }, files: roi?.atlas && names ? { atlas: roi.atlas } : {},
         stage: 'save', subject: sub, label: `${run.label} beta series`,
       });
     }

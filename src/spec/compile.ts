@@ -18,7 +18,8 @@ import { contrastMatrixFor } from '../pipeline/contrast-definition.js';
 import { glmflowVersion } from '../version.js';
 import type { ReportParams } from '../../nodes/report.js';
 import { boldDesc } from './option-checks.js';
-import { addGroupStage, addRoiStage, type SubjectOutputs } from './compile-group.js';
+import { addGroupStage, type SubjectOutputs } from './compile-group.js';
+import { addRoiStage } from './compile-roi.js';
 import { addSingleTrialStage } from './compile-single-trial.js';
 
 export interface CompiledPipeline {

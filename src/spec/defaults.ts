@@ -115,7 +115,13 @@ export function normalizeSpec(raw: Record<string, any>, ctx: NormalizeContext): 
 
   if (top.roi) {
     const r = withDefaults(top.roi, subschemaAt(['roi']));
-    r.atlas = path(['roi', 'atlas'], r.atlas);
+    if (r.atlas !== undefined) r.atlas = path(['roi', 'atlas'], r.atlas);
+    if (r.masks) {
+      // a pattern's {subject} survives path resolution; compile substitutes it per subject
+      const masks: Record<string, string> = {};
+      for (const [k, v] of Object.entries<string>(r.masks)) masks[k] = path(['roi', 'masks', k], v);
+      r.masks = masks;
+    }
     if (r.labels !== undefined) r.labels = path(['roi', 'labels'], r.labels);
     if (r.contrasts === undefined) r.contrasts = [...firstContrasts];
     spec.roi = r;

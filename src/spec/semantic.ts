@@ -82,12 +82,15 @@ export function semanticItems(loaded: LoadedSpec, options: SemanticOptions = {})
     add(['group', 'covariates'], 'covariates are read from participants.tsv; expected data.bids to be set');
   }
   if (roi && !fl) add(['roi'], 'needs first_level (the ROI analysis summarises first-level maps)');
+  if (roi && roi.atlas === undefined && !roi.masks) add(['roi'], "missing required key 'atlas' or 'masks'; expected a label image (atlas), a mapping of ROI name -> mask file (masks), or both");
   if (spec.single_trial && !fl) add(['single_trial'], 'needs first_level (its model options apply to the single-trial models)');
   if (fl && !spec.single_trial && Object.keys(fl.contrasts).length === 0) {
     add(['first_level'], "missing required key 'contrasts' (needed unless single_trial is set); expected a mapping of contrast name -> expression");
   }
   if (spec.single_trial && fl && (fl.hrf_model === 'fir' || /derivative/.test(fl.hrf_model))) {
-    add(['single_trial'], `hrf_model '${fl.hrf_model}' gives several regressors per trial; expected a one-regressor HRF (spm, glover, none) with single_trial`);
+    // nilearn's beta-series procedure would split each trial's derivative (or FIR) columns
+    // too: the closed-form LSS covers one split column per trial only
+    add(['single_trial'], `hrf_model '${fl.hrf_model}' gives several regressors per trial, which single_trial does not split (one regressor per trial); expected first_level.hrf_model spm, glover or none with single_trial`);
   }
 
   // ---- first level
@@ -213,6 +216,14 @@ export function semanticItems(loaded: LoadedSpec, options: SemanticOptions = {})
     });
   }
 
+  if (roi?.masks) {
+    caseCollisions(Object.keys(roi.masks), ['roi', 'masks'], 'ROI', add);
+    for (const [name, p] of Object.entries(roi.masks)) {
+      const unknown = [...p.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]).filter((k) => k !== 'subject');
+      if (unknown.length) add(['roi', 'masks', name], `unknown placeholder {${unknown[0]}} in ${p}; expected only {subject} (replaced by each subject's label, e.g. 01)`, 'value');
+    }
+  }
+
   // ---- options that are valid alone but not together (none is silently ignored)
   for (const o of optionProblems(spec, raw)) add(o.path, o.message, o.at);
 
@@ -252,6 +263,8 @@ export function semanticItems(loaded: LoadedSpec, options: SemanticOptions = {})
     if (roi) {
       mustBe(['roi', 'atlas'], roi.atlas, 'file');
       mustBe(['roi', 'labels'], roi.labels, 'file');
+      // masks with {subject} are checked per subject when compiling (the subjects are known then)
+      for (const [name, p] of Object.entries(roi.masks ?? {})) if (!/\{[^}]*\}/.test(p)) mustBe(['roi', 'masks', name], p, 'file');
     }
   }
 

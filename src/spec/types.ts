@@ -150,11 +150,17 @@ export type GroupSpec = {
 
 export type RoiStrategy = 'mean';
 
+export type RoiResample = 'none' | 'nearest';
+
 export type RoiSpec = {
-  /** Absolute path of the label image. */
-  atlas: string;
+  /** Absolute path of the label image, when given (atlas, masks or both). */
+  atlas?: string;
   /** Absolute path of the index -> name TSV, when given. */
   labels?: string;
+  /** ROI name -> absolute mask path, or path pattern with `{subject}` (resolved per subject at compile). */
+  masks?: Record<string, string>;
+  /** ROI images on another grid than the BOLD: refused ('none') or resampled by nearest neighbour. */
+  resample: RoiResample;
   /** Default: all first-level contrasts. */
   contrasts: string[];
   input: OutputMap;

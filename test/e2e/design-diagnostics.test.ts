@@ -98,7 +98,8 @@ test('design correlation TSV/PNG per run match pandas corr(); a collinear pair w
   assert.ok(done);
   const entry = await new Cache(join(dir, 'cache')).read(done.key);
   assert.ok(entry.ok);
-  const meta = entry.artifact.meta as unknown as DesignMeta;
+  const meta = entry.artifact.meta as unknown as Required<DesignMeta>;
+  assert.ok(meta.collinearity, "the design node records its collinearity");
   const taskPairs = meta.collinearity.pairs.filter((x) => x.task);
   assert.deepEqual(taskPairs.map((x) => [x.a, x.b]), [['face', 'faceLong']]);
   assert.equal(taskPairs[0].r, r, 'TSV and meta agree');

@@ -1,6 +1,6 @@
 /** The simulator's building blocks: PRNG, AR(1) series, eigen-solver, cosines, paradigm, participants, CLI options. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -184,17 +184,17 @@ describe('paradigm, phantom, participants', () => {
 describe('simulate command options', () => {
   it('parses the options with their defaults', () => {
     const d = parseSimulateArgs(['out']);
-    assert.deepEqual(d.options, { subjects: 8, runs: 2, seed: 0, grid: 'small', volumes: 110, tr: 2, trialSd: 0 });
-    const o = parseSimulateArgs(['out', '--subjects', '3', '--runs', '1', '--seed', '42', '--grid', 'mni4', '--volumes', '60', '--trial-sd', '0.3', '--force']);
-    assert.deepEqual(o.options, { subjects: 3, runs: 1, seed: 42, grid: 'mni4', volumes: 60, tr: 2, trialSd: 0.3 });
+    assert.deepEqual(d.options, { subjects: 8, sessions: 0, runs: 2, layout: 'default', seed: 0, grid: 'small', volumes: 110, tr: 2, trialSd: 0 });
+    const o = parseSimulateArgs(['out', '--subjects', '3', '--sessions', '4', '--runs', '1', '--layout', 'laion', '--seed', '42', '--grid', 'mni4', '--volumes', '60', '--trial-sd', '0.3', '--force']);
+    assert.deepEqual(o.options, { subjects: 3, sessions: 4, runs: 1, layout: 'laion', seed: 42, grid: 'mni4', volumes: 60, tr: 2, trialSd: 0.3 });
     assert.equal(o.force, true);
     assert.equal(parseSimulateArgs(['--help']).help, true);
   });
 
   it('rejects bad options as user errors', async () => {
-    const bad = [[], ['a', 'b'], ['out', '--subjects', 'x'], ['out', '--grid', 'mni2'], ['out', '--seed', '-1'], ['out', '--frobnicate'], ['out', '--trial-sd', 'x'], ['out', '--trial-sd', '-1']];
+    const bad = [[], ['a', 'b'], ['out', '--subjects', 'x'], ['out', '--grid', 'mni2'], ['out', '--layout', 'hcp'], ['out', '--sessions', 'two'], ['out', '--seed', '-1'], ['out', '--frobnicate'], ['out', '--trial-sd', 'x'], ['out', '--trial-sd', '-1']];
     for (const args of bad) assert.throws(() => parseSimulateArgs(args), (e: unknown) => isUserError(e), args.join(' '));
-    for (const o of [{ subjects: 0 }, { runs: 0 }, { volumes: 10 }]) {
+    for (const o of [{ subjects: 0 }, { runs: 0 }, { volumes: 10 }, { sessions: 100 }]) {
       await assert.rejects(simulateDataset(join(tmpdir(), 'glmflow-sim-never'), o), (e: unknown) => isUserError(e) && /must be an integer/.test((e as Error).message));
     }
   });
@@ -205,6 +205,29 @@ describe('simulate command options', () => {
       writeFileSync(join(dir, 'thesis.tex'), 'x');
       await assert.rejects(prepareOutputDir(dir, ['01'], false), (e: unknown) => isUserError(e) && /not empty/.test((e as Error).message));
       await prepareOutputDir(dir, ['01'], true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('simulate --sessions (default layout)', () => {
+  it('writes ses-01..ses-N with the runs of each, ses- in every name, one ground-truth entry per session and run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'glmflow-sim-ses-'));
+    try {
+      const r = await simulateDataset(dir, { subjects: 1, sessions: 2, runs: 2, volumes: 40 });
+      const bolds = r.files.filter((f) => f.endsWith('_bold.nii.gz'));
+      assert.deepEqual(bolds, ['01', '02'].flatMap((ses) => ['1', '2'].map((run) =>
+        `derivatives/fmriprep/sub-01/ses-${ses}/func/sub-01_ses-${ses}_task-faces_run-${run}_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz`)));
+      assert.ok(r.files.includes('sub-01/ses-02/func/sub-01_ses-02_task-faces_run-2_events.tsv'));
+      assert.ok(!r.files.some((f) => f.includes('echo-') || f.includes('rois/')), 'no laion files in the default layout');
+      const gt = JSON.parse(readFileSync(join(dir, 'ground_truth.json'), 'utf8'));
+      assert.deepEqual(gt.subjects[0].runs.map((x: { session: string; run: string }) => `${x.session}/${x.run}`), ['01/1', '01/2', '02/1', '02/2']);
+      assert.equal(gt.generator.sessions, 2);
+      // each session's runs are their own draws (not copies of the first session)
+      const a = readFileSync(join(dir, 'sub-01/ses-01/func/sub-01_ses-01_task-faces_run-1_events.tsv'), 'utf8');
+      const b = readFileSync(join(dir, 'sub-01/ses-02/func/sub-01_ses-02_task-faces_run-1_events.tsv'), 'utf8');
+      assert.notEqual(a, b);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

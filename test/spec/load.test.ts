@@ -288,7 +288,7 @@ test('defaults are filled in and match the schema documentation', async () => {
     center_covariates: false,
     inference: [],
   });
-  assert.deepEqual(spec.roi, { atlas: join(dir, 'a.nii.gz'), contrasts: ['faceVsScene'], input: 'effect_size', strategy: 'mean', standardize: false, confounds: true });
+  assert.deepEqual(spec.roi, { atlas: join(dir, 'a.nii.gz'), resample: 'none', contrasts: ['faceVsScene'], input: 'effect_size', strategy: 'mean', standardize: false, confounds: true });
   // Every documented default of these sections is what the loader filled in.
   for (const section of ['first_level', 'group', 'roi'] as const) {
     const props = subschemaAt([section])!.properties as Record<string, { default?: unknown }>;
@@ -405,7 +405,7 @@ test("SPEC.md's example spec is accepted with every key", async () => {
       ['cluster', 0.05, true, 10000, 0, 3.1, 20],
     ],
   );
-  assert.deepEqual(spec.roi, { atlas: resolve(dir, '../atlases/labels.nii.gz'), labels: resolve(dir, '../atlases/labels.tsv'), contrasts: ['faceVsScene'], input: 'effect_size', strategy: 'mean', standardize: false, confounds: true });
+  assert.deepEqual(spec.roi, { atlas: resolve(dir, '../atlases/labels.nii.gz'), labels: resolve(dir, '../atlases/labels.tsv'), resample: 'none', contrasts: ['faceVsScene'], input: 'effect_size', strategy: 'mean', standardize: false, confounds: true });
   assert.equal(spec.report, true);
 
   // The two commented-out alternatives of the example are accepted too.

@@ -186,3 +186,54 @@ test('first_level needs data.task; a group-only pipeline does not', async () => 
     `${f1}:2:1: data: missing required key 'task' (needed by first_level); expected a BIDS task label (letters and digits only, without 'task-')`,
   ]);
 });
+
+test('roi: atlas or masks (or both); mask names, {subject} placeholders and fixed mask paths are checked', async () => {
+  const dir = tempDir();
+  const f = writeFile(dir, 'roi.yaml', yaml(`
+    glmflow: 1
+    data: {bids: ., task: x}
+    first_level:
+      contrasts: {a: face}
+    roi:
+      contrasts: [a]
+  `));
+  assert.deepEqual(semanticProblems(await loadSpec(f, []), { checkPaths: false }), [
+    `${f}:5:1: roi: missing required key 'atlas' or 'masks'; expected a label image (atlas), a mapping of ROI name -> mask file (masks), or both`,
+  ]);
+  const g = writeFile(dir, 'masks.yaml', yaml(`
+    glmflow: 1
+    data: {bids: ., task: x}
+    first_level:
+      contrasts: {a: face}
+    roi:
+      masks:
+        FFA: rois/sub-{subject}/sub-{subject}_roi-FFA_mask.nii.gz
+        ffa: rois/sub-{session}_ffa.nii.gz
+        V1: rois/V1.nii.gz
+      resample: nearest
+  `));
+  const l = await loadSpec(g, []);
+  assert.equal(l.spec.roi!.masks!.FFA, join(dir, 'rois/sub-{subject}/sub-{subject}_roi-FFA_mask.nii.gz'), 'relative to the spec folder, {subject} kept');
+  assert.equal(l.spec.roi!.resample, 'nearest');
+  assert.deepEqual(semanticProblems(l), [
+    `${g}:8:5: roi.masks.ffa: ROI names 'FFA' and 'ffa' differ only in case; expected distinct names (output files would collide on case-insensitive file systems)`,
+    `${g}:8:10: roi.masks.ffa: unknown placeholder {session} in ${join(dir, 'rois/sub-{session}_ffa.nii.gz')}; expected only {subject} (replaced by each subject's label, e.g. 01)`,
+    `${g}:9:9: roi.masks.V1: file not found: ${join(dir, 'rois/V1.nii.gz')}; expected an existing file ('rois/V1.nii.gz' is resolved against the spec's folder ${dir})`,
+  ]);
+  // schema: names are labels, resample is none | nearest
+  const h = writeFile(dir, 'bad.yaml', yaml(`
+    glmflow: 1
+    data: {bids: ., task: x}
+    first_level:
+      contrasts: {a: face}
+    roi:
+      masks: {"1x": a.nii.gz}
+      resample: linear
+  `));
+  await assert.rejects(loadSpec(h, []), (e: unknown) => {
+    const texts = ((e as { problems?: string[] }).problems ?? []).join('\n');
+    assert.match(texts, /:6:11: roi\.masks: invalid name '1x'/);
+    assert.match(texts, /:7:13: roi\.resample: invalid value 'linear'; expected 'none' or 'nearest'/);
+    return true;
+  });
+});

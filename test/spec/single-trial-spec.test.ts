@@ -1,4 +1,4 @@
-/** The single_trial section: defaults, contrasts optional with it (required without), FIR refused. */
+/** The single_trial section: defaults, contrasts optional with it (required without), FIR and derivative HRFs refused. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadSpec } from '../../src/spec/load.js';
@@ -35,4 +35,15 @@ test('single_trial: defaults, first_level.contrasts optional with it and require
   `));
   const firProblems = semanticProblems(await loadSpec(fir, []), { checkPaths: false });
   assert.ok(firProblems.some((p) => /single_trial: hrf_model 'fir' gives several regressors per trial/.test(p)), firProblems.join('\n'));
+
+  // derivative HRFs likewise: the message names the key to change and the HRFs accepted
+  const deriv = writeFile(dir, 'deriv.yaml', yaml(`
+    glmflow: 1
+    data: {bids: ., task: faces}
+    first_level: {confounds: [], hrf_model: spm + derivative}
+    single_trial: {method: lss}
+  `));
+  const derivProblems = semanticProblems(await loadSpec(deriv, []), { checkPaths: false });
+  assert.equal(derivProblems.length, 1, derivProblems.join('\n'));
+  assert.match(derivProblems[0], /single_trial: hrf_model 'spm \+ derivative' gives several regressors per trial, which single_trial does not split .*expected first_level\.hrf_model spm, glover or none with single_trial/);
 });

@@ -84,140 +84,194 @@ function annihilate(model: LinearModel, v: Float64Array): Float64Array {
  * rho = 0 (numpy would raise LinAlgError for the whole image).
  */
 export function yuleWalkerOfOlsResiduals(ols: LinearModel, y: TimeSeriesData, nVox: number, order: number, C: number): Float64Array {
-  const n = ols.dfTotal;
-  const x = ols.whitenedDesign; // the design itself for OLS
-  const p = x.cols;
-  const xd = x.data;
-  const { g, r1 } = olsTerms(ols);
-  const K = kernels();
-  const f32 = y instanceof Float32Array;
-  const q = (order + 1) * p + (order + 1);
-  const ws = K.workspace(8 * (q * n + (order + 1) * p * p + n * C + q * C + (3 * (order + 1) + 3) * C) + (f32 ? 4 * (n * C + 8) : 0) + 16 * 32);
-  // stacked operator and the lag matrices
-  const stack = ws.f64(q * n);
-  stack.set(ols.calcBeta.data, 0);
-  const lagSym: Float64Array[] = [];
-  const r1Lag = new Float64Array(order + 1);
-  for (let k = 0; k <= order; k++) {
-    const ck = ws.f64(p * p);
-    if (k === 0) ck.set(g);
-    else {
-      for (let j = 0; j < p; j++) {
-        const row = (k * p + j) * n;
-        for (let t = 0; t < n; t++) stack[row + t] = (t + k < n ? xd[(t + k) * p + j] : 0) + (t >= k ? xd[(t - k) * p + j] : 0);
+  const acc = new OlsArAccumulator(ols, nVox, order, C);
+  acc.add(y, nVox, 0);
+  return acc.finish();
+}
+
+/**
+ * yuleWalkerOfOlsResiduals fed block by block: `add` takes the data of the consecutive voxels
+ * v0 .. v0 + len - 1 (a time-major n x len block), `finish` the coefficients of all voxels.
+ * The per-voxel sums do not depend on the blocks, and the global mean is summed over the
+ * voxels in order at the end, so any blocking gives the same bits as one call on the whole Y
+ * (the spilled fit of a very long run reads its data a block at a time).
+ */
+export class OlsArAccumulator {
+  private readonly n: number;
+  private readonly p: number;
+  private readonly q: number;
+  private readonly stackData: Float64Array;
+  private readonly lagSym: Float64Array[] = [];
+  private readonly r1Lag: Float64Array;
+  private readonly colSum: Float64Array;
+  private readonly headSum: Float64Array;
+  private readonly tailSum: Float64Array;
+  private readonly r1Sum: number;
+  private readonly r1Head: Float64Array;
+  private readonly r1Tail: Float64Array;
+  private readonly S: Float64Array;
+  private readonly L: Float64Array;
+  private readonly H: Float64Array;
+  private readonly T: Float64Array;
+
+  constructor(ols: LinearModel, private readonly nVox: number, private readonly order: number, private readonly C: number) {
+    const n = (this.n = ols.dfTotal);
+    const x = ols.whitenedDesign; // the design itself for OLS
+    const p = (this.p = x.cols);
+    const xd = x.data;
+    const { g, r1 } = olsTerms(ols);
+    const q = (this.q = (order + 1) * p + (order + 1));
+    // stacked operator and the lag matrices
+    const stack = (this.stackData = new Float64Array(q * n));
+    stack.set(ols.calcBeta.data, 0);
+    const lagSym = this.lagSym;
+    const r1Lag = (this.r1Lag = new Float64Array(order + 1));
+    for (let k = 0; k <= order; k++) {
+      const ck = new Float64Array(p * p);
+      if (k === 0) ck.set(g);
+      else {
+        for (let j = 0; j < p; j++) {
+          const row = (k * p + j) * n;
+          for (let t = 0; t < n; t++) stack[row + t] = (t + k < n ? xd[(t + k) * p + j] : 0) + (t >= k ? xd[(t - k) * p + j] : 0);
+        }
+        // symmetric part of C_k (θᵀCθ = θᵀ sym(C) θ)
+        for (let t = 0; t + k < n; t++)
+          for (let a = 0; a < p; a++)
+            for (let b = 0; b < p; b++) ck[a * p + b] += 0.5 * (xd[t * p + a] * xd[(t + k) * p + b] + xd[t * p + b] * xd[(t + k) * p + a]);
       }
-      // symmetric part of C_k (θᵀCθ = θᵀ sym(C) θ)
-      for (let t = 0; t + k < n; t++)
-        for (let a = 0; a < p; a++)
-          for (let b = 0; b < p; b++) ck[a * p + b] += 0.5 * (xd[t * p + a] * xd[(t + k) * p + b] + xd[t * p + b] * xd[(t + k) * p + a]);
+      lagSym.push(ck);
+      const sk = new Float64Array(n);
+      for (let t = 0; t < n; t++) sk[t] = (t + k < n ? r1[t + k] : 0) + (t >= k ? r1[t - k] : 0);
+      stack.set(annihilate(ols, sk), ((order + 1) * p + k) * n);
+      for (let t = 0; t + k < n; t++) r1Lag[k] += r1[t] * r1[t + k];
     }
-    lagSym.push(ck);
-    const sk = new Float64Array(n);
-    for (let t = 0; t < n; t++) sk[t] = (t + k < n ? r1[t + k] : 0) + (t >= k ? r1[t - k] : 0);
-    stack.set(annihilate(ols, sk), ((order + 1) * p + k) * n);
-    for (let t = 0; t + k < n; t++) r1Lag[k] += r1[t] * r1[t + k];
-  }
-  // column sums of X (and of r1) over all scans, the first k and the last k scans
-  const colSum = new Float64Array(p);
-  const headSum = new Float64Array((order + 1) * p);
-  const tailSum = new Float64Array((order + 1) * p);
-  for (let t = 0; t < n; t++) for (let j = 0; j < p; j++) colSum[j] += xd[t * p + j];
-  for (let k = 1; k <= order; k++)
-    for (let j = 0; j < p; j++) {
-      for (let t = 0; t < k && t < n; t++) headSum[k * p + j] += xd[t * p + j];
-      for (let t = Math.max(0, n - k); t < n; t++) tailSum[k * p + j] += xd[t * p + j];
+    // column sums of X (and of r1) over all scans, the first k and the last k scans
+    const colSum = (this.colSum = new Float64Array(p));
+    const headSum = (this.headSum = new Float64Array((order + 1) * p));
+    const tailSum = (this.tailSum = new Float64Array((order + 1) * p));
+    for (let t = 0; t < n; t++) for (let j = 0; j < p; j++) colSum[j] += xd[t * p + j];
+    for (let k = 1; k <= order; k++)
+      for (let j = 0; j < p; j++) {
+        for (let t = 0; t < k && t < n; t++) headSum[k * p + j] += xd[t * p + j];
+        for (let t = Math.max(0, n - k); t < n; t++) tailSum[k * p + j] += xd[t * p + j];
+      }
+    let r1Sum = 0;
+    for (let t = 0; t < n; t++) r1Sum += r1[t];
+    this.r1Sum = r1Sum;
+    const r1Head = (this.r1Head = new Float64Array(order + 1));
+    const r1Tail = (this.r1Tail = new Float64Array(order + 1));
+    for (let k = 1; k <= order; k++) {
+      for (let t = 0; t < k && t < n; t++) r1Head[k] += r1[t];
+      for (let t = Math.max(0, n - k); t < n; t++) r1Tail[k] += r1[t];
     }
-  let r1Sum = 0;
-  for (let t = 0; t < n; t++) r1Sum += r1[t];
-  const r1Head = new Float64Array(order + 1);
-  const r1Tail = new Float64Array(order + 1);
-  for (let k = 1; k <= order; k++) {
-    for (let t = 0; t < k && t < n; t++) r1Head[k] += r1[t];
-    for (let t = Math.max(0, n - k); t < n; t++) r1Tail[k] += r1[t];
+    this.S = new Float64Array(nVox);
+    this.L = new Float64Array((order + 1) * nVox); // L[k * nVox + v]
+    this.H = new Float64Array((order + 1) * nVox); // H[k]: Σ_{t<k} e_t
+    this.T = new Float64Array((order + 1) * nVox); // T[k]: Σ_{t>=n-k} e_t
   }
 
-  const S = new Float64Array(nVox);
-  const L = new Float64Array((order + 1) * nVox); // L[k * nVox + v]
-  const H = new Float64Array((order + 1) * nVox); // H[k]: Σ_{t<k} e_t
-  const T = new Float64Array((order + 1) * nVox); // T[k]: Σ_{t>=n-k} e_t
-  const stage = f32 ? ws.f32(n * C + 8) : undefined;
-  const wy = ws.f64(n * C);
-  const prod = ws.f64(q * C);
-  const shift = ws.f64(C);
-  const sum = ws.f64(C);
-  const quad = ws.f64(C);
-  const lagY = ws.f64((order + 1) * C);
-  const headY = ws.f64((order + 1) * C);
-  const tailY = ws.f64((order + 1) * C);
-  const idx = new Int32Array(C);
-  for (let i = 0; i < C; i++) idx[i] = i;
-  const noRho = ws.f64(1);
-  const aRow = (order + 1) * p; // first row of the a_kᵀ y' products
-  for (let v0 = 0; v0 < nVox; v0 += C) {
-    const c = Math.min(C, nVox - v0);
-    const cs = (c + 3) & ~3;
-    if (stage) {
-      stageRows(y as Float32Array, nVox, n, v0, c, stage, C);
-      K.whitenCols(stage, C, n, 0, c, noRho, 0, shift, wy);
-    } else loadF64(y as Float64Array, nVox, n, v0, idx, c, [], 0, shift, wy);
-    K.gemm(stack, q, n, wy, cs, prod); // θ' (rows 0..p-1), A_kᵀ y', a_kᵀ y'
-    K.lagStats(wy, n, cs, order, sum, lagY, headY, tailY);
-    for (let k = 0; k <= order; k++) {
-      K.quadForm(lagSym[k], p, prod, cs, quad);
-      const lo = k * nVox + v0;
-      const ao = (aRow + k) * cs;
-      const rl = r1Lag[k];
-      for (let i = 0; i < c; i++) {
-        let u = 0;
-        if (k > 0) for (let j = 0; j < p; j++) u += prod[j * cs + i] * prod[(k * p + j) * cs + i];
-        const yk = lagY[k * cs + i];
-        const lk = k === 0 ? yk - quad[i] : yk - u + quad[i];
-        const ci = shift[i];
-        L[lo + i] = lk + ci * prod[ao + i] + ci * ci * rl;
-      }
-    }
-    // Σ e over all scans, the first k and the last k scans
-    for (let i = 0; i < c; i++) {
-      let d = 0;
-      for (let j = 0; j < p; j++) d += colSum[j] * prod[j * cs + i];
-      S[v0 + i] = sum[i] - d + shift[i] * r1Sum;
-    }
-    for (let k = 1; k <= order; k++) {
-      for (let i = 0; i < c; i++) {
-        let h = headY[k * cs + i];
-        let tl = tailY[k * cs + i];
-        for (let j = 0; j < p; j++) {
-          h -= headSum[k * p + j] * prod[j * cs + i];
-          tl -= tailSum[k * p + j] * prod[j * cs + i];
+  /** The voxels v0 .. v0 + len - 1, y their data (n x len, time-major). */
+  add(y: TimeSeriesData, len: number, v0: number): void {
+    const { n, p, q, order, lagSym, r1Lag, colSum, headSum, tailSum, r1Sum, r1Head, r1Tail, S, L, H, T } = this;
+    const nVox = this.nVox;
+    const C = (Math.max(1, Math.min(this.C, len)) + 3) & ~3;
+    if (len === 0) return;
+    if (v0 + len > nVox || y.length !== n * len) throw new Error(`OlsArAccumulator.add: block of ${y.length} values at voxel ${v0} does not fit ${n} scans x ${nVox} voxels`);
+    const K = kernels();
+    const f32 = y instanceof Float32Array;
+    const ws = K.workspace(8 * (q * n + (order + 1) * p * p + n * C + q * C + (3 * (order + 1) + 3) * C) + (f32 ? 4 * (n * C + 8) : 0) + 16 * 32);
+    const stack = ws.f64(q * n);
+    stack.set(this.stackData);
+    const lagW = lagSym.map((ck) => {
+      const w = ws.f64(p * p);
+      w.set(ck);
+      return w;
+    });
+    const stage = f32 ? ws.f32(n * C + 8) : undefined;
+    const wy = ws.f64(n * C);
+    const prod = ws.f64(q * C);
+    const shift = ws.f64(C);
+    const sum = ws.f64(C);
+    const quad = ws.f64(C);
+    const lagY = ws.f64((order + 1) * C);
+    const headY = ws.f64((order + 1) * C);
+    const tailY = ws.f64((order + 1) * C);
+    const idx = new Int32Array(C);
+    for (let i = 0; i < C; i++) idx[i] = i;
+    const noRho = ws.f64(1);
+    const aRow = (order + 1) * p; // first row of the a_kᵀ y' products
+    for (let b0 = 0; b0 < len; b0 += C) {
+      const c = Math.min(C, len - b0);
+      const cs = (c + 3) & ~3;
+      const g0 = v0 + b0; // global index of the chunk's first voxel
+      if (stage) {
+        stageRows(y as Float32Array, len, n, b0, c, stage, C);
+        K.whitenCols(stage, C, n, 0, c, noRho, 0, shift, wy);
+      } else loadF64(y as Float64Array, len, n, b0, idx, c, [], 0, shift, wy);
+      K.gemm(stack, q, n, wy, cs, prod); // θ' (rows 0..p-1), A_kᵀ y', a_kᵀ y'
+      K.lagStats(wy, n, cs, order, sum, lagY, headY, tailY);
+      for (let k = 0; k <= order; k++) {
+        K.quadForm(lagW[k], p, prod, cs, quad);
+        const lo = k * nVox + g0;
+        const ao = (aRow + k) * cs;
+        const rl = r1Lag[k];
+        for (let i = 0; i < c; i++) {
+          let u = 0;
+          if (k > 0) for (let j = 0; j < p; j++) u += prod[j * cs + i] * prod[(k * p + j) * cs + i];
+          const yk = lagY[k * cs + i];
+          const lk = k === 0 ? yk - quad[i] : yk - u + quad[i];
+          const ci = shift[i];
+          L[lo + i] = lk + ci * prod[ao + i] + ci * ci * rl;
         }
-        H[k * nVox + v0 + i] = h + shift[i] * r1Head[k];
-        T[k * nVox + v0 + i] = tl + shift[i] * r1Tail[k];
+      }
+      // Σ e over all scans, the first k and the last k scans
+      for (let i = 0; i < c; i++) {
+        let d = 0;
+        for (let j = 0; j < p; j++) d += colSum[j] * prod[j * cs + i];
+        S[g0 + i] = sum[i] - d + shift[i] * r1Sum;
+      }
+      for (let k = 1; k <= order; k++) {
+        for (let i = 0; i < c; i++) {
+          let h = headY[k * cs + i];
+          let tl = tailY[k * cs + i];
+          for (let j = 0; j < p; j++) {
+            h -= headSum[k * p + j] * prod[j * cs + i];
+            tl -= tailSum[k * p + j] * prod[j * cs + i];
+          }
+          H[k * nVox + g0 + i] = h + shift[i] * r1Head[k];
+          T[k * nVox + g0 + i] = tl + shift[i] * r1Tail[k];
+        }
       }
     }
   }
-  let total = 0;
-  for (let v = 0; v < nVox; v++) total += S[v];
-  const m = total / (n * nVox);
-  const rho = new Float64Array(nVox * order);
-  const r = new Float64Array(order + 1);
-  const a = new Float64Array(order * order);
-  const b = new Float64Array(order);
-  for (let v = 0; v < nVox; v++) {
-    const s = S[v];
-    for (let k = 0; k <= order; k++) {
-      const ak = k === 0 ? s : s - T[k * nVox + v];
-      const bk = k === 0 ? s : s - H[k * nVox + v];
-      r[k] = (L[k * nVox + v] - m * (ak + bk) + (n - k) * m * m) / ((n - k) * n);
+
+  /** The coefficients of every voxel (nVox x order), once every voxel was added. */
+  finish(): Float64Array {
+    const { n, order, S, L, H, T, nVox } = this;
+    let total = 0;
+    for (let v = 0; v < nVox; v++) total += S[v];
+    const m = total / (n * nVox);
+    const rho = new Float64Array(nVox * order);
+    const r = new Float64Array(order + 1);
+    const a = new Float64Array(order * order);
+    const b = new Float64Array(order);
+    for (let v = 0; v < nVox; v++) {
+      const s = S[v];
+      for (let k = 0; k <= order; k++) {
+        const ak = k === 0 ? s : s - T[k * nVox + v];
+        const bk = k === 0 ? s : s - H[k * nVox + v];
+        r[k] = (L[k * nVox + v] - m * (ak + bk) + (n - k) * m * m) / ((n - k) * n);
+      }
+      if (order === 1) {
+        rho[v] = r[0] !== 0 ? r[1] / r[0] : 0;
+        continue;
+      }
+      for (let i = 0; i < order; i++) {
+        for (let j = 0; j < order; j++) a[i * order + j] = r[Math.abs(i - j)];
+        b[i] = r[i + 1];
+      }
+      if (solveInPlace(a, b, order)) rho.set(b, v * order);
     }
-    if (order === 1) {
-      rho[v] = r[0] !== 0 ? r[1] / r[0] : 0;
-      continue;
-    }
-    for (let i = 0; i < order; i++) {
-      for (let j = 0; j < order; j++) a[i * order + j] = r[Math.abs(i - j)];
-      b[i] = r[i + 1];
-    }
-    if (solveInPlace(a, b, order)) rho.set(b, v * order);
+    return rho;
   }
-  return rho;
 }

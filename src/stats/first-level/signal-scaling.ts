@@ -43,7 +43,7 @@ export function signalScaling<T extends TimeSeries>(
 ): SignalScalingResult<T> {
   if (axis === 0) {
     const r = meanScaling(y, nScans, opts);
-    return { scaled: r.scaled, mean: r.mean, warning: r.zeroMeanVoxels ? `${r.zeroMeanVoxels} voxels have a mean of 0 over time` : undefined };
+    return { scaled: r.scaled, mean: r.mean, warning: zeroVoxelMeansWarning(r.zeroMeanVoxels) };
   }
   if (nScans <= 0 || y.length % nScans !== 0) {
     throw new Error(`signalScaling: data length ${y.length} is not a multiple of n_scans=${nScans}`);
@@ -51,21 +51,36 @@ export function signalScaling<T extends TimeSeries>(
   if (axis !== 1 && !isGrandMean(axis)) throw new Error(`signalScaling: axis ${JSON.stringify(axis)}; expected 0, 1 or [0, 1]`);
   const nVox = y.length / nScans;
   const f32 = y instanceof Float32Array;
-  const round = f32 ? Math.fround : (v: number) => v;
   // per-scan sums (one per row) in float64
-  const rowMean = new Float64Array(nScans);
-  for (let t = 0; t < nScans; t++) {
-    let s = 0;
-    const o = t * nVox;
-    for (let v = 0; v < nVox; v++) s += y[o + v];
-    rowMean[t] = s;
-  }
+  const rowSums = new Float64Array(nScans);
+  for (let t = 0; t < nScans; t++) rowSums[t] = scanSum(y, t * nVox, nVox);
+  const { mean, zeros } = scanMeans(rowSums, nVox, axis, f32);
+  const out = (opts.inPlace ? y : new (y.constructor as new (n: number) => T)(y.length)) as T;
+  scaleByScanMeans(y, nScans, mean, axis, out);
+  const warning = scanMeansWarning(axis, zeros);
+  return { scaled: out, mean, warning };
+}
+
+/** Σ y[o .. o + nVox) in float64, in voxel order (one scan's sum for axis 1 / [0, 1]). */
+export function scanSum(y: ArrayLike<number>, o: number, nVox: number): number {
+  let s = 0;
+  for (let v = 0; v < nVox; v++) s += y[o + v];
+  return s;
+}
+
+/**
+ * The divisors of axis 1 (one per scan) or [0, 1] (one) from the per-scan sums, after the
+ * clamp max(mean, 1), and how many means were exactly 0.
+ */
+export function scanMeans(rowSums: Float64Array, nVox: number, axis: 1 | [0, 1], f32: boolean): { mean: Float64Array; zeros: number } {
+  const nScans = rowSums.length;
+  const round = f32 ? Math.fround : (v: number) => v;
   let mean: Float64Array;
   if (axis === 1) {
-    mean = rowMean.map((s) => round(s / nVox));
+    mean = rowSums.map((s) => round(s / nVox));
   } else {
     let s = 0;
-    for (let t = 0; t < nScans; t++) s += rowMean[t];
+    for (let t = 0; t < nScans; t++) s += rowSums[t];
     mean = Float64Array.of(round(s / (nScans * nVox)));
   }
   let zeros = 0;
@@ -73,14 +88,31 @@ export function signalScaling<T extends TimeSeries>(
     if (mean[i] === 0) zeros++;
     if (mean[i] < 1) mean[i] = 1; // np.maximum(mean, 1): NaN propagates
   }
-  const out = (opts.inPlace ? y : new (y.constructor as new (n: number) => T)(y.length)) as T;
+  return { mean, zeros };
+}
+
+/**
+ * out = 100 * (y / mean - 1) for the per-scan (axis 1) or grand ([0, 1]) divisors, on any
+ * time-major block of voxels (n_scans x len): the voxels do not interact.
+ */
+export function scaleByScanMeans<T extends TimeSeries>(y: T, nScans: number, mean: Float64Array, axis: 1 | [0, 1], out: T = y): void {
+  const len = y.length / nScans;
+  const round = y instanceof Float32Array ? Math.fround : (v: number) => v;
   for (let t = 0; t < nScans; t++) {
     const m = mean[axis === 1 ? t : 0];
-    const o = t * nVox;
-    for (let v = 0; v < nVox; v++) out[o + v] = round(100 * round(round(y[o + v] / m) - 1));
+    const o = t * len;
+    for (let v = 0; v < len; v++) out[o + v] = round(100 * round(round(y[o + v] / m) - 1));
   }
-  const warning = zeros === 0 ? undefined
+}
+
+/** nilearn's "Mean values of 0 observed" warning for axis 1 / [0, 1], or undefined. */
+export function scanMeansWarning(axis: 1 | [0, 1], zeros: number): string | undefined {
+  return zeros === 0 ? undefined
     : axis === 1 ? `${zeros} scans have a mean of 0 over the voxels`
     : 'the grand mean of the data is 0';
-  return { scaled: out, mean, warning };
+}
+
+/** The warning of axis 0 for `count` voxels with a mean of exactly 0, or undefined. */
+export function zeroVoxelMeansWarning(count: number): string | undefined {
+  return count ? `${count} voxels have a mean of 0 over time` : undefined;
 }

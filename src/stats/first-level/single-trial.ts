@@ -19,18 +19,23 @@
  * trial at once by one matrix product [pinv(X) rows; range basis; Uᵀ] · Y per voxel chunk:
  * no per-trial pass over the data, |y|² once. A trial alone in its condition (b = 0) has the
  * condition model itself (β_a = β_X[c]).
- * AR(p): nilearn estimates AR coefficients from each trial model's OLS residuals, which
- * differ from the condition model's by one regressor; lssFast reuses the run's AR groups
- * (from the condition model, binned as run_glm does) and applies the same closed form to the
- * whitened design, trial regressors and data of each group (a documented approximation: the
- * bins of a few voxels may differ from nilearn's per-trial refits; lssRefit does those).
- * OLS is exact.
+ * AR(1): nilearn refits every trial model, so the AR(1) bin of trial model k at a voxel is that
+ * of its own OLS residuals, which differ from the condition model's by one regressor;
+ * single-trial-ar.ts computes those bins exactly from the condition model's residuals and two
+ * products per trial, and each (bin, voxel) pair present gets the closed form above on the
+ * whitened design, trial regressors and data (only the trials in that bin are kept). On synth
+ * run 1 the trial bin differs from the condition model's at about half the trial-voxels, and
+ * reusing the condition bins gave |dz| up to 0.4; the per-trial bins match nilearn
+ * (test/fixtures/reference/single_trial/lss_run1_ar1). AR(N > 1) (k-means clusters of the
+ * coefficients) keeps the condition model's groups, a documented approximation (lssRefit
+ * refits). OLS is exact.
  */
 import type { Mat } from '../core/matrix.js';
 import { tToZTable } from '../core/t-to-z.js';
 import { kernels } from '../wasm/kernels.js';
 import { arGroups, parseNoiseModel, runGlm, type TimeSeriesData } from './glm.js';
-import { groupChunkByLabel, stageRows } from './chunks.js';
+import { loadF64, stageRows } from './chunks.js';
+import { lssAr1Groups } from './single-trial-ar.js';
 import { designRank, linearModelWithBasis, whitenDesign } from './regression.js';
 
 /** One trial of an LSS model: its regressor and the column of its condition in X. */
@@ -106,7 +111,11 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
   const estimable = new Array<boolean>(T).fill(true);
   if (T === 0 || nVox === 0) return { effect, z, estimable };
   const order = parseNoiseModel(opts.noiseModel ?? 'ar1');
-  const groups = arGroups(y, x, { noiseModel: opts.noiseModel ?? 'ar1', bins: opts.bins ?? 100 });
+  const bins = opts.bins ?? 100;
+  // AR(1): each trial model's own bin at each voxel (exact, single-trial-ar.ts); OLS and
+  // AR(N > 1): the condition model's groups, one per voxel
+  const perTrial = order === 1 ? lssAr1Groups(y, x, trials, bins, opts.chunkSize) : undefined;
+  const groups = perTrial ?? arGroups(y, x, { noiseModel: opts.noiseModel ?? 'ar1', bins });
   lap(order === 0 ? 'setup' : 'ols + ar estimate');
   const rank = designRank(x);
   const cols = [...new Set(trials.map((t) => t.column))];
@@ -189,7 +198,7 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
   lap('trial terms');
 
   const maxRows = Math.max(...built.map((b) => b.rows));
-  const ws = K.workspace(8 * (stacks.reduce((s, st) => s + st.length, 0) + nm * (3 * n + 2) + n * C + maxRows * C + 6 * C) + (f32 ? 8 * (n * C + 8) : 0) + 16 * (4 * nm + 16));
+  const ws = K.workspace(8 * (stacks.reduce((s, st) => s + st.length, 0) + nm * (3 * n + 2) + n * C + maxRows * C + 6 * C) + (f32 ? 8 * (n * C + 8) : 0) + 4 * (C * Math.min(nm, perTrial ? T : 1) + 4) + 16 * (5 * nm + 16));
   const G: Group[] = built.map((b, g) => {
     const stack = ws.f64(stacks[g].length);
     stack.set(stacks[g]);
@@ -202,23 +211,21 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
   });
   const stage = f32 ? ws.f32(n * C + 8) : undefined;
   const raw = f32 && nm > 1 ? ws.f32(n * C + 8) : undefined;
-  const orderIdx = f32 ? ws.i32(C) : new Int32Array(C);
+  // (group, voxel) pairs of a chunk, by group: at most one per voxel and group
+  const pairs = ws.i32(C * Math.min(nm, perTrial ? T : 1) + 4);
   const wy = ws.f64(n * C);
   const prod = ws.f64(maxRows * C);
   const shift = ws.f64(C);
   const [ss, sr, sy, sy2] = [0, 1, 2, 3].map(() => ws.f64(C));
   const count = new Int32Array(nm + 1);
+  const fill = new Int32Array(nm);
+  const seen = new Int32Array(nm).fill(-1);
   const y64 = f32 ? undefined : (y as Float64Array);
+  const labels = perTrial ? perTrial.labels : groups.labels;
   for (let v0 = 0; v0 < nVox; v0 += C) {
     const c = Math.min(C, nVox - v0);
-    groupChunkByLabel(groups.labels, v0, c, nm, count, orderIdx);
-    if (stage) {
-      if (!raw) stageRows(y as Float32Array, nVox, n, v0, c, stage, C);
-      else {
-        stageRows(y as Float32Array, nVox, n, v0, c, raw, C);
-        K.gatherCols(raw, stage, C, n, orderIdx, c);
-      }
-    }
+    chunkPairs(labels, perTrial ? T : 1, nVox, v0, c, nm, count, fill, seen, pairs);
+    if (stage) stageRows(y as Float32Array, nVox, n, v0, c, raw ?? stage, C);
     for (let g = 0; g < nm; g++) {
       const a0 = count[g];
       const cnt = count[g + 1] - a0;
@@ -226,28 +233,46 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
       const cs = (cnt + 3) & ~3;
       const grp = G[g];
       const ord = groups.rho[g].length;
-      if (stage) K.whitenCols(stage, C, n, a0, cnt, grp.rho, ord, shift, wy);
-      else loadWhitened(y64!, nVox, n, v0, orderIdx.subarray(a0, a0 + cnt), cnt, groups.rho[g], wy, shift);
+      const idx = pairs.subarray(a0, a0 + cnt);
+      if (stage) {
+        if (raw) K.gatherCols(raw, stage, C, n, idx, cnt);
+        K.whitenCols(stage, C, n, 0, cnt, grp.rho, ord, shift, wy);
+      } else loadF64(y64!, nVox, n, v0, idx, cnt, groups.rho[g], ord, shift, wy);
       K.gemm(grp.stack, grp.rows, n, wy, cs, prod);
       K.colStats(wy, n, cs, grp.r1, grp.w1, shift, ss, sr, sy, sy2);
-      writeTrials(grp, trials, colRow, nc, prod, cs, cnt, ss, orderIdx.subarray(a0, a0 + cnt), v0, nVox, effect, z);
+      writeTrials(grp, trials, colRow, nc, prod, cs, cnt, ss, idx, v0, nVox, effect, z, perTrial && { labels: perTrial.labels, g });
     }
   }
   lap('trial fits');
   return { effect, z, estimable };
 }
 
-/** Whitened float64 columns (shifted by their first value, as whitenCols does). */
-function loadWhitened(y: Float64Array, nVox: number, n: number, v0: number, idx: Int32Array, cnt: number, rho: Float64Array, dst: Float64Array, shift: Float64Array): void {
-  const cs = (cnt + 3) & ~3;
-  for (let i = 0; i < cs; i++) shift[i] = i < cnt ? y[v0 + idx[i]] : 0;
-  for (let t = 0; t < n; t++) {
-    for (let i = 0; i < cs; i++) {
-      if (i >= cnt) { dst[t * cs + i] = 0; continue; }
-      const col = v0 + idx[i];
-      let v = y[t * nVox + col] - shift[i];
-      for (let k = 1; k <= Math.min(rho.length, t); k++) v -= rho[k - 1] * (y[(t - k) * nVox + col] - shift[i]);
-      dst[t * cs + i] = v;
+/**
+ * The (group, voxel) pairs of chunk [v0, v0 + c) sorted by group (a counting sort): group g's
+ * chunk indices are pairs[start[g] .. start[g + 1]), in voxel order. labels: nRows x nVox
+ * (one row per trial with per-trial groups, else one row); a voxel appears once per distinct
+ * group of its rows.
+ */
+function chunkPairs(labels: Int32Array, nRows: number, nVox: number, v0: number, c: number, nm: number, start: Int32Array, fill: Int32Array, seen: Int32Array, pairs: Int32Array): void {
+  start.fill(0, 0, nm + 1);
+  seen.fill(-1);
+  for (let i = 0; i < c; i++) {
+    for (let k = 0; k < nRows; k++) {
+      const g = labels[k * nVox + v0 + i];
+      if (seen[g] === i) continue;
+      seen[g] = i;
+      start[g + 1]++;
+    }
+  }
+  for (let g = 0; g < nm; g++) start[g + 1] += start[g];
+  fill.set(start.subarray(0, nm));
+  seen.fill(-1);
+  for (let i = 0; i < c; i++) {
+    for (let k = 0; k < nRows; k++) {
+      const g = labels[k * nVox + v0 + i];
+      if (seen[g] === i) continue;
+      seen[g] = i;
+      pairs[fill[g]++] = i;
     }
   }
 }
@@ -256,6 +281,8 @@ function writeTrials(
   grp: { r: number; beta: Float64Array; invS: Float64Array; vconst: Float64Array; den: Float64Array; zOf: ((t: number) => number)[] },
   trials: LssTrial[], colRow: Map<number, number>, nc: number, prod: Float64Array, cs: number, cnt: number,
   ss: Float64Array, idx: Int32Array, v0: number, nVox: number, effect: Float32Array, z: Float32Array,
+  /** With per-trial groups: write only the trials whose group at the voxel is g. */
+  only?: { labels: Int32Array; g: number },
 ): void {
   const { r, beta, invS, vconst, den, zOf } = grp;
   const T = trials.length;
@@ -274,11 +301,14 @@ function writeTrials(
     const vc = vconst[k];
     const dk = den[k];
     const zk = zOf[k];
+    const lab = only ? only.labels.subarray(k * nVox + v0) : undefined;
+    const g = only?.g;
     if (vc === Infinity) {
-      for (let i = 0; i < cnt; i++) { effect[out + idx[i]] = 0; z[out + idx[i]] = 0; }
+      for (let i = 0; i < cnt; i++) if (!lab || lab[idx[i]] === g) { effect[out + idx[i]] = 0; z[out + idx[i]] = 0; }
       continue;
     }
     for (let i = 0; i < cnt; i++) {
+      if (lab && lab[idx[i]] !== g) continue;
       const q = prod[uRow + i];
       const b = prod[cRow + i] + bk * q * is;
       const e = (sse[i] - q * q * is) / dk;

@@ -81,6 +81,74 @@ export function uniqueLabels(labels: ArrayLike<number>, backgroundLabel = 0): nu
   return Array.from(set).sort((a, b) => a - b);
 }
 
+export interface RegionMeanOptions {
+  /** Only voxels inside this mask are used (others count as background). */
+  mask?: Uint8Array;
+  /** Label value meaning "no region" (default 0). */
+  backgroundLabel?: number;
+  /** 'float32' (default) rounds each mean to float32, as nilearn stores float32 signals. */
+  signalPrecision?: 'float32' | 'float64';
+}
+
+/**
+ * The region of every voxel of a labels volume, to average volume after volume (one volume
+ * at a time, so a run can be streamed instead of held whole): the arithmetic of
+ * img_to_signals_labels per volume (a float64 sum in voxel order, divided by the count).
+ */
+export class RegionMeanAccumulator {
+  /** Region labels, ascending (column order of the means). */
+  readonly labels: number[];
+  /** Voxel count of each region (after the mask). */
+  readonly voxelCounts: number[];
+  readonly nVoxels: number;
+  private readonly region: Int32Array;
+  private readonly counts: Float64Array;
+  private readonly sums: Float64Array;
+  private readonly f32: boolean;
+
+  constructor(labels: ArrayLike<number>, opts: RegionMeanOptions = {}) {
+    const nvox = labels.length;
+    if (opts.mask && opts.mask.length !== nvox) throw new Error(`mask has ${opts.mask.length} voxels, the labels image ${nvox}`);
+    const labelList = uniqueLabels(labels, opts.backgroundLabel ?? 0);
+    const index = new Map<number, number>();
+    labelList.forEach((l, j) => index.set(l, j));
+    // Region index of each voxel (-1: background or masked out).
+    const region = new Int32Array(nvox).fill(-1);
+    const counts = new Float64Array(labelList.length);
+    for (let i = 0; i < nvox; i++) {
+      if (opts.mask && !opts.mask[i]) continue;
+      const v = Number.isFinite(labels[i]) ? labels[i] : 0;
+      const j = index.get(v === 0 ? 0 : v);
+      if (j === undefined) continue;
+      region[i] = j;
+      counts[j]++;
+    }
+    this.labels = labelList;
+    this.voxelCounts = Array.from(counts);
+    this.nVoxels = nvox;
+    this.region = region;
+    this.counts = counts;
+    this.sums = new Float64Array(labelList.length);
+    this.f32 = (opts.signalPrecision ?? 'float32') === 'float32';
+  }
+
+  /** Means of the volume data[offset, offset + nVoxels) written to out[outOffset + j], one per region. */
+  volumeMeans(data: ArrayLike<number>, offset: number, out: Float64Array, outOffset: number): void {
+    const { region, sums, counts } = this;
+    sums.fill(0);
+    for (let i = 0; i < this.nVoxels; i++) {
+      const j = region[i];
+      if (j < 0) continue;
+      const v = data[offset + i];
+      if (Number.isFinite(v)) sums[j] += v; // non-finite -> 0 (ensure_finite)
+    }
+    for (let j = 0; j < sums.length; j++) {
+      const m = counts[j] > 0 ? sums[j] / counts[j] : 0;
+      out[outOffset + j] = this.f32 ? Math.fround(m) : m;
+    }
+  }
+}
+
 /**
  * Mean signal of every labelled region, per volume (nilearn img_to_signals_labels, 'mean').
  * Returns n_scans x n_labels row-major values (float64, rounded to float32 if requested).
@@ -89,47 +157,18 @@ export function regionMeans(
   data: Float32Array | Float64Array,
   dims: readonly number[],
   labels: ArrayLike<number>,
-  opts: { mask?: Uint8Array; backgroundLabel?: number; signalPrecision?: 'float32' | 'float64' } = {},
+  opts: RegionMeanOptions = {},
 ): LabelSignals {
   const nvox = dims[0] * dims[1] * dims[2];
   const nt = dims.length > 3 ? Math.max(1, dims[3]) : 1;
   if (labels.length !== nvox) throw new Error(`labels image has ${labels.length} voxels, data volumes have ${nvox}`);
   if (data.length !== nvox * nt) throw new Error(`data length ${data.length} does not match dims ${dims.join('x')}`);
   if (opts.mask && opts.mask.length !== nvox) throw new Error(`mask has ${opts.mask.length} voxels, data volumes have ${nvox}`);
-  const bg = opts.backgroundLabel ?? 0;
-  const labelList = uniqueLabels(labels, bg);
-  const nl = labelList.length;
-  const index = new Map<number, number>();
-  labelList.forEach((l, j) => index.set(l, j));
-  // Region index of each voxel (-1: background or masked out).
-  const region = new Int32Array(nvox).fill(-1);
-  const counts = new Float64Array(nl);
-  for (let i = 0; i < nvox; i++) {
-    if (opts.mask && !opts.mask[i]) continue;
-    const v = Number.isFinite(labels[i]) ? labels[i] : 0;
-    const j = index.get(v === 0 ? 0 : v);
-    if (j === undefined) continue;
-    region[i] = j;
-    counts[j]++;
-  }
+  const acc = new RegionMeanAccumulator(labels, opts);
+  const nl = acc.labels.length;
   const out = new Float64Array(nt * nl);
-  const sums = new Float64Array(nl);
-  const f32 = (opts.signalPrecision ?? 'float32') === 'float32';
-  for (let t = 0; t < nt; t++) {
-    sums.fill(0);
-    const b = t * nvox;
-    for (let i = 0; i < nvox; i++) {
-      const j = region[i];
-      if (j < 0) continue;
-      const v = data[b + i];
-      if (Number.isFinite(v)) sums[j] += v; // non-finite -> 0 (ensure_finite)
-    }
-    for (let j = 0; j < nl; j++) {
-      const m = counts[j] > 0 ? sums[j] / counts[j] : 0;
-      out[t * nl + j] = f32 ? Math.fround(m) : m;
-    }
-  }
-  return { labels: labelList, voxelCounts: Array.from(counts), signals: { rows: nt, cols: nl, data: out } };
+  for (let t = 0; t < nt; t++) acc.volumeMeans(data, t * nvox, out, t * nl);
+  return { labels: acc.labels, voxelCounts: acc.voxelCounts, signals: { rows: nt, cols: nl, data: out } };
 }
 
 /** nilearn signal._detrend(type='linear') on the columns of a row-major n x k matrix, in place. */
