@@ -8,6 +8,9 @@ import { many, single, type DesignMeta, type MaskMeta } from './lib/artifacts.js
 import { outputsProblem, type WrittenFile } from './lib/outputs.js';
 import { statLabel, unmask } from './lib/maps.js';
 import { plotRoiValues } from '../src/plot/roi-plot.js';
+import { plotDesignCorrelation } from '../src/plot/design-corr-plot.js';
+import { plotContrastMatrix, type ContrastMatrixRow } from '../src/plot/contrast-plot.js';
+import { contrastMatrixFor } from '../src/pipeline/contrast-definition.js';
 import type { GroupMeta } from './group.js';
 import type { CorrectMeta } from './correct.js';
 import type { RoiMeta, RoiSignalsMeta } from './roi.js';
@@ -16,6 +19,7 @@ import { saveBetaSeries, type BetaSeriesSaveParams } from './lib/betaseries-save
 type SaveParams =
   | { kind: 'contrast'; dir: string; prefix: string; contrast: string; outputs: string[] }
   | { kind: 'design'; dir: string; subject: string; runs: string[] }
+  | { kind: 'contrast-matrix'; dir: string; prefix: string; contrast: string; definition: string | number[] | number[][]; runs: string[] }
   | { kind: 'dataset'; dir: string; name: string; specHash: string; version?: string }
   | { kind: 'group'; dir: string; contrast: string; labels: string[]; outputs: string[] }
   | { kind: 'correction'; dir: string; label: string; method: string; primary: boolean }
@@ -63,7 +67,8 @@ async function saveDesign(p: Extract<SaveParams, { kind: 'design' }>, inputs: Re
     const tsv = join(p.dir, `${p.runs[i]}_design.tsv`);
     written.push(await writeTsv(tsv, m.columns, rows.map((r) => r.map(num))));
     const png = join(p.dir, `${p.runs[i]}_design.png`);
-    written.push(await writeFileAtomic(png, [plotDesignMatrix(m.columns, { rows: m.nScans, cols: p2, data: matrix })]));
+    written.push(await writeFileAtomic(png, [plotDesignMatrix(m.columns, { rows: m.nScans, cols: p2, data: matrix }, { title: `${p.runs[i]} design matrix` })]));
+    written.push(...(await saveDesignCorrelation(join(p.dir, `${p.runs[i]}_design-corr`), m, d.arrays.correlation as Float64Array, p.runs[i])));
   }
   const maskArt = single(inputs, 'mask');
   const mask = maskArt.meta as unknown as MaskMeta;
@@ -71,6 +76,55 @@ async function saveDesign(p: Extract<SaveParams, { kind: 'design' }>, inputs: Re
   const maskPath = join(p.dir, `${p.subject}_mask.nii.gz`);
   written.push(await writeNifti(maskPath, { dims: mask.dims, affine: mask.affine, data: unmask(ones, maskArt.arrays.indices as Int32Array, mask) }));
   return written;
+}
+
+/**
+ * One run's design correlation (SPEC `…_run-N_design-corr.tsv` and `.png`): the p x p Pearson
+ * correlation of the design columns over the modelled scans, a row name column then one column
+ * per regressor, 'n/a' where undefined (the constant); the figure leaves out constant and drifts.
+ */
+async function saveDesignCorrelation(base: string, m: DesignMeta, correlation: Float64Array, title: string): Promise<WrittenFile[]> {
+  const p = m.columns.length;
+  if (!correlation || correlation.length !== p * p) throw new Error(`the design of ${title} carries no ${p} x ${p} correlation matrix`);
+  const rows = m.columns.map((name, i) => [name, ...Array.from(correlation.subarray(i * p, (i + 1) * p), num)]);
+  const tsv = await writeTsv(`${base}.tsv`, ['regressor', ...m.columns], rows);
+  const fig = plotDesignCorrelation(m.columns, correlation, { title: `${title} design correlation`, threshold: m.collinearity?.correlationThreshold });
+  return [tsv, await writeFileAtomic(`${base}.png`, [fig.png])];
+}
+
+/**
+ * The contrast matrix figure of one subject (SPEC `…_contrast-NAME_matrix.png`, as nilearn's
+ * plot_contrast_matrix). Runs whose designs give the same columns and weights share one block
+ * of rows; otherwise each run gets its rows (labelled with the run) over the union of columns.
+ */
+async function saveContrastMatrix(p: Extract<SaveParams, { kind: 'contrast-matrix' }>, inputs: Record<string, Artifact | Artifact[]>): Promise<WrittenFile[]> {
+  const designs = many(inputs, 'designs').map((d) => (d.meta as unknown as DesignMeta).columns);
+  const defs = designs.map((columns) => ({ columns, ...contrastMatrixFor(p.definition, columns) }));
+  const key = (d: (typeof defs)[number]) => JSON.stringify([d.columns, d.rows.map((r) => Array.from(r))]);
+  const same = defs.every((d) => key(d) === key(defs[0]));
+  const rowName = (k: number, q: number) => (q === 1 ? (typeof p.definition === 'string' ? p.definition : p.contrast) : `row ${k + 1}`);
+  let columns: string[];
+  const rows: ContrastMatrixRow[] = [];
+  if (same) {
+    columns = defs[0].columns;
+    defs[0].rows.forEach((w, k) => rows.push({ label: rowName(k, defs[0].rows.length), weights: w }));
+  } else {
+    // union of the runs' columns, a run's extra column placed after its left neighbour
+    columns = [];
+    for (const d of defs) {
+      d.columns.forEach((c, j) => {
+        if (!columns.includes(c)) columns.splice(j === 0 ? 0 : columns.indexOf(d.columns[j - 1]) + 1, 0, c);
+      });
+    }
+    defs.forEach((d, i) => d.rows.forEach((w, k) => {
+      const weights = new Float64Array(columns.length);
+      d.columns.forEach((c, j) => (weights[columns.indexOf(c)] = w[j]));
+      rows.push({ label: d.rows.length === 1 ? p.runs[i] : `${p.runs[i]} row ${k + 1}`, weights });
+    }));
+  }
+  const def = typeof p.definition === 'string' ? p.definition : JSON.stringify(p.definition);
+  const png = plotContrastMatrix(columns, rows, { title: `${p.prefix} contrast ${p.contrast}${def === p.contrast ? '' : `: ${def}`}` });
+  return [await writeFileAtomic(join(p.dir, `${p.prefix}_contrast-${p.contrast}_matrix.png`), [png])];
 }
 
 async function saveDataset(p: Extract<SaveParams, { kind: 'dataset' }>): Promise<WrittenFile[]> {
@@ -137,7 +191,7 @@ async function saveRoi(p: Extract<SaveParams, { kind: 'roi' }>, inputs: Record<s
   const base = join(p.dir, `${p.prefix}_contrast-${p.contrast}_roi`);
   const columns = ['index', 'name', 'n_voxels', 'effect', 'variance', 'stat', 'z_score', 'p_value', 'map_mean'];
   const tsv = await writeTsv(`${base}.tsv`, columns, rows.map((x) => [x.index ?? 'n/a', x.name, x.nVoxels, num(x.effect), num(x.variance), num(x.stat), num(x.z), num(x.p), num(x.mapMean)]));
-  const png = await writeFileAtomic(`${base}.png`, [plotRoiValues(rows.map((x) => ({ name: x.name, effect: x.effect, variance: x.variance })), { title: `${p.prefix} ${p.contrast}`, ylabel: 'effect' })]);
+  const png = await writeFileAtomic(`${base}.png`, [plotRoiValues(rows.map((x) => ({ name: x.name, effect: x.effect, variance: x.variance })), { title: `${p.prefix} ${p.contrast}: ROI effect sizes (± 1 SE)`, ylabel: 'effect size', xlabel: 'region' })]);
   return [tsv, png];
 }
 
@@ -196,12 +250,14 @@ async function saveRoiSignals(p: Extract<SaveParams, { kind: 'roi-signals' }>, i
 /** save: writes outputs under the BIDS-derivatives layout; each file appears whole or not at all. */
 export const save: NodeDefinition<SaveParams> = {
   type: 'save',
-  version: '2',
+  // 3: design correlation TSV/PNG beside each design, contrast matrix figures, canvas figures
+  version: '3',
   description: 'write maps, design matrices and dataset_description.json to the output folder',
   async run(_ctx, params, inputs) {
     const files =
       params.kind === 'contrast' ? await saveContrast(params, inputs.nodes)
       : params.kind === 'design' ? await saveDesign(params, inputs.nodes)
+      : params.kind === 'contrast-matrix' ? await saveContrastMatrix(params, inputs.nodes)
       : params.kind === 'group' ? await saveGroup(params, inputs.nodes)
       : params.kind === 'correction' ? await saveCorrection(params, inputs.nodes)
       : params.kind === 'roi' ? await saveRoi(params, inputs.nodes)

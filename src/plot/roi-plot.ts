@@ -1,9 +1,13 @@
 /**
- * Bar chart of per-ROI values with error bars: bar = effect, whisker = effect +- sqrt(variance)
- * (one standard error of the contrast estimate). Positive bars warm, negative bars cool;
- * a missing / non-finite variance draws no whisker, a non-finite effect no bar.
+ * Bar chart of per-ROI effects: bar = effect size, whisker = effect +- sqrt(variance) (one
+ * standard error of the contrast estimate) when the variance is known. Positive bars warm,
+ * negative bars cool (RdBu_r's ends), a zero line, horizontal grid lines at the ticks, the
+ * ROI names under their bars (tilted when they do not fit), axis titles and a title.
+ * A missing / non-finite variance draws no whisker, a non-finite effect no bar.
  */
-import { Canvas, formatNumber, niceTicks, textWidth, type RGB } from './png.js';
+import { createFigure, figureToPng } from './canvas.js';
+import { drawText, fitText, measureText } from './draw.js';
+import { formatNumber, niceTicks } from './ticks.js';
 
 export interface RoiValue {
   name: string;
@@ -13,8 +17,10 @@ export interface RoiValue {
 
 export interface RoiPlotOptions {
   title?: string;
-  /** Y axis title (default "effect"). */
+  /** Y axis title (default "effect size"). */
   ylabel?: string;
+  /** X axis title (default "region"). */
+  xlabel?: string;
 }
 
 export interface RoiPlotLayout {
@@ -30,18 +36,21 @@ export interface RoiPlotLayout {
   yBottom: number;
   barW: number;
   slotW: number;
+  /** Angle of the ROI names (0: horizontal). */
+  nameAngle: number;
 }
 
-const POS: RGB = [214, 96, 77];
-const NEG: RGB = [67, 147, 195];
-const BLACK: RGB = [0, 0, 0];
-const GRID: RGB = [225, 225, 225];
-const NAME_MAX = 24;
+export const POSITIVE = '#d6604d';
+export const NEGATIVE = '#4393c3';
+const NAME_MAX = 170;
+const TICK_SIZE = 11;
+const NAME_SIZE = 12;
+const TITLE_SIZE = 14;
 
-const shorten = (s: string) => (s.length <= NAME_MAX ? s : s.slice(0, NAME_MAX - 1) + '…');
 const se = (v: number) => (Number.isFinite(v) && v >= 0 ? Math.sqrt(v) : NaN);
 
 export function roiPlotLayout(values: RoiValue[], opts: RoiPlotOptions = {}): RoiPlotLayout {
+  const { ctx } = createFigure(1, 1);
   let lo = 0;
   let hi = 0;
   for (const r of values) {
@@ -58,26 +67,48 @@ export function roiPlotLayout(values: RoiValue[], opts: RoiPlotOptions = {}): Ro
   const bottom = Math.floor(lo / step - 1e-9) * step;
   const top = Math.ceil(hi / step + 1e-9) * step;
   const n = Math.max(1, values.length);
-  const slotW = Math.max(18, Math.min(60, Math.floor(600 / n)));
-  const barW = Math.max(8, Math.round(slotW * 0.6));
-  const tickLabelW = Math.max(...niceTicks(bottom, top, 6).map((t) => textWidth(formatNumber(t))), 10);
-  const x0 = 20 + tickLabelW + 8;
-  const y0 = opts.title ? 30 : 12;
-  const plotH = 260;
-  const namesH = Math.max(...values.map((v) => textWidth(shorten(v.name))), 10) + 10;
-  return { x0, y0, plotW: n * slotW, plotH, yTop: top, yBottom: bottom, barW, slotW, width: x0 + n * slotW + 16, height: y0 + plotH + namesH + 8 };
+  const slotW = Math.max(22, Math.min(80, Math.floor(640 / n)));
+  const barW = Math.max(10, Math.round(slotW * 0.62));
+  const tickLabelW = Math.max(10, ...niceTicks(bottom, top, 6).map((t) => measureText(ctx, formatNumber(t), TICK_SIZE)));
+  const names = values.map((v) => measureText(ctx, fitText(ctx, v.name, NAME_MAX, NAME_SIZE), NAME_SIZE));
+  const widest = Math.max(10, ...names);
+  // horizontal names when they fit their slot, else tilted 45 degrees (reading upward to the bar)
+  const nameAngle = widest <= slotW - 4 ? 0 : 45;
+  const namesH = nameAngle === 0 ? NAME_SIZE + 10 : Math.ceil(widest * Math.SQRT1_2) + 16;
+  const x0 = 30 + Math.ceil(tickLabelW) + 10;
+  const y0 = opts.title ? TITLE_SIZE + 26 : 14;
+  const plotH = 280;
+  const plotW = n * slotW;
+  const leftOverhang = nameAngle === 0 ? 0 : Math.max(0, Math.ceil(widest * Math.SQRT1_2) - x0 - slotW / 2 + 6);
+  const titleW = opts.title ? measureText(ctx, opts.title, TITLE_SIZE, true) + 20 : 0;
+  return {
+    x0: x0 + leftOverhang, y0, plotW, plotH, yTop: top, yBottom: bottom, barW, slotW, nameAngle,
+    width: Math.ceil(Math.max(x0 + leftOverhang + plotW + 16, titleW)),
+    height: y0 + plotH + namesH + 26,
+  };
 }
 
 export function plotRoiValues(values: RoiValue[], opts: RoiPlotOptions = {}): Buffer {
   const L = roiPlotLayout(values, opts);
-  const canvas = new Canvas(L.width, L.height, [255, 255, 255]);
+  const fig = createFigure(L.width, L.height);
+  const { ctx } = fig;
+  // pixel rows: value -> y (integer pixel rows so bars and whiskers meet exactly)
   const yPix = (v: number) => L.y0 + Math.round(((L.yTop - v) / (L.yTop - L.yBottom)) * (L.plotH - 1));
 
+  ctx.lineWidth = 1;
   for (const t of niceTicks(L.yBottom, L.yTop, 6)) {
-    const y = yPix(t);
-    canvas.hline(L.x0, L.x0 + L.plotW - 1, y, GRID);
-    canvas.hline(L.x0 - 4, L.x0 - 1, y, BLACK);
-    canvas.text(L.x0 - 7, y - 3, formatNumber(t), BLACK, { align: 'right' });
+    const y = yPix(t) + 0.5;
+    ctx.strokeStyle = '#e3e3e3';
+    ctx.beginPath();
+    ctx.moveTo(L.x0, y);
+    ctx.lineTo(L.x0 + L.plotW, y);
+    ctx.stroke();
+    ctx.strokeStyle = '#000';
+    ctx.beginPath();
+    ctx.moveTo(L.x0 - 5, y);
+    ctx.lineTo(L.x0, y);
+    ctx.stroke();
+    drawText(ctx, formatNumber(t), L.x0 - 8, y, { size: TICK_SIZE, align: 'right', baseline: 'middle' });
   }
   const zeroY = yPix(0);
   values.forEach((r, i) => {
@@ -86,22 +117,30 @@ export function plotRoiValues(values: RoiValue[], opts: RoiPlotOptions = {}): Bu
       const y = yPix(r.effect);
       const top = Math.min(y, zeroY);
       const h = Math.max(1, Math.abs(y - zeroY));
-      canvas.fillRect(cx - Math.floor(L.barW / 2), top, L.barW, h, r.effect >= 0 ? POS : NEG);
+      ctx.fillStyle = r.effect >= 0 ? POSITIVE : NEGATIVE;
+      ctx.fillRect(cx - Math.floor(L.barW / 2), top, L.barW, h);
       const s = se(r.variance);
       if (Number.isFinite(s)) {
         const ya = yPix(r.effect + s);
         const yb = yPix(r.effect - s);
-        canvas.vline(cx, ya, yb, BLACK);
         const cap = Math.max(3, Math.floor(L.barW / 4));
-        canvas.hline(cx - cap, cx + cap, ya, BLACK);
-        canvas.hline(cx - cap, cx + cap, yb, BLACK);
+        ctx.fillStyle = '#000';
+        ctx.fillRect(cx, ya, 1, yb - ya + 1); // whisker, one pixel column at cx
+        ctx.fillRect(cx - cap, ya, 2 * cap + 1, 1);
+        ctx.fillRect(cx - cap, yb, 2 * cap + 1, 1);
       }
     }
-    canvas.text(cx - 3, L.y0 + L.plotH + 6 + textWidth(shorten(r.name)), shorten(r.name), BLACK, { rotate: 90 });
+    const name = fitText(ctx, r.name, NAME_MAX, NAME_SIZE);
+    const ny = L.y0 + L.plotH + 8;
+    if (L.nameAngle === 0) drawText(ctx, name, cx + 0.5, ny + NAME_SIZE, { size: NAME_SIZE, align: 'center' });
+    else drawText(ctx, name, cx + 4, ny + 2, { size: NAME_SIZE, align: 'right', baseline: 'middle', rotate: L.nameAngle });
   });
-  canvas.hline(L.x0, L.x0 + L.plotW - 1, zeroY, BLACK);
-  canvas.vline(L.x0 - 1, L.y0, L.y0 + L.plotH - 1, BLACK);
-  canvas.text(6, L.y0 + Math.round(L.plotH / 2), opts.ylabel ?? 'effect', BLACK, { rotate: 90, align: 'center' });
-  if (opts.title) canvas.text(L.x0, 8, opts.title, BLACK, { scale: 2 });
-  return canvas.toPng();
+  // zero line and y axis
+  ctx.fillStyle = '#000';
+  ctx.fillRect(L.x0, zeroY, L.plotW, 1);
+  ctx.fillRect(L.x0 - 1, L.y0, 1, L.plotH);
+  drawText(ctx, opts.ylabel ?? 'effect size', 14, L.y0 + L.plotH / 2, { size: NAME_SIZE, rotate: 90, align: 'center', baseline: 'middle' });
+  drawText(ctx, opts.xlabel ?? 'region', L.x0 + L.plotW / 2, L.height - 8, { size: NAME_SIZE, align: 'center', color: '#444' });
+  if (opts.title) drawText(ctx, opts.title, 10, 8 + TITLE_SIZE, { size: TITLE_SIZE, bold: true });
+  return figureToPng(fig);
 }

@@ -400,6 +400,12 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string, 
         params: { kind: 'contrast', dir: subjectDir, prefix: sub, contrast: name, outputs },
         deps: { contrast: cid, mask: maskId }, files: {}, stage: 'save', subject: sub, label: name,
       });
+      // the contrast's weights over each run's design columns, drawn (plot_contrast_matrix)
+      nodes.push({
+        id: `save/${sub}/${name}/matrix`, type: 'save',
+        params: { kind: 'contrast-matrix', dir: subjectDir, prefix: sub, contrast: name, definition, runs: subjectRuns.map((r) => r.label) },
+        deps: { designs: designIds }, files: {}, stage: 'save', subject: sub, label: `${name} matrix`,
+      });
       reportDeps.contrasts.push(cid);
       report.contrasts.push({ subject: sub, name, definition: typeof definition === 'string' ? definition : JSON.stringify(definition) });
     }

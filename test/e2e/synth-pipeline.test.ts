@@ -109,7 +109,7 @@ test('cache: rerun computes 0 nodes, touching inputs computes 0, one changed con
   const planned = plan.stdout.trim().split('\n').map((l) => JSON.parse(l));
   const toRun = planned.filter((p) => p.status === 'run');
   // (dataset_description.json records the spec hash, so it is rewritten too)
-  assert.deepEqual(toRun.map((p) => p.node).sort(), ['contrast/sub-01/faceVsScene', 'contrast/sub-02/faceVsScene', 'report', 'save/dataset', 'save/sub-01/faceVsScene', 'save/sub-02/faceVsScene']);
+  assert.deepEqual(toRun.map((p) => p.node).sort(), ['contrast/sub-01/faceVsScene', 'contrast/sub-02/faceVsScene', 'report', 'save/dataset', 'save/sub-01/faceVsScene', 'save/sub-01/faceVsScene/matrix', 'save/sub-02/faceVsScene', 'save/sub-02/faceVsScene/matrix']);
   const why = Object.fromEntries(toRun.map((p) => [p.node, p.reason]));
   assert.equal(why['contrast/sub-01/faceVsScene'].kind, 'params-changed');
   assert.match(why['contrast/sub-01/faceVsScene'].detail, /definition/);
