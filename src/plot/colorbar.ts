@@ -7,7 +7,7 @@ import type { SKRSContext2D } from '@napi-rs/canvas';
 import { createFigure } from './canvas.js';
 import { coldHot, type RGB } from './colormaps.js';
 import { formatNumber } from './ticks.js';
-import { drawText, measureText } from './text.js';
+import { drawText, measureText } from './draw.js';
 
 /** nilearn greys the thresholded part of the colour bar with (0.5, 0.5, 0.5). */
 export const THRESHOLD_GREY: RGB = [128, 128, 128];
@@ -48,7 +48,7 @@ function tickValues(vmax: number, threshold: number): number[] {
 /** Width the bar and its labels need. */
 export function colorbarWidth(vmax: number, threshold: number): number {
   const { ctx } = scratch();
-  return BAR_W + 8 + Math.max(...tickValues(vmax, threshold).map((t) => measureText(ctx, formatNumber(t), TICK_FONT)));
+  return BAR_W + 8 + Math.max(...tickValues(vmax, threshold).map((t) => Math.ceil(measureText(ctx, formatNumber(t), TICK_FONT))));
 }
 
 let scratchFig: { ctx: SKRSContext2D } | null = null;

@@ -4,7 +4,7 @@
  * matplotlib's LinearSegmentedColormap does. Used for correlation and contrast matrices, where
  * the sign matters and 0 must read as "nothing".
  */
-export type RGB = readonly [number, number, number];
+import type { RGB } from './colormaps.js';
 
 const RDBU_R: ReadonlyArray<RGB> = [
   [5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240], [247, 247, 247],
@@ -27,4 +27,3 @@ export function rdBuRValue(v: number, vmax: number): RGB {
   return rdBuR(vmax > 0 ? 0.5 + v / (2 * vmax) : 0.5);
 }
 
-export const css = (c: RGB) => `rgb(${c[0]},${c[1]},${c[2]})`;

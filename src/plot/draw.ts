@@ -4,7 +4,7 @@
  */
 import type { SKRSContext2D } from '@napi-rs/canvas';
 import { FIGURE_FONT } from './canvas.js';
-import { css, type RGB } from './diverging.js';
+import { css, type RGB } from './colormaps.js';
 import { formatNumber } from './ticks.js';
 
 export interface TextStyle {

@@ -2,7 +2,10 @@
  * A rows x columns heat map (e.g. trials x voxels of a beta series) on a diverging colour scale
  * symmetric about 0 (blue negative, red positive), with a title, the row count and a colour bar.
  */
-import { Canvas, coldHot, formatNumber } from './png.js';
+import { createFigure, figureToPng } from './canvas.js';
+import { coldHot, css } from './colormaps.js';
+import { drawColorbar, drawText, fitText } from './draw.js';
+import { niceTicks } from './ticks.js';
 
 export interface HeatmapOptions {
   title: string;
@@ -13,43 +16,40 @@ export interface HeatmapOptions {
   rowNames?: Map<number, string>;
 }
 
-const BLACK = [0, 0, 0] as const;
-const AXIS = [90, 90, 90] as const;
-
-/** values: rows x cols row-major. NaN cells are drawn grey. */
+/** values: rows x cols row-major, drawn in nilearn's cold_hot about 0. NaN cells are grey. */
 export function plotHeatmap(values: ArrayLike<number>, rows: number, cols: number, opts: HeatmapOptions): Buffer {
   if (rows <= 0 || cols <= 0) throw new Error(`plotHeatmap: empty matrix (${rows}x${cols})`);
   if (values.length !== rows * cols) throw new Error(`plotHeatmap: ${values.length} values for ${rows}x${cols}`);
-  const cw = Math.max(1, Math.min(10, Math.floor(600 / cols)));
-  const ch = Math.max(1, Math.min(10, Math.floor(600 / rows)));
-  const x0 = 80;
-  const y0 = 24;
-  const width = x0 + cols * cw + 70;
-  const height = y0 + rows * ch + 30;
-  const canvas = new Canvas(width, height);
+  const cw = Math.max(1, Math.min(12, Math.floor(600 / cols)));
+  const ch = Math.max(1, Math.min(12, Math.floor(600 / rows)));
+  const x0 = 130;
+  const y0 = 36;
+  const width = x0 + cols * cw + 90;
+  const height = y0 + rows * ch + 40;
+  const fig = createFigure(width, height);
+  const { ctx } = fig;
   let max = 0;
   for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) max = Math.max(max, Math.abs(values[i]));
-  const scale = max > 0 ? max : 1;
+  const scale = max > 0 ? Number(max.toPrecision(2)) : 1;
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       const v = values[r * cols + c];
-      const color = Number.isFinite(v) ? coldHot(0.5 + v / (2 * scale)) : ([160, 160, 160] as const);
-      canvas.fillRect(x0 + c * cw, y0 + r * ch, cw, ch, color);
+      ctx.fillStyle = Number.isFinite(v) ? css(coldHot(Math.min(1, Math.max(0, 0.5 + v / (2 * scale))))) : 'rgb(160,160,160)';
+      ctx.fillRect(x0 + c * cw, y0 + r * ch, cw, ch);
     }
   }
-  canvas.strokeRect(x0 - 1, y0 - 1, cols * cw + 2, rows * ch + 2, AXIS);
-  canvas.text(x0, 6, opts.title, BLACK);
-  for (const [r, name] of opts.rowNames ?? []) canvas.text(x0 - 4, y0 + r * ch + Math.floor(ch / 2) - 3, name, BLACK, { align: 'right' });
-  canvas.text(6, y0 + Math.round((rows * ch) / 2), opts.rowLabel, BLACK, { rotate: 90, align: 'center' });
-  canvas.text(x0, y0 + rows * ch + 10, `${opts.columnLabel} (${cols}); ${rows} ${opts.rowLabel}`, AXIS);
-  // colour bar
-  const bx = x0 + cols * cw + 16;
-  const bh = Math.min(200, rows * ch);
-  for (let py = 0; py < bh; py++) canvas.fillRect(bx, y0 + py, 12, 1, coldHot(1 - py / Math.max(1, bh - 1)));
-  canvas.strokeRect(bx - 1, y0 - 1, 14, bh + 2, AXIS);
-  canvas.text(bx + 16, y0, formatNumber(Number(scale.toPrecision(2))), BLACK);
-  canvas.text(bx + 16, y0 + bh - 7, formatNumber(-Number(scale.toPrecision(2))), BLACK);
-  return canvas.toPng();
+  ctx.strokeStyle = '#5a5a5a';
+  ctx.lineWidth = 1;
+  ctx.strokeRect(x0 - 0.5, y0 - 0.5, cols * cw + 1, rows * ch + 1);
+  drawText(ctx, fitText(ctx, opts.title, width - 12, 13), 6, 20, { size: 13, bold: true });
+  for (const [r, name] of opts.rowNames ?? []) {
+    drawText(ctx, fitText(ctx, name, x0 - 30, 10), x0 - 4, y0 + r * ch + ch / 2, { size: 10, align: 'right', baseline: 'middle' });
+  }
+  drawText(ctx, opts.rowLabel, 12, y0 + (rows * ch) / 2, { size: 12, rotate: 90, align: 'center', baseline: 'middle' });
+  drawText(ctx, `${opts.columnLabel} (${cols}); ${rows} ${opts.rowLabel}`, x0, y0 + rows * ch + 20, { size: 12, color: '#444' });
+  const bh = Math.min(220, Math.max(60, rows * ch));
+  drawColorbar(ctx, x0 + cols * cw + 18, y0, 12, bh, coldHot, -scale, scale, niceTicks(-scale, scale, 5));
+  return figureToPng(fig);
 }
 
 /**

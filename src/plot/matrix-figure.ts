@@ -6,7 +6,8 @@
  * matrix figures are this with their own choices.
  */
 import { createFigure, figureToPng } from './canvas.js';
-import { css, rdBuR, rdBuRValue } from './diverging.js';
+import { rdBuR, rdBuRValue } from './diverging.js';
+import { css } from './colormaps.js';
 import { drawColorbar, drawText, fitText, measureText, textColorOn } from './draw.js';
 import { niceTicks } from './ticks.js';
 

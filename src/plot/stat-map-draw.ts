@@ -3,7 +3,7 @@ import type { SKRSContext2D } from '@napi-rs/canvas';
 import { formatNumber } from './ticks.js';
 import type { Plane } from './slicing.js';
 import type { PreparedStatMap } from './stat-map-prepare.js';
-import { drawText } from './text.js';
+import { drawText } from './draw.js';
 
 /** A plane placed on the figure: its top-left pixel. */
 export type PlacedPlane = Plane & { x: number; y: number };
@@ -22,7 +22,7 @@ export interface TextBox {
 
 /** The title in the top band; returns the band. */
 export function drawTitle(ctx: SKRSContext2D, title: string | undefined, width: number, color = '#ffffff'): TextBox {
-  if (title) drawText(ctx, title, MARGIN, 8, { size: TITLE_SIZE, bold: true, color });
+  if (title) drawText(ctx, title, MARGIN, 8, { size: TITLE_SIZE, bold: true, color, baseline: 'top' });
   return { x: 0, y: 0, w: width, h: TITLE_H };
 }
 
@@ -35,8 +35,8 @@ export function drawPanelLabels(ctx: SKRSContext2D, p: PlacedPlane, opts: { coor
     drawText(ctx, `${name}=${Math.round(p.fixed)}`, p.x + 4, p.y + p.h - 3, { size, color, baseline: 'bottom' });
   }
   if (opts.leftRight !== false && p.hAxis === 0) {
-    drawText(ctx, 'L', p.x + 4, p.y + 3, { size, bold: true, color });
-    drawText(ctx, 'R', p.x + p.w - 4, p.y + 3, { size, bold: true, color, align: 'right' });
+    drawText(ctx, 'L', p.x + 4, p.y + 3, { size, bold: true, color, baseline: 'top' });
+    drawText(ctx, 'R', p.x + p.w - 4, p.y + 3, { size, bold: true, color, align: 'right', baseline: 'top' });
   }
 }
 
@@ -66,5 +66,5 @@ export function footerText(prep: PreparedStatMap): string {
 }
 
 export function drawFooter(ctx: SKRSContext2D, prep: PreparedStatMap, y: number, color = '#bbbbbb'): void {
-  drawText(ctx, footerText(prep), MARGIN, y + 4, { size: 11, color });
+  drawText(ctx, footerText(prep), MARGIN, y + 4, { size: 11, color, baseline: 'top' });
 }
