@@ -4,9 +4,19 @@ import { formatNumber } from './ticks.js';
 import type { Plane } from './slicing.js';
 import type { PreparedStatMap } from './stat-map-prepare.js';
 import { drawText } from './draw.js';
+import type { ColorbarGeometry } from './colorbar.js';
 
 /** A plane placed on the figure: its top-left pixel. */
 export type PlacedPlane = Plane & { x: number; y: number };
+
+/** A figure of placed panels (the mosaic and the glass brain) with its colour bar. */
+export interface PanelFigure {
+  png: Buffer;
+  width: number;
+  height: number;
+  panels: PlacedPlane[];
+  colorbar: ColorbarGeometry;
+}
 
 export const TITLE_SIZE = 15;
 export const TITLE_H = 30;
@@ -67,4 +77,19 @@ export function footerText(prep: PreparedStatMap): string {
 
 export function drawFooter(ctx: SKRSContext2D, prep: PreparedStatMap, y: number, color = '#bbbbbb'): void {
   drawText(ctx, footerText(prep), MARGIN, y + 4, { size: 11, color, baseline: 'top' });
+}
+
+/** Width of planes laid side by side, `gap` pixels apart. */
+export function rowWidth(planes: readonly Plane[], gap: number): number {
+  return planes.reduce((w, p) => w + p.w, 0) + gap * (planes.length - 1);
+}
+
+/** Planes laid left to right from MARGIN, each centred vertically in a row of height rowH below the title. */
+export function placeInRow(planes: readonly Plane[], rowH: number, gap: number): PlacedPlane[] {
+  let x = MARGIN;
+  return planes.map((p) => {
+    const placed = { ...p, x, y: TITLE_H + Math.floor((rowH - p.h) / 2) };
+    x += p.w + gap;
+    return placed;
+  });
 }

@@ -8,20 +8,14 @@
  */
 import type { SKRSContext2D } from '@napi-rs/canvas';
 import { createFigure, figureToPng } from './canvas.js';
-import { colorbarWidth, drawColorbar, type ColorbarGeometry } from './colorbar.js';
+import { colorbarWidth, drawColorbar } from './colorbar.js';
 import type { Volume } from './affine.js';
 import { nearestSampler } from './resample.js';
 import { makePlane, projectPlane, projectVolume, samplePlane, type Plane, type View } from './slicing.js';
-import { drawFooter, drawPanelLabels, drawTitle, FOOTER_H, MARGIN, TITLE_H, type PlacedPlane } from './stat-map-draw.js';
+import { drawFooter, drawPanelLabels, drawTitle, FOOTER_H, placeInRow, rowWidth, type PanelFigure, MARGIN, TITLE_H, type PlacedPlane } from './stat-map-draw.js';
 import { overlayColor, type PreparedStatMap } from './stat-map-prepare.js';
 
-export interface GlassFigure {
-  png: Buffer;
-  width: number;
-  height: number;
-  panels: PlacedPlane[];
-  colorbar: ColorbarGeometry;
-}
+export type GlassFigure = PanelFigure;
 
 const PANEL_PX = 260;
 const GAP = 8;
@@ -74,18 +68,13 @@ export function renderGlass(prep: PreparedStatMap): GlassFigure {
   const views: View[] = ['sagittal', 'coronal', 'axial'];
   const planes = views.map((v) => makePlane(v, box, scale, 0));
   const rowH = Math.max(...planes.map((p) => p.h));
-  const barX = MARGIN + planes.reduce((s, p) => s + p.w, 0) + GAP * (planes.length - 1) + 16;
+  const barX = MARGIN + rowWidth(planes, GAP) + 16;
   const width = barX + colorbarWidth(prep.vmax, prep.threshold) + MARGIN;
   const height = TITLE_H + rowH + FOOTER_H + 4;
   const fig = createFigure(width, height, '#000000');
   const { ctx } = fig;
   drawTitle(ctx, prep.title, width);
-  let x = MARGIN;
-  const panels: PlacedPlane[] = planes.map((p) => {
-    const pp = { ...p, x, y: TITLE_H + Math.floor((rowH - p.h) / 2) };
-    x += p.w + GAP;
-    return pp;
-  });
+  const panels = placeInRow(planes, rowH, GAP);
   for (const p of panels) {
     paintGlass(ctx, p, prep);
     drawPanelLabels(ctx, p, { coordinate: false });

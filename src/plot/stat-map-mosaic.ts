@@ -4,9 +4,9 @@
  * with its z in mm, L/R on the first, one colour bar.
  */
 import { createFigure, figureToPng } from './canvas.js';
-import { colorbarWidth, drawColorbar, type ColorbarGeometry } from './colorbar.js';
+import { colorbarWidth, drawColorbar } from './colorbar.js';
 import { makePlane } from './slicing.js';
-import { drawFooter, drawPanelLabels, drawTitle, FOOTER_H, MARGIN, TITLE_H, type PlacedPlane } from './stat-map-draw.js';
+import { drawFooter, drawPanelLabels, drawTitle, FOOTER_H, type PanelFigure, MARGIN, TITLE_H, type PlacedPlane } from './stat-map-draw.js';
 import { paintSlice, type PreparedStatMap } from './stat-map-prepare.js';
 
 export interface MosaicOptions {
@@ -15,13 +15,7 @@ export interface MosaicOptions {
   columns?: number;
 }
 
-export interface MosaicFigure {
-  png: Buffer;
-  width: number;
-  height: number;
-  panels: PlacedPlane[];
-  colorbar: ColorbarGeometry;
-}
+export type MosaicFigure = PanelFigure;
 
 /** Target height of one slice in pixels. */
 const SLICE_PX = 170;

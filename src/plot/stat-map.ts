@@ -8,7 +8,7 @@ import { createFigure, figureToPng } from './canvas.js';
 import type { Volume } from './affine.js';
 import { colorbarWidth, drawColorbar, type ColorbarGeometry } from './colorbar.js';
 import { makePlane, type View } from './slicing.js';
-import { drawCrosshair, drawFooter, drawPanelLabels, drawTitle, FOOTER_H, MARGIN, TITLE_H, type PlacedPlane, type TextBox } from './stat-map-draw.js';
+import { drawCrosshair, drawFooter, drawPanelLabels, drawTitle, FOOTER_H, placeInRow, rowWidth, MARGIN, TITLE_H, type PlacedPlane, type TextBox } from './stat-map-draw.js';
 import { paintSlice, prepareStatMap, type Peak, type PreparedStatMap, type StatMapOptions } from './stat-map-prepare.js';
 import type { Underlay } from './underlay.js';
 
@@ -38,18 +38,13 @@ export function renderOrtho(prep: PreparedStatMap): StatMapFigure {
   const views: View[] = ['sagittal', 'coronal', 'axial'];
   const planes = views.map((v) => makePlane(v, box, scale, prep.cutMm[{ sagittal: 0, coronal: 1, axial: 2 }[v]]!));
   const rowH = Math.max(...planes.map((p) => p.h));
-  const barX = MARGIN + planes.reduce((s, p) => s + p.w, 0) + GAP * (planes.length - 1) + 16;
+  const barX = MARGIN + rowWidth(planes, GAP) + 16;
   const width = barX + colorbarWidth(prep.vmax, prep.threshold) + MARGIN;
   const height = TITLE_H + rowH + FOOTER_H + 4;
   const fig = createFigure(width, height, '#000000');
   const { ctx } = fig;
   const title = drawTitle(ctx, prep.title, width);
-  let x = MARGIN;
-  const placed: PlacedPlane[] = planes.map((p) => {
-    const pp = { ...p, x, y: TITLE_H + Math.floor((rowH - p.h) / 2) };
-    x += p.w + GAP;
-    return pp;
-  });
+  const placed = placeInRow(planes, rowH, GAP);
   for (const p of placed) {
     paintSlice(ctx, p, prep, p.x, p.y);
     drawCrosshair(ctx, p, prep.cutMm);

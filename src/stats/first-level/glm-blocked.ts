@@ -24,7 +24,7 @@ import { designRank, linearModelWithBasis, type LinearModel } from './regression
 import { OlsArAccumulator } from './ar-estimate.js';
 import { binAr1, clusterArN } from './ar-groups.js';
 import { fitLabelled } from './fit-labelled.js';
-import { parseNoiseModel, type GlmLabelModel, type GlmResult } from './glm.js';
+import { parseNoiseModel, stageClock, type GlmLabelModel, type GlmResult } from './glm.js';
 
 /** The data Y (n_scans x n_voxels) as blocks of consecutive voxels. */
 export interface VoxelBlockSource {
@@ -177,7 +177,7 @@ function refitBlock(
   data: Float32Array, cnt: number, members: number[], v0: number, fitted: (LinearModel & { basis?: Mat })[],
   local: Int32Array, chunk: number, chunk2: number, out: GlobalOut,
 ): void {
-  const { p, n, nVox } = out;
+  const { p, nVox } = out;
   const labels = new Int32Array(cnt);
   for (let i = 0; i < cnt; i++) labels[i] = local[v0 + members[i]];
   const lt = new Float64Array(p * cnt);
@@ -194,15 +194,4 @@ function refitBlock(
     out.rSquare[v] = lr[i];
     out.residualVariance[v] = rv[i];
   }
-}
-
-/** Calls back with the seconds since the previous call, per stage name (no-op without a sink). */
-function stageClock(sink?: Record<string, number>): (stage: string) => void {
-  if (!sink) return () => undefined;
-  let last = performance.now();
-  return (stage) => {
-    const now = performance.now();
-    sink[stage] = (sink[stage] ?? 0) + (now - last) / 1000;
-    last = now;
-  };
 }

@@ -188,7 +188,7 @@ export function arGroups(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): G
 }
 
 /** Calls back with the seconds since the previous call, per stage name (no-op without a sink). */
-function stageClock(sink?: Record<string, number>): (stage: string) => void {
+export function stageClock(sink?: Record<string, number>): (stage: string) => void {
   if (!sink) return () => undefined;
   let last = performance.now();
   return (stage) => {
