@@ -19,6 +19,12 @@ function collect(dir) {
   }
   return out;
 }
+function withoutCiFlags(env) {
+  const out = { ...env };
+  delete out.CI;
+  delete out.CONTINUOUS_INTEGRATION;
+  return out;
+}
 let files = collect(testRoot).sort();
 if (filter.length) files = files.filter((f) => filter.some((s) => f.includes(s)));
 const tap = join(mkdtempSync(join(tmpdir(), 'glmflow-tests-')), 'result.tap');
@@ -26,7 +32,9 @@ const res = spawnSync(
   process.execPath,
   ['--test', '--test-concurrency=2', '--test-reporter=spec', '--test-reporter-destination=stdout',
    '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
-  { stdio: 'inherit', cwd: root },
+  // Without CI/CONTINUOUS_INTEGRATION: Ink draws no live frames when they are set (is-in-ci), and the
+  // dashboard tests drive Ink on a fake TTY. The CI rule itself is tested in ink-reporter.test.
+  { stdio: 'inherit', cwd: root, env: withoutCiFlags(process.env) },
 );
 let passed = 0, failed = 0, skipped = 0;
 try {

@@ -21,7 +21,12 @@ export interface ReporterOptions {
   now?: () => number;
 }
 
-/** Which reporter `auto` picks: the dashboard on an interactive terminal, the line log otherwise. */
+/**
+ * Which reporter `auto` picks: the dashboard on an interactive terminal, the line log otherwise.
+ * A CI job counts as "otherwise" even with a TTY: Ink draws no live frames when CI or
+ * CONTINUOUS_INTEGRATION is set (its is-in-ci rule, copied here), so the dashboard would stay blank
+ * until the run ended.
+ */
 export function resolveReporterKind(
   kind: ReporterKind,
   stdout: { isTTY?: boolean },
@@ -29,7 +34,9 @@ export function resolveReporterKind(
 ): 'ink' | 'plain' | 'json' {
   if (kind !== 'auto') return kind;
   const dumb = env.TERM === 'dumb';
-  return stdout.isTTY === true && !dumb ? 'ink' : 'plain';
+  const set = (k: string) => k in env && env[k] !== '0' && env[k] !== 'false';
+  const ci = set('CI') || set('CONTINUOUS_INTEGRATION');
+  return stdout.isTTY === true && !dumb && !ci ? 'ink' : 'plain';
 }
 
 export async function createReporter(kind: ReporterKind, opts: ReporterOptions): Promise<Reporter> {

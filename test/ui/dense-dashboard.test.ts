@@ -4,7 +4,7 @@ import { dashboardLines, lineText } from '../../src/ui/dashboard-lines.js';
 import { RunState } from '../../src/ui/run-state.js';
 import { InkReporter } from '../../src/ui/ink-reporter.js';
 import type { EngineEvent, PlanEntry } from '../../src/engine/types.js';
-import { FakeStream, lastFrame } from './events.js';
+import { FakeStream, frameWhen } from './events.js';
 
 /**
  * A dense subject as the compiler plans it: one subject, 240 runs (30 sessions x 8) with load,
@@ -102,8 +102,8 @@ test('ink dashboard with 1 206 nodes draws a frame no taller than the terminal',
   for (const n of fits.slice(0, 4)) r.onEvent({ event: 'node-start', node: n.id, type: 'fit', time: 0 });
   r.onEvent({ event: 'node-failed', node: fits[5]!.id, type: 'fit', error: 'boom', time: 0 });
   clock.now = 5000;
-  await new Promise((res) => setTimeout(res, 120));
-  const frame = lastFrame(tty).split('\n').filter((l) => l.trim() !== '');
+  const drawn = await frameWhen(tty, (f) => f.includes(fits[0]!.label!) && f.includes(fits[5]!.id));
+  const frame = drawn.split('\n').filter((l) => l.trim() !== '');
   assert.ok(frame.length <= 24, `${frame.length} rows`);
   assert.ok(frame.some((l) => l.includes(fits[0]!.label!)), frame.join('\n'));
   assert.ok(frame.some((l) => l.includes(fits[5]!.id)), frame.join('\n'));

@@ -96,3 +96,17 @@ export function lastFrame(stream: FakeStream): string {
   }
   return '';
 }
+
+/**
+ * Wait until Ink has drawn a frame that satisfies `ready` (renders are batched and throttled, and a
+ * loaded CI machine can take far longer than one tick), then return it; after `timeoutMs` return the
+ * last frame so the caller's assertions report what was on screen.
+ */
+export async function frameWhen(stream: FakeStream, ready: (frame: string) => boolean, timeoutMs = 5000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const frame = lastFrame(stream);
+    if (ready(frame) || Date.now() >= deadline) return frame;
+    await new Promise((res) => setTimeout(res, 25));
+  }
+}

@@ -123,6 +123,9 @@ test('createReporter: auto picks ink on a TTY and plain otherwise', async () => 
   assert.equal(resolveReporterKind('auto', { isTTY: true }, {}), 'ink');
   assert.equal(resolveReporterKind('auto', { isTTY: true }, { TERM: 'dumb' }), 'plain');
   assert.equal(resolveReporterKind('auto', { isTTY: false }, {}), 'plain');
+  assert.equal(resolveReporterKind('auto', { isTTY: true }, { CI: 'true' }), 'plain');
+  assert.equal(resolveReporterKind('auto', { isTTY: true }, { CONTINUOUS_INTEGRATION: '1' }), 'plain');
+  assert.equal(resolveReporterKind('auto', { isTTY: true }, { CI: 'false' }), 'ink');
   assert.equal(resolveReporterKind('json', { isTTY: true }, {}), 'json');
   const out = new FakeStream(false);
   const err = new FakeStream(false);
