@@ -36,6 +36,7 @@ import { kernels } from '../wasm/kernels.js';
 import { arGroups, parseNoiseModel, runGlm, type TimeSeriesData } from './glm.js';
 import { loadF64, stageRows } from './chunks.js';
 import { lssAr1Groups } from './single-trial-ar.js';
+import { ar1BinFits, type Ar1Bin } from './single-trial-ar-fit.js';
 import { designRank, linearModelWithBasis, whitenDesign } from './regression.js';
 
 /** One trial of an LSS model: its regressor and the column of its condition in X. */
@@ -134,6 +135,8 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
   // per group: stacked operator [pinv(W) rows of the condition columns; basis; Uᵀ] and per-trial terms
   interface Group { stack: Float64Array; rows: number; r: number; rho: Float64Array; w1: Float64Array; r1: Float64Array; beta: Float64Array; invS: Float64Array; vconst: Float64Array; den: Float64Array; zOf: ((t: number) => number)[] }
   const built: Omit<Group, 'stack' | 'rho' | 'w1' | 'r1'>[] = [];
+  // per-trial AR(1) bins: what ar1BinFits needs of each bin
+  const ar1Bins: Ar1Bin[] = [];
   const stacks: Float64Array[] = [];
   const tables = new Map<number, (t: number) => number>();
   const table = (dof: number) => tables.get(dof) ?? tables.set(dof, tToZTable(dof)).get(dof)!;
@@ -151,8 +154,9 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
     const vconst = new Float64Array(T);
     const den = new Float64Array(T);
     const zOf: ((t: number) => number)[] = [];
-    const proj = new Float64Array(r);
+    const projAll = new Float64Array(T * r);
     for (let k = 0; k < T; k++) {
+      const proj = projAll.subarray(k * r, (k + 1) * r);
       const c = trials[k].column;
       const hcc = model.normCov.data[c * p + c];
       if (trials[k].alone) {
@@ -161,7 +165,6 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
         continue;
       }
       // u = (I - BᵀB)·a_w, s = |u|², g_c = pinv(W)[c]·a_w
-      proj.fill(0);
       let norm = 0;
       for (let t = 0; t < n; t++) {
         const v = aw.data[t * T + k];
@@ -194,11 +197,31 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
     }
     stacks.push(stack);
     built.push({ rows, r, beta, invS, vconst, den, zOf });
+    if (perTrial) {
+      // B·pinv(WX)ᵀ (r x p) and the normCov rows of the condition columns
+      const m = new Float64Array(r * p);
+      for (let l = 0; l < r; l++) {
+        for (let j = 0; j < p; j++) {
+          let acc = 0;
+          for (let t = 0; t < n; t++) acc += basis.data[l * n + t] * model.calcBeta.data[j * n + t];
+          m[l * p + j] = acc;
+        }
+      }
+      const nCov = new Float64Array(nc * p);
+      for (let i = 0; i < nc; i++) nCov.set(model.normCov.data.subarray(cols[i] * p, (cols[i] + 1) * p), i * p);
+      ar1Bins.push({ rho: groups.rho[g][0] ?? 0, m, r, nCov, proj: projAll, beta, invS, vconst, den, zOf });
+    }
   }
   lap('trial terms');
+  if (perTrial) {
+    const condRow = Int32Array.from(trials, (t) => colRow.get(t.column)!);
+    ar1BinFits(y, x, a, ar1Bins, perTrial.labels, condRow, nc, effect, z, opts.chunkSize);
+    lap('trial fits');
+    return { effect, z, estimable };
+  }
 
   const maxRows = Math.max(...built.map((b) => b.rows));
-  const ws = K.workspace(8 * (stacks.reduce((s, st) => s + st.length, 0) + nm * (3 * n + 2) + n * C + maxRows * C + 6 * C) + (f32 ? 8 * (n * C + 8) : 0) + 4 * (C * Math.min(nm, perTrial ? T : 1) + 4) + 16 * (5 * nm + 16));
+  const ws = K.workspace(8 * (stacks.reduce((s, st) => s + st.length, 0) + nm * (3 * n + 2) + n * C + maxRows * C + 6 * C) + (f32 ? 8 * (n * C + 8) : 0) + 4 * (C + 4) + 16 * (5 * nm + 16));
   const G: Group[] = built.map((b, g) => {
     const stack = ws.f64(stacks[g].length);
     stack.set(stacks[g]);
@@ -211,20 +234,19 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
   });
   const stage = f32 ? ws.f32(n * C + 8) : undefined;
   const raw = f32 && nm > 1 ? ws.f32(n * C + 8) : undefined;
-  // (group, voxel) pairs of a chunk, by group: at most one per voxel and group
-  const pairs = ws.i32(C * Math.min(nm, perTrial ? T : 1) + 4);
+  // the chunk's voxels, by group (one group per voxel)
+  const pairs = ws.i32(C + 4);
   const wy = ws.f64(n * C);
   const prod = ws.f64(maxRows * C);
   const shift = ws.f64(C);
   const [ss, sr, sy, sy2] = [0, 1, 2, 3].map(() => ws.f64(C));
   const count = new Int32Array(nm + 1);
   const fill = new Int32Array(nm);
-  const seen = new Int32Array(nm).fill(-1);
   const y64 = f32 ? undefined : (y as Float64Array);
-  const labels = perTrial ? perTrial.labels : groups.labels;
+  const labels = groups.labels;
   for (let v0 = 0; v0 < nVox; v0 += C) {
     const c = Math.min(C, nVox - v0);
-    chunkPairs(labels, perTrial ? T : 1, nVox, v0, c, nm, count, fill, seen, pairs);
+    chunkPairs(labels, v0, c, nm, count, fill, pairs);
     if (stage) stageRows(y as Float32Array, nVox, n, v0, c, raw ?? stage, C);
     for (let g = 0; g < nm; g++) {
       const a0 = count[g];
@@ -240,7 +262,7 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
       } else loadF64(y64!, nVox, n, v0, idx, cnt, groups.rho[g], ord, shift, wy);
       K.gemm(grp.stack, grp.rows, n, wy, cs, prod);
       K.colStats(wy, n, cs, grp.r1, grp.w1, shift, ss, sr, sy, sy2);
-      writeTrials(grp, trials, colRow, nc, prod, cs, cnt, ss, idx, v0, nVox, effect, z, perTrial && { labels: perTrial.labels, g });
+      writeTrials(grp, trials, colRow, nc, prod, cs, cnt, ss, idx, v0, nVox, effect, z);
     }
   }
   lap('trial fits');
@@ -248,41 +270,21 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
 }
 
 /**
- * The (group, voxel) pairs of chunk [v0, v0 + c) sorted by group (a counting sort): group g's
- * chunk indices are pairs[start[g] .. start[g + 1]), in voxel order. labels: nRows x nVox
- * (one row per trial with per-trial groups, else one row); a voxel appears once per distinct
- * group of its rows.
+ * The voxels of chunk [v0, v0 + c) sorted by group (a counting sort): group g's chunk indices
+ * are pairs[start[g] .. start[g + 1]), in voxel order.
  */
-function chunkPairs(labels: Int32Array, nRows: number, nVox: number, v0: number, c: number, nm: number, start: Int32Array, fill: Int32Array, seen: Int32Array, pairs: Int32Array): void {
+function chunkPairs(labels: Int32Array, v0: number, c: number, nm: number, start: Int32Array, fill: Int32Array, pairs: Int32Array): void {
   start.fill(0, 0, nm + 1);
-  seen.fill(-1);
-  for (let i = 0; i < c; i++) {
-    for (let k = 0; k < nRows; k++) {
-      const g = labels[k * nVox + v0 + i];
-      if (seen[g] === i) continue;
-      seen[g] = i;
-      start[g + 1]++;
-    }
-  }
+  for (let i = 0; i < c; i++) start[labels[v0 + i] + 1]++;
   for (let g = 0; g < nm; g++) start[g + 1] += start[g];
   fill.set(start.subarray(0, nm));
-  seen.fill(-1);
-  for (let i = 0; i < c; i++) {
-    for (let k = 0; k < nRows; k++) {
-      const g = labels[k * nVox + v0 + i];
-      if (seen[g] === i) continue;
-      seen[g] = i;
-      pairs[fill[g]++] = i;
-    }
-  }
+  for (let i = 0; i < c; i++) pairs[fill[labels[v0 + i]]++] = i;
 }
 
 function writeTrials(
   grp: { r: number; beta: Float64Array; invS: Float64Array; vconst: Float64Array; den: Float64Array; zOf: ((t: number) => number)[] },
   trials: LssTrial[], colRow: Map<number, number>, nc: number, prod: Float64Array, cs: number, cnt: number,
   ss: Float64Array, idx: Int32Array, v0: number, nVox: number, effect: Float32Array, z: Float32Array,
-  /** With per-trial groups: write only the trials whose group at the voxel is g. */
-  only?: { labels: Int32Array; g: number },
 ): void {
   const { r, beta, invS, vconst, den, zOf } = grp;
   const T = trials.length;
@@ -301,14 +303,11 @@ function writeTrials(
     const vc = vconst[k];
     const dk = den[k];
     const zk = zOf[k];
-    const lab = only ? only.labels.subarray(k * nVox + v0) : undefined;
-    const g = only?.g;
     if (vc === Infinity) {
-      for (let i = 0; i < cnt; i++) if (!lab || lab[idx[i]] === g) { effect[out + idx[i]] = 0; z[out + idx[i]] = 0; }
+      for (let i = 0; i < cnt; i++) { effect[out + idx[i]] = 0; z[out + idx[i]] = 0; }
       continue;
     }
     for (let i = 0; i < cnt; i++) {
-      if (lab && lab[idx[i]] !== g) continue;
       const q = prod[uRow + i];
       const b = prod[cRow + i] + bk * q * is;
       const e = (sse[i] - q * q * is) / dk;
