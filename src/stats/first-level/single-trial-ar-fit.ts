@@ -119,23 +119,24 @@ export class Ar1BinFitter {
   }
 
   fit(ch: Ar1Chunk): void {
-    const { v0, c, cs, prod, lag, wy, kb } = ch;
+    const { v0, c, cs, prod, lag, yl, kb } = ch;
     const { x, T, nc, C, condRow, effect, z, nVox, dx, out } = this;
     const n = x.rows;
     const p = x.cols;
     const P = p + T;
     const K = kernels();
     // bins of the chunk's (trial, voxel) pairs; kb rows become bin indices in place
-    for (let o = 0; o < T * C; o += C) for (let i = 0; i < c; i++) kb[o + i] = this.binIndex(kb[o + i]);
+    for (let o = 0; o < c * T; o++) kb[o] = this.binIndex(kb[o]);
     const nb = this.bins.length;
     if (this.start.length < nb + 1) {
       this.start = new Int32Array(nb + 1);
       this.fill = new Int32Array(nb);
       this.seen = new Int32Array(nb);
     }
-    binPairs(kb, T, C, c, nb, this.start, this.fill, this.seen, this.pairs);
+    binPairs(kb, T, c, nb, this.start, this.fill, this.seen, this.pairs);
     const { start, pairs } = this;
-    const last = (j: number) => (j < p ? x.data[(n - 1) * p + j] : 0);
+    const xLast = x.data.subarray((n - 1) * p, n * p);
+    const aLast = this.aLast;
     for (let g = 0; g < nb; g++) {
       const a0 = start[g];
       const cnt = start[g + 1] - a0;
@@ -146,24 +147,22 @@ export class Ar1BinFitter {
       const a1 = 1 + rho * rho;
       const rr = rho * rho;
       // d_X of the bin's voxels (p x gs, zero past cnt)
-      for (let j = 0; j < p; j++) {
-        const row = j * gs;
-        const xl = last(j);
-        for (let q = 0; q < cnt; q++) {
-          const i = pairs[a0 + q];
-          dx[row + q] = a1 * prod[j * cs + i] - rho * prod[(P + j) * cs + i] - rr * xl * wy[(n - 1) * cs + i];
-        }
-        for (let q = cnt; q < gs; q++) dx[row + q] = 0;
+      for (let q = 0; q < cnt; q++) {
+        const pt = pairs[a0 + q] * 2 * P;
+        const ry = rr * yl[pairs[a0 + q]];
+        for (let j = 0; j < p; j++) dx[j * gs + q] = a1 * prod[pt + j] - rho * prod[pt + P + j] - ry * xLast[j];
       }
+      for (let j = 0; j < p; j++) dx.fill(0, j * gs + cnt, (j + 1) * gs);
       K.gemm(this.ops[g], r + nc + T, p, dx, gs, out);
       for (let q = 0; q < cnt; q++) {
         const i = pairs[a0 + q];
-        const yl = wy[(n - 1) * cs + i];
+        const yi = yl[i];
+        const pt = i * 2 * P;
         let zz = 0;
         for (let l = 0, o = q; l < r; l++, o += gs) zz += out[o] * out[o];
-        const sse = a1 * lag[i] - 2 * rho * lag[cs + i] - rr * yl * yl - zz;
+        const sse = a1 * lag[i] - 2 * rho * lag[cs + i] - rr * yi * yi - zz;
         for (let k = 0; k < T; k++) {
-          if (kb[k * C + i] !== g) continue;
+          if (kb[i * T + k] !== g) continue;
           const o = k * nVox + v0 + i;
           const vc = vconst[k];
           if (vc === Infinity) {
@@ -172,7 +171,7 @@ export class Ar1BinFitter {
             continue;
           }
           const is = invS[k];
-          const qk = is > 0 ? a1 * prod[(p + k) * cs + i] - rho * prod[(P + p + k) * cs + i] - rr * this.aLast[k] * yl - out[(r + nc + k) * gs + q] : 0;
+          const qk = is > 0 ? a1 * prod[pt + p + k] - rho * prod[pt + P + p + k] - rr * aLast[k] * yi - out[(r + nc + k) * gs + q] : 0;
           const b = out[(r + condRow[k]) * gs + q] + beta[k] * qk * is;
           const e = (sse - qk * qk * is) / den[k];
           effect[o] = b;
@@ -185,15 +184,15 @@ export class Ar1BinFitter {
 
 /**
  * The (bin, voxel) pairs of a chunk sorted by bin (a counting sort): bin g's chunk indices are
- * pairs[start[g] .. start[g + 1]), in voxel order, one per voxel whose row (trial) of labels
- * (nRows x stride) is g at least once.
+ * pairs[start[g] .. start[g + 1]), in voxel order, one per voxel i whose labels (c x nRows, at
+ * [i·nRows + k]) contain g.
  */
-function binPairs(labels: Int32Array, nRows: number, stride: number, c: number, nb: number, start: Int32Array, fill: Int32Array, seen: Int32Array, pairs: Int32Array): void {
+function binPairs(labels: Int32Array, nRows: number, c: number, nb: number, start: Int32Array, fill: Int32Array, seen: Int32Array, pairs: Int32Array): void {
   start.fill(0);
   seen.fill(-1);
   for (let i = 0; i < c; i++) {
     for (let k = 0; k < nRows; k++) {
-      const g = labels[k * stride + i];
+      const g = labels[i * nRows + k];
       if (seen[g] === i) continue;
       seen[g] = i;
       start[g + 1]++;
@@ -204,7 +203,7 @@ function binPairs(labels: Int32Array, nRows: number, stride: number, c: number, 
   seen.fill(-1);
   for (let i = 0; i < c; i++) {
     for (let k = 0; k < nRows; k++) {
-      const g = labels[k * stride + i];
+      const g = labels[i * nRows + k];
       if (seen[g] === i) continue;
       seen[g] = i;
       pairs[fill[g]++] = i;

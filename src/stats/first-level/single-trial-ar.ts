@@ -47,22 +47,26 @@ export interface TrialAr1Groups {
 export interface Ar1Chunk {
   v0: number;
   c: number;
-  /** c rounded up to 4: the row stride of prod, lag and wy. */
+  /** c rounded up to 4: the row stride of lag. */
   cs: number;
-  /** 2(p + T) x cs: rows j < p + T: Z_jᵀy, rows p + T + j: Z_jᵀ(L + Lᵀ)y (y shifted by its first value). */
+  /**
+   * Voxel-major products, c x 2(p + T): at [i·2(p + T) + j], j < p + T: Z_jᵀy, and
+   * p + T + j: Z_jᵀ(L + Lᵀ)y (y shifted by its first value).
+   */
   prod: Float64Array;
   /** Σ y² at [i], Σ y[t]·y[t+1] at [cs + i]. */
   lag: Float64Array;
-  /** The shifted data, n x cs (its last row is used). */
-  wy: Float64Array;
-  /** T x C: trunc(rho·bins) of trial model k at voxel i, at [k·C + i]. */
+  /** The last scan of the shifted data. */
+  yl: Float64Array;
+  /** c x T: trunc(rho·bins) of trial model k at voxel i, at [i·T + k]. */
   kb: Int32Array;
 }
 
 /** Workspace bytes lssAr1Pass takes. */
 export function ar1PassBytes(n: number, p: number, T: number, C: number): number {
   const P = p + T;
-  return 8 * (2 * P * n + n * C + 2 * P * C + 2 * p * C + 2 * P * 2 * p + 2 * P * C + 8 * C + 8) + 4 * (n * C + 8 + T * C) + 16 * 16;
+  const nr = 3 * p + 2 * T;
+  return 8 * (2 * P * n + n * C + 4 * P * C + 2 * p * C + nr * 2 * p + 2 * nr * C + 9 * C + 8) + 4 * (n * C + 8 + T * C) + 16 * 20;
 }
 
 /**
@@ -139,13 +143,18 @@ export function lssAr1Pass(
     lagOp(col, lb);
     stack.set(lb, (P + j) * n);
   }
-  // the p-space rows applied to ζ = [z0_X; z1_X]: h (r), f (r), π_kᵀh (T), (c_k - Qπ_k)ᵀh + π_kᵀf (T)
-  const nr = 2 * r + 2 * T;
+  // the p-space rows applied to ζ = [z0_X; z1_X]: h (r), f (r), π_kᵀh (T), (c_k - Qπ_k)ᵀh + π_kᵀf (T), Qh (r)
+  const nr = 3 * r + 2 * T;
   const R = ws.f64(nr * 2 * p);
   for (let l = 0; l < r; l++) {
     for (let j = 0; j < p; j++) {
       R[l * 2 * p + j] = M[l * p + j];
       R[(r + l) * 2 * p + p + j] = M[l * p + j];
+    }
+  }
+  for (let l = 0; l < r; l++) {
+    for (let m = 0; m < r; m++) {
+      for (let j = 0; j < p; j++) R[(2 * r + 2 * T + l) * 2 * p + j] += Q[l * r + m] * M[m * p + j];
     }
   }
   for (let k = 0; k < T; k++) {
@@ -162,8 +171,11 @@ export function lssAr1Pass(
   const all = Int32Array.from({ length: C }, (_, i) => i);
   const wy = ws.f64(n * C);
   const prod = ws.f64(2 * P * C);
+  const prodT = ws.f64(2 * P * C);
   const zeta = ws.f64(2 * p * C);
   const out = ws.f64(nr * C);
+  const outT = ws.f64(nr * C);
+  const yl = ws.f64(C);
   const shift = ws.f64(C);
   const sum = ws.f64(C);
   const lag = ws.f64(2 * C);
@@ -171,7 +183,6 @@ export function lssAr1Pass(
   const tail = ws.f64(2 * C);
   const noRho = ws.f64(1);
   const kb = ws.i32(T * C);
-  const h = new Float64Array(r);
   const scale = n / (n - 1);
   const binOf = (s0: number, s1: number) => {
     const b = (s0 > 0 ? (scale * s1) / s0 : 0) * bins;
@@ -192,36 +203,46 @@ export function lssAr1Pass(
       zeta.set(prod.subarray((P + j) * cs, (P + j + 1) * cs), (p + j) * cs);
     }
     K.gemm(R, nr, 2 * p, zeta, cs, out);
+    // voxel-major copies: the loops below and the fit read the products voxel by voxel
+    transpose(prod, 2 * P, cs, c, prodT);
+    transpose(out, nr, cs, c, outT);
+    yl.set(wy.subarray((n - 1) * cs, (n - 1) * cs + c));
     for (let i = 0; i < c; i++) {
+      const o = i * nr;
       let hh = 0;
       let hf = 0;
-      for (let l = 0; l < r; l++) {
-        h[l] = out[l * cs + i];
-        hh += h[l] * h[l];
-        hf += h[l] * out[(r + l) * cs + i];
-      }
       let hq = 0;
       for (let l = 0; l < r; l++) {
-        let s = 0;
-        for (let m = 0; m < r; m++) s += Q[l * r + m] * h[m];
-        hq += h[l] * s;
+        const h = outT[o + l];
+        hh += h * h;
+        hf += h * outT[o + r + l];
+        hq += h * outT[o + 2 * r + 2 * T + l];
       }
       const e0 = lag[i] - hh;
       const e1 = lag[cs + i] - hf + hq / 2;
       const own = binOf(e0, e1);
+      const pt = i * 2 * P;
       for (let k = 0; k < T; k++) {
         const is = invS[k];
         if (!(is > 0)) {
-          kb[k * C + i] = own;
+          kb[i * T + k] = own;
           continue;
         }
-        const q = prod[(p + k) * cs + i] - out[(2 * r + k) * cs + i];
-        const w = prod[(P + p + k) * cs + i] - out[(2 * r + T + k) * cs + i];
+        const q = prodT[pt + p + k] - outT[o + 2 * r + k];
+        const w = prodT[pt + P + p + k] - outT[o + 2 * r + T + k];
         const d = q * is;
-        kb[k * C + i] = binOf(e0 - q * d, e1 - d * w + d * d * lagU[k]);
+        kb[i * T + k] = binOf(e0 - q * d, e1 - d * w + d * d * lagU[k]);
       }
     }
-    visit({ v0, c, cs, prod, lag, wy, kb });
+    visit({ v0, c, cs, prod: prodT, lag, yl, kb });
+  }
+}
+
+/** out (c x rows) = the first c columns of m (rows x stride), transposed. */
+function transpose(m: Float64Array, rows: number, stride: number, c: number, out: Float64Array): void {
+  for (let j = 0; j < rows; j++) {
+    const row = j * stride;
+    for (let i = 0, o = j; i < c; i++, o += rows) out[o] = m[row + i];
   }
 }
 
@@ -243,7 +264,7 @@ export function lssAr1Groups(y: TimeSeriesData, x: Mat, trials: { regressor: Flo
   lssAr1Pass(ws, y, x, a, trials.map((t) => t.alone), bins, C, ({ v0, c, kb }) => {
     for (let k = 0; k < T; k++) {
       for (let i = 0; i < c; i++) {
-        const b = kb[k * C + i];
+        const b = kb[i * T + k];
         kv[k * nVox + v0 + i] = b;
         if (b < lo) lo = b;
         if (b > hi) hi = b;
