@@ -15,7 +15,10 @@
  *   P⁺[c]·Wy = N[c]·d_X,   B·Wy = (B·P⁺ᵀ)·d_X  (B·P⁺ᵀ·(WX)ᵀ = B·H = B),
  *   u_kᵀWy = d_k - (B·Wa_k)ᵀ(B·Wy)            (u_k = (I - BᵀB)·Wa_k),
  *   SSE_X = |Wy|² - |B·Wy|²
- * i.e. r·p operations per (bin, voxel) pair and r per trial, at the trial's own bin only.
+ * i.e. per (bin, voxel) pair one product of the bin's (r + nc + T) x p operator with d_X (a
+ * small gemm over the bin's voxels of the chunk; u_kᵀWy = d_k - ν_k·d_X with ν_k = (B·P⁺ᵀ)ᵀ·B·Wa_k),
+ * of which each trial reads its row at its own bin only: ~p·(r + nc + T) operations per pair
+ * instead of n·(nc + r + T) plus the whitening.
  * The data are shifted by each voxel's first value (as the whitened route does: the constant
  * lies in span(X), so no estimate changes) to keep the cancellations small. A bin's terms are
  * built when a chunk first meets it.
@@ -41,8 +44,14 @@ const TINY = 1e-50; // nilearn's DEF_TINY floor of the variance
 
 /** Fits the trials of each chunk of lssAr1Pass at their own bins, into effect and z (T x nVox). */
 export class Ar1BinFitter {
-  /** Workspace bytes of a fitter (maxBins: the most bins a run can meet). */
-  static bytes(p: number, T: number, nc: number, C: number, maxBins: number): number {
+  /** The largest |trunc(rho·bins)| of n scans. */
+  static kbMax(n: number, bins: number): number {
+    return Math.ceil((bins * n) / Math.max(1, n - 1));
+  }
+
+  /** Workspace bytes of a fitter. */
+  static bytes(n: number, p: number, T: number, nc: number, C: number, bins: number): number {
+    const maxBins = 2 * Ar1BinFitter.kbMax(n, bins) + 1;
     const rows = p + nc + T;
     return 8 * (maxBins * rows * p + p * C + rows * C + 8) + 16 * (maxBins + 8);
   }
@@ -66,16 +75,17 @@ export class Ar1BinFitter {
 
   constructor(
     ws: Workspace, private readonly x: Mat, a: Mat, private readonly nc: number, private readonly condRow: Int32Array,
-    private readonly C: number, private readonly binsPerUnit: number, private readonly nVox: number,
+    C: number, private readonly binsPerUnit: number, private readonly nVox: number,
     private readonly makeBin: (rho: number) => Ar1Bin, private readonly effect: Float32Array, private readonly z: Float32Array,
   ) {
     const p = x.cols;
     this.T = a.cols;
     const T = a.cols;
     this.aLast = a.data.slice((a.rows - 1) * T, a.rows * T);
-    // |rho| <= n / (n - 1) (Cauchy-Schwarz), so trunc(rho·bins) lies within ±(bins + 2) for n >= 3
-    this.kbMin = -(binsPerUnit + 2);
-    const maxBins = 2 * binsPerUnit + 5;
+    // |rho| <= n / (n - 1) (lssAr1Pass keeps it there), so |trunc(rho·bins)| <= kbMax
+    const kbMax = Ar1BinFitter.kbMax(x.rows, binsPerUnit);
+    this.kbMin = -kbMax;
+    const maxBins = 2 * kbMax + 1;
     this.index = new Int32Array(maxBins).fill(-1);
     this.pool = ws.f64(maxBins * (p + nc + T) * p);
     this.dx = ws.f64(p * C);
@@ -120,12 +130,12 @@ export class Ar1BinFitter {
 
   fit(ch: Ar1Chunk): void {
     const { v0, c, cs, prod, lag, yl, kb } = ch;
-    const { x, T, nc, C, condRow, effect, z, nVox, dx, out } = this;
+    const { x, T, nc, condRow, effect, z, nVox, dx, out } = this;
     const n = x.rows;
     const p = x.cols;
     const P = p + T;
     const K = kernels();
-    // bins of the chunk's (trial, voxel) pairs; kb rows become bin indices in place
+    // bins of the chunk's (voxel, trial) pairs: kb becomes bin indices in place
     for (let o = 0; o < c * T; o++) kb[o] = this.binIndex(kb[o]);
     const nb = this.bins.length;
     if (this.start.length < nb + 1) {

@@ -24,7 +24,7 @@
  * reason each voxel is shifted by its first value before the products (no residual changes,
  * smaller cancellations). With n scans: rho = (Σ r[t]·r[t+1] / (n - 1)) / (Σ r² / n),
  * bin = trunc(rho·bins) / bins; a voxel without residual variance gets rho = 0 (ar-estimate.ts
- * does the same).
+ * does the same), and rho is kept within its bound n / (n - 1).
  */
 import type { Mat } from '../core/matrix.js';
 import type { Workspace } from '../wasm/kernels.js';
@@ -185,7 +185,9 @@ export function lssAr1Pass(
   const kb = ws.i32(T * C);
   const scale = n / (n - 1);
   const binOf = (s0: number, s1: number) => {
-    const b = (s0 > 0 ? (scale * s1) / s0 : 0) * bins;
+    // |rho| <= n / (n - 1) (Cauchy-Schwarz); the expansions above can leave it only by
+    // rounding, at a voxel whose residual vanishes
+    const b = (s0 > 0 ? Math.max(-scale, Math.min(scale, (scale * s1) / s0)) : 0) * bins;
     // astype(int) truncates; "+ 0" turns -0 into 0
     return Number.isFinite(b) ? Math.trunc(b) + 0 : 0;
   };

@@ -22,8 +22,9 @@
  * AR(1): nilearn refits every trial model, so the AR(1) bin of trial model k at a voxel is that
  * of its own OLS residuals, which differ from the condition model's by one regressor;
  * single-trial-ar.ts computes those bins exactly from the condition model's residuals and two
- * products per trial, and each (bin, voxel) pair present gets the closed form above on the
- * whitened design, trial regressors and data (only the trials in that bin are kept). On synth
+ * products per trial, and each trial gets the closed form above at its own bin, on the
+ * whitened design, trial regressors and data: single-trial-ar-fit.ts, which takes the whitened
+ * products from the same per-voxel products as the bins (one pass over the data). On synth
  * run 1 the trial bin differs from the condition model's at about half the trial-voxels, and
  * reusing the condition bins gave |dz| up to 0.4; the per-trial bins match nilearn
  * (test/fixtures/reference/single_trial/lss_run1_ar1). AR(N > 1) (k-means clusters of the
@@ -131,7 +132,7 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
   if (order === 1) {
     // AR(1): each trial model's own bin at each voxel (exact, single-trial-ar.ts), found and
     // fitted in one pass over the data (single-trial-ar-fit.ts)
-    const ws = K.workspace(ar1PassBytes(n, p, T, C) + Ar1BinFitter.bytes(p, T, nc, C, 2 * bins + 5));
+    const ws = K.workspace(ar1PassBytes(n, p, T, C) + Ar1BinFitter.bytes(n, p, T, nc, C, bins));
     const condRow = Int32Array.from(trials, (t) => colRow.get(t.column)!);
     const fitter = new Ar1BinFitter(ws, x, a, nc, condRow, C, bins, nVox, (rho) => {
       const g = terms(Float64Array.of(rho));
