@@ -136,7 +136,12 @@ export class Ar1BinFitter {
     const P = p + T;
     const K = kernels();
     // bins of the chunk's (voxel, trial) pairs: kb becomes bin indices in place
-    for (let o = 0; o < c * T; o++) kb[o] = this.binIndex(kb[o]);
+    const index = this.index;
+    const kbMin = this.kbMin;
+    for (let o = 0; o < c * T; o++) {
+      const g = index[kb[o] - kbMin];
+      kb[o] = g >= 0 ? g : this.binIndex(kb[o]);
+    }
     const nb = this.bins.length;
     if (this.start.length < nb + 1) {
       this.start = new Int32Array(nb + 1);
