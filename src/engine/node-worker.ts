@@ -7,6 +7,10 @@ import { parentPort } from 'node:worker_threads';
 import type { NodeDefinition } from './types.js';
 import { executeJob, serializeError, type NodeJob } from './job.js';
 import { onTemporary } from './temporaries.js';
+import { collectGarbage } from './garbage.js';
+
+/** External memory (ArrayBuffers) a finished node may leave to the next automatic collection. */
+const LEFT_OVER_BYTES = 48 * 2 ** 20;
 
 // The main thread removes what a terminated (interrupted) worker leaves behind.
 onTemporary((event, path) => parentPort!.postMessage({ kind: 'temporary', event, path }));
@@ -36,6 +40,8 @@ parentPort!.on('message', async (msg: Msg) => {
       warn: (message: string) => parentPort!.postMessage({ kind: 'warn', message }),
     };
     const seconds = await executeJob(msg.job, def, report, controller.signal);
+    // the node's inputs and outputs are dropped now: free them before the next node allocates
+    if (process.memoryUsage().arrayBuffers > LEFT_OVER_BYTES) collectGarbage();
     parentPort!.postMessage({ kind: 'done', seconds });
   } catch (e) {
     parentPort!.postMessage({ kind: 'failed', error: serializeError(e) });
