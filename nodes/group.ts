@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { UserError } from '../src/errors.js';
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
 import { readNifti } from '../src/io/nifti.js';
@@ -41,8 +42,9 @@ async function subjectVolumes(params: GroupParams, inputs: Parameters<NodeDefini
     return { dims: first.dims, affine: first.affine, volumes, subjectMasks: masks.map((m) => m.arrays.indices as Int32Array) };
   }
   const files = inputs.files.maps as string[];
-  const imgs = [];
-  for (const f of files) imgs.push(await readNifti(f));
+  // a few at a time: gunzip runs on libuv's pool, so reads overlap on both cores
+  const reading = pLimit(4);
+  const imgs = await Promise.all(files.map((f) => reading(() => readNifti(f))));
   const dims = imgs[0].dims.slice(0, 3);
   for (const [i, img] of imgs.entries()) {
     if (img.dims.slice(0, 3).join('x') !== dims.join('x')) throw new UserError(`${files[i]} is on a ${img.dims.slice(0, 3).join('x')} grid, ${files[0]} on ${dims.join('x')}`);

@@ -12,6 +12,7 @@ import {
   preparePermutation,
 } from '../../src/stats/second-level/permutation.js';
 import { signFlipMaxT } from '../../src/stats/second-level/sign-flip-max.js';
+import { createSignFlipKernel } from '../../src/stats/wasm/sign-flip-kernel.js';
 import { fitSecondLevel, type SecondLevelFit } from '../../src/stats/second-level/second-level.js';
 import { labelComponents } from '../../src/stats/image/connected-components.js';
 import { tfceMap, tfceMax, tfceThresholds } from '../../src/stats/inference/tfce.js';
@@ -339,39 +340,41 @@ test('sign-flip lookup tables: several sample groups, a confound, two-sided — 
   }
 });
 
-test('sign-flip max: the WebAssembly SIMD loop gives the same bits as the plain loop (odd blocks, NaN voxels, both tails)', () => {
-  // 20 samples = three groups (the SIMD case); 5 003 voxels leave an odd last block;
+test('sign-flip max: the pruned SIMD search gives the same bits as the plain scan (1 to 4 groups, partial blocks, NaN voxels, both tails)', () => {
+  // n = 5, 12, 20, 30 give 1, 2, 3 and 4 groups; 5 003 voxels leave a partial last block and cell;
   // a few NaN voxels must be ignored by both
-  const n = 20;
-  const V = 5003;
-  const rnd = uniformNoise(5);
-  const target = new Float64Array(n * V);
-  for (let v = 0; v < V; v++) {
-    let ss = 0;
-    for (let i = 0; i < n; i++) ss += (target[v * n + i] = rnd() - 0.4) ** 2;
-    for (let i = 0; i < n; i++) target[v * n + i] /= Math.sqrt(ss);
-  }
-  for (let v = 7; v < V; v += 997) target[v * n + 2] = NaN;
-  const count = 64;
-  const signs = new Int8Array(count * n).map(() => (rnd() < 0.5 ? -1 : 1));
-  const weights = [new Float64Array(n).fill(1 / Math.sqrt(n))];
-  for (const twoSided of [false, true]) {
-    const inp = { nSamples: n, nVoxels: V, target, weights, signs, count, f: n - 2, twoSided };
-    const simd = signFlipMaxT(inp);
-    const plain = signFlipMaxT(inp, { simd: false });
-    assert.deepEqual(Array.from(simd), Array.from(plain));
-    assert.ok(simd.every(Number.isFinite));
-    // and both equal the direct formula
-    for (const p of [0, 17, 63]) {
-      let want = -Infinity;
-      for (let v = 0; v < V; v++) {
-        let b = 0;
-        for (let i = 0; i < n; i++) b += target[v * n + i] * signs[p * n + i] * weights[0][i];
-        if (Number.isNaN(b)) continue;
-        const t = b * Math.sqrt((n - 2) / (1 - b * b));
-        want = Math.max(want, twoSided ? Math.abs(t) : t);
+  for (const G of [1, 2, 3, 4]) assert.ok(createSignFlipKernel(G), `the SIMD kernel for ${G} groups compiles`);
+  for (const n of [5, 12, 20, 30]) {
+    const V = 5003;
+    const rnd = uniformNoise(n);
+    const target = new Float64Array(n * V);
+    for (let v = 0; v < V; v++) {
+      let ss = 0;
+      for (let i = 0; i < n; i++) ss += (target[v * n + i] = rnd() - 0.4) ** 2;
+      for (let i = 0; i < n; i++) target[v * n + i] /= Math.sqrt(ss);
+    }
+    for (let v = 7; v < V; v += 997) target[v * n + 2] = NaN;
+    const count = 64;
+    const signs = new Int8Array(count * n).map(() => (rnd() < 0.5 ? -1 : 1));
+    const weights = [new Float64Array(n).fill(1 / Math.sqrt(n))];
+    for (const twoSided of [false, true]) {
+      const inp = { nSamples: n, nVoxels: V, target, weights, signs, count, f: n - 2, twoSided };
+      const pruned = signFlipMaxT(inp);
+      const plain = signFlipMaxT(inp, { prune: false });
+      assert.deepEqual(Array.from(pruned), Array.from(plain), `n = ${n}, two-sided ${twoSided}`);
+      assert.ok(pruned.every(Number.isFinite));
+      // and both equal the direct formula
+      for (const p of [0, 17, 63]) {
+        let want = -Infinity;
+        for (let v = 0; v < V; v++) {
+          let b = 0;
+          for (let i = 0; i < n; i++) b += target[v * n + i] * signs[p * n + i] * weights[0][i];
+          if (Number.isNaN(b)) continue;
+          const t = b * Math.sqrt((n - 2) / (1 - b * b));
+          want = Math.max(want, twoSided ? Math.abs(t) : t);
+        }
+        assert.ok(Math.abs(pruned[p] - want) < 1e-12 * Math.abs(want), `n = ${n}, perm ${p}: ${pruned[p]} vs ${want}`);
       }
-      assert.ok(Math.abs(simd[p] - want) < 1e-12 * Math.abs(want), `perm ${p}: ${simd[p]} vs ${want}`);
     }
   }
 });

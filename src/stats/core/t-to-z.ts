@@ -6,20 +6,15 @@
  * between them (error far below the 1e-3 parity tolerance: z(t) is smooth, |z''''| < 1 on
  * that range, h^4 ≈ 4e-9), the exact route outside the grid.
  */
-import { tCdf, tSf, zFromP } from './distributions.js';
+import { tTails, zFromP } from './distributions.js';
 
 /** nilearn's dof cap (DEF_DOFMAX) in compute_contrast. */
 const DOF_MAX = 1e10;
 
 /** z of a t statistic with `dof` degrees of freedom (one-sided p-value, nilearn's z_score). */
 export function tToZ(t: number, dof: number): number {
-  const d = Math.min(dof, DOF_MAX);
-  if (t > 0) {
-    const sf = tSf(t, d);
-    return zFromP(sf, 1 - sf);
-  }
-  const cdf = tCdf(t, d);
-  return zFromP(t === 0 ? tSf(t, d) : 1 - cdf, cdf);
+  const { sf, cdf } = tTails(t, Math.min(dof, DOF_MAX), { sf: 0, cdf: 0 });
+  return zFromP(sf, cdf);
 }
 
 const STEP = 1 / 128;

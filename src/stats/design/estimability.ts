@@ -17,7 +17,7 @@
  * Design-sized matrices only (ml-matrix SVD): a few thousand rows, a few hundred columns.
  */
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
-import type { Mat } from '../core/matrix.js';
+import { svd, type Mat } from '../core/matrix.js';
 
 const EPS = 2.220446049250313e-16; // np.finfo(np.float64).eps
 
@@ -53,17 +53,25 @@ function toMatrix(x: Mat): Matrix {
 export function rowSpace(x: Mat): RowSpace {
   const { rows: n, cols: p } = x;
   if (n === 0 || p === 0) return { rows: n, cols: p, rank: 0, singularValues: [], tolerance: 0, basis: [], nullSpace: identityColumns(p) };
-  // V is needed in full (p x p) to get the null space as well: decompose X^T X's column space
-  // through X itself when n >= p, and through a zero-padded square matrix when n < p.
-  const square = n >= p ? toMatrix(x) : Matrix.zeros(p, p).setSubMatrix(toMatrix(x), 0, 0);
-  const svd = new SingularValueDecomposition(square, { computeLeftSingularVectors: false, computeRightSingularVectors: true, autoTranspose: false });
-  const s = svd.diagonal;
-  const v = svd.rightSingularVectors; // p x p
-  const smax = s.length ? Math.max(...s) : 0;
+  // V is needed in full (p x p) to get the null space as well: the thin SVD of X itself when
+  // n >= p (core/matrix.ts, QR first for long runs), a zero-padded square matrix when n < p.
+  let s: ArrayLike<number>;
+  let vAt: (j: number, k: number) => number;
+  if (n >= p) {
+    const d = svd(x, { u: false });
+    s = d.s;
+    vAt = (j, k) => d.v.data[j * p + k];
+  } else {
+    const square = Matrix.zeros(p, p).setSubMatrix(toMatrix(x), 0, 0);
+    const d = new SingularValueDecomposition(square, { computeLeftSingularVectors: false, computeRightSingularVectors: true, autoTranspose: false });
+    s = d.diagonal;
+    vAt = (j, k) => d.rightSingularVectors.get(j, k);
+  }
+  const smax = s.length ? Math.max(...Array.from(s)) : 0;
   const tolerance = smax * Math.max(n, p) * EPS;
-  const order = s.map((_, k) => k).sort((a, b) => s[b] - s[a]);
+  const order = Array.from(s, (_, k) => k).sort((a, b) => s[b] - s[a]);
   const rank = order.filter((k) => s[k] > tolerance).length;
-  const column = (k: number) => Array.from({ length: p }, (_, j) => v.get(j, k));
+  const column = (k: number) => Array.from({ length: p }, (_, j) => vAt(j, k));
   const basisCols = order.slice(0, rank).map(column);
   const nullCols = order.slice(rank).map(column);
   const transposeCols = (cols: number[][]) => Array.from({ length: p }, (_, j) => cols.map((c) => c[j]));

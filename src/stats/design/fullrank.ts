@@ -18,7 +18,8 @@ export interface FullRankResult {
 /** X is row-major n x p. Returns a new array only when regularisation was needed. */
 export function fullRank(data: Float64Array, n: number, p: number, cmax = 1e15): FullRankResult {
   if (p === 0 || n === 0) return { data, cond: 1, regularized: false };
-  const { u, s, v } = svd({ rows: n, cols: p, data });
+  // the condition number needs the singular values only; U and V only when regularising
+  const { s } = svd({ rows: n, cols: p, data }, { u: false });
   const k = s.length;
   let smax = -Infinity;
   let smin = Infinity;
@@ -28,6 +29,7 @@ export function fullRank(data: Float64Array, n: number, p: number, cmax = 1e15):
   }
   const cond = smax / smin;
   if (cond < cmax) return { data, cond, regularized: false };
+  const { u, v } = svd({ rows: n, cols: p, data });
   const lda = (smax - cmax * smin) / (cmax - 1);
   const out = new Float64Array(n * p);
   for (let i = 0; i < n; i++) {

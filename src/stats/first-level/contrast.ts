@@ -22,7 +22,7 @@
  */
 import type { GlmResult } from './glm.js';
 import { type Mat, symFunction } from '../core/matrix.js';
-import { fCdf, fSf, tCdf, tSf, zFromP } from '../core/distributions.js';
+import { fCdf, fSf, tTails, zFromP, type Tails } from '../core/distributions.js';
 
 export type StatType = 't' | 'F';
 
@@ -233,21 +233,13 @@ export function contrastStatistics(c: ContrastEffects): ContrastResult {
   const zScore = new Float64Array(nVox);
   const dof = Math.min(c.dof, DEF_DOFMAX);
   if (c.statType === 't') {
+    const tails: Tails = { sf: 0, cdf: 0 };
     for (let v = 0; v < nVox; v++) {
       const s = c.effect[v] / Math.sqrt(Math.max(c.variance[v], DEF_TINY));
       stat[v] = s;
-      // @stdlib's t cdf evaluates one tail by the incomplete beta function and
-      // returns 1 - tail for x > 0, so sf(x) = cdf(-x) and cdf(x) = 1 - sf(x)
-      // bit for bit: one evaluation gives both (the accurate one is the small one).
-      if (s > 0) {
-        const sf = tSf(s, dof);
-        pValue[v] = sf;
-        oneMinusPValue[v] = 1 - sf;
-      } else {
-        const cdf = tCdf(s, dof);
-        oneMinusPValue[v] = cdf;
-        pValue[v] = s === 0 ? tSf(s, dof) : 1 - cdf;
-      }
+      tTails(s, dof, tails);
+      pValue[v] = tails.sf;
+      oneMinusPValue[v] = tails.cdf;
       zScore[v] = zFromP(pValue[v], oneMinusPValue[v]);
     }
   } else {

@@ -4,7 +4,7 @@
  * normalized covariance, degrees of freedom) and a blocked per-voxel kernel that
  * streams over a chunk of voxels held time-major in contiguous memory.
  */
-import { type Mat, absSum, gemmWide, matmulABt, matrixRank, pinv, svd } from '../core/matrix.js';
+import { type Mat, absSum, gemmWide, householderQr, matmulABt, matrixRank, pinv, svd } from '../core/matrix.js';
 
 const EPS = 2.220446049250313e-16;
 
@@ -118,50 +118,10 @@ export function pinvTall(w: Mat, withBasis = false): { pinv: Mat; basis?: Mat } 
     const keep = Array.from({ length: k }, (_, l) => l).filter((l) => d.s[l] > cutoff);
     return { pinv: pinv(w), basis: basisRows(d.u.data, m, k, keep) };
   }
-  // Householder QR, column-major working copy: a[j*m + i]
-  const a = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) a[j * m + i] = w.data[i * n + j];
-  const vs: Float64Array[] = [];
-  const betas = new Float64Array(n);
-  for (let k = 0; k < n; k++) {
-    let norm = 0;
-    for (let i = k; i < m; i++) norm += a[k * m + i] * a[k * m + i];
-    norm = Math.sqrt(norm);
-    const v = new Float64Array(m);
-    if (norm === 0) {
-      vs.push(v);
-      continue;
-    }
-    const alpha = a[k * m + k] > 0 ? -norm : norm;
-    for (let i = k; i < m; i++) v[i] = a[k * m + i];
-    v[k] -= alpha;
-    let vv = 0;
-    for (let i = k; i < m; i++) vv += v[i] * v[i];
-    betas[k] = vv > 0 ? 2 / vv : 0;
-    vs.push(v);
-    for (let j = k; j < n; j++) {
-      let d = 0;
-      for (let i = k; i < m; i++) d += v[i] * a[j * m + i];
-      d *= betas[k];
-      for (let i = k; i < m; i++) a[j * m + i] -= d * v[i];
-    }
-  }
-  const r: Mat = { rows: n, cols: n, data: new Float64Array(n * n) };
-  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) r.data[i * n + j] = a[j * m + i];
-  const { u, s, v } = svd(r);
+  const qr = householderQr(w);
+  const { u, s, v } = svd(qr.r);
   const cutoff = Math.max(m, n) * EPS * (s.length ? s[0] : 0);
-  // y ↦ Q·y for y = [x; 0] (x of length n): the reflections applied last first
-  const applyQ = (row: Float64Array) => {
-    for (let k = n - 1; k >= 0; k--) {
-      const vk = vs[k];
-      const b = betas[k];
-      if (b === 0) continue;
-      let d = 0;
-      for (let t = k; t < m; t++) d += vk[t] * row[t];
-      d *= b;
-      for (let t = k; t < m; t++) row[t] -= d * vk[t];
-    }
-  };
+  const applyQ = qr.applyQ;
   // B = V S⁺ U_Rᵀ (n x n), then pinv = B Qᵀ: row i of pinv is Q applied to row i of B
   const out: Mat = { rows: n, cols: m, data: new Float64Array(n * m) };
   const row = new Float64Array(m);

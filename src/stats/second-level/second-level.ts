@@ -16,7 +16,7 @@
  */
 import type { Mat } from '../core/matrix.js';
 import { linearModel } from '../first-level/regression.js';
-import { tCdf, tSf, zFromP } from '../core/distributions.js';
+import { tTails, zFromP, type Tails } from '../core/distributions.js';
 
 export type { Mat };
 
@@ -129,6 +129,7 @@ export function computeSecondLevelContrast(
     effect_size: new Float64Array(V),
     effect_variance: new Float64Array(V),
   };
+  const tails: Tails = { sf: 0, cdf: 0 };
   for (let v = 0; v < V; v++) {
     let eff = 0;
     for (let i = 0; i < p; i++) if (c[i] !== 0) eff += c[i] * fit.beta[i * V + v];
@@ -136,13 +137,12 @@ export function computeSecondLevelContrast(
     const sd = Math.sqrt(cCc * fit.dispersion[v]);
     const variance = sd * sd;
     const t = eff / Math.sqrt(Math.max(variance, TINY));
-    const pv = tSf(t, dof);
-    const omp = tCdf(t, dof);
+    tTails(t, dof, tails);
     out.effect_size[v] = eff;
     out.effect_variance[v] = variance;
     out.stat[v] = t;
-    out.p_value[v] = pv;
-    out.z_score[v] = zFromP(pv, omp);
+    out.p_value[v] = tails.sf;
+    out.z_score[v] = zFromP(tails.sf, tails.cdf);
   }
   return out;
 }

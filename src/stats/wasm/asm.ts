@@ -102,6 +102,8 @@ export const I = {
   block: [0x02, 0x40],
   loop: [0x03, 0x40],
   end: [0x0b],
+  /** if (i32 popped != 0) { … } with no result; close with `end`. */
+  if: [0x04, 0x40],
   br: (depth: number) => [0x0c, ...uleb(depth)],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
   i32load: (offset = 0) => [0x28, ...memarg(2, offset)],
@@ -128,6 +130,11 @@ export const I = {
   f64sub: [0xa1],
   f64mul: [0xa2],
   f64const0: [0x44, 0, 0, 0, 0, 0, 0, 0, 0],
+  f64const: (v: number) => {
+    const b = new DataView(new ArrayBuffer(8));
+    b.setFloat64(0, v, true);
+    return [0x44, ...Array.from({ length: 8 }, (_, i) => b.getUint8(i))];
+  },
   v128load: (offset = 0) => simd(0x00, ...memarg(4, offset)),
   v128store: (offset = 0) => simd(0x0b, ...memarg(4, offset)),
   /** Two int16 (32 bits) from memory into the low lanes (upper lanes zero). */
@@ -152,7 +159,14 @@ export const I = {
   /** pmin(a, b) = b < a ? b : a and pmax(a, b) = a < b ? b : a, lane-wise (NaN in b never wins). */
   f64x2pmin: simd(0xf6),
   f64x2pmax: simd(0xf7),
-  /** The two float64 lanes swapped (i8x16.shuffle of a vector with itself). */
+  f64x2abs: simd(0xec),
+  f64x2neg: simd(0xed),
+  /** Lane-wise a > b as all-ones / zero masks (false when either is NaN). */
+  f64x2gt: simd(0x4a),
+  /** i32 1 if any bit of the vector is set. */
+  v128anyTrue: simd(0x53),
+  f64x2extractLane0: simd(0x21, 0),
+  /** i8x16.shuffle taking lanes (b1, a0) of its two operands: with the same vector pushed twice, its lanes swapped. */
   f64x2swap: [0xfd, 0x0d, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7],
   f32x4add: simd(0xe4),
   f32x4sub: simd(0xe5),
