@@ -40,9 +40,11 @@ parentPort!.on('message', async (msg: Msg) => {
       warn: (message: string) => parentPort!.postMessage({ kind: 'warn', message }),
     };
     const seconds = await executeJob(msg.job, def, report, controller.signal);
-    // the node's inputs and outputs are dropped now: free them before the next node allocates
-    if (process.memoryUsage().arrayBuffers > LEFT_OVER_BYTES) collectGarbage();
     parentPort!.postMessage({ kind: 'done', seconds });
+    // The node's inputs and outputs are dropped now: free them before the next node allocates
+    // (after 'done', so that the node counts as finished as soon as its entry is written; the
+    // next job's message waits for this collection).
+    if (process.memoryUsage().arrayBuffers > LEFT_OVER_BYTES) collectGarbage();
   } catch (e) {
     parentPort!.postMessage({ kind: 'failed', error: serializeError(e) });
   }
