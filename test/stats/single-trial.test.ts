@@ -1,8 +1,8 @@
 /**
  * The closed-form LSS (one extra product per trial on the condition model's fit) against
  * the reference procedure (one GLM per trial), on small synthetic data: identical for OLS and
- * for AR(1) (each trial model's own AR(1) bins, as nilearn refits them); LSA flags a trial
- * without any kept scan as inestimable.
+ * for AR(1) (each trial model's own AR(1) bins, as nilearn refits them), also where the residual
+ * vanishes; LSA flags a trial without any kept scan as inestimable.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -100,6 +100,30 @@ test('fast LSS flags a trial whose regressor is zero on the kept scans', () => {
   const fast = lssFast(y, x, trials, { noiseModel: 'ols' });
   assert.equal(fast.estimable[1], false);
   assert.equal(fast.estimable.filter((e) => !e).length, 1);
+});
+
+test('fast LSS with AR(1): voxels without residual (constant, or exactly in the design) get every trial at its condition amplitude', () => {
+  // the AR(1) bins come from expansions of the residual sums (single-trial-ar.ts); where the
+  // residual vanishes they are rounding noise: any bin fits such a voxel exactly
+  const { x, y, trials, n, nVox } = problem(5, 64);
+  const amp = [1.5, -0.75, 2];
+  for (let v = 0; v < 8; v++) {
+    for (let t = 0; t < n; t++) {
+      const row = x.data.subarray(t * x.cols, (t + 1) * x.cols);
+      y[t * nVox + v] = v === 0 ? 100 : 100 + 0.5 * row[3] + (v / 4) * row[4] + amp.reduce((s, m, c) => s + m * row[c], 0);
+    }
+  }
+  for (const data of [y, Float64Array.from(y)]) {
+    const fast = lssFast(data, x, trials, { noiseModel: 'ar1', chunkSize: 16 });
+    trials.forEach((tr, k) => {
+      for (let v = 0; v < 8; v++) {
+        const want = v === 0 ? 0 : amp[tr.column];
+        const got = fast.effect[k * nVox + v];
+        assert.ok(Math.abs(got - want) < 1e-3, `trial ${k} voxel ${v}: effect ${got}, expected ${want}`);
+      }
+      for (let v = 0; v < nVox; v++) assert.ok(Number.isFinite(fast.z[k * nVox + v]), `trial ${k} voxel ${v}: z ${fast.z[k * nVox + v]}`);
+    });
+  }
 });
 
 test('LSA: trial effects of the all-trials design, zero columns flagged', () => {

@@ -22,8 +22,9 @@
  * AR(1): nilearn refits every trial model, so the AR(1) bin of trial model k at a voxel is that
  * of its own OLS residuals, which differ from the condition model's by one regressor;
  * single-trial-ar.ts computes those bins exactly from the condition model's residuals and two
- * products per trial, and each (bin, voxel) pair present gets the closed form above on the
- * whitened design, trial regressors and data (only the trials in that bin are kept). On synth
+ * products per trial, and each trial gets the closed form above at its own bin, on the
+ * whitened design, trial regressors and data: single-trial-ar-fit.ts, which takes the whitened
+ * products from the same per-voxel products as the bins (one pass over the data). On synth
  * run 1 the trial bin differs from the condition model's at about half the trial-voxels, and
  * reusing the condition bins gave |dz| up to 0.4; the per-trial bins match nilearn
  * (test/fixtures/reference/single_trial/lss_run1_ar1). AR(N > 1) (k-means clusters of the
@@ -35,7 +36,8 @@ import { tToZTable } from '../core/t-to-z.js';
 import { kernels } from '../wasm/kernels.js';
 import { arGroups, parseNoiseModel, runGlm, type TimeSeriesData } from './glm.js';
 import { loadF64, stageRows } from './chunks.js';
-import { lssAr1Groups } from './single-trial-ar.js';
+import { ar1PassBytes, lssAr1Pass } from './single-trial-ar.js';
+import { Ar1BinFitter } from './single-trial-ar-fit.js';
 import { designRank, linearModelWithBasis, whitenDesign } from './regression.js';
 
 /** One trial of an LSS model: its regressor and the column of its condition in X. */
@@ -112,11 +114,6 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
   if (T === 0 || nVox === 0) return { effect, z, estimable };
   const order = parseNoiseModel(opts.noiseModel ?? 'ar1');
   const bins = opts.bins ?? 100;
-  // AR(1): each trial model's own bin at each voxel (exact, single-trial-ar.ts); OLS and
-  // AR(N > 1): the condition model's groups, one per voxel
-  const perTrial = order === 1 ? lssAr1Groups(y, x, trials, bins, opts.chunkSize) : undefined;
-  const groups = perTrial ?? arGroups(y, x, { noiseModel: opts.noiseModel ?? 'ar1', bins });
-  lap(order === 0 ? 'setup' : 'ols + ar estimate');
   const rank = designRank(x);
   const cols = [...new Set(trials.map((t) => t.column))];
   const colRow = new Map(cols.map((c, i) => [c, i]));
@@ -126,82 +123,54 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
   trials.forEach((tr, k) => {
     for (let t = 0; t < n; t++) a.data[t * T + k] = tr.regressor[t];
   });
-
+  const tables = new Map<number, (t: number) => number>();
+  const table = (dof: number) => tables.get(dof) ?? tables.set(dof, tToZTable(dof)).get(dof)!;
+  const terms = (rho: Float64Array) => groupTerms(x, a, rho, rank, trials, cols, estimable, table);
   const K = kernels();
-  const f32 = y instanceof Float32Array;
   const C = (Math.max(4, Math.min(opts.chunkSize ?? 2048, nVox)) + 3) & ~3;
+
+  if (order === 1) {
+    // AR(1): each trial model's own bin at each voxel (exact, single-trial-ar.ts), found and
+    // fitted in one pass over the data (single-trial-ar-fit.ts)
+    const ws = K.workspace(ar1PassBytes(n, p, T, C) + Ar1BinFitter.bytes(n, p, T, nc, C, bins));
+    const condRow = Int32Array.from(trials, (t) => colRow.get(t.column)!);
+    const fitter = new Ar1BinFitter(ws, x, a, nc, condRow, C, bins, nVox, (rho) => {
+      const g = terms(Float64Array.of(rho));
+      const { basis, model, r } = g;
+      // B·pinv(WX)ᵀ (r x p) and the normCov rows of the condition columns
+      const m = new Float64Array(r * p);
+      for (let l = 0; l < r; l++) {
+        for (let j = 0; j < p; j++) {
+          let acc = 0;
+          for (let t = 0; t < n; t++) acc += basis[l * n + t] * model.calcBeta.data[j * n + t];
+          m[l * p + j] = acc;
+        }
+      }
+      const nCov = new Float64Array(nc * p);
+      for (let i = 0; i < nc; i++) nCov.set(model.normCov.data.subarray(cols[i] * p, (cols[i] + 1) * p), i * p);
+      return { rho, m, r, nCov, proj: g.proj, beta: g.beta, invS: g.invS, vconst: g.vconst, den: g.den, zOf: g.zOf };
+    }, effect, z);
+    lap('setup');
+    lssAr1Pass(ws, y, x, a, trials.map((t) => t.alone), bins, C, (ch) => fitter.fit(ch));
+    lap(`ar bins + trial fits (${fitter.binCount} bins)`);
+    return { effect, z, estimable };
+  }
+
+  // OLS and AR(N > 1): the condition model's groups, one per voxel
+  const groups = arGroups(y, x, { noiseModel: opts.noiseModel ?? 'ar1', bins });
+  lap(order === 0 ? 'setup' : 'ols + ar estimate');
+  const f32 = y instanceof Float32Array;
   const nm = groups.rho.length;
   // per group: stacked operator [pinv(W) rows of the condition columns; basis; Uᵀ] and per-trial terms
   interface Group { stack: Float64Array; rows: number; r: number; rho: Float64Array; w1: Float64Array; r1: Float64Array; beta: Float64Array; invS: Float64Array; vconst: Float64Array; den: Float64Array; zOf: ((t: number) => number)[] }
-  const built: Omit<Group, 'stack' | 'rho' | 'w1' | 'r1'>[] = [];
-  const stacks: Float64Array[] = [];
-  const tables = new Map<number, (t: number) => number>();
-  const table = (dof: number) => tables.get(dof) ?? tables.set(dof, tToZTable(dof)).get(dof)!;
-  for (let g = 0; g < nm; g++) {
-    const model = linearModelWithBasis(x, groups.rho[g], rank);
-    const basis = model.basis!;
-    const r = basis.rows;
-    const aw = groups.rho[g].length ? whitenDesign(a, groups.rho[g]) : a;
-    const rows = nc + r + T;
-    const stack = new Float64Array(rows * n);
-    for (let i = 0; i < nc; i++) stack.set(model.calcBeta.data.subarray(cols[i] * n, (cols[i] + 1) * n), i * n);
-    stack.set(basis.data, nc * n);
-    const invS = new Float64Array(T);
-    const beta = new Float64Array(T);
-    const vconst = new Float64Array(T);
-    const den = new Float64Array(T);
-    const zOf: ((t: number) => number)[] = [];
-    const proj = new Float64Array(r);
-    for (let k = 0; k < T; k++) {
-      const c = trials[k].column;
-      const hcc = model.normCov.data[c * p + c];
-      if (trials[k].alone) {
-        invS[k] = 0; beta[k] = 0; vconst[k] = hcc; den[k] = model.dispersionDenominator;
-        zOf.push(table(n - rank));
-        continue;
-      }
-      // u = (I - BᵀB)·a_w, s = |u|², g_c = pinv(W)[c]·a_w
-      proj.fill(0);
-      let norm = 0;
-      for (let t = 0; t < n; t++) {
-        const v = aw.data[t * T + k];
-        norm += v * v;
-        for (let l = 0; l < r; l++) proj[l] += basis.data[l * n + t] * v;
-      }
-      const u = stack.subarray((nc + r + k) * n, (nc + r + k + 1) * n);
-      let s = 0;
-      let gc = 0;
-      for (let t = 0; t < n; t++) {
-        const v = aw.data[t * T + k];
-        let h = 0;
-        for (let l = 0; l < r; l++) h += basis.data[l * n + t] * proj[l];
-        u[t] = v - h;
-        s += u[t] * u[t];
-        gc += model.calcBeta.data[c * n + t] * v;
-      }
-      if (!(norm > 0) || s <= COLLINEAR * norm) {
-        estimable[k] = false;
-        u.fill(0);
-        invS[k] = 0; beta[k] = 0; vconst[k] = Infinity; den[k] = 1;
-        zOf.push(() => 0);
-        continue;
-      }
-      invS[k] = 1 / s;
-      beta[k] = 1 - gc;
-      vconst[k] = hcc + (1 - gc) * (1 - gc) / s;
-      den[k] = n - p - 1;
-      zOf.push(table(n - rank - 1));
-    }
-    stacks.push(stack);
-    built.push({ rows, r, beta, invS, vconst, den, zOf });
-  }
+  const built = groups.rho.map(terms);
   lap('trial terms');
 
   const maxRows = Math.max(...built.map((b) => b.rows));
-  const ws = K.workspace(8 * (stacks.reduce((s, st) => s + st.length, 0) + nm * (3 * n + 2) + n * C + maxRows * C + 6 * C) + (f32 ? 8 * (n * C + 8) : 0) + 4 * (C * Math.min(nm, perTrial ? T : 1) + 4) + 16 * (5 * nm + 16));
+  const ws = K.workspace(8 * (built.reduce((s, b) => s + b.stack.length, 0) + nm * (3 * n + 2) + n * C + maxRows * C + 6 * C) + (f32 ? 8 * (n * C + 8) : 0) + 4 * (C + 4) + 16 * (5 * nm + 16));
   const G: Group[] = built.map((b, g) => {
-    const stack = ws.f64(stacks[g].length);
-    stack.set(stacks[g]);
+    const stack = ws.f64(b.stack.length);
+    stack.set(b.stack);
     const rho = ws.f64(Math.max(1, groups.rho[g].length));
     rho.set(groups.rho[g]);
     // w1, r1 feed colStats, of which only |wy|² is used here
@@ -211,20 +180,19 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
   });
   const stage = f32 ? ws.f32(n * C + 8) : undefined;
   const raw = f32 && nm > 1 ? ws.f32(n * C + 8) : undefined;
-  // (group, voxel) pairs of a chunk, by group: at most one per voxel and group
-  const pairs = ws.i32(C * Math.min(nm, perTrial ? T : 1) + 4);
+  // the chunk's voxels, by group (one group per voxel)
+  const pairs = ws.i32(C + 4);
   const wy = ws.f64(n * C);
   const prod = ws.f64(maxRows * C);
   const shift = ws.f64(C);
   const [ss, sr, sy, sy2] = [0, 1, 2, 3].map(() => ws.f64(C));
   const count = new Int32Array(nm + 1);
   const fill = new Int32Array(nm);
-  const seen = new Int32Array(nm).fill(-1);
   const y64 = f32 ? undefined : (y as Float64Array);
-  const labels = perTrial ? perTrial.labels : groups.labels;
+  const labels = groups.labels;
   for (let v0 = 0; v0 < nVox; v0 += C) {
     const c = Math.min(C, nVox - v0);
-    chunkPairs(labels, perTrial ? T : 1, nVox, v0, c, nm, count, fill, seen, pairs);
+    chunkPairs(labels, v0, c, nm, count, fill, pairs);
     if (stage) stageRows(y as Float32Array, nVox, n, v0, c, raw ?? stage, C);
     for (let g = 0; g < nm; g++) {
       const a0 = count[g];
@@ -240,7 +208,7 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
       } else loadF64(y64!, nVox, n, v0, idx, cnt, groups.rho[g], ord, shift, wy);
       K.gemm(grp.stack, grp.rows, n, wy, cs, prod);
       K.colStats(wy, n, cs, grp.r1, grp.w1, shift, ss, sr, sy, sy2);
-      writeTrials(grp, trials, colRow, nc, prod, cs, cnt, ss, idx, v0, nVox, effect, z, perTrial && { labels: perTrial.labels, g });
+      writeTrials(grp, trials, colRow, nc, prod, cs, cnt, ss, idx, v0, nVox, effect, z);
     }
   }
   lap('trial fits');
@@ -248,41 +216,93 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
 }
 
 /**
- * The (group, voxel) pairs of chunk [v0, v0 + c) sorted by group (a counting sort): group g's
- * chunk indices are pairs[start[g] .. start[g + 1]), in voxel order. labels: nRows x nVox
- * (one row per trial with per-trial groups, else one row); a voxel appears once per distinct
- * group of its rows.
+ * The closed form's terms of one whitening (rho; empty: OLS): the model of WX, the stacked
+ * operator [pinv(WX) rows of the condition columns; basis; Uᵀ] (nc + r + T rows of n) and per
+ * trial (see the module comment) 1/s, 1 - g_c, the variance factor, the dispersion denominator,
+ * the t-to-z map and B·W·a_k (T x r). A trial collinear with X under this whitening is marked
+ * in `estimable`.
  */
-function chunkPairs(labels: Int32Array, nRows: number, nVox: number, v0: number, c: number, nm: number, start: Int32Array, fill: Int32Array, seen: Int32Array, pairs: Int32Array): void {
-  start.fill(0, 0, nm + 1);
-  seen.fill(-1);
-  for (let i = 0; i < c; i++) {
-    for (let k = 0; k < nRows; k++) {
-      const g = labels[k * nVox + v0 + i];
-      if (seen[g] === i) continue;
-      seen[g] = i;
-      start[g + 1]++;
+function groupTerms(
+  x: Mat, a: Mat, rho: Float64Array, rank: number, trials: LssTrial[], cols: number[], estimable: boolean[],
+  table: (dof: number) => (t: number) => number,
+) {
+  const n = x.rows;
+  const p = x.cols;
+  const T = a.cols;
+  const nc = cols.length;
+  const model = linearModelWithBasis(x, rho, rank);
+  const basis = model.basis!.data;
+  const r = model.basis!.rows;
+  const aw = rho.length ? whitenDesign(a, rho) : a;
+  const rows = nc + r + T;
+  const stack = new Float64Array(rows * n);
+  for (let i = 0; i < nc; i++) stack.set(model.calcBeta.data.subarray(cols[i] * n, (cols[i] + 1) * n), i * n);
+  stack.set(basis, nc * n);
+  const invS = new Float64Array(T);
+  const beta = new Float64Array(T);
+  const vconst = new Float64Array(T);
+  const den = new Float64Array(T);
+  const zOf: ((t: number) => number)[] = [];
+  const projAll = new Float64Array(T * r);
+  for (let k = 0; k < T; k++) {
+    const proj = projAll.subarray(k * r, (k + 1) * r);
+    const c = trials[k].column;
+    const hcc = model.normCov.data[c * p + c];
+    if (trials[k].alone) {
+      invS[k] = 0; beta[k] = 0; vconst[k] = hcc; den[k] = model.dispersionDenominator;
+      zOf.push(table(n - rank));
+      continue;
     }
+    // u = (I - BᵀB)·a_w, s = |u|², g_c = pinv(W)[c]·a_w
+    let norm = 0;
+    for (let t = 0; t < n; t++) {
+      const v = aw.data[t * T + k];
+      norm += v * v;
+      for (let l = 0; l < r; l++) proj[l] += basis[l * n + t] * v;
+    }
+    const u = stack.subarray((nc + r + k) * n, (nc + r + k + 1) * n);
+    let s = 0;
+    let gc = 0;
+    for (let t = 0; t < n; t++) {
+      const v = aw.data[t * T + k];
+      let h = 0;
+      for (let l = 0; l < r; l++) h += basis[l * n + t] * proj[l];
+      u[t] = v - h;
+      s += u[t] * u[t];
+      gc += model.calcBeta.data[c * n + t] * v;
+    }
+    if (!(norm > 0) || s <= COLLINEAR * norm) {
+      estimable[k] = false;
+      u.fill(0);
+      invS[k] = 0; beta[k] = 0; vconst[k] = Infinity; den[k] = 1;
+      zOf.push(() => 0);
+      continue;
+    }
+    invS[k] = 1 / s;
+    beta[k] = 1 - gc;
+    vconst[k] = hcc + (1 - gc) * (1 - gc) / s;
+    den[k] = n - p - 1;
+    zOf.push(table(n - rank - 1));
   }
+  return { model, basis, r, rows, stack, proj: projAll, beta, invS, vconst, den, zOf };
+}
+
+/**
+ * The voxels of chunk [v0, v0 + c) sorted by group (a counting sort): group g's chunk indices
+ * are pairs[start[g] .. start[g + 1]), in voxel order.
+ */
+function chunkPairs(labels: Int32Array, v0: number, c: number, nm: number, start: Int32Array, fill: Int32Array, pairs: Int32Array): void {
+  start.fill(0, 0, nm + 1);
+  for (let i = 0; i < c; i++) start[labels[v0 + i] + 1]++;
   for (let g = 0; g < nm; g++) start[g + 1] += start[g];
   fill.set(start.subarray(0, nm));
-  seen.fill(-1);
-  for (let i = 0; i < c; i++) {
-    for (let k = 0; k < nRows; k++) {
-      const g = labels[k * nVox + v0 + i];
-      if (seen[g] === i) continue;
-      seen[g] = i;
-      pairs[fill[g]++] = i;
-    }
-  }
+  for (let i = 0; i < c; i++) pairs[fill[labels[v0 + i]]++] = i;
 }
 
 function writeTrials(
   grp: { r: number; beta: Float64Array; invS: Float64Array; vconst: Float64Array; den: Float64Array; zOf: ((t: number) => number)[] },
   trials: LssTrial[], colRow: Map<number, number>, nc: number, prod: Float64Array, cs: number, cnt: number,
   ss: Float64Array, idx: Int32Array, v0: number, nVox: number, effect: Float32Array, z: Float32Array,
-  /** With per-trial groups: write only the trials whose group at the voxel is g. */
-  only?: { labels: Int32Array; g: number },
 ): void {
   const { r, beta, invS, vconst, den, zOf } = grp;
   const T = trials.length;
@@ -301,14 +321,11 @@ function writeTrials(
     const vc = vconst[k];
     const dk = den[k];
     const zk = zOf[k];
-    const lab = only ? only.labels.subarray(k * nVox + v0) : undefined;
-    const g = only?.g;
     if (vc === Infinity) {
-      for (let i = 0; i < cnt; i++) if (!lab || lab[idx[i]] === g) { effect[out + idx[i]] = 0; z[out + idx[i]] = 0; }
+      for (let i = 0; i < cnt; i++) { effect[out + idx[i]] = 0; z[out + idx[i]] = 0; }
       continue;
     }
     for (let i = 0; i < cnt; i++) {
-      if (lab && lab[idx[i]] !== g) continue;
       const q = prod[uRow + i];
       const b = prod[cRow + i] + bk * q * is;
       const e = (sse[i] - q * q * is) / dk;
