@@ -7,6 +7,7 @@ import { glmToArtifact } from './lib/glm-artifact.js';
 import { readMaskedRun, selectRows } from './lib/masked-bold.js';
 import { fitMemoryBudget, spillNeeded } from './lib/spill.js';
 import { fitSpilled } from './lib/fit-spilled.js';
+import { collectGarbage } from '../src/engine/garbage.js';
 
 export interface FitParams {
   run: string;
@@ -71,6 +72,8 @@ export const fit: NodeDefinition<FitParams> = {
     const masked = await readMaskedRun(bold, mask, indices, dm, params.smoothing_fwhm, (f) => ctx.progress(0.02 + 0.5 * f));
     let y = masked.y;
     const keep = masked.keep;
+    // the inflated chunks of the whole run are garbage now: free them before the GLM's outputs
+    collectGarbage();
     lap('read + smooth');
     Object.assign(timings, masked.timings);
 

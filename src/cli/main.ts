@@ -3,17 +3,21 @@ import { resolve, join } from 'node:path';
 import { parseCli, USAGE, type CliOptions } from './args.js';
 import { isUserError, UserError } from '../errors.js';
 import { planPipeline, runPipeline, runNodeFromJobFile, toDot, toMermaid, DEFAULT_SLURM, type EngineOptions } from '../engine/index.js';
+import { WorkerRunner, type NodeRunner } from '../engine/runners.js';
 import type { ExecutionSpec } from '../spec/types.js';
-import { compilePipeline, type CompiledPipeline } from '../spec/compile.js';
-import { checkCachePath, checkRunPaths, outputPlacementProblems } from './path-checks.js';
+import type { CompiledPipeline } from '../spec/compile.js';
 import { createReporter } from '../ui/reporter.js';
-import { cacheCommand } from './cache-command.js';
 import { printPlan } from './plan-output.js';
 import { printNotices, type NoticeCommand } from './notices.js';
-import { simulateCommand } from './simulate-command.js';
 import { glmflowVersion } from '../version.js';
 import { installInterruptHandlers } from './interrupt.js';
 import { exitQuietlyOnBrokenPipe } from './broken-pipe.js';
+
+// The spec compiler (~0.45 s of module loading: yaml, ajv, the design code), the path checks,
+// `simulate` and `cache` are loaded when a command needs them, so that `run` can start its
+// worker threads (which load the node modules, ~0.5 s each) before it loads the compiler.
+const specCompiler = () => import('../spec/compile.js');
+const pathChecks = () => import('./path-checks.js');
 
 const REGISTRY_MODULE = new URL('../../nodes/index.js', import.meta.url).href;
 /** The installed command, for SLURM jobs: `node bin/glmflow.js` (not npx, which may reinstall per call). */
@@ -47,6 +51,18 @@ async function engineOptions(opts: CliOptions): Promise<EngineOptions> {
   };
 }
 
+/**
+ * `run` on this machine's worker threads: the pool is started before the spec is compiled, so
+ * that the workers' start-up (Node bootstrap and the node modules) overlaps the compilation and
+ * the planning instead of following them. Undefined for --in-process and --executor slurm (the
+ * spec may still choose SLURM: then the pool is closed unused).
+ */
+function earlyWorkerPool(opts: CliOptions): NodeRunner | undefined {
+  if (opts.inProcess || opts.executor === 'slurm') return undefined;
+  const jobs = Math.max(1, opts.jobs);
+  return new WorkerRunner(jobs, REGISTRY_MODULE, jobs);
+}
+
 function specArg(opts: CliOptions): string {
   const spec = opts.positionals[0];
   if (!spec) throw new UserError(`command line: '${opts.command}' needs a SPEC file\n\n${USAGE}`);
@@ -54,15 +70,18 @@ function specArg(opts: CliOptions): string {
 }
 
 async function refuseOutputPlacement(compiled: CompiledPipeline, opts: CliOptions): Promise<void> {
+  const { outputPlacementProblems } = await pathChecks();
   const problems = await outputPlacementProblems(compiled, opts.out !== undefined, opts.useCache ? cacheRootOf(opts) : undefined);
   if (problems.length) throw new UserError(problems.length === 1 ? problems[0] : `${problems.length} problems with the output folder`, problems);
 }
 
-async function runWithReporter(opts: CliOptions, compiled: CompiledPipeline, signal: AbortSignal) {
+async function runWithReporter(opts: CliOptions, compiled: CompiledPipeline, signal: AbortSignal, pool: NodeRunner | undefined) {
   const executor = executorOf(opts, compiled.loaded.spec.execution);
+  const runner = executor?.kind === 'local' ? pool : undefined;
+  if (pool && !runner) await pool.close();
   const reporter = await createReporter(opts.ui, { stdout: process.stdout, stderr: process.stderr, verbose: opts.verbose });
   try {
-    return await runPipeline(compiled.graph, { ...(await engineOptions(opts)), executor, emit: (e) => reporter.onEvent(e), outputDir: compiled.outputDir, signal });
+    return await runPipeline(compiled.graph, { ...(await engineOptions(opts)), executor, runner, emit: (e) => reporter.onEvent(e), outputDir: compiled.outputDir, signal });
   } finally {
     await reporter.close();
   }
@@ -70,6 +89,7 @@ async function runWithReporter(opts: CliOptions, compiled: CompiledPipeline, sig
 
 /** Compiles the spec given on the command line and prints its notices (skipped subjects, warnings) to stderr. */
 async function compileSpec(opts: CliOptions, command: NoticeCommand) {
+  const { compilePipeline } = await specCompiler();
   const compiled = await compilePipeline(specArg(opts), { overrides: opts.set, out: opts.out });
   printNotices(compiled, command);
   return compiled;
@@ -81,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
   exitQuietlyOnBrokenPipe();
   try {
     // simulate has options of its own (--subjects, --runs, --seed, ...)
-    if (argv[0] === 'simulate') return await simulateCommand(argv.slice(1));
+    if (argv[0] === 'simulate') return await (await import('./simulate-command.js')).simulateCommand(argv.slice(1));
     // hidden: what a SLURM job runs on a compute node (src/engine/slurm/compute-side.ts)
     if (argv[0] === '_run-node' && argv[1]) {
       const { registry } = await import(REGISTRY_MODULE);
@@ -109,7 +129,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'plan': {
         const compiled = await compileSpec(opts, 'plan');
         await refuseOutputPlacement(compiled, opts);
-        if (opts.useCache) await checkCachePath(cacheRootOf(opts), cacheSourceOf(opts));
+        if (opts.useCache) await (await pathChecks()).checkCachePath(cacheRootOf(opts), cacheSourceOf(opts));
         const plan = await planPipeline(compiled.graph, await engineOptions(opts));
         printPlan(plan, opts.ui === 'json');
         return 0;
@@ -119,10 +139,15 @@ export async function main(argv: string[]): Promise<number> {
         // the spec lets the checks finish, then nothing is computed).
         const interrupts = installInterruptHandlers();
         let summary;
+        const pool = earlyWorkerPool(opts);
         try {
           const compiled = await compileSpec(opts, 'run');
-          await checkRunPaths(compiled, { fromCli: opts.out !== undefined, cacheRoot: opts.useCache ? cacheRootOf(opts) : undefined, cacheSource: cacheSourceOf(opts) });
-          summary = await runWithReporter(opts, compiled, interrupts.signal);
+          await (await pathChecks()).checkRunPaths(compiled, { fromCli: opts.out !== undefined, cacheRoot: opts.useCache ? cacheRootOf(opts) : undefined, cacheSource: cacheSourceOf(opts) });
+          summary = await runWithReporter(opts, compiled, interrupts.signal, pool);
+        } catch (e) {
+          // a spec or path problem: the pool started for nothing (runPipeline closes it otherwise)
+          await pool?.close();
+          throw e;
         } finally {
           interrupts.dispose();
         }
@@ -130,7 +155,7 @@ export async function main(argv: string[]): Promise<number> {
         return summary.ok ? 0 : 1;
       }
       case 'cache':
-        return await cacheCommand(opts.positionals, cacheRootOf(opts));
+        return await (await import('./cache-command.js')).cacheCommand(opts.positionals, cacheRootOf(opts));
       case '':
         throw new UserError(`command line: no command given\n\n${USAGE}`);
       default:

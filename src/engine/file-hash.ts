@@ -24,7 +24,13 @@ export class FileHasher {
   private dirty = false;
   private readonly memoFile: string | undefined;
 
-  constructor(cacheRoot?: string) {
+  /**
+   * `identity: 'stat'` (--no-cache): the keys only name entries of the run's private,
+   * temporary cache, which nothing else reads and which is removed afterwards, so a file is
+   * identified by its stat (absolute path, size, mtime, ctime, inode) instead of its bytes:
+   * hashing two 100 MB BOLD series took ~0.5 s of the start-up of every --no-cache run.
+   */
+  constructor(cacheRoot?: string, private readonly identity: 'content' | 'stat' = 'content') {
     this.memoFile = cacheRoot ? join(cacheRoot, 'file-hashes.json') : undefined;
   }
 
@@ -54,6 +60,9 @@ export class FileHasher {
       st = await fs.stat(abs);
     } catch {
       throw new UserError(`${abs}: input file not found`);
+    }
+    if (this.identity === 'stat') {
+      return createHash('sha256').update(JSON.stringify(['stat', abs, st.size, st.mtimeMs, st.ctimeMs, st.ino])).digest('hex');
     }
     const m = this.memo[abs];
     if (m && m.size === st.size && m.mtimeMs === st.mtimeMs && m.ctimeMs === st.ctimeMs && m.ino === st.ino) return m.hash;

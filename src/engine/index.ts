@@ -68,7 +68,7 @@ export async function planPipeline(graph: Graph, opts: EngineOptions): Promise<P
   const { cache, temporary } = await effectiveCache(opts);
   try {
     await cache.init();
-    const hasher = new FileHasher(temporary ? undefined : cache.root);
+    const hasher = new FileHasher(temporary ? undefined : cache.root, temporary ? 'stat' : 'content');
     await hasher.load();
     const verified = new VerifiedEntries(temporary ? undefined : cache.root, (key) => cache.entryPath(key));
     await verified.load();
@@ -82,7 +82,11 @@ export async function planPipeline(graph: Graph, opts: EngineOptions): Promise<P
 
 export async function runPipeline(
   graph: Graph,
-  opts: EngineOptions & { emit: EventListener; outputDir?: string; signal?: AbortSignal },
+  opts: EngineOptions & {
+    emit: EventListener; outputDir?: string; signal?: AbortSignal;
+    /** Local runs: a worker pool started earlier (it is used, and closed, as if created here). */
+    runner?: NodeRunner;
+  },
 ): Promise<ExecutionSummary> {
   const slurm = opts.executor?.kind === 'slurm' ? opts.executor : undefined;
   const commands = slurm ? await checkSlurm(opts, slurm) : undefined;
@@ -101,12 +105,12 @@ export async function runPipeline(
       });
     } else {
       // Workers start (and load the node modules) while the plan hashes the inputs.
-      runner = opts.registryModule ? new WorkerRunner(jobs, opts.registryModule, jobs) : new InProcessRunner(opts.registry);
+      runner = opts.runner ?? (opts.registryModule ? new WorkerRunner(jobs, opts.registryModule, jobs) : new InProcessRunner(opts.registry));
     }
     await cache.init();
     // The lease keeps `cache prune`/`clear` from removing what this run reads or writes.
     lease = temporary ? undefined : await CacheLease.acquire(cache.root);
-    const hasher = new FileHasher(temporary ? undefined : cache.root);
+    const hasher = new FileHasher(temporary ? undefined : cache.root, temporary ? 'stat' : 'content');
     await hasher.load();
     verified = new VerifiedEntries(temporary ? undefined : cache.root, (key) => cache.entryPath(key));
     await verified.load();

@@ -7,6 +7,10 @@ import { parentPort } from 'node:worker_threads';
 import type { NodeDefinition } from './types.js';
 import { executeJob, serializeError, type NodeJob } from './job.js';
 import { onTemporary } from './temporaries.js';
+import { collectGarbage } from './garbage.js';
+
+/** External memory (ArrayBuffers) a finished node may leave to the next automatic collection. */
+const LEFT_OVER_BYTES = 48 * 2 ** 20;
 
 // The main thread removes what a terminated (interrupted) worker leaves behind.
 onTemporary((event, path) => parentPort!.postMessage({ kind: 'temporary', event, path }));
@@ -37,6 +41,10 @@ parentPort!.on('message', async (msg: Msg) => {
     };
     const seconds = await executeJob(msg.job, def, report, controller.signal);
     parentPort!.postMessage({ kind: 'done', seconds });
+    // The node's inputs and outputs are dropped now: free them before the next node allocates
+    // (after 'done', so that the node counts as finished as soon as its entry is written; the
+    // next job's message waits for this collection).
+    if (process.memoryUsage().arrayBuffers > LEFT_OVER_BYTES) collectGarbage();
   } catch (e) {
     parentPort!.postMessage({ kind: 'failed', error: serializeError(e) });
   }

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { NodeDefinition } from './types.js';
 import { executeJob, InterruptedError, serializeError, type JobReporter, type NodeJob, type SerializedError } from './job.js';
 import { removeTemporaries } from './temporaries.js';
+import { exposeGcToWorkers } from './garbage.js';
 
 /** `interrupted`: the run's AbortSignal fired while the node ran; nothing of it was cached. */
 export type JobResult = { ok: true; seconds: number } | { ok: false; error: SerializedError; interrupted?: boolean };
@@ -75,6 +76,7 @@ export class WorkerRunner implements NodeRunner {
    * hashing) instead of delaying the first nodes.
    */
   constructor(private readonly size: number, private readonly registryModule: string, prewarm = 0) {
+    exposeGcToWorkers();
     for (let i = 0; i < Math.min(prewarm, size); i++) {
       const worker = this.spawn();
       worker.postMessage({ kind: 'warm', registryModule });

@@ -237,3 +237,24 @@ test('streamed inputs are read on demand, one at a time', async () => {
   assert.ok(read.ok);
   assert.equal((read.artifact.meta as any).value, 2 * 3 + 5 * 10);
 });
+
+test('runPipeline runs the nodes on a runner started beforehand (the CLI starts its pool before compiling) and closes it', async () => {
+  const s = setup();
+  const { InProcessRunner } = await import('../../src/engine/runners.js');
+  const inner = new InProcessRunner(registry);
+  const ran: string[] = [];
+  let closed = 0;
+  const runner = {
+    run: (job: Parameters<typeof inner.run>[0], report: Parameters<typeof inner.run>[1], signal?: AbortSignal) => {
+      ran.push(job.id);
+      return inner.run(job, report, signal);
+    },
+    close: async () => {
+      closed++;
+    },
+  };
+  const { summary } = await run(s.graph(), s.cacheRoot, { runner, useCache: false });
+  assert.equal(summary.computed, 5);
+  assert.deepEqual(ran.sort(), ['scale/a', 'scale/b', 'source/a', 'source/b', 'sum']);
+  assert.equal(closed, 1);
+});

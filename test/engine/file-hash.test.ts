@@ -76,3 +76,25 @@ test('file-hash memo: a memo written before ctime was recorded is not trusted', 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("--no-cache identity ('stat'): an id from the stat, not the bytes; the same stat gives the same id, a rewrite or another path a new one", async () => {
+  const { dir, file } = folder();
+  try {
+    writeFileSync(file, 'AAAA');
+    const h = new FileHasher(undefined, 'stat');
+    const id = await h.hash(file);
+    assert.equal(await new FileHasher(undefined, 'stat').hash(file), id, 'same stat: same id');
+    assert.notEqual(id, await hashFileContent(file), 'not the content hash');
+    const st = statSync(file);
+    await sleep(15);
+    writeFileSync(file, 'BBBB');
+    utimesSync(file, st.atime, st.mtime);
+    assert.notEqual(await h.hash(file), id, 'a rewrite moves ctime: a new id');
+    const other = join(dir, 'copy.nii');
+    writeFileSync(other, readFileSync(file));
+    assert.notEqual(await h.hash(other), await h.hash(file), 'another path: another id');
+    await assert.rejects(h.hash(join(dir, 'missing.nii')), /input file not found/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -100,13 +100,14 @@ export function gemmFunc(): FuncDef {
  * accumulated in float64 in that order (scipy's correlate1d order for a symmetric kernel),
  * where (A_j, B_j) are the i32 pairs at offs[o ..] (outermost pair first). src, dst and offs
  * are byte addresses of float32 / i32 arrays, w of the float64 half kernel. Two x at a time
- * per f64x2 (4 per iteration), the tail one by one.
+ * per f64x2 (8 per iteration, then 4), the tail one by one.
  */
 export function filterRowsFunc(): FuncDef {
   const SRC = 0, DST = 1, DESC = 2, NDESC = 3, OFFS = 4, R = 5, W = 6;
   const d = 7, dEnd = 8, c0 = 9, lo = 10, hi = 11, d0 = 12, q0 = 13, x = 14, q = 15, j = 16, pa = 17, pb = 18, pc = 19;
   const acc0 = 20, acc1 = 21, wv = 22, w0v = 23;
   const a = 24; // f64 scalar accumulator
+  const acc2 = 25, acc3 = 26;
   const inc = (v: number, by: number[]) => code(I.get(v), by, I.i32add, I.set(v));
   // byte address src + (base + x) * 4 of an element
   const addr = (base: number[]) => code(I.get(SRC), base, I.get(x), I.i32add, I.i32(2), I.i32shl, I.i32add);
@@ -120,6 +121,23 @@ export function filterRowsFunc(): FuncDef {
       code(addr(code(I.get(q), I.i32load(4))), I.set(pb)),
       code(I.get(acc0), pair(0), I.f64x2add, I.set(acc0)),
       code(I.get(acc1), pair(8), I.f64x2add, I.set(acc1)),
+      inc(q, I.i32(8)),
+      inc(j, I.i32(-1)),
+    ),
+  );
+  // eight x at a time: four independent f64x2 chains hide the latency of the adds (each
+  // output still sums its taps in the same order as the four-wide and scalar loops)
+  const vecTaps8 = code(
+    I.get(R), I.set(j), I.get(q0), I.set(q),
+    whileNot(
+      code(I.get(j), I.i32(1), I.i32ltS),
+      code(I.get(W), I.get(j), I.i32(3), I.i32shl, I.i32add, I.f64load(), I.f64x2splat, I.set(wv)),
+      code(addr(code(I.get(q), I.i32load(0))), I.set(pa)),
+      code(addr(code(I.get(q), I.i32load(4))), I.set(pb)),
+      code(I.get(acc0), pair(0), I.f64x2add, I.set(acc0)),
+      code(I.get(acc1), pair(8), I.f64x2add, I.set(acc1)),
+      code(I.get(acc2), pair(16), I.f64x2add, I.set(acc2)),
+      code(I.get(acc3), pair(24), I.f64x2add, I.set(acc3)),
       inc(q, I.i32(8)),
       inc(j, I.i32(-1)),
     ),
@@ -149,6 +167,20 @@ export function filterRowsFunc(): FuncDef {
       code(I.get(d), I.i32load(12), I.set(d0), I.get(OFFS), I.get(d), I.i32load(16), I.i32(2), I.i32shl, I.i32add, I.set(q0)),
       code(I.get(lo), I.set(x)),
       whileNot(
+        code(I.get(x), I.i32(8), I.i32add, I.get(hi), I.i32gtS),
+        code(addr(I.get(c0)), I.set(pc)),
+        code(I.get(pc), I.v128load64zero(0), I.f64x2promoteLow, I.get(w0v), I.f64x2mul, I.set(acc0)),
+        code(I.get(pc), I.v128load64zero(8), I.f64x2promoteLow, I.get(w0v), I.f64x2mul, I.set(acc1)),
+        code(I.get(pc), I.v128load64zero(16), I.f64x2promoteLow, I.get(w0v), I.f64x2mul, I.set(acc2)),
+        code(I.get(pc), I.v128load64zero(24), I.f64x2promoteLow, I.get(w0v), I.f64x2mul, I.set(acc3)),
+        vecTaps8,
+        code(dstAddr, I.get(acc0), I.f32x4demoteZero, I.v128store64lane0(0)),
+        code(dstAddr, I.get(acc1), I.f32x4demoteZero, I.v128store64lane0(8)),
+        code(dstAddr, I.get(acc2), I.f32x4demoteZero, I.v128store64lane0(16)),
+        code(dstAddr, I.get(acc3), I.f32x4demoteZero, I.v128store64lane0(24)),
+        inc(x, I.i32(8)),
+      ),
+      whileNot(
         code(I.get(x), I.i32(4), I.i32add, I.get(hi), I.i32gtS),
         code(addr(I.get(c0)), I.set(pc)),
         code(I.get(pc), I.v128load64zero(0), I.f64x2promoteLow, I.get(w0v), I.f64x2mul, I.set(acc0)),
@@ -171,7 +203,7 @@ export function filterRowsFunc(): FuncDef {
   return {
     name: 'filterRows',
     params: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
-    locals: [...new Array(13).fill('i32'), 'v128', 'v128', 'v128', 'v128', 'f64'],
+    locals: [...new Array(13).fill('i32'), 'v128', 'v128', 'v128', 'v128', 'f64', 'v128', 'v128'],
     body,
   };
 }
