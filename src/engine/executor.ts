@@ -5,6 +5,7 @@ import type { Plan } from './planner.js';
 import type { JobResult, NodeRunner } from './runners.js';
 import type { NodeJob } from './job.js';
 import type { VerifiedEntries } from './verified-entries.js';
+import { Cache } from './cache.js';
 
 /** How often a node is retried after its inputs vanished from the cache (see `compute`). */
 const MAX_RECOVERIES = 3;
@@ -54,6 +55,7 @@ export async function executePlan(
   const signal = opts.signal;
   const outcome = new Map<string, Promise<boolean>>();
   const producerOf = new Map(entries.map((e) => [e.key, e]));
+  const cache = new Cache(opts.cacheRoot);
 
   const runNode = async (entry: PlanEntry): Promise<boolean> => {
     const depResults = await Promise.all(entry.deps.map((d) => outcome.get(d)!));
@@ -79,7 +81,7 @@ export async function executePlan(
    * One attempt at a node, within the concurrency limit, with the scheduler job that held it
    * (SLURM); null when the run was interrupted before it started.
    */
-  const attempt = (entry: PlanEntry): Promise<{ result: JobResult; sched: SchedulerJob } | null> =>
+  const attempt = (entry: PlanEntry): Promise<{ result: JobResult; sched: SchedulerJob; seconds: number } | null> =>
     limit(async () => {
       if (signal?.aborted) return null;
       const record = plan.records.get(entry.id)!;
@@ -91,6 +93,7 @@ export async function executePlan(
       emit({ event: 'node-start', node: entry.id, type: entry.type, time: now() });
       // the scheduler job holding the node (SLURM), carried by its final event
       const sched: SchedulerJob = {};
+      const t0 = performance.now();
       const result = await opts.runner.run(job, {
         progress: (progress, message) =>
           emit({ event: 'node-progress', node: entry.id, type: entry.type, progress: Math.min(1, Math.max(0, progress)), message, time: now() }),
@@ -101,7 +104,7 @@ export async function executePlan(
           emit({ event: 'node-state', node: entry.id, type: entry.type, job, state, time: now() });
         },
       }, signal);
-      return { result, sched };
+      return { result, sched, seconds: (performance.now() - t0) / 1000 };
     });
 
   /**
@@ -117,10 +120,14 @@ export async function executePlan(
         return false;
       }
       const { result, sched } = tried;
-      if (result.ok) {
+      // The signal can race a node's last step: its entry may already be published (the rename
+      // that does it is atomic) when the runner reports the interrupt. Then the node finished,
+      // and the summary says so rather than "interrupted" for a result the next run will use.
+      const finished = result.ok || (result.interrupted === true && (await cache.has(entry.key)));
+      if (finished) {
         summary.computed++;
         await opts.verified?.record(entry.key);
-        emit({ event: 'node-done', node: entry.id, type: entry.type, key: entry.key, seconds: result.seconds, ...sched, time: now() });
+        emit({ event: 'node-done', node: entry.id, type: entry.type, key: entry.key, seconds: result.ok ? result.seconds : tried.seconds, ...sched, time: now() });
         return true;
       }
       if (result.interrupted) {

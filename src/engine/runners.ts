@@ -4,7 +4,10 @@ import { executeJob, InterruptedError, serializeError, type JobReporter, type No
 import { removeTemporaries } from './temporaries.js';
 import { exposeGcToWorkers } from './garbage.js';
 
-/** `interrupted`: the run's AbortSignal fired while the node ran; nothing of it was cached. */
+/**
+ * `interrupted`: the run's AbortSignal fired while the node ran. Its temporaries are removed; its
+ * entry is cached only if the node published it just before (the executor checks).
+ */
 export type JobResult = { ok: true; seconds: number } | { ok: false; error: SerializedError; interrupted?: boolean };
 
 /**

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { runPipeline } from '../../src/engine/index.js';
 import type { EngineEvent, Graph } from '../../src/engine/types.js';
 import { registry } from './slow-nodes.js';
+import { InProcessRunner, interruptedResult, type NodeRunner } from '../../src/engine/runners.js';
 
 const REGISTRY_MODULE = new URL('./slow-nodes.js', import.meta.url).href;
 
@@ -157,4 +158,45 @@ test('reporters: the interrupted node and the final summary in words (plain) and
   ]);
   const frame = dashboardLines(state, 10, { width: 200 }).map(lineText).join('\n');
   assert.match(frame, /Interrupted by SIGINT after 2\.5 s: 1 finished and cached, 1 interrupted, 1 not started/);
+});
+
+test('an interrupt that races a node publishing its entry: the node counts as finished, not interrupted, and a rerun uses it', async () => {
+  const s = setup('wait');
+  const controller = new AbortController();
+  const inner = new InProcessRunner(registry);
+  // The node `slow` completes and publishes its entry; SIGINT arrives before the runner reports,
+  // so the runner says "interrupted" (as a worker terminated in that instant would).
+  const racing: NodeRunner = {
+    async run(job, report, signal) {
+      const result = await inner.run(job, report, signal);
+      if (job.id !== 'slow') return result;
+      controller.abort('SIGINT');
+      return interruptedResult();
+    },
+    close: () => inner.close(),
+  };
+  const events: EngineEvent[] = [];
+  const slowWait = process.env.GLMFLOW_TOY_WAIT_MS;
+  process.env.GLMFLOW_TOY_WAIT_MS = '1';
+  try {
+    await runPipeline(s.graph, { registry, cacheRoot: s.cacheRoot, useCache: true, jobs: 2, signal: controller.signal, runner: racing, emit: (e) => events.push(e) });
+  } finally {
+    if (slowWait === undefined) delete process.env.GLMFLOW_TOY_WAIT_MS;
+    else process.env.GLMFLOW_TOY_WAIT_MS = slowWait;
+  }
+  assert.deepEqual(shape(events), [
+    'plan *',
+    'node-start source/a', 'node-done source/a',
+    'node-start scale/a', 'node-done scale/a',
+    'node-start slow', 'node-done slow',
+    'interrupted *',
+  ]);
+  const last = events.at(-1) as Extract<EngineEvent, { event: 'interrupted' }>;
+  assert.deepEqual({ computed: last.computed, interrupted: last.interrupted, notStarted: last.notStarted }, { computed: 3, interrupted: 0, notStarted: 1 });
+  // the rerun finds all three in the cache and computes only `sum`
+  s.resetLog();
+  const rerun: EngineEvent[] = [];
+  await runPipeline(s.graph, { registry, cacheRoot: s.cacheRoot, useCache: true, jobs: 2, emit: (e) => rerun.push(e) });
+  assert.deepEqual(rerun.filter((e) => e.event === 'node-cached').map((e) => e.node).sort(), ['scale/a', 'slow', 'source/a']);
+  assert.deepEqual(s.runs(), ['sum']);
 });
