@@ -167,6 +167,7 @@ export function preparePermutation(
     unitNorm(x);
   }
   const twoSided = options.twoSided ?? false;
+  let observed: Float64Array | null = null;
   const problem: PermutationProblem = {
     nSamples: n,
     nVoxels: V,
@@ -177,13 +178,19 @@ export function preparePermutation(
     tested: x,
     covars: Q,
     dof: n - k,
-    t: new Float64Array(V),
+    // the observed t map, computed when first read: the permutation blocks never read it
+    get t() {
+      if (!observed) {
+        observed = new Float64Array(V);
+        tScores(problem, x, Q, observed);
+      }
+      return observed;
+    },
     thresholdT: null,
     tfce: options.tfce ?? false,
     dims: options.geometry ? Array.from(options.geometry.dims) : null,
     voxelIndex: options.geometry ? options.geometry.voxelIndex : null,
   };
-  tScores(problem, x, Q, problem.t);
   const cfp = options.clusterFormingP ?? null;
   if (cfp !== null) {
     const dofCluster = n - (1 + nCovars);
