@@ -1,10 +1,11 @@
 /** Pieces of figure chrome the stat-map views share: title, panel labels, cross-hair, footer. */
 import type { SKRSContext2D } from '@napi-rs/canvas';
 import { formatNumber } from './ticks.js';
-import type { Plane } from './slicing.js';
+import { makePlane, type Plane, type View } from './slicing.js';
 import type { PreparedStatMap } from './stat-map-prepare.js';
 import { drawText } from './draw.js';
-import type { ColorbarGeometry } from './colorbar.js';
+import { colorbarWidth, drawColorbar, type ColorbarGeometry } from './colorbar.js';
+import { createFigure, figureToPng } from './canvas.js';
 
 /** A plane placed on the figure: its top-left pixel. */
 export type PlacedPlane = Plane & { x: number; y: number };
@@ -92,4 +93,34 @@ export function placeInRow(planes: readonly Plane[], rowH: number, gap: number):
     x += p.w + gap;
     return placed;
   });
+}
+
+/**
+ * The layout the orthogonal cuts and the glass brain share: the title, one row of sagittal,
+ * coronal and axial panels (the tallest `panelPx` high, cut at `cutMm`, or at 0 for
+ * projections), the colour bar on the right and the footer. `paint` draws each placed panel.
+ */
+export function threeViewFigure(
+  prep: PreparedStatMap,
+  layout: { panelPx: number; gap: number; cutMm: readonly number[] | null },
+  paint: (ctx: SKRSContext2D, p: PlacedPlane) => void,
+): PanelFigure & { title: TextBox } {
+  const { box } = prep;
+  const ext = [0, 1, 2].map((a) => box.max[a]! - box.min[a]!);
+  const scale = layout.panelPx / Math.max(ext[1]!, ext[2]!);
+  const views: View[] = ['sagittal', 'coronal', 'axial'];
+  const planes = views.map((v, axis) => makePlane(v, box, scale, layout.cutMm ? layout.cutMm[axis]! : 0));
+  const rowH = Math.max(...planes.map((p) => p.h));
+  const barX = MARGIN + rowWidth(planes, layout.gap) + 16;
+  const width = barX + colorbarWidth(prep.vmax, prep.threshold) + MARGIN;
+  const height = TITLE_H + rowH + FOOTER_H + 4;
+  const fig = createFigure(width, height, '#000000');
+  const { ctx } = fig;
+  const title = drawTitle(ctx, prep.title, width);
+  const panels = placeInRow(planes, rowH, layout.gap);
+  for (const p of panels) paint(ctx, p);
+  const barH = Math.round(rowH * 0.85);
+  const colorbar = drawColorbar(ctx, barX, TITLE_H + Math.round((rowH - barH) / 2), barH, prep.vmax, prep.threshold);
+  drawFooter(ctx, prep, TITLE_H + rowH);
+  return { png: figureToPng(fig), width, height, panels, colorbar, title };
 }

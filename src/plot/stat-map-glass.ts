@@ -7,12 +7,10 @@
  * mask's silhouette, so it also fits non-MNI spaces.
  */
 import type { SKRSContext2D } from '@napi-rs/canvas';
-import { createFigure, figureToPng } from './canvas.js';
-import { colorbarWidth, drawColorbar } from './colorbar.js';
 import type { Volume } from './affine.js';
 import { nearestSampler } from './resample.js';
-import { makePlane, projectPlane, projectVolume, samplePlane, type Plane, type View } from './slicing.js';
-import { drawFooter, drawPanelLabels, drawTitle, FOOTER_H, placeInRow, rowWidth, type PanelFigure, MARGIN, TITLE_H, type PlacedPlane } from './stat-map-draw.js';
+import { projectPlane, projectVolume, samplePlane, type Plane } from './slicing.js';
+import { drawPanelLabels, threeViewFigure, type PanelFigure, type PlacedPlane } from './stat-map-draw.js';
 import { overlayColor, type PreparedStatMap } from './stat-map-prepare.js';
 
 export type GlassFigure = PanelFigure;
@@ -62,25 +60,8 @@ function paintGlass(ctx: SKRSContext2D, p: PlacedPlane, prep: PreparedStatMap): 
 }
 
 export function renderGlass(prep: PreparedStatMap): GlassFigure {
-  const { box } = prep;
-  const ext = [0, 1, 2].map((a) => box.max[a]! - box.min[a]!);
-  const scale = PANEL_PX / Math.max(ext[1]!, ext[2]!);
-  const views: View[] = ['sagittal', 'coronal', 'axial'];
-  const planes = views.map((v) => makePlane(v, box, scale, 0));
-  const rowH = Math.max(...planes.map((p) => p.h));
-  const barX = MARGIN + rowWidth(planes, GAP) + 16;
-  const width = barX + colorbarWidth(prep.vmax, prep.threshold) + MARGIN;
-  const height = TITLE_H + rowH + FOOTER_H + 4;
-  const fig = createFigure(width, height, '#000000');
-  const { ctx } = fig;
-  drawTitle(ctx, prep.title, width);
-  const panels = placeInRow(planes, rowH, GAP);
-  for (const p of panels) {
+  return threeViewFigure(prep, { panelPx: PANEL_PX, gap: GAP, cutMm: null }, (ctx, p) => {
     paintGlass(ctx, p, prep);
     drawPanelLabels(ctx, p, { coordinate: false });
-  }
-  const barH = Math.round(rowH * 0.85);
-  const colorbar = drawColorbar(ctx, barX, TITLE_H + Math.round((rowH - barH) / 2), barH, prep.vmax, prep.threshold);
-  drawFooter(ctx, prep, TITLE_H + rowH);
-  return { png: figureToPng(fig), width, height, panels, colorbar };
+  });
 }
