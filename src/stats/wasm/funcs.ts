@@ -112,36 +112,22 @@ export function filterRowsFunc(): FuncDef {
   // byte address src + (base + x) * 4 of an element
   const addr = (base: number[]) => code(I.get(SRC), base, I.get(x), I.i32add, I.i32(2), I.i32shl, I.i32add);
   const pair = (off: number) => code(I.get(pa), I.v128load64zero(off), I.f64x2promoteLow, I.get(pb), I.v128load64zero(off), I.f64x2promoteLow, I.f64x2add, I.get(wv), I.f64x2mul);
-  const vecTaps = code(
+  // `accs.length` f64x2 chains of two x each (8 x with four chains: independent chains hide the
+  // latency of the adds; each output still sums its taps in the same order as every width)
+  const vecTapsOver = (accs: number[]) => code(
     I.get(R), I.set(j), I.get(q0), I.set(q),
     whileNot(
       code(I.get(j), I.i32(1), I.i32ltS),
       code(I.get(W), I.get(j), I.i32(3), I.i32shl, I.i32add, I.f64load(), I.f64x2splat, I.set(wv)),
       code(addr(code(I.get(q), I.i32load(0))), I.set(pa)),
       code(addr(code(I.get(q), I.i32load(4))), I.set(pb)),
-      code(I.get(acc0), pair(0), I.f64x2add, I.set(acc0)),
-      code(I.get(acc1), pair(8), I.f64x2add, I.set(acc1)),
+      ...accs.map((acc, k) => code(I.get(acc), pair(8 * k), I.f64x2add, I.set(acc))),
       inc(q, I.i32(8)),
       inc(j, I.i32(-1)),
     ),
   );
-  // eight x at a time: four independent f64x2 chains hide the latency of the adds (each
-  // output still sums its taps in the same order as the four-wide and scalar loops)
-  const vecTaps8 = code(
-    I.get(R), I.set(j), I.get(q0), I.set(q),
-    whileNot(
-      code(I.get(j), I.i32(1), I.i32ltS),
-      code(I.get(W), I.get(j), I.i32(3), I.i32shl, I.i32add, I.f64load(), I.f64x2splat, I.set(wv)),
-      code(addr(code(I.get(q), I.i32load(0))), I.set(pa)),
-      code(addr(code(I.get(q), I.i32load(4))), I.set(pb)),
-      code(I.get(acc0), pair(0), I.f64x2add, I.set(acc0)),
-      code(I.get(acc1), pair(8), I.f64x2add, I.set(acc1)),
-      code(I.get(acc2), pair(16), I.f64x2add, I.set(acc2)),
-      code(I.get(acc3), pair(24), I.f64x2add, I.set(acc3)),
-      inc(q, I.i32(8)),
-      inc(j, I.i32(-1)),
-    ),
-  );
+  const vecTaps = vecTapsOver([acc0, acc1]);
+  const vecTaps8 = vecTapsOver([acc0, acc1, acc2, acc3]);
   const scalarTaps = code(
     I.get(R), I.set(j), I.get(q0), I.set(q),
     whileNot(
