@@ -86,15 +86,7 @@ export function signFlipMaxT(inp: SignFlipInput, opts: { prune?: boolean } = {})
     // t is increasing in b without confounds: only the extreme b matter, max t = t(max b) and
     // max |t| = t(max |b|) (t is odd)
     const kernel = opts.prune === false ? null : kernelFor(G);
-    const best = kernel ? extremesPruned(kernel, inp, g, G, B, codes) : new Float64Array(count).fill(-Infinity);
-    if (!kernel) {
-      const { table, half } = tableArrays(1, g, G, B);
-      for (let v0 = 0; v0 < V; v0 += B) {
-        const nb = Math.min(B, V - v0);
-        buildTables(T, n, weights, v0, nb, g, G, B, table, half);
-        extremesPlain(table, codes, G, rows, B, nb, count, twoSided, best);
-      }
-    }
+    const best = kernel ? extremesPruned(kernel, inp, g, G, B, codes) : extremesPlain(inp, g, G, B, codes);
     for (let p = 0; p < count; p++) out[p] = best[p] === -Infinity ? NaN : tOf(best[p]);
     return out;
   }
@@ -136,11 +128,20 @@ function tableArrays(m: number, g: number, G: number, B: number): { table: Float
 }
 
 /**
- * best[p] = max(best[p], max over the block of b), or of |b| two-sided, b = Σ_γ row(γ, code_γ):
- * the plain scan of every voxel.
+ * The extremes of every permutation over all voxels by the plain scan: max of b (of |b|
+ * two-sided), b = Σ_γ row(γ, code_γ), at every voxel of every block.
  */
-function extremesPlain(table: Float64Array, codes: Int32Array, G: number, rows: number, B: number, nb: number, count: number, twoSided: boolean, best: Float64Array): void {
-  for (let p = 0; p < count; p++) best[p] = scanVoxels(table, codes, p * G, G, rows, B, 0, nb, twoSided, best[p]);
+function extremesPlain(inp: SignFlipInput, g: number, G: number, B: number, codes: Int32Array): Float64Array {
+  const { nSamples: n, nVoxels: V, target: T, weights, count, twoSided } = inp;
+  const rows = 1 << g;
+  const best = new Float64Array(count).fill(-Infinity);
+  const { table, half } = tableArrays(1, g, G, B);
+  for (let v0 = 0; v0 < V; v0 += B) {
+    const nb = Math.min(B, V - v0);
+    buildTables(T, n, weights, v0, nb, g, G, B, table, half);
+    for (let p = 0; p < count; p++) best[p] = scanVoxels(table, codes, p * G, G, rows, B, 0, nb, twoSided, best[p]);
+  }
+  return best;
 }
 
 /**
