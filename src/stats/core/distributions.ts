@@ -7,9 +7,19 @@
  * beta); the normal quantile is computed here because @stdlib's quantile goes
  * through erfinv(2p - 1), which rounds to ±1 (→ ±Infinity) for p below ~1e-16.
  */
-import tCdfImpl from '@stdlib/stats-base-dists-t-cdf';
-import fCdfImpl from '@stdlib/stats-base-dists-f-cdf';
-import normalCdfImpl from '@stdlib/stats-base-dists-normal-cdf';
+import { createRequire } from 'node:module';
+
+// The @stdlib functions are loaded on first use: each is a graph of hundreds of small CommonJS
+// modules (~0.1-0.2 s to load), and most processes importing this module (the CLI compiling a
+// spec, a worker fitting runs) never evaluate a t or F distribution.
+const require = createRequire(import.meta.url);
+type Cdf = (x: number, ...params: number[]) => number;
+let tCdfFn: Cdf | undefined;
+let fCdfFn: Cdf | undefined;
+let normalCdfFn: Cdf | undefined;
+const tCdfImpl: Cdf = (x, dof) => (tCdfFn ??= require('@stdlib/stats-base-dists-t-cdf') as Cdf)(x, dof);
+const fCdfImpl: Cdf = (x, d1, d2) => (fCdfFn ??= require('@stdlib/stats-base-dists-f-cdf') as Cdf)(x, d1, d2);
+const normalCdfImpl: Cdf = (x, mu, sigma) => (normalCdfFn ??= require('@stdlib/stats-base-dists-normal-cdf') as Cdf)(x, mu, sigma);
 
 /** Student t cumulative distribution function P(T <= x). */
 export function tCdf(x: number, dof: number): number {
