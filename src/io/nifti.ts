@@ -1,8 +1,10 @@
 /**
  * NIfTI-1 / NIfTI-2 reader (.nii and .nii.gz, either byte order).
  *
- * The file is streamed (and gunzipped with a large zlib chunkSize: 16 MiB chunks inflate a
- * 346 MB image in ~1.65 s versus ~2.6 s with the 64 KiB default) and every chunk is decoded
+ * The file is streamed (and gunzipped with a zlib chunkSize of 2 MiB: the 64 KiB default
+ * spends ~1 s more in per-chunk overhead on a 346 MB image; 2 MiB inflates as fast as 16 MiB
+ * did, and two fits streaming side by side peak ~60 MB lower, as each chunk is still in cache
+ * when it is decoded and freed chunks are reused by the allocator) and every chunk is decoded
  * straight into one preallocated Float32Array, so the decompressed file is never held in memory
  * as a whole. Header fields are read by nifti-reader-js from the header bytes only (see
  * nifti-header.ts).
@@ -35,7 +37,7 @@ export interface NiftiImage extends NiftiHeaderInfo {
 }
 
 /** zlib output chunk size for the gunzip stream (see the module comment). */
-const INFLATE_CHUNK = 16 * 1024 * 1024;
+const INFLATE_CHUNK = 2 * 1024 * 1024;
 /** Read size for the compressed / raw file stream. */
 const READ_CHUNK = 4 * 1024 * 1024;
 const PLATFORM_LE = endianness() === 'LE';
@@ -227,7 +229,7 @@ class VoxelDecoder {
   }
 }
 
-/** The file's bytes as a stream, inflated in 16 MiB chunks when it is gzipped. */
+/** The file's bytes as a stream, inflated in 2 MiB chunks when it is gzipped. */
 async function openDataStream(path: string) {
   const fh = await openForRead(path);
   const first = Buffer.alloc(2);
@@ -374,7 +376,7 @@ export interface VolumeStreamStats {
 
 /**
  * Streams a NIfTI image volume by volume without ever holding the 4D array: the file is
- * inflated in chunks (same 16 MiB zlib chunks as readNifti, the inflate running on libuv's
+ * inflated in chunks (same 2 MiB zlib chunks as readNifti, the inflate running on libuv's
  * thread pool while this thread works on the previous chunk), the raw bytes of one volume are
  * gathered in a volume-sized byte buffer, and only the selected voxels are decoded into one
  * reusable Float32Array. Memory: one raw volume + one float32 volume, whatever the number of
