@@ -81,7 +81,7 @@ export class Ar1BinFitter {
   constructor(
     ws: Workspace, private readonly x: Mat, a: Mat, private readonly K: number, private readonly nc: number, private readonly condRow: Int32Array,
     C: number, private readonly binsPerUnit: number, private readonly nVox: number,
-    private readonly makeBin: (rho: number) => Ar1Bin, private readonly effect: Float32Array, private readonly z: Float32Array,
+    private readonly makeBin: (rho: number) => Ar1Bin, private readonly effect: Float32Array | Float64Array, private readonly z: Float32Array | Float64Array,
   ) {
     const p = x.cols;
     const Tc = a.cols;

@@ -144,14 +144,26 @@ export interface TrialTerms {
  * modified), x: the condition model (n x p).
  */
 export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: SingleTrialOptions = {}): BetaSeries {
+  const n = (x.rows > 0 ? y.length / x.rows : 0) * trials.length;
+  return lssInto(y, x, trials, opts, new Float32Array(n), new Float32Array(n));
+}
+
+/** lssFast in double precision (for checking the closed form against explicit refits). */
+export function lssFast64(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: SingleTrialOptions = {}): { effect: Float64Array; z: Float64Array; estimable: boolean[] } {
+  const n = (x.rows > 0 ? y.length / x.rows : 0) * trials.length;
+  return lssInto(y, x, trials, opts, new Float64Array(n), new Float64Array(n));
+}
+
+/** Effect and z outputs (T x nVox) in single or double precision. */
+export type SeriesArray = Float32Array | Float64Array;
+
+function lssInto<A extends SeriesArray>(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: SingleTrialOptions, effect: A, z: A): { effect: A; z: A; estimable: boolean[] } {
   const lap = clock(opts.timings);
   const n = x.rows;
   const p = x.cols;
   const nVox = y.length / n;
   const T = trials.length;
   if (!hasConstant(x)) throw new Error('lssFast needs a design with a constant column');
-  const effect = new Float32Array(T * nVox);
-  const z = new Float32Array(T * nVox);
   const estimable = new Array<boolean>(T).fill(true);
   if (T === 0 || nVox === 0) return { effect, z, estimable };
   const cA = trialWeights(trials, opts.weights);
@@ -394,7 +406,7 @@ function chunkPairs(labels: Int32Array, v0: number, c: number, nm: number, start
  */
 function writeTrials(
   r: number, terms: TrialTerms, T: number, K: number, condRow: Int32Array, nc: number, prod: Float64Array, cs: number, cnt: number,
-  ss: Float64Array, idx: Int32Array, v0: number, nVox: number, effect: Float32Array, z: Float32Array,
+  ss: Float64Array, idx: Int32Array, v0: number, nVox: number, effect: SeriesArray, z: SeriesArray,
 ): void {
   const { w, v, sInv, vconst, den, zOf } = terms;
   const sse = new Float64Array(cnt);
