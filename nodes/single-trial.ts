@@ -37,6 +37,9 @@ export interface SingleTrialMeta {
   run: string; method: 'lss' | 'lsa'; conditions: string[]; trials: TrialRow[]; nVoxels: number; warnings: string[];
   /** Columns of `design`: the all-scans design with these trials split (LSA: the LSA design), for the report. */
   designColumns: string[];
+  /** HRF columns per trial (spm, glover: 1; derivatives: 2 or 3; FIR: the delays) and the HRF model. */
+  columnsPerTrial?: number;
+  hrfModel?: string;
 }
 
 /** Params of single-trial-bold: the masked BOLD of one run as the first level prepares it. */
@@ -231,7 +234,7 @@ export const singleTrial: NodeDefinition<SingleTrialParams> = {
       warnings.push(w);
       ctx.warn(w);
     }
-    const meta: SingleTrialMeta = { run: params.run, method: params.method, conditions: params.conditions, trials, nVoxels: indices.length, warnings, designColumns: trialDm.columns };
+    const meta: SingleTrialMeta = { run: params.run, method: params.method, conditions: params.conditions, trials, nVoxels: indices.length, warnings, designColumns: trialDm.columns, columnsPerTrial: K, hrfModel: params.design.hrf_model };
     ctx.progress(1, `timings: ${Object.entries({ ...readTimings, ...timings }).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}`);
     return { meta: meta as any, arrays: { effect: series.effect, z: series.z, design: trialDm.matrix.data } };
   },
