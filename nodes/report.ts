@@ -218,7 +218,7 @@ function trialCaption(first: SingleTrialMeta, parts: Artifact[]): string {
   const per = K === 1 ? 'one regressor per trial' : `${K} regressors per trial (${first.hrfModel}; the trial's estimate: ${first.hrfModel === 'fir' ? 'the mean over its delays' : 'its canonical column'})`;
   if (first.method === 'lsa') return `LSA design: ${per}`;
   const conds = parts.flatMap((a) => (a.meta as unknown as SingleTrialMeta).conditions).join(', ');
-  return `LSS trial design: ${per} of ${conds} (each trial's model uses its own, the other trials of its condition summed)`;
+  return `LSS trial design: ${per} of ${conds} (each trial's model uses its own, the other trials of its condition together as the condition)`;
 }
 
 /** Voxels shown in the beta-series heat map. */

@@ -19,6 +19,16 @@
  * trial at once by one matrix product [pinv(X) rows; range basis; Uᵀ] · Y per voxel chunk:
  * no per-trial pass over the data, |y|² once. A trial alone in its condition (b = 0) has the
  * condition model itself (β_a = β_X[c]).
+ * K columns per trial (derivative HRFs, FIR: single-trial-terms.ts): A_k (n x K) replaces a,
+ * U = (I - H)·A_k, S = UᵀU (K x K), G = pinv(X)·A_k; the trial's estimate cᵀθ (c: weights on
+ * its K columns) is, on the [X, A_k] parametrisation, w_Xᵀγ_c + cᵀδ with w_X = c when the
+ * rest of the condition is X_c - A_k (w_X from a K x K solve when nilearn orthogonalised
+ * it), so with m = c - G_cᵀw_X, q = Uᵀy:
+ *   effect = w_Xᵀβ_X[c] + (S⁻¹m)ᵀq,   SSE = SSE_X - qᵀS⁻¹q,
+ *   var = σ²·(w_XᵀN_cc·w_X + mᵀS⁻¹m),  σ² = SSE / (n - p - K)
+ * (K = 1, w_X = c = 1: the formulas above). Per voxel K products per trial, as many as the
+ * trial has columns; the AR(1) bins of single-trial-ar.ts likewise (rank-K update of the
+ * residual sums).
  * AR(1): nilearn refits every trial model, so the AR(1) bin of trial model k at a voxel is that
  * of its own OLS residuals, which differ from the condition model's by one regressor;
  * single-trial-ar.ts computes those bins exactly from the condition model's residuals and two
