@@ -12,7 +12,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lsa, lssFast, lssFast64, type LssTrial } from '../../src/stats/first-level/single-trial.js';
+import { lsa, lssFast, lssFast64, lssRefit, type LssTrial } from '../../src/stats/first-level/single-trial.js';
 import type { Mat } from '../../src/stats/core/matrix.js';
 import { orthogonalizeColumns } from '../../src/stats/design/orthogonalize.js';
 import { tToZTable } from '../../src/stats/core/t-to-z.js';
@@ -202,6 +202,13 @@ for (const kind of ['derivative', 'dispersion', 'fir'] as const) {
       // the float32 route gives the same numbers at single precision
       const f32 = lssFast(Float32Array.from(y), x, trials, { noiseModel: noise, weights });
       for (let i = 0; i < ref.effect.length; i += 7) assert.ok(Math.abs(f32.effect[i] - ref.effect[i]) < 1e-4 * (1 + Math.abs(ref.effect[i])));
+      // and so does the library's per-trial refit (the fallback when the closed form does not apply)
+      const refit = lssRefit(Float32Array.from(y), x, trials, { noiseModel: noise, weights });
+      assert.deepEqual(refit.estimable, fast.estimable);
+      for (let i = 0; i < ref.effect.length; i += 5) {
+        assert.ok(Math.abs(refit.effect[i] - ref.effect[i]) < 1e-4 * (1 + Math.abs(ref.effect[i])), `refit effect ${i}`);
+        assert.ok(Math.abs(refit.z[i] - ref.z[i]) < 1e-4, `refit z ${i}`);
+      }
     });
   }
 }

@@ -12,6 +12,11 @@
  *   Σ r_k² = Σ e² - q_k² / s_k
  *   Σ_t r_k[t]·r_k[t+1] = Σ_t e[t]·e[t+1] - d·w_k + d²·m_k,   d = q_k / s_k,
  *     w_k = u_kᵀ(L + Lᵀ)e ((L u)[t] = u[t+1]), m_k = Σ_t u_k[t]·u_k[t+1].
+ * With K columns per trial (derivative HRFs, FIR) u_k becomes U_k = (I - P)·A_k (n x K),
+ * r_k = e - U_k·d with d = S⁻¹q (S = U_kᵀU_k, q = U_kᵀy), and
+ *   Σ r_k² = Σ e² - qᵀd,   Σ_t r_k[t]·r_k[t+1] = Σ_t e[t]·e[t+1] - dᵀw + dᵀ(Λ/2)d,
+ *     w = U_kᵀ(L + Lᵀ)e, Λ = U_kᵀ(L + Lᵀ)U_k
+ * (the products below are per trial column; K = 1 keeps the scalar arithmetic above).
  * Everything here is linear in the per-voxel products z0 = Zᵀy and z1 = Zᵀ(L + Lᵀ)y (Z = [X, A],
  * A the trial regressors), which one matrix product [Zᵀ; ((L + Lᵀ)Z)ᵀ]·Y gives per chunk of
  * voxels: with M = B·pinv(X)ᵀ (B = M·Xᵀ), h = B·y = M·z0_X, f = B(L + Lᵀ)y = M·z1_X,
