@@ -115,6 +115,16 @@ function renamed(events: EventsTable, trials: TrialRow[]): EventsTable {
   return { ...events, trialType };
 }
 
+/** The events table restricted to `rows`. */
+function eventRows(events: EventsTable, rows: number[]): EventsTable {
+  return {
+    onset: Float64Array.from(rows, (i) => events.onset[i]),
+    duration: Float64Array.from(rows, (i) => events.duration[i]),
+    trialType: rows.map((i) => events.trialType[i]),
+    ...(events.modulation ? { modulation: Float64Array.from(rows, (i) => events.modulation![i]) } : {}),
+  };
+}
+
 /** Index of design column `name`. */
 function columnIndex(columns: string[], name: string): number {
   const j = columns.indexOf(name);
@@ -211,8 +221,11 @@ export const singleTrial: NodeDefinition<SingleTrialParams> = {
         const cond = names.map((c) => column(xData, dm.columns, c, keep));
         let rest: Float64Array[] | undefined;
         if (orthogonalised) {
-          const own = buildRunDesign(params.design, renamed(events, [t]), conf);
-          rest = names.map((c) => (own.columns.includes(c) ? column(own.matrix.data, own.columns, c, keep) : new Float64Array(keep.length)));
+          // a condition's columns depend on its own events only: the design of the other
+          // trials of the condition alone (its K columns, the drift and the constant)
+          const others = events.trialType.map((_, i) => i).filter((i) => i !== t.row && events.trialType[i] === t.trialType);
+          const own = others.length ? buildRunDesign(params.design, eventRows(events, others), null) : undefined;
+          rest = names.map((c) => (own ? column(own.matrix.data, own.columns, c, keep) : new Float64Array(keep.length)));
         }
         let left = 0;
         let all = 0;
