@@ -1,6 +1,6 @@
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
 import { readNiftiHeader, streamNiftiVolumes } from '../src/io/nifti.js';
-import { ATLAS_GRID_HINT, roiImageOnGrid, roiMaskOnGrid, type RoiImageTarget, type RoiResample } from '../src/pipeline/roi-images.js';
+import { roiImagesOnGrid, type RoiImageFiles, type RoiImageTarget, type RoiResample } from '../src/pipeline/roi-images.js';
 import { cleanSignals, RegionMeanAccumulator, type Standardize } from '../src/stats/image/labels-masker.js';
 import { niftiMeanPrecision } from '../src/stats/image/image-ops.js';
 import { confoundsFromArtifact } from './design.js';
@@ -27,14 +27,9 @@ export interface RoiSignalsMeta { labels: number[]; masks: string[]; voxelCounts
 
 type Files = Parameters<NodeDefinition['run']>[2]['files'];
 
-/** The ROI images of a node on the target grid: atlas labels (or none) and binary masks (resampled with roi.resample: nearest). */
-async function roiImages(p: RoiImages, files: Files, target: RoiImageTarget): Promise<{ atlas?: Float32Array; masks: Uint8Array[] }> {
-  const atlas = files.atlas ? await roiImageOnGrid('atlas', files.atlas as string, target, 'none', ATLAS_GRID_HINT) : undefined;
-  const paths = (files.masks ?? []) as string[];
-  if (paths.length !== p.masks.length) throw new Error(`roi node: ${p.masks.length} mask names for ${paths.length} mask files`);
-  const masks: Uint8Array[] = [];
-  for (let i = 0; i < paths.length; i++) masks.push(await roiMaskOnGrid(p.masks[i], paths[i], target, p.resample));
-  return { atlas, masks };
+/** The ROI images of a node on the target grid: atlas labels (or none) and binary masks. */
+function roiImages(p: RoiImages, files: Files, target: RoiImageTarget): Promise<{ atlas?: Float32Array; masks: Uint8Array[] }> {
+  return roiImagesOnGrid(p.masks, p.resample, files as RoiImageFiles, target);
 }
 
 /**

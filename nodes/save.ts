@@ -15,6 +15,7 @@ import type { GroupMeta } from './group.js';
 import type { CorrectMeta } from './correct.js';
 import type { RoiMeta, RoiSignalsMeta } from './roi.js';
 import { saveBetaSeries, type BetaSeriesSaveParams } from './lib/betaseries-save.js';
+import type { RoiImageFiles } from '../src/pipeline/roi-images.js';
 
 type SaveParams =
   | { kind: 'contrast'; dir: string; prefix: string; contrast: string; outputs: string[] }
@@ -264,7 +265,7 @@ export const save: NodeDefinition<SaveParams> = {
       : params.kind === 'rsquare' ? await saveRSquare(params, inputs.nodes)
       : params.kind === 'residuals' ? await saveResiduals(params, inputs.nodes)
       : params.kind === 'roi-signals' ? await saveRoiSignals(params, inputs.nodes)
-      : params.kind === 'betaseries' ? await saveBetaSeries(params, inputs.nodes, inputs.files.atlas as string | undefined)
+      : params.kind === 'betaseries' ? await saveBetaSeries(params, inputs.nodes, inputs.files as RoiImageFiles)
       : await saveDataset(params);
     return { meta: { files } as any, arrays: {} };
   },

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Artifact } from '../../src/engine/types.js';
-import { readNifti } from '../../src/io/nifti.js';
+import { roiImagesOnGrid, type RoiImageFiles, type RoiResample } from '../../src/pipeline/roi-images.js';
 import { writeNifti } from '../../src/io/nifti-write.js';
 import { writeTsv } from '../../src/io/tsv.js';
 import { many, single, type MaskMeta } from './artifacts.js';
@@ -14,9 +14,11 @@ export interface BetaSeriesSaveParams {
   prefix: string;
   method: 'lss' | 'lsa';
   outputs: ('effect_size' | 'z_score')[];
-  /** With `roi` set: where the ROI-mean series go, and the label names. */
+  /** With `roi` set: where the ROI-mean series go, the atlas label names, the roi.masks names. */
   roiDir?: string;
   names?: Record<string, string>;
+  masks?: string[];
+  resample?: RoiResample;
 }
 
 /** The run's trials from its single-trial nodes, in events order, with the node and row of each. */
@@ -30,9 +32,11 @@ const num = (x: number) => (Number.isFinite(x) ? String(x) : 'n/a');
 /**
  * `<prefix>_desc-<method>_stat-{effect|z}_betaseries.nii.gz` (4D, one volume per trial in
  * events order), `<prefix>_desc-<method>_betaseries.tsv` (onset, duration, trial_type,
- * trial_name, volume, estimable) and, with an atlas, the ROI means of the effect series.
+ * trial_name, volume, estimable) and, with `roi` set, the ROI means of the effect series
+ * (`roi/<prefix>_desc-<method>_betaseries.tsv`: one row per trial, one column per atlas label,
+ * then one per roi.masks entry; each the mean over the ROI's voxels inside the subject's mask).
  */
-export async function saveBetaSeries(p: BetaSeriesSaveParams, inputs: Record<string, Artifact | Artifact[]>, atlasFile?: string): Promise<WrittenFile[]> {
+export async function saveBetaSeries(p: BetaSeriesSaveParams, inputs: Record<string, Artifact | Artifact[]>, roiFiles: RoiImageFiles = {}): Promise<WrittenFile[]> {
   const series = many(inputs, 'series');
   const maskArt = single(inputs, 'mask');
   const mask = maskArt.meta as unknown as MaskMeta;
@@ -58,26 +62,37 @@ export async function saveBetaSeries(p: BetaSeriesSaveParams, inputs: Record<str
   const tsv = join(p.dir, `${base}_betaseries.tsv`);
   written.push(await writeTsv(tsv, ['onset', 'duration', 'trial_type', 'trial_name', 'volume', 'estimable'],
     order.map(({ trial }, v) => [num(trial.onset), num(trial.duration), trial.trialType, trial.name, String(v), trial.estimable ? 'true' : 'false'])));
-  if (atlasFile && p.roiDir && p.names) {
-    const atlas = await readNifti(atlasFile);
-    if (atlas.dims.slice(0, 3).join('x') !== mask.dims.join('x')) throw new Error(`atlas ${atlasFile} is not on the grid of the subject's mask`);
-    const labelOf = Int32Array.from(indices, (i) => Math.round(atlas.data[i]));
-    const labels = [...new Set(labelOf)].filter((l) => l !== 0).sort((a, b) => a - b);
-    const rows = order.map(({ trial, part, k }) => {
-      const src = series[part].arrays.effect as Float32Array;
-      const sum = new Map<number, [number, number]>();
-      for (let i = 0; i < nm; i++) {
-        const l = labelOf[i];
-        if (l === 0) continue;
-        const acc = sum.get(l) ?? [0, 0];
-        acc[0] += src[k * nm + i];
-        acc[1]++;
-        sum.set(l, acc);
+  if (p.roiDir && p.names && (roiFiles.atlas || roiFiles.masks?.length)) {
+    const images = await roiImagesOnGrid(p.masks ?? [], p.resample ?? 'none', roiFiles, {
+      file: `the subject's first-level mask (${mask.source})`, dims: mask.dims, affine: mask.affine,
+    });
+    // each ROI as the list of its positions among the masked voxels: atlas labels ascending, then the masks
+    const rois: { name: string; at: Int32Array }[] = [];
+    if (images.atlas) {
+      const atlas = images.atlas;
+      const labelOf = Int32Array.from(indices, (i) => Math.round(atlas[i]));
+      for (const l of [...new Set(labelOf)].filter((x) => x !== 0).sort((a, b) => a - b)) {
+        rois.push({ name: p.names[String(l)] ?? String(l), at: positionsWhere(nm, (i) => labelOf[i] === l) });
       }
-      return [trial.name, ...labels.map((l) => num(sum.get(l)![0] / sum.get(l)![1]))];
+    }
+    images.masks.forEach((m, j) => rois.push({ name: p.masks![j], at: positionsWhere(nm, (i) => m[indices[i]] !== 0) }));
+    const rows = order.map(({ trial, part, k }) => {
+      const src = (series[part].arrays.effect as Float32Array).subarray(k * nm, (k + 1) * nm);
+      return [trial.name, ...rois.map(({ at }) => {
+        let sum = 0;
+        for (let i = 0; i < at.length; i++) sum += src[at[i]];
+        return at.length ? num(sum / at.length) : 'n/a';
+      })];
     });
     const path = join(p.roiDir, `${base}_betaseries.tsv`);
-    written.push(await writeTsv(path, ['trial_name', ...labels.map((l) => p.names![String(l)] ?? String(l))], rows));
+    written.push(await writeTsv(path, ['trial_name', ...rois.map((r) => r.name)], rows));
   }
   return written;
+}
+
+/** The positions i in [0, n) where `inRoi(i)`, ascending. */
+function positionsWhere(n: number, inRoi: (i: number) => boolean): Int32Array {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) if (inRoi(i)) out.push(i);
+  return Int32Array.from(out);
 }

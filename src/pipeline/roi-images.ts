@@ -52,6 +52,22 @@ export async function roiMaskOnGrid(name: string, file: string, target: RoiImage
   return binaryMask(values);
 }
 
+/** A node's ROI image files: the atlas (or none), then one file per mask (named by `names`). */
+export interface RoiImageFiles { atlas?: string; masks?: string[] }
+
+/**
+ * The ROI images of a node on the target grid, in the order of every ROI output: the atlas
+ * labels (never resampled), then the binary masks (resampled with roi.resample: nearest).
+ */
+export async function roiImagesOnGrid(names: string[], resample: RoiResample, files: RoiImageFiles, target: RoiImageTarget): Promise<{ atlas?: Float32Array; masks: Uint8Array[] }> {
+  const atlas = files.atlas ? await roiImageOnGrid('atlas', files.atlas, target, 'none', ATLAS_GRID_HINT) : undefined;
+  const paths = files.masks ?? [];
+  if (paths.length !== names.length) throw new Error(`ROI images: ${names.length} mask names for ${paths.length} mask files`);
+  const masks: Uint8Array[] = [];
+  for (let i = 0; i < paths.length; i++) masks.push(await roiMaskOnGrid(names[i], paths[i], target, resample));
+  return { atlas, masks };
+}
+
 /** The mask file of ROI `pattern` for one subject (`{subject}` = the label without sub-). */
 export function maskPathFor(pattern: string, subject: string): string {
   return pattern.split('{subject}').join(subject);

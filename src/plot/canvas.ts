@@ -8,7 +8,14 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { GlobalFonts, createCanvas, type Canvas, type SKRSContext2D } from '@napi-rs/canvas';
+import type { Canvas, SKRSContext2D } from '@napi-rs/canvas';
+
+const require = createRequire(import.meta.url);
+
+// The native Skia binding is loaded on the first figure, not when this module is imported:
+// every worker imports the node registry, and most of them never draw (~0.1 s of start-up each).
+let skia: typeof import('@napi-rs/canvas') | undefined;
+const canvasModule = () => (skia ??= require('@napi-rs/canvas') as typeof import('@napi-rs/canvas'));
 
 /** Family name every figure uses in `ctx.font`, e.g. `12px ${FIGURE_FONT}`. */
 export const FIGURE_FONT = 'glmflow-sans';
@@ -18,10 +25,9 @@ let fontsRegistered = false;
 /** Register DejaVu Sans (regular and bold) once per process under FIGURE_FONT. */
 export function registerFigureFonts(): void {
   if (fontsRegistered) return;
-  const require = createRequire(import.meta.url);
   const ttfDir = join(dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf');
   for (const file of ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf']) {
-    if (!GlobalFonts.registerFromPath(join(ttfDir, file), FIGURE_FONT)) {
+    if (!canvasModule().GlobalFonts.registerFromPath(join(ttfDir, file), FIGURE_FONT)) {
       throw new Error(`could not register the figure font ${join(ttfDir, file)}`);
     }
   }
@@ -41,7 +47,7 @@ export function createFigure(width: number, height: number, background = '#fffff
     throw new Error(`createFigure: bad size ${width}x${height}`);
   }
   registerFigureFonts();
-  const canvas = createCanvas(width, height);
+  const canvas = canvasModule().createCanvas(width, height);
   const ctx = canvas.getContext('2d');
   ctx.fillStyle = background;
   ctx.fillRect(0, 0, width, height);

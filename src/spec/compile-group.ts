@@ -37,6 +37,8 @@ export interface StageContext {
   /** Non-fatal notices for the user. */
   warnings?: string[];
   subjects: SubjectOutputs[];
+  /** Set by the ROI stage: each subject's roi.masks files (roi.masks order), checked. */
+  roiMaskFiles?: Map<string, string[]>;
 }
 
 const upperFirst = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

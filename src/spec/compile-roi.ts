@@ -84,6 +84,7 @@ export async function addRoiStage(ctx: StageContext): Promise<void> {
     if (masks) perSubject.push({ s, masks });
   }
   if (problems.length > before) return;
+  ctx.roiMaskFiles = new Map(perSubject.map(({ s, masks }) => [s.subject, masks]));
 
   const imageFiles = (masks: string[]) => ({ ...(r.atlas ? { atlas: r.atlas } : {}), ...(masks.length ? { masks } : {}) });
   for (const { s, masks } of perSubject) {

@@ -4,7 +4,7 @@
  * on it (adding a condition computes only its nodes; runs and conditions spread over workers); LSA:
  * one node per run (the all-trials model depends on every selected condition). One save node
  * per run gathers the run's nodes into the 4D maps and the trial table (events order), and,
- * with `roi` set, the ROI-mean beta series.
+ * with `roi` set, the ROI-mean beta series (atlas labels and roi.masks files).
  */
 import { resolve } from 'node:path';
 import type { Json } from '../engine/types.js';
@@ -22,6 +22,13 @@ export async function addSingleTrialStage(ctx: StageContext): Promise<void> {
   });
   const roi = loaded.spec.roi;
   const names = roi ? await atlasNames(ctx) : undefined;
+  const maskNames = Object.keys(roi?.masks ?? {});
+  // with roi set, the save node also writes the ROI-mean series: the atlas labels, then the
+  // roi.masks files (each subject's, as the ROI stage resolved and checked them)
+  const roiFiles = (subject: string) => ({
+    ...(roi?.atlas ? { atlas: roi.atlas } : {}),
+    ...(maskNames.length ? { masks: ctx.roiMaskFiles?.get(subject) ?? [] } : {}),
+  });
   for (const s of ctx.subjects) {
     const sub = `sub-${s.subject}`;
     const dir = resolve(ctx.outputDir, 'first_level', sub);
@@ -59,9 +66,9 @@ export async function addSingleTrialStage(ctx: StageContext): Promise<void> {
         id: `save/${sub}/${run.label}/betaseries`, type: 'save',
         params: {
           kind: 'betaseries', dir, prefix: `${sub}_${run.label}`, method: st.method, outputs: st.outputs,
-          ...(roi?.atlas && names ? { roiDir: resolve(ctx.outputDir, 'roi'), names } : {}),
+          ...(roi && names ? { roiDir: resolve(ctx.outputDir, 'roi'), names, masks: maskNames, resample: roi.resample } : {}),
         } as unknown as Json,
-        deps: { series: ids, mask: s.maskId }, files: roi?.atlas && names ? { atlas: roi.atlas } : {},
+        deps: { series: ids, mask: s.maskId }, files: roi && names ? roiFiles(s.subject) : {},
         stage: 'save', subject: sub, label: `${run.label} beta series`,
       });
     }

@@ -1,18 +1,20 @@
 /**
- * The spec's JSON Schema (schemas/glmflow.schema.json) and an ajv instance that
- * knows its annotation keywords (`x-expected`: how to describe a valid value in
- * messages; `x-suggest`: values offered as "did you mean" for pattern keys).
+ * The spec's JSON Schema (schemas/glmflow.schema.json) and its ajv validators (options and
+ * annotation keywords in schema-options.ts): the root one compiled at build time when
+ * available, subschemas (used only to explain errors) compiled on demand.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import AjvModule from 'ajv';
 import type { ValidateFunction } from 'ajv';
+import { AJV_OPTIONS, AJV_VOCABULARY, rootSchemaForAjv } from './schema-options.js';
 
 /** A (sub)schema of the spec schema: plain JSON. */
 export type SchemaNode = { [key: string]: any };
 
-const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? AjvModule;
+const require = createRequire(import.meta.url);
 
 function findSchemaFile(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -28,16 +30,37 @@ function findSchemaFile(): string {
 /** Absolute path of schemas/glmflow.schema.json. */
 export const schemaFile = findSchemaFile();
 
-/** The spec schema, parsed once. */
-export const specSchema: SchemaNode = JSON.parse(readFileSync(schemaFile, 'utf8'));
+const schemaText = readFileSync(schemaFile, 'utf8');
 
-// allErrors: report every problem at once; verbose: errors carry the failing
-// value (`data`) and the schema holding the keyword (`parentSchema`).
-const ajv = new (Ajv as any)({ allErrors: true, verbose: true, strict: true, strictTypes: false }) as {
-  compile(schema: object): ValidateFunction;
-  addVocabulary(words: string[]): void;
-};
-ajv.addVocabulary(['x-expected', 'x-suggest']);
+/** The spec schema, parsed once. */
+export const specSchema: SchemaNode = JSON.parse(schemaText);
+
+interface AjvCompiler { compile(schema: object): ValidateFunction; addVocabulary(words: string[]): void }
+let ajv: AjvCompiler | undefined;
+
+/** The run-time compiler, loaded on first need (a valid spec never needs it: see rootValidator). */
+function compiler(): AjvCompiler {
+  if (!ajv) {
+    const Ajv = require('ajv').default;
+    ajv = new Ajv(AJV_OPTIONS) as AjvCompiler;
+    ajv.addVocabulary(AJV_VOCABULARY);
+  }
+  return ajv;
+}
+
+/**
+ * The root validator compiled at build time (scripts/build-validator.mjs) when it was built from
+ * this very schema text; else undefined (not built, or the schema changed since: compile it).
+ */
+function prebuiltRootValidator(): ValidateFunction | undefined {
+  let built: (ValidateFunction & { schemaSha256?: string }) | undefined;
+  try {
+    built = require('./schema-validator.cjs');
+  } catch {
+    return undefined;
+  }
+  return built?.schemaSha256 === createHash('sha256').update(schemaText).digest('hex') ? built : undefined;
+}
 
 const compiled = new WeakMap<object, ValidateFunction>();
 
@@ -45,8 +68,7 @@ const compiled = new WeakMap<object, ValidateFunction>();
 export function validatorFor(schema: SchemaNode): ValidateFunction {
   let v = compiled.get(schema);
   if (!v) {
-    const { $schema: _s, $id: _i, ...rest } = schema;
-    v = ajv.compile(schema === specSchema ? rest : schema);
+    v = (schema === specSchema ? prebuiltRootValidator() : undefined) ?? compiler().compile(schema === specSchema ? rootSchemaForAjv(schema) : schema);
     compiled.set(schema, v);
   }
   return v;

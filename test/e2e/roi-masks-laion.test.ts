@@ -146,6 +146,32 @@ describe('roi.masks on the laion layout', () => {
     assert.ok(again.events.some((e) => e.event === 'node-cached' && e.node === 'roi/sub-01/faceVsScene'));
   });
 
+  it('single_trial with roi.masks alone: each run gets the ROI-mean beta series of its subject\'s masks', async () => {
+    const dir = join(tmp, 'betaseries');
+    const masks = gt.roi_masks.slice(0, 2);
+    const file = spec(dir, `  masks:\n${masks.map((m) => `    ${m.name}: ${join(data, m.file)}`).join('\n')}`, 'single_trial:\n  method: lss\n');
+    const r = await glmflow(['run', file, '--ui', 'json', '--cache', join(dir, 'cache'), '--jobs', '2']);
+    assert.equal(r.code, 0, r.stderr);
+    for (const s of SUBJECTS) {
+      const prefix = `sub-${s}_ses-02_run-1_desc-lss`;
+      const t = await readTsv(join(dir, 'out', 'roi', `${prefix}_betaseries.tsv`));
+      assert.deepEqual(t.columns, ['trial_name', ...masks.map((m) => m.name)]);
+      const effect = await readNifti(join(dir, 'out', 'first_level', `sub-${s}`, `${prefix}_stat-effect_betaseries.nii.gz`));
+      const analysis = await readNifti(join(dir, 'out', 'first_level', `sub-${s}`, `sub-${s}_mask.nii.gz`));
+      const nvox = effect.dims[0] * effect.dims[1] * effect.dims[2];
+      assert.equal(t.raw('trial_name').length, effect.dims[3]);
+      assert.ok(effect.dims[3] >= 2, `${effect.dims[3]} trials`);
+      for (const m of masks) {
+        const mask = await readNifti(join(data, m.file.split('{subject}').join(s)));
+        for (let k = 0; k < effect.dims[3]; k++) {
+          const expected = meanOver(effect.data.subarray(k * nvox, (k + 1) * nvox), mask.data, analysis.data).mean;
+          const got = t.numeric(m.name)[k];
+          assert.ok(Math.abs(got - expected) <= 1e-5 * Math.max(1, Math.abs(expected)), `sub-${s} ${m.name} trial ${k}: ${got} vs ${expected}`);
+        }
+      }
+    }
+  });
+
   it('a missing mask file (exit 2) names the ROI, the subject and the path; a non-binary mask is refused; nothing is computed', async () => {
     const dir = join(tmp, 'missing');
     mkdirSync(join(dir, 'masks'), { recursive: true });

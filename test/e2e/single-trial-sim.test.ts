@@ -15,6 +15,8 @@ import { compilePipeline } from '../../src/spec/compile.js';
 import { runPipeline } from '../../src/engine/index.js';
 import type { EngineEvent } from '../../src/engine/types.js';
 import { registry } from '../../nodes/index.js';
+import { readNifti } from '../../src/io/nifti.js';
+import { writeNifti } from '../../src/io/nifti-write.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'glmflow-st-sim-'));
 const data = join(dir, 'data');
@@ -54,7 +56,15 @@ const pearson = (a: number[], b: number[]) => {
 for (const method of ['lss', 'lsa'] as const) {
   test(`${method}: ROI-mean single-trial betas follow the simulated trial amplitudes`, async (t) => {
     await ready;
-    const file = spec(`recovery-${method}`, { method }, { roi: { atlas: join(data, 'atlas', 'labels.nii.gz'), labels: join(data, 'atlas', 'labels.tsv') }, report: true });
+    // the face region also as a mask file (roi.masks, as LAION ships ROIs): its series must be
+    // the atlas label's, value for value
+    const labelsTsv = readFileSync(join(data, 'atlas', 'labels.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t'));
+    const faceLabel = Number(labelsTsv.find((row) => row[1] === 'face_region')![0]);
+    const atlas = await readNifti(join(data, 'atlas', 'labels.nii.gz'));
+    const faceMask = join(dir, `face-mask-${method}.nii.gz`);
+    await writeNifti(faceMask, { dims: atlas.dims.slice(0, 3), affine: atlas.affine, data: Float32Array.from(atlas.data, (v) => (Math.round(v) === faceLabel ? 1 : 0)) });
+    const roi = { atlas: join(data, 'atlas', 'labels.nii.gz'), labels: join(data, 'atlas', 'labels.tsv'), masks: { FFA: faceMask } };
+    const file = spec(`recovery-${method}`, { method }, { roi, report: true });
     await run(file, join(dir, `cache-${method}`));
     // the report shows each run's trial design and beta-series heat map
     const out = join(dir, `out-recovery-${method}`);
@@ -72,6 +82,8 @@ for (const method of ['lss', 'lsa'] as const) {
       const tsv = readFileSync(join(dir, `out-recovery-${method}`, 'roi', `sub-01_run-${runTruth.run}_desc-${method}_betaseries.tsv`), 'utf8').trim().split('\n').map((l) => l.split('\t'));
       const col = tsv[0].indexOf('face_region');
       assert.ok(col > 0, `columns ${tsv[0].join(', ')}`);
+      assert.equal(tsv[0][tsv[0].length - 1], 'FFA', 'the roi.masks column follows the atlas labels');
+      for (const row of tsv.slice(1)) assert.equal(row[row.length - 1], row[col], `trial ${row[0]}: mask FFA vs atlas face_region`);
       const byName = new Map(tsv.slice(1).map((row) => [row[0], Number(row[col])]));
       const trials = runTruth.trials as { trial_name: string; amplitudes: Record<string, number> }[];
       assert.equal(byName.size, trials.length);

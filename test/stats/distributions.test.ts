@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fCdf, fSf, normIsf, normPpf, tCdf, tSf, zFromP } from '../../src/stats/core/distributions.js';
+import { fCdf, fSf, normIsf, normPpf, tCdf, tSf, tTails, zFromP } from '../../src/stats/core/distributions.js';
 
 // Reference values computed independently with mpmath (60 digits):
 //   t.sf(t, v) = I_{v/(v+t²)}(v/2, 1/2) / 2,  F.sf(f; d1, d2) = I_{d2/(d2+d1 f)}(d2/2, d1/2),
@@ -43,6 +43,46 @@ const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e
 test('t survival function keeps relative precision deep in the upper tail', () => {
   for (const [t, v, sf] of T_CASES) assert.ok(rel(tSf(t, v), sf) < 1e-12, `tSf(${t}, ${v}) = ${tSf(t, v)} vs ${sf}`);
   for (const [t, v, cdf] of T_CDF_NEG) assert.ok(rel(tCdf(t, v), cdf) < 1e-12, `tCdf(${t}, ${v})`);
+});
+
+test('t tails: the finite series (|t| <= 2, integer dof) gives closed forms and scipy values', () => {
+  const out = { sf: 0, cdf: 0 };
+  // dof 1 (Cauchy): cdf = 1/2 + atan(x)/π; dof 2: cdf = 1/2 + x / (2 sqrt(2 + x²))
+  tTails(1, 1, out);
+  assert.ok(Math.abs(out.cdf - 0.75) < 1e-15 && Math.abs(out.sf - 0.25) < 1e-15, `dof 1: ${out.cdf} ${out.sf}`);
+  tTails(1, 2, out);
+  assert.ok(Math.abs(out.cdf - (0.5 + 1 / (2 * Math.sqrt(3)))) < 1e-15, `dof 2: ${out.cdf}`);
+  // scipy.stats.t.sf / t.cdf (scipy 1.10, Debian)
+  const SCIPY: [number, number, number, number][] = [
+    [1.5, 290, 0.06735113561594343, 0.9326488643840566],
+    [-0.7, 290, 0.7577557722424924, 0.2422442277575077],
+    [2.0, 287, 0.023221205141205098, 0.9767787948587949],
+    [0.01, 999, 0.4960116419642474, 0.5039883580357526],
+    [-1.99, 3, 0.9296580457612181, 0.0703419542387819],
+    [1.0, 4, 0.1869504831500295, 0.8130495168499705],
+  ];
+  for (const [x, k, sf, cdf] of SCIPY) {
+    tTails(x, k, out);
+    assert.ok(rel(out.sf, sf) < 1e-13 && rel(out.cdf, cdf) < 1e-13, `tTails(${x}, ${k}) = ${out.sf} ${out.cdf} vs ${sf} ${cdf}`);
+  }
+});
+
+test('t tails: the series and the incomplete beta agree to 5e-13 over |t| <= 2 for dof 1..1000', () => {
+  const out = { sf: 0, cdf: 0 };
+  let worst = 0;
+  for (const k of [1, 2, 3, 4, 5, 6, 7, 10, 29, 30, 99, 100, 287, 290, 318, 999, 1000]) {
+    for (let x = -2; x <= 2; x += 1 / 64) {
+      tTails(x, k, out);
+      worst = Math.max(worst, rel(out.sf, tSf(x, k)), rel(out.cdf, tCdf(x, k)));
+      assert.equal(out.sf + out.cdf, 1, `tails of ${x} (dof ${k}) sum to 1`);
+    }
+  }
+  assert.ok(worst < 5e-13, `worst relative difference ${worst}`);
+  // outside the series' range: the incomplete beta route, bit for bit
+  tTails(2.5, 290, out);
+  assert.equal(out.sf, tSf(2.5, 290));
+  tTails(1.5, 290.5, out);
+  assert.equal(out.sf, tSf(1.5, 290.5));
 });
 
 test('F survival function keeps relative precision in the upper tail', () => {
