@@ -172,10 +172,19 @@ async function groupResults(
   return out;
 }
 
+/** nilearn's HRF column suffixes of a condition (regressorNames): derivative, dispersion, FIR delays. */
+const HRF_SUFFIX = /^_(derivative|dispersion|delay_\d+)$/;
+
+/** True when design column `col` is one of condition (or trial) `name`'s HRF columns. */
+function columnOf(col: string, name: string): boolean {
+  return col === name || (col.startsWith(name + '_') && HRF_SUFFIX.test(col.slice(name.length)));
+}
+
 /**
  * The run's trial design: LSA's own; for LSS (one node per condition, each with the design
  * of its condition's trials split) the first node's design with each other node's condition
- * column replaced by that node's trial columns, i.e. every selected trial split.
+ * columns (all its HRF columns) replaced by that node's trial columns, i.e. every selected
+ * trial split.
  */
 export function trialDesign(parts: Artifact[]): { columns: string[]; data: Float64Array } {
   const designs = parts.map((a) => ({ meta: a.meta as unknown as SingleTrialMeta, data: a.arrays.design as Float64Array }));
@@ -184,11 +193,14 @@ export function trialDesign(parts: Artifact[]): { columns: string[]; data: Float
   const n = base.data.length / p0;
   // [design, column] of every output column, in the first design's order
   const sources: [number, number][] = [];
+  const replaced = new Set<number>();
   base.meta.designColumns.forEach((c, j) => {
-    const other = designs.findIndex((d, i) => i > 0 && d.meta.conditions.includes(c));
+    const other = designs.findIndex((d, i) => i > 0 && d.meta.conditions.some((cond) => columnOf(c, cond)));
     if (other < 0) return void sources.push([0, j]);
-    const names = new Set(designs[other].meta.trials.map((t) => t.name));
-    designs[other].meta.designColumns.forEach((name, k) => names.has(name) && sources.push([other, k]));
+    if (replaced.has(other)) return;
+    replaced.add(other);
+    const names = designs[other].meta.trials.map((t) => t.name);
+    designs[other].meta.designColumns.forEach((name, k) => names.some((t) => columnOf(name, t)) && sources.push([other, k]));
   });
   const columns = sources.map(([d, j]) => designs[d].meta.designColumns[j]);
   const m = columns.length;
@@ -198,6 +210,15 @@ export function trialDesign(parts: Artifact[]): { columns: string[]; data: Float
     for (let t = 0; t < n; t++) data[t * m + o] = designs[d].data[t * p + j];
   });
   return { columns, data };
+}
+
+/** The trial design figure's caption (K > 1: the HRF's K columns per trial and the estimate reported). */
+function trialCaption(first: SingleTrialMeta, parts: Artifact[]): string {
+  const K = first.columnsPerTrial ?? 1;
+  const per = K === 1 ? 'one regressor per trial' : `${K} regressors per trial (${first.hrfModel}; the trial's estimate: ${first.hrfModel === 'fir' ? 'the mean over its delays' : 'its canonical column'})`;
+  if (first.method === 'lsa') return `LSA design: ${per}`;
+  const conds = parts.flatMap((a) => (a.meta as unknown as SingleTrialMeta).conditions).join(', ');
+  return `LSS trial design: ${per} of ${conds} (each trial's model uses its own, the other trials of its condition together as the condition)`;
 }
 
 /** Voxels shown in the beta-series heat map. */
@@ -245,7 +266,7 @@ async function singleTrialResults(dir: string, series: Artifact[], ids: string[]
     out.push({
       subject, run: first.run, method: first.method, nTrials: T,
       inestimable: order.filter(({ trial }) => !trial.estimable).map(({ trial }) => trial.name),
-      design: { src: designSrc, alt: `${first.method.toUpperCase()} trial design ${subject} ${first.run}`, caption: first.method === 'lsa' ? 'LSA design: one regressor per trial' : `LSS trial design: one column per trial of ${parts.flatMap((a) => (a.meta as unknown as SingleTrialMeta).conditions).join(', ')} (each trial's model uses its column, the other trials of its condition summed)` },
+      design: { src: designSrc, alt: `${first.method.toUpperCase()} trial design ${subject} ${first.run}`, caption: trialCaption(first, parts) },
       heatmap: { src: heatSrc, alt: `beta series heat map ${subject} ${first.run}` },
       files: [
         { label: 'effect (4D)', href: `${base}_stat-effect_betaseries.nii.gz` },

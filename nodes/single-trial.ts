@@ -1,6 +1,7 @@
 import type { Artifact, NodeDefinition, NodeRunContext } from '../src/engine/types.js';
 import type { EventsTable } from '../src/stats/design/events.js';
 import { buildRunDesign, type DesignParams } from '../src/pipeline/first-level-design.js';
+import { regressorNames, type HrfModel } from '../src/stats/design/hrf.js';
 import { signalScaling, type SignalScalingAxis } from '../src/stats/first-level/signal-scaling.js';
 import { lsa, lssFast, lssFastApplies, lssRefit, type BetaSeries, type LssTrial } from '../src/stats/first-level/single-trial.js';
 import { single, type DesignMeta, type MaskMeta } from './lib/artifacts.js';
@@ -36,6 +37,9 @@ export interface SingleTrialMeta {
   run: string; method: 'lss' | 'lsa'; conditions: string[]; trials: TrialRow[]; nVoxels: number; warnings: string[];
   /** Columns of `design`: the all-scans design with these trials split (LSA: the LSA design), for the report. */
   designColumns: string[];
+  /** HRF columns per trial (spm, glover: 1; derivatives: 2 or 3; FIR: the delays) and the HRF model. */
+  columnsPerTrial?: number;
+  hrfModel?: string;
 }
 
 /** Params of single-trial-bold: the masked BOLD of one run as the first level prepares it. */
@@ -111,10 +115,31 @@ function renamed(events: EventsTable, trials: TrialRow[]): EventsTable {
   return { ...events, trialType };
 }
 
-/** Column `name` of a row-major n x p matrix, at the kept rows. */
-function column(data: Float64Array, columns: string[], name: string, keep: ArrayLike<number>): Float64Array {
+/** The events table restricted to `rows`. */
+function eventRows(events: EventsTable, rows: number[]): EventsTable {
+  return {
+    onset: Float64Array.from(rows, (i) => events.onset[i]),
+    duration: Float64Array.from(rows, (i) => events.duration[i]),
+    trialType: rows.map((i) => events.trialType[i]),
+    ...(events.modulation ? { modulation: Float64Array.from(rows, (i) => events.modulation![i]) } : {}),
+  };
+}
+
+/** Index of design column `name`. */
+function columnIndex(columns: string[], name: string): number {
   const j = columns.indexOf(name);
   if (j < 0) throw new Error(`design has no column '${name}'`);
+  return j;
+}
+
+/** The HRF model of the design params as the design code names it ('none': null). */
+function hrfModelOf(model: string): HrfModel {
+  return (model === 'none' ? null : model.toLowerCase()) as HrfModel;
+}
+
+/** Column `name` of a row-major n x p matrix, at the kept rows. */
+function column(data: Float64Array, columns: string[], name: string, keep: ArrayLike<number>): Float64Array {
+  const j = columnIndex(columns, name);
   const p = columns.length;
   return Float64Array.from({ length: keep.length }, (_, r) => data[keep[r] * p + j]);
 }
@@ -130,7 +155,8 @@ export const singleTrial: NodeDefinition<SingleTrialParams> = {
   type: 'single-trial',
   // 2: signal_scaling 1 and [0, 1] applied (version 1 left them unscaled)
   // 3: LSS AR(1) with each trial model's own AR(1) bins; LSS reads the shared BOLD node
-  version: '3',
+  // 4: multi-column HRF models (derivatives, FIR): K columns per trial
+  version: '4',
   description: "single-trial response estimates (beta series) of one run's trials",
   async run(ctx, params, inputs) {
     const design = single(inputs.nodes, 'design');
@@ -170,28 +196,49 @@ export const singleTrial: NodeDefinition<SingleTrialParams> = {
     }
     lap('bold');
     ctx.progress(0.45, `${params.method} of ${trials.length} trials (${params.noise_model})`);
-    const opts = { noiseModel: params.noise_model, bins: params.bins, timings };
+    // every trial gets all its HRF columns (nilearn's names for a condition '<name>'); its
+    // estimate is the canonical column, or the mean over the delays for FIR (single-trial.ts)
+    const hrf = hrfModelOf(params.design.hrf_model);
+    const namesOf = (condition: string) => regressorNames(condition, hrf, params.design.fir_delays);
+    const K = namesOf('c').length;
+    const weights = hrf === 'fir' ? Array.from({ length: K }, () => 1 / K) : Array.from({ length: K }, (_, j) => (j === 0 ? 1 : 0));
+    const opts = { noiseModel: params.noise_model, bins: params.bins, timings, weights };
     let series: BetaSeries;
     if (params.method === 'lsa') {
       const x = { rows: keep.length, cols: trialDm.columns.length, data: selectRows(trialDm.matrix.data, trialDm.columns.length, keep) };
-      series = lsa(y, x, trials.map((t) => trialDm.columns.indexOf(t.name)), opts);
+      series = lsa(y, x, trials.map((t) => namesOf(t.name).map((c) => columnIndex(trialDm.columns, c))), opts);
     } else {
       const p = dm.columns.length;
       const xData = design.arrays.matrix as Float64Array;
       const x = { rows: keep.length, cols: p, data: dm.sampleMask ? selectRows(xData, p, keep) : xData };
+      // nilearn orthogonalises a condition's derivative columns on its canonical one, so the
+      // rest of the condition in a trial model is not the condition minus the trial: its
+      // columns come from the trial model's own design (spm, glover, fir: the difference)
+      const orthogonalised = K > 1 && hrf !== 'fir';
       const lss: LssTrial[] = trials.map((t) => {
-        const regressor = column(trialDm.matrix.data, trialDm.columns, t.name, keep);
-        const c = column(xData, dm.columns, t.trialType, keep);
-        let rest = 0;
-        let all = 0;
-        for (let r = 0; r < c.length; r++) {
-          rest += (c[r] - regressor[r]) ** 2;
-          all += c[r] * c[r];
+        const names = namesOf(t.trialType);
+        const regressors = namesOf(t.name).map((c) => column(trialDm.matrix.data, trialDm.columns, c, keep));
+        const cond = names.map((c) => column(xData, dm.columns, c, keep));
+        let rest: Float64Array[] | undefined;
+        if (orthogonalised) {
+          // a condition's columns depend on its own events only: the design of the other
+          // trials of the condition alone (its K columns, the drift and the constant)
+          const others = events.trialType.map((_, i) => i).filter((i) => i !== t.row && events.trialType[i] === t.trialType);
+          const own = others.length ? buildRunDesign(params.design, eventRows(events, others), null) : undefined;
+          rest = names.map((c) => (own ? column(own.matrix.data, own.columns, c, keep) : new Float64Array(keep.length)));
         }
+        let left = 0;
+        let all = 0;
+        cond.forEach((c, j) => {
+          for (let r = 0; r < c.length; r++) {
+            left += (rest ? rest[j][r] : c[r] - regressors[j][r]) ** 2;
+            all += c[r] * c[r];
+          }
+        });
         // the other trials of the condition vanish on the kept scans: the trial model is X itself
-        return { regressor, column: dm.columns.indexOf(t.trialType), alone: rest <= 1e-20 * all };
+        return { regressors, columns: names.map((c) => dm.columns.indexOf(c)), alone: left <= 1e-20 * all, ...(rest ? { rest } : {}) };
       });
-      series = lssFastApplies(x) ? lssFast(y, x, lss, opts) : lssRefit(y, x, lss, opts);
+      series = lssFastApplies(x, lss, weights) ? lssFast(y, x, lss, opts) : lssRefit(y, x, lss, opts);
     }
     trials.forEach((t, k) => (t.estimable = series.estimable[k]));
     const bad = trials.filter((t) => !t.estimable);
@@ -200,7 +247,7 @@ export const singleTrial: NodeDefinition<SingleTrialParams> = {
       warnings.push(w);
       ctx.warn(w);
     }
-    const meta: SingleTrialMeta = { run: params.run, method: params.method, conditions: params.conditions, trials, nVoxels: indices.length, warnings, designColumns: trialDm.columns };
+    const meta: SingleTrialMeta = { run: params.run, method: params.method, conditions: params.conditions, trials, nVoxels: indices.length, warnings, designColumns: trialDm.columns, columnsPerTrial: K, hrfModel: params.design.hrf_model };
     ctx.progress(1, `timings: ${Object.entries({ ...readTimings, ...timings }).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}`);
     return { meta: meta as any, arrays: { effect: series.effect, z: series.z, design: trialDm.matrix.data } };
   },

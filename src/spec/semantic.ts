@@ -87,11 +87,6 @@ export function semanticItems(loaded: LoadedSpec, options: SemanticOptions = {})
   if (fl && !spec.single_trial && Object.keys(fl.contrasts).length === 0) {
     add(['first_level'], "missing required key 'contrasts' (needed unless single_trial is set); expected a mapping of contrast name -> expression");
   }
-  if (spec.single_trial && fl && (fl.hrf_model === 'fir' || /derivative/.test(fl.hrf_model))) {
-    // nilearn's beta-series procedure would split each trial's derivative (or FIR) columns
-    // too: the closed-form LSS covers one split column per trial only
-    add(['single_trial'], `hrf_model '${fl.hrf_model}' gives several regressors per trial, which single_trial does not split (one regressor per trial); expected first_level.hrf_model spm, glover or none with single_trial`);
-  }
 
   // ---- first level
   if (fl) {

@@ -1,13 +1,15 @@
 /**
  * The single-trial reference cases (test/fixtures/reference/single_trial: nilearn's
- * beta-series procedure with FirstLevelModel, LSA with AR(1) and LSS with OLS on synth run 1)
- * through the whole pipeline: every volume of the 4D effect and z maps against nilearn's,
+ * beta-series procedure with FirstLevelModel, LSA with AR(1) and LSS with OLS and AR(1) on
+ * synth run 1, with the spm HRF and with multi-column HRFs: spm + derivative (LSA AR(1), LSS
+ * OLS and AR(1)), glover + derivative + dispersion (LSS OLS), FIR (LSA OLS, LSS AR(1); the
+ * estimate is the mean over the delays)) through the whole pipeline: every volume of the 4D effect and z maps against nilearn's,
  * with the README's parity rule (inside the mask: corr >= 0.9999, z maps 99.9th percentile
  * |diff| <= 1e-3), and the trial table against trials.tsv.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { stringify } from 'yaml';
@@ -23,18 +25,34 @@ interface Case {
   method: 'lsa' | 'lss';
   run: { bold: string; mask: string; confounds: string; events: string };
   confound_columns: string[];
-  params: { t_r: number; hrf_model: string; drift_model: string; high_pass: number; signal_scaling: number; noise_model: string };
+  params: { t_r: number; hrf_model: string; fir_delays?: number[]; drift_model: string; high_pass: number; signal_scaling: number; noise_model: string };
   outputs: { effect_size: string; z_score: string; trials: string };
 }
 
 const manifest = JSON.parse(readFileSync(fixture('single_trial', 'manifest.json'), 'utf8')) as { cases: Case[] };
+
+const SYNTH_EVENTS = 'synth/sub-01/func/sub-01_task-faces_run-1_events.tsv';
+
+/**
+ * The raw BIDS folder of a case: synth itself, or (a case with its own events file, e.g. run 1
+ * without its near-simultaneous trials) a copy of synth's raw part (events only) with that
+ * file as run 1's events; the BOLD stays in synth's derivatives.
+ */
+function bidsFor(c: Case, dir: string): string {
+  if (c.run.events === SYNTH_EVENTS) return join(referenceDir, 'synth');
+  const bids = join(dir, 'bids');
+  mkdirSync(join(bids, 'sub-01', 'func'), { recursive: true });
+  for (const f of ['dataset_description.json', 'participants.tsv']) copyFileSync(join(referenceDir, 'synth', f), join(bids, f));
+  copyFileSync(join(referenceDir, c.run.events), join(bids, 'sub-01', 'func', 'sub-01_task-faces_run-1_events.tsv'));
+  return bids;
+}
 
 function specFor(c: Case, dir: string): string {
   const spec = {
     glmflow: 1,
     name: c.name,
     data: {
-      bids: join(referenceDir, 'synth'),
+      bids: bidsFor(c, dir),
       derivatives: join(referenceDir, 'synth', 'derivatives', 'fmriprep'),
       task: 'faces',
       space: 'MNI152NLin2009cAsym',
@@ -42,7 +60,7 @@ function specFor(c: Case, dir: string): string {
     },
     output: join(dir, 'out'),
     first_level: {
-      t_r: c.params.t_r, hrf_model: c.params.hrf_model, drift_model: c.params.drift_model, high_pass: c.params.high_pass,
+      t_r: c.params.t_r, hrf_model: c.params.hrf_model, ...(c.params.fir_delays ? { fir_delays: c.params.fir_delays } : {}), drift_model: c.params.drift_model, high_pass: c.params.high_pass,
       noise_model: c.params.noise_model, signal_scaling: c.params.signal_scaling, mask: join(referenceDir, c.run.mask),
       confounds: c.confound_columns,
     },

@@ -37,3 +37,16 @@ test('LSA (one node): its design unchanged', () => {
   assert.deepEqual(columns, ['face__000', 'house__000', 'constant']);
   assert.deepEqual(Array.from(data), Array.from(lsa.arrays.design as Float64Array));
 });
+
+test('LSS report design with derivative columns: every HRF column of a condition replaced by its trials\' (all K each)', () => {
+  const face = part('face', ['face__000', 'face__000_derivative'], ['face__000', 'face__000_derivative', 'house', 'house_derivative', 'face_left', 'constant']);
+  const house = part('house', ['house__000', 'house__000_derivative', 'house__001', 'house__001_derivative'],
+    ['face', 'face_derivative', 'house__000', 'house__000_derivative', 'house__001', 'house__001_derivative', 'face_left', 'constant']);
+  const { columns, data } = trialDesign([face, house]);
+  // face_left is another condition (not an HRF column of face): kept once
+  assert.deepEqual(columns, ['face__000', 'face__000_derivative', 'house__000', 'house__000_derivative', 'house__001', 'house__001_derivative', 'face_left', 'constant']);
+  const m = columns.length;
+  for (let t = 0; t < n; t++) {
+    assert.deepEqual(Array.from(data.subarray(t * m, (t + 1) * m)), [10 + t, 20 + t, 10 + t, 20 + t, 30 + t, 40 + t, 500 + t, 600 + t]);
+  }
+});

@@ -1,4 +1,4 @@
-/** The single_trial section: defaults, contrasts optional with it (required without), FIR and derivative HRFs refused. */
+/** The single_trial section: defaults, contrasts optional with it (required without), FIR and derivative HRFs accepted. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadSpec } from '../../src/spec/load.js';
@@ -33,17 +33,27 @@ test('single_trial: defaults, first_level.contrasts optional with it and require
     first_level: {confounds: [], hrf_model: fir, fir_delays: [0, 1]}
     single_trial: {method: lsa}
   `));
-  const firProblems = semanticProblems(await loadSpec(fir, []), { checkPaths: false });
-  assert.ok(firProblems.some((p) => /single_trial: hrf_model 'fir' gives several regressors per trial/.test(p)), firProblems.join('\n'));
-
-  // derivative HRFs likewise: the message names the key to change and the HRFs accepted
-  const deriv = writeFile(dir, 'deriv.yaml', yaml(`
+  // multi-column HRFs: every trial gets all its columns (single-trial.ts); nothing refused
+  assert.deepEqual(semanticProblems(await loadSpec(fir, []), { checkPaths: false }), []);
+  for (const hrf of ['spm + derivative', 'spm + derivative + dispersion', 'glover + derivative', 'glover + derivative + dispersion']) {
+    for (const method of ['lss', 'lsa']) {
+      const deriv = writeFile(dir, 'deriv.yaml', yaml(`
+        glmflow: 1
+        data: {bids: ., task: faces}
+        first_level: {confounds: [], hrf_model: ${hrf}}
+        single_trial: {method: ${method}}
+      `));
+      assert.deepEqual(semanticProblems(await loadSpec(deriv, []), { checkPaths: false }), [], `${hrf} ${method}`);
+    }
+  }
+  // FIR still needs its delays, with or without single_trial
+  const noDelays = writeFile(dir, 'fir-nodelays.yaml', yaml(`
     glmflow: 1
     data: {bids: ., task: faces}
-    first_level: {confounds: [], hrf_model: spm + derivative}
+    first_level: {confounds: [], hrf_model: fir}
     single_trial: {method: lss}
   `));
-  const derivProblems = semanticProblems(await loadSpec(deriv, []), { checkPaths: false });
-  assert.equal(derivProblems.length, 1, derivProblems.join('\n'));
-  assert.match(derivProblems[0], /single_trial: hrf_model 'spm \+ derivative' gives several regressors per trial, which single_trial does not split .*expected first_level\.hrf_model spm, glover or none with single_trial/);
+  const firProblems = semanticProblems(await loadSpec(noDelays, []), { checkPaths: false });
+  assert.equal(firProblems.length, 1, firProblems.join('\n'));
+  assert.match(firProblems[0], /hrf_model 'fir' needs fir_delays/);
 });

@@ -38,7 +38,7 @@ function problem(seed: number, nVox = 300, n = 90) {
     x.data[t * p + 5] = 1;
   }
   const trials: LssTrial[] = [];
-  regs.forEach((rs, c) => rs.forEach((a) => trials.push({ regressor: a, column: c, alone: rs.length === 1 })));
+  regs.forEach((rs, c) => rs.forEach((a) => trials.push({ regressors: [a], columns: [c], alone: rs.length === 1 })));
   const y = new Float32Array(n * nVox);
   for (let v = 0; v < nVox; v++) {
     let e = 0;
@@ -46,7 +46,7 @@ function problem(seed: number, nVox = 300, n = 90) {
     for (let t = 0; t < n; t++) {
       e = 0.3 * e + gauss(r);
       let s = 100 + 0.5 * conf[t];
-      trials.forEach((tr, k) => (s += amps[k] * tr.regressor[t]));
+      trials.forEach((tr, k) => (s += amps[k] * tr.regressors[0][t]));
       y[t * nVox + v] = s + e;
     }
   }
@@ -96,7 +96,7 @@ test('fast LSS with AR(1) equals one AR(1) GLM per trial (per-trial AR bins, flo
 
 test('fast LSS flags a trial whose regressor is zero on the kept scans', () => {
   const { x, y, trials } = problem(3, 40);
-  trials[1] = { ...trials[1], regressor: new Float64Array(x.rows) };
+  trials[1] = { ...trials[1], regressors: [new Float64Array(x.rows)] };
   const fast = lssFast(y, x, trials, { noiseModel: 'ols' });
   assert.equal(fast.estimable[1], false);
   assert.equal(fast.estimable.filter((e) => !e).length, 1);
@@ -117,7 +117,7 @@ test('fast LSS with AR(1): voxels without residual (constant, or exactly in the 
     const fast = lssFast(data, x, trials, { noiseModel: 'ar1', chunkSize: 16 });
     trials.forEach((tr, k) => {
       for (let v = 0; v < 8; v++) {
-        const want = v === 0 ? 0 : amp[tr.column];
+        const want = v === 0 ? 0 : amp[tr.columns[0]];
         const got = fast.effect[k * nVox + v];
         assert.ok(Math.abs(got - want) < 1e-3, `trial ${k} voxel ${v}: effect ${got}, expected ${want}`);
       }
@@ -132,10 +132,10 @@ test('LSA: trial effects of the all-trials design, zero columns flagged', () => 
   const p = T + 3;
   const d: Mat = { rows: n, cols: p, data: new Float64Array(n * p) };
   for (let t = 0; t < n; t++) {
-    trials.forEach((tr, k) => (d.data[t * p + k] = tr.regressor[t]));
+    trials.forEach((tr, k) => (d.data[t * p + k] = tr.regressors[0][t]));
     for (let j = 0; j < 3; j++) d.data[t * p + T + j] = x.data[t * x.cols + 3 + j];
   }
-  const res = lsa(y, d, trials.map((_, k) => k), { noiseModel: 'ols' });
+  const res = lsa(y, d, trials.map((_, k) => [k]), { noiseModel: 'ols' });
   assert.ok(res.estimable.every(Boolean));
   // trial amplitudes are ~1 (+-0.5): the mean estimate over voxels and estimable trials must be near 1
   let mean = 0;
@@ -144,6 +144,6 @@ test('LSA: trial effects of the all-trials design, zero columns flagged', () => 
   assert.ok(Math.abs(mean - 1) < 0.1, `mean effect ${mean}`);
   // a trial without any kept scan (zero column) is flagged, the others are not
   for (let t = 0; t < n; t++) d.data[t * p + 2] = 0;
-  const flagged = lsa(y, d, trials.map((_, k) => k), { noiseModel: 'ols' });
+  const flagged = lsa(y, d, trials.map((_, k) => [k]), { noiseModel: 'ols' });
   assert.deepEqual(flagged.estimable.map((e, k) => e || k), trials.map((_, k) => (k === 2 ? 2 : true)));
 });

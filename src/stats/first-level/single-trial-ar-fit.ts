@@ -26,18 +26,19 @@
 import type { Mat } from '../core/matrix.js';
 import { kernels, type Workspace } from '../wasm/kernels.js';
 import type { Ar1Chunk } from './single-trial-ar.js';
+import type { TrialTerms } from './single-trial.js';
+import { quadratic } from './single-trial-terms.js';
 
-/** What the closed form needs of one AR(1) bin (see single-trial.ts for beta … zOf). */
-export interface Ar1Bin {
+/** What the closed form needs of one AR(1) bin (see TrialTerms in single-trial.ts for w … zOf). */
+export interface Ar1Bin extends TrialTerms {
   rho: number;
   /** r x p: B·pinv(WX)ᵀ. */
   m: Float64Array;
   r: number;
   /** nc x p: the normCov rows of the condition columns. */
   nCov: Float64Array;
-  /** T x r: B·W·a_k. */
+  /** T·K x r: B·W·a_j of every trial column. */
   proj: Float64Array;
-  beta: Float64Array; invS: Float64Array; vconst: Float64Array; den: Float64Array; zOf: ((t: number) => number)[];
 }
 
 const TINY = 1e-50; // nilearn's DEF_TINY floor of the variance
@@ -70,27 +71,33 @@ export class Ar1BinFitter {
   private seen = new Int32Array(0);
   private readonly pairs: Int32Array;
 
+  /** Trials, columns per trial, trial columns (T·K). */
   private readonly T: number;
+  private readonly Tc: number;
   private readonly aLast: Float64Array;
+  private readonly q: Float64Array;
 
+  /** a: the trial columns (n x T·K, trial k's column j at k·K + j); condRow: the condition row (into nc) of each. */
   constructor(
-    ws: Workspace, private readonly x: Mat, a: Mat, private readonly nc: number, private readonly condRow: Int32Array,
+    ws: Workspace, private readonly x: Mat, a: Mat, private readonly K: number, private readonly nc: number, private readonly condRow: Int32Array,
     C: number, private readonly binsPerUnit: number, private readonly nVox: number,
-    private readonly makeBin: (rho: number) => Ar1Bin, private readonly effect: Float32Array, private readonly z: Float32Array,
+    private readonly makeBin: (rho: number) => Ar1Bin, private readonly effect: Float32Array | Float64Array, private readonly z: Float32Array | Float64Array,
   ) {
     const p = x.cols;
-    this.T = a.cols;
-    const T = a.cols;
-    this.aLast = a.data.slice((a.rows - 1) * T, a.rows * T);
+    const Tc = a.cols;
+    this.Tc = Tc;
+    this.T = Tc / K;
+    this.q = new Float64Array(K);
+    this.aLast = a.data.slice((a.rows - 1) * Tc, a.rows * Tc);
     // |rho| <= n / (n - 1) (lssAr1Pass keeps it there), so |trunc(rho·bins)| <= kbMax
     const kbMax = Ar1BinFitter.kbMax(x.rows, binsPerUnit);
     this.kbMin = -kbMax;
     const maxBins = 2 * kbMax + 1;
     this.index = new Int32Array(maxBins).fill(-1);
-    this.pool = ws.f64(maxBins * (p + nc + T) * p);
+    this.pool = ws.f64(maxBins * (p + nc + Tc) * p);
     this.dx = ws.f64(p * C);
-    this.out = ws.f64((p + nc + T) * C);
-    this.pairs = new Int32Array(T * C);
+    this.out = ws.f64((p + nc + Tc) * C);
+    this.pairs = new Int32Array(this.T * C);
   }
 
   /** How many bins were met. */
@@ -105,10 +112,10 @@ export class Ar1BinFitter {
     let g = this.index[slot];
     if (g >= 0) return g;
     const p = this.x.cols;
-    const { T, nc } = this;
+    const { Tc: T, nc } = this;
     const b = this.makeBin(kb / this.binsPerUnit);
-    // the rows applied to d_X: [B·P⁺ᵀ (r); N[c] (nc); ν_k = (B·P⁺ᵀ)ᵀ·(B·Wa_k) (T)], so that
-    // u_kᵀWy = d_k - ν_k·d_X
+    // the rows applied to d_X: [B·P⁺ᵀ (r); N[c] (nc); ν_j = (B·P⁺ᵀ)ᵀ·(B·Wa_j) (T·K)], so that
+    // u_jᵀWy = d_j - ν_j·d_X
     const rows = b.r + nc + T;
     const op = this.pool.subarray(this.used, this.used + rows * p);
     this.used += rows * p;
@@ -130,11 +137,11 @@ export class Ar1BinFitter {
 
   fit(ch: Ar1Chunk): void {
     const { v0, c, cs, prod, lag, yl, kb } = ch;
-    const { x, T, nc, condRow, effect, z, nVox, dx, out } = this;
+    const { x, T, Tc, K, nc, condRow, effect, z, nVox, dx, out, q: qv } = this;
     const n = x.rows;
     const p = x.cols;
-    const P = p + T;
-    const K = kernels();
+    const P = p + Tc;
+    const Kn = kernels();
     // bins of the chunk's (voxel, trial) pairs: kb becomes bin indices in place
     const index = this.index;
     const kbMin = this.kbMin;
@@ -158,7 +165,7 @@ export class Ar1BinFitter {
       if (cnt === 0) continue;
       const gs = (cnt + 3) & ~3;
       const bin = this.bins[g];
-      const { rho, r, beta, invS, vconst, den, zOf } = bin;
+      const { rho, r, w, v, sInv, vconst, den, zOf } = bin;
       const a1 = 1 + rho * rho;
       const rr = rho * rho;
       // d_X of the bin's voxels (p x gs, zero past cnt)
@@ -168,7 +175,7 @@ export class Ar1BinFitter {
         for (let j = 0; j < p; j++) dx[j * gs + q] = a1 * prod[pt + j] - rho * prod[pt + P + j] - ry * xLast[j];
       }
       for (let j = 0; j < p; j++) dx.fill(0, j * gs + cnt, (j + 1) * gs);
-      K.gemm(this.ops[g], r + nc + T, p, dx, gs, out);
+      Kn.gemm(this.ops[g], r + nc + Tc, p, dx, gs, out);
       for (let q = 0; q < cnt; q++) {
         const i = pairs[a0 + q];
         const yi = yl[i];
@@ -185,10 +192,15 @@ export class Ar1BinFitter {
             z[o] = 0;
             continue;
           }
-          const is = invS[k];
-          const qk = is > 0 ? a1 * prod[pt + p + k] - rho * prod[pt + P + p + k] - rr * aLast[k] * yi - out[(r + nc + k) * gs + q] : 0;
-          const b = out[(r + condRow[k]) * gs + q] + beta[k] * qk * is;
-          const e = (sse - qk * qk * is) / den[k];
+          // q_j = u_jᵀWy of the trial's columns (zero for a trial alone in its condition: v = S⁻¹ = 0)
+          let b = 0;
+          for (let j = 0; j < K; j++) {
+            const col = k * K + j;
+            const qj = a1 * prod[pt + p + col] - rho * prod[pt + P + p + col] - rr * aLast[col] * yi - out[(r + nc + col) * gs + q];
+            qv[j] = qj;
+            b += w[col] * out[(r + condRow[col]) * gs + q] + v[col] * qj;
+          }
+          const e = (sse - (K === 1 ? qv[0] * qv[0] * sInv[k] : quadratic(sInv, k * K * K, qv, K))) / den[k];
           effect[o] = b;
           z[o] = zOf[k](b / Math.sqrt(Math.max(e * vc, TINY)));
         }

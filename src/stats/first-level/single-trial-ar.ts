@@ -12,6 +12,11 @@
  *   Σ r_k² = Σ e² - q_k² / s_k
  *   Σ_t r_k[t]·r_k[t+1] = Σ_t e[t]·e[t+1] - d·w_k + d²·m_k,   d = q_k / s_k,
  *     w_k = u_kᵀ(L + Lᵀ)e ((L u)[t] = u[t+1]), m_k = Σ_t u_k[t]·u_k[t+1].
+ * With K columns per trial (derivative HRFs, FIR) u_k becomes U_k = (I - P)·A_k (n x K),
+ * r_k = e - U_k·d with d = S⁻¹q (S = U_kᵀU_k, q = U_kᵀy), and
+ *   Σ r_k² = Σ e² - qᵀd,   Σ_t r_k[t]·r_k[t+1] = Σ_t e[t]·e[t+1] - dᵀw + dᵀ(Λ/2)d,
+ *     w = U_kᵀ(L + Lᵀ)e, Λ = U_kᵀ(L + Lᵀ)U_k
+ * (the products below are per trial column; K = 1 keeps the scalar arithmetic above).
  * Everything here is linear in the per-voxel products z0 = Zᵀy and z1 = Zᵀ(L + Lᵀ)y (Z = [X, A],
  * A the trial regressors), which one matrix product [Zᵀ; ((L + Lᵀ)Z)ᵀ]·Y gives per chunk of
  * voxels: with M = B·pinv(X)ᵀ (B = M·Xᵀ), h = B·y = M·z0_X, f = B(L + Lᵀ)y = M·z1_X,
@@ -33,6 +38,7 @@ import type { TimeSeriesData } from './glm.js';
 import { loadF64, stageRows } from './chunks.js';
 import { designRank, linearModelWithBasis } from './regression.js';
 import { pyFloatStr } from './ar-groups.js';
+import { cholInverse, gramCholesky, quadratic } from './single-trial-terms.js';
 
 export interface TrialAr1Groups {
   /** nTrials x nVoxels: the AR group (index into rho) of each trial model at each voxel. */
@@ -77,14 +83,14 @@ export function ar1PassBytes(n: number, p: number, T: number, C: number): number
  * ar1PassBytes (plus what the caller takes of it).
  */
 export function lssAr1Pass(
-  ws: Workspace, y: TimeSeriesData, x: Mat, a: Mat, alone: boolean[], bins: number, C: number, visit: (chunk: Ar1Chunk) => void,
+  ws: Workspace, y: TimeSeriesData, x: Mat, a: Mat, K: number, alone: boolean[], bins: number, C: number, visit: (chunk: Ar1Chunk) => void,
 ): void {
   const n = x.rows;
   const p = x.cols;
-  const T = a.cols;
-  const P = p + T;
+  const Tc = a.cols;
+  const P = p + Tc;
   const nVox = y.length / n;
-  const K = kernels();
+  const Kn = kernels();
   const ols = linearModelWithBasis(x, [], designRank(x));
   const basis = ols.basis!.data;
   const r = ols.basis!.rows;
@@ -105,46 +111,65 @@ export function lssAr1Pass(
     lagOp(basis.subarray(l * n, (l + 1) * n), lb);
     for (let m = 0; m < r; m++) Q[l * r + m] = dot(lb, 0, basis, m * n);
   }
-  // per trial: 1/s_k (0: the condition model's bin), m_k, π_k, c_k - Qπ_k
-  const invS = new Float64Array(T);
-  const lagU = new Float64Array(T);
-  const pi = new Float64Array(T * r);
-  const cq = new Float64Array(T * r);
+  // per trial column j: π_j, c_j - Qπ_j, u_j; per trial: S⁻¹ (K x K; 0: the condition
+  // model's bin) and Λ/2 = ½·U_kᵀ(L + Lᵀ)U_k (K = 1: Σ_t u[t]·u[t+1])
+  const T = Tc / K;
+  const valid = new Uint8Array(T);
+  const sInv = new Float64Array(T * K * K);
+  const lagU = new Float64Array(T * K * K);
+  const pi = new Float64Array(Tc * r);
+  const cq = new Float64Array(Tc * r);
   const ak = new Float64Array(n);
-  const u = new Float64Array(n);
+  const us = new Float64Array(K * n);
   const la = new Float64Array(n);
+  const norms = new Float64Array(K);
+  const s = new Float64Array(K * K);
   for (let k = 0; k < T; k++) {
-    for (let t = 0; t < n; t++) ak[t] = a.data[t * T + k];
-    u.set(ak);
-    for (let l = 0; l < r; l++) {
-      const c = dot(basis, l * n, ak, 0);
-      pi[k * r + l] = c;
-      for (let t = 0; t < n; t++) u[t] -= c * basis[l * n + t];
+    for (let j = 0; j < K; j++) {
+      const col = k * K + j;
+      for (let t = 0; t < n; t++) ak[t] = a.data[t * Tc + col];
+      const u = us.subarray(j * n, (j + 1) * n);
+      u.set(ak);
+      for (let l = 0; l < r; l++) {
+        const c = dot(basis, l * n, ak, 0);
+        pi[col * r + l] = c;
+        for (let t = 0; t < n; t++) u[t] -= c * basis[l * n + t];
+      }
+      norms[j] = dot(ak, 0, ak, 0);
+      lagOp(ak, la);
+      for (let l = 0; l < r; l++) {
+        let c = dot(basis, l * n, la, 0);
+        for (let m = 0; m < r; m++) c -= Q[l * r + m] * pi[col * r + m];
+        cq[col * r + l] = c;
+      }
     }
-    const s = dot(u, 0, u, 0);
-    const norm = dot(ak, 0, ak, 0);
+    for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) s[i * K + j] = dot(us, i * n, us, j * n);
     // as lssFast: a trial without a part outside span(X) has the condition model itself
-    if (alone[k] || !(norm > 0) || s <= 1e-10 * norm) continue;
-    invS[k] = 1 / s;
-    for (let t = 0; t + 1 < n; t++) lagU[k] += u[t] * u[t + 1];
-    lagOp(ak, la);
-    for (let l = 0; l < r; l++) {
-      let c = dot(basis, l * n, la, 0);
-      for (let m = 0; m < r; m++) c -= Q[l * r + m] * pi[k * r + m];
-      cq[k * r + l] = c;
+    const l = alone[k] ? null : gramCholesky(s, K, norms, 1e-10);
+    if (!l) continue;
+    valid[k] = 1;
+    // K = 1: 1/s as the one-column closed form always computed it (the bins are truncations)
+    if (K === 1) sInv[k] = 1 / s[0];
+    else sInv.set(cholInverse(l, K), k * K * K);
+    for (let i = 0; i < K; i++) {
+      for (let j = 0; j < K; j++) {
+        let acc = 0;
+        for (let t = 0; t + 1 < n; t++) acc += us[i * n + t] * us[j * n + t + 1] + us[i * n + t + 1] * us[j * n + t];
+        lagU[(k * K + i) * K + j] = acc / 2;
+      }
     }
   }
   // [Zᵀ; ((L + Lᵀ)Z)ᵀ] (2P x n)
   const stack = ws.f64(2 * P * n);
   const col = new Float64Array(n);
   for (let j = 0; j < P; j++) {
-    for (let t = 0; t < n; t++) col[t] = j < p ? x.data[t * p + j] : a.data[t * T + j - p];
+    for (let t = 0; t < n; t++) col[t] = j < p ? x.data[t * p + j] : a.data[t * Tc + j - p];
     stack.set(col, j * n);
     lagOp(col, lb);
     stack.set(lb, (P + j) * n);
   }
-  // the p-space rows applied to ζ = [z0_X; z1_X]: h (r), f (r), π_kᵀh (T), (c_k - Qπ_k)ᵀh + π_kᵀf (T), Qh (r)
-  const nr = 3 * r + 2 * T;
+  // the p-space rows applied to ζ = [z0_X; z1_X]: h (r), f (r), π_jᵀh (Tc), (c_j - Qπ_j)ᵀh + π_jᵀf (Tc), Qh (r)
+  const nr = 3 * r + 2 * Tc;
   const R = ws.f64(nr * 2 * p);
   for (let l = 0; l < r; l++) {
     for (let j = 0; j < p; j++) {
@@ -154,15 +179,15 @@ export function lssAr1Pass(
   }
   for (let l = 0; l < r; l++) {
     for (let m = 0; m < r; m++) {
-      for (let j = 0; j < p; j++) R[(2 * r + 2 * T + l) * 2 * p + j] += Q[l * r + m] * M[m * p + j];
+      for (let j = 0; j < p; j++) R[(2 * r + 2 * Tc + l) * 2 * p + j] += Q[l * r + m] * M[m * p + j];
     }
   }
-  for (let k = 0; k < T; k++) {
+  for (let k = 0; k < Tc; k++) {
     for (let l = 0; l < r; l++) {
       for (let j = 0; j < p; j++) {
         R[(2 * r + k) * 2 * p + j] += pi[k * r + l] * M[l * p + j];
-        R[(2 * r + T + k) * 2 * p + j] += cq[k * r + l] * M[l * p + j];
-        R[(2 * r + T + k) * 2 * p + p + j] += pi[k * r + l] * M[l * p + j];
+        R[(2 * r + Tc + k) * 2 * p + j] += cq[k * r + l] * M[l * p + j];
+        R[(2 * r + Tc + k) * 2 * p + p + j] += pi[k * r + l] * M[l * p + j];
       }
     }
   }
@@ -183,6 +208,9 @@ export function lssAr1Pass(
   const tail = ws.f64(2 * C);
   const noRho = ws.f64(1);
   const kb = ws.i32(T * C);
+  const qv = new Float64Array(K);
+  const wv = new Float64Array(K);
+  const dv = new Float64Array(K);
   const scale = n / (n - 1);
   const binOf = (s0: number, s1: number) => {
     // |rho| <= n / (n - 1) (Cauchy-Schwarz); the expansions above can leave it only by
@@ -196,15 +224,15 @@ export function lssAr1Pass(
     const cs = (c + 3) & ~3;
     if (stage) {
       stageRows(y as Float32Array, nVox, n, v0, c, stage, C);
-      K.whitenCols(stage, C, n, 0, c, noRho, 0, shift, wy);
+      Kn.whitenCols(stage, C, n, 0, c, noRho, 0, shift, wy);
     } else loadF64(y as Float64Array, nVox, n, v0, all, c, noRho, 0, shift, wy);
-    K.gemm(stack, 2 * P, n, wy, cs, prod);
-    K.lagStats(wy, n, cs, 1, sum, lag, head, tail);
+    Kn.gemm(stack, 2 * P, n, wy, cs, prod);
+    Kn.lagStats(wy, n, cs, 1, sum, lag, head, tail);
     for (let j = 0; j < p; j++) {
       zeta.set(prod.subarray(j * cs, (j + 1) * cs), j * cs);
       zeta.set(prod.subarray((P + j) * cs, (P + j + 1) * cs), (p + j) * cs);
     }
-    K.gemm(R, nr, 2 * p, zeta, cs, out);
+    Kn.gemm(R, nr, 2 * p, zeta, cs, out);
     // voxel-major copies: the loops below and the fit read the products voxel by voxel
     transpose(prod, 2 * P, cs, c, prodT);
     transpose(out, nr, cs, c, outT);
@@ -218,22 +246,48 @@ export function lssAr1Pass(
         const h = outT[o + l];
         hh += h * h;
         hf += h * outT[o + r + l];
-        hq += h * outT[o + 2 * r + 2 * T + l];
+        hq += h * outT[o + 2 * r + 2 * Tc + l];
       }
       const e0 = lag[i] - hh;
       const e1 = lag[cs + i] - hf + hq / 2;
       const own = binOf(e0, e1);
       const pt = i * 2 * P;
+      if (K === 1) {
+        for (let k = 0; k < T; k++) {
+          const is = sInv[k];
+          if (!valid[k]) {
+            kb[i * T + k] = own;
+            continue;
+          }
+          const q = prodT[pt + p + k] - outT[o + 2 * r + k];
+          const w = prodT[pt + P + p + k] - outT[o + 2 * r + Tc + k];
+          const d = q * is;
+          kb[i * T + k] = binOf(e0 - q * d, e1 - d * w + d * d * lagU[k]);
+        }
+        continue;
+      }
+      // K columns per trial: r_k = e - U·d, d = S⁻¹q: Σ r² = Σ e² - qᵀd,
+      // Σ r[t]·r[t+1] = Σ e[t]·e[t+1] - dᵀw + dᵀ(Λ/2)d
       for (let k = 0; k < T; k++) {
-        const is = invS[k];
-        if (!(is > 0)) {
+        if (!valid[k]) {
           kb[i * T + k] = own;
           continue;
         }
-        const q = prodT[pt + p + k] - outT[o + 2 * r + k];
-        const w = prodT[pt + P + p + k] - outT[o + 2 * r + T + k];
-        const d = q * is;
-        kb[i * T + k] = binOf(e0 - q * d, e1 - d * w + d * d * lagU[k]);
+        for (let j = 0; j < K; j++) {
+          const col = k * K + j;
+          qv[j] = prodT[pt + p + col] - outT[o + 2 * r + col];
+          wv[j] = prodT[pt + P + p + col] - outT[o + 2 * r + Tc + col];
+        }
+        let qd = 0;
+        let dw = 0;
+        for (let j = 0; j < K; j++) {
+          let d = 0;
+          for (let m = 0; m < K; m++) d += sInv[(k * K + j) * K + m] * qv[m];
+          dv[j] = d;
+          qd += qv[j] * d;
+          dw += d * wv[j];
+        }
+        kb[i * T + k] = binOf(e0 - qd, e1 - dw + quadratic(lagU, k * K * K, dv, K));
       }
     }
     visit({ v0, c, cs, prod: prodT, lag, yl, kb });
@@ -252,18 +306,19 @@ function transpose(m: Float64Array, rows: number, stride: number, c: number, out
  * The per-trial AR(1) groups of LSS (see the module comment): lssAr1Pass's bins of every
  * trial model at every voxel, as groups (for inspection; lssFast fits in the same pass).
  */
-export function lssAr1Groups(y: TimeSeriesData, x: Mat, trials: { regressor: Float64Array; alone: boolean }[], bins: number, chunkSize = 2048): TrialAr1Groups {
+export function lssAr1Groups(y: TimeSeriesData, x: Mat, trials: { regressors: Float64Array[]; alone: boolean }[], bins: number, chunkSize = 2048): TrialAr1Groups {
   const n = x.rows;
   const nVox = y.length / n;
   const T = trials.length;
-  const a: Mat = { rows: n, cols: T, data: new Float64Array(n * T) };
-  trials.forEach((tr, k) => tr.regressor.forEach((v, t) => (a.data[t * T + k] = v)));
+  const K = T ? trials[0].regressors.length : 1;
+  const a: Mat = { rows: n, cols: T * K, data: new Float64Array(n * T * K) };
+  trials.forEach((tr, k) => tr.regressors.forEach((reg, j) => reg.forEach((v, t) => (a.data[t * T * K + k * K + j] = v))));
   const C = (Math.max(4, Math.min(chunkSize, nVox)) + 3) & ~3;
   const kv = new Int32Array(T * nVox);
   let lo = Infinity;
   let hi = -Infinity;
-  const ws = kernels().workspace(ar1PassBytes(n, x.cols, T, C));
-  lssAr1Pass(ws, y, x, a, trials.map((t) => t.alone), bins, C, ({ v0, c, kb }) => {
+  const ws = kernels().workspace(ar1PassBytes(n, x.cols, T * K, C));
+  lssAr1Pass(ws, y, x, a, K, trials.map((t) => t.alone), bins, C, ({ v0, c, kb }) => {
     for (let k = 0; k < T; k++) {
       for (let i = 0; i < c; i++) {
         const b = kb[i * T + k];

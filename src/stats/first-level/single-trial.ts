@@ -19,6 +19,16 @@
  * trial at once by one matrix product [pinv(X) rows; range basis; Uᵀ] · Y per voxel chunk:
  * no per-trial pass over the data, |y|² once. A trial alone in its condition (b = 0) has the
  * condition model itself (β_a = β_X[c]).
+ * K columns per trial (derivative HRFs, FIR: single-trial-terms.ts): A_k (n x K) replaces a,
+ * U = (I - H)·A_k, S = UᵀU (K x K), G = pinv(X)·A_k; the trial's estimate cᵀθ (c: weights on
+ * its K columns) is, on the [X, A_k] parametrisation, w_Xᵀγ_c + cᵀδ with w_X = c when the
+ * rest of the condition is X_c - A_k (w_X from a K x K solve when nilearn orthogonalised
+ * it), so with m = c - G_cᵀw_X, q = Uᵀy:
+ *   effect = w_Xᵀβ_X[c] + (S⁻¹m)ᵀq,   SSE = SSE_X - qᵀS⁻¹q,
+ *   var = σ²·(w_XᵀN_cc·w_X + mᵀS⁻¹m),  σ² = SSE / (n - p - K)
+ * (K = 1, w_X = c = 1: the formulas above). Per voxel K products per trial, as many as the
+ * trial has columns; the AR(1) bins of single-trial-ar.ts likewise (rank-K update of the
+ * residual sums).
  * AR(1): nilearn refits every trial model, so the AR(1) bin of trial model k at a voxel is that
  * of its own OLS residuals, which differ from the condition model's by one regressor;
  * single-trial-ar.ts computes those bins exactly from the condition model's residuals and two
@@ -39,15 +49,25 @@ import { loadF64, stageRows } from './chunks.js';
 import { ar1PassBytes, lssAr1Pass } from './single-trial-ar.js';
 import { Ar1BinFitter } from './single-trial-ar-fit.js';
 import { designRank, linearModelWithBasis, whitenDesign } from './regression.js';
+import { cholInverse, cholSolve, gramCholesky, quadratic, trialContrasts } from './single-trial-terms.js';
 
-/** One trial of an LSS model: its regressor and the column of its condition in X. */
+/**
+ * One trial of an LSS model: its K regressors (K HRF columns; 1 for spm, glover, none) and
+ * the columns of its condition in X.
+ */
 export interface LssTrial {
-  /** The trial's regressor (n values, the rows of X). */
-  regressor: Float64Array;
-  /** Index of the trial's condition column in X. */
-  column: number;
+  /** The trial's regressors, one per HRF column (n values each, the rows of X). */
+  regressors: Float64Array[];
+  /** Index in X of the condition's column matching each regressor. */
+  columns: number[];
   /** True when the trial is the only one of its condition (its model is X itself). */
   alone: boolean;
+  /**
+   * The columns of the rest of the condition in the trial model, when they are not
+   * X[columns] - regressors (nilearn orthogonalises a condition's derivative columns on its
+   * canonical one, so those of the rest are not a difference; see single-trial-terms.ts).
+   */
+  rest?: Float64Array[];
 }
 
 export interface BetaSeries {
@@ -61,6 +81,11 @@ export interface BetaSeries {
 
 export interface SingleTrialOptions {
   noiseModel?: string;
+  /**
+   * The trial's estimate as weights on its K columns (default [1, 0, …]: the canonical column,
+   * what nilearn's contrast '<condition>__<k>' gives; FIR: the mean of the delays, 1/K each).
+   */
+  weights?: number[];
   bins?: number;
   /** Voxels per chunk (default 2048). */
   chunkSize?: number;
@@ -92,9 +117,36 @@ function hasConstant(x: Mat): boolean {
   return false;
 }
 
-/** Whether lssFast applies: X has a constant column (nilearn's designs always do). */
-export function lssFastApplies(x: Mat): boolean {
-  return hasConstant(x);
+/**
+ * Whether lssFast applies: X has a constant column (nilearn's designs always do) and, with
+ * derivative HRF models, every trial's rest-of-condition columns lie in span([X_c, A]).
+ */
+export function lssFastApplies(x: Mat, trials: LssTrial[] = [], weights?: number[]): boolean {
+  if (!hasConstant(x)) return false;
+  if (!trials.some((t) => t.rest)) return true;
+  return trialContrasts(x, trials, trialWeights(trials, weights)).spanned;
+}
+
+/** The weights on a trial's K columns (default: the first, canonical, column). */
+function trialWeights(trials: LssTrial[], weights?: number[]): Float64Array {
+  const K = trials.length ? trials[0].regressors.length : 1;
+  for (const t of trials) {
+    if (t.regressors.length !== K || t.columns.length !== K || (t.rest && t.rest.length !== K)) throw new Error('single-trial: every trial needs the same number of regressors, condition columns and rest columns');
+  }
+  if (weights && weights.length !== K) throw new Error(`single-trial: ${weights.length} weights for ${K} columns per trial`);
+  return weights ? Float64Array.from(weights) : Float64Array.from({ length: K }, (_, j) => (j === 0 ? 1 : 0));
+}
+
+/** The per-trial constants the closed form needs (see trialTerms). */
+export interface TrialTerms {
+  /** T x K: weights of the condition rows β_X[c_j] (w_X). */
+  w: Float64Array;
+  /** T x K: weights of the products u_jᵀy (S⁻¹·m). */
+  v: Float64Array;
+  /** T x K x K: S⁻¹ (zero for a trial alone in its condition). */
+  sInv: Float64Array;
+  /** Variance factor (Infinity: inestimable), residual dof denominator, t-to-z map. */
+  vconst: Float64Array; den: Float64Array; zOf: ((t: number) => number)[];
 }
 
 /**
@@ -102,39 +154,61 @@ export function lssFastApplies(x: Mat): boolean {
  * modified), x: the condition model (n x p).
  */
 export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: SingleTrialOptions = {}): BetaSeries {
+  const n = (x.rows > 0 ? y.length / x.rows : 0) * trials.length;
+  return lssInto(y, x, trials, opts, new Float32Array(n), new Float32Array(n));
+}
+
+/** lssFast in double precision (for checking the closed form against explicit refits). */
+export function lssFast64(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: SingleTrialOptions = {}): { effect: Float64Array; z: Float64Array; estimable: boolean[] } {
+  const n = (x.rows > 0 ? y.length / x.rows : 0) * trials.length;
+  return lssInto(y, x, trials, opts, new Float64Array(n), new Float64Array(n));
+}
+
+/** Effect and z outputs (T x nVox) in single or double precision. */
+export type SeriesArray = Float32Array | Float64Array;
+
+function lssInto<A extends SeriesArray>(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: SingleTrialOptions, effect: A, z: A): { effect: A; z: A; estimable: boolean[] } {
   const lap = clock(opts.timings);
   const n = x.rows;
   const p = x.cols;
   const nVox = y.length / n;
   const T = trials.length;
   if (!hasConstant(x)) throw new Error('lssFast needs a design with a constant column');
-  const effect = new Float32Array(T * nVox);
-  const z = new Float32Array(T * nVox);
   const estimable = new Array<boolean>(T).fill(true);
   if (T === 0 || nVox === 0) return { effect, z, estimable };
+  const cA = trialWeights(trials, opts.weights);
+  const K = cA.length;
+  const TK = T * K;
+  const { wX, spanned, singular } = trialContrasts(x, trials, cA);
+  if (!spanned) throw new Error("lssFast: a trial's rest-of-condition columns are not in the span of its condition's and its own");
+  singular.forEach((s, k) => s && (estimable[k] = false));
   const order = parseNoiseModel(opts.noiseModel ?? 'ar1');
   const bins = opts.bins ?? 100;
   const rank = designRank(x);
-  const cols = [...new Set(trials.map((t) => t.column))];
+  const cols = [...new Set(trials.flatMap((t) => t.columns))];
   const colRow = new Map(cols.map((c, i) => [c, i]));
   const nc = cols.length;
-  // trial regressors as an n x T matrix (whitened per group)
-  const a: Mat = { rows: n, cols: T, data: new Float64Array(n * T) };
+  // condition row (index into cols) of each trial column, T x K
+  const condRow = Int32Array.from({ length: TK }, (_, i) => colRow.get(trials[Math.floor(i / K)].columns[i % K])!);
+  // the trials' regressors as an n x TK matrix (trial k's column j at k·K + j)
+  const a: Mat = { rows: n, cols: TK, data: new Float64Array(n * TK) };
   trials.forEach((tr, k) => {
-    for (let t = 0; t < n; t++) a.data[t * T + k] = tr.regressor[t];
+    for (let j = 0; j < K; j++) {
+      const reg = tr.regressors[j];
+      for (let t = 0; t < n; t++) a.data[t * TK + k * K + j] = reg[t];
+    }
   });
   const tables = new Map<number, (t: number) => number>();
   const table = (dof: number) => tables.get(dof) ?? tables.set(dof, tToZTable(dof)).get(dof)!;
-  const terms = (rho: Float64Array) => groupTerms(x, a, rho, rank, trials, cols, estimable, table);
-  const K = kernels();
+  const terms = (rho: Float64Array) => groupTerms(x, a, K, rho, rank, trials, cols, wX, cA, estimable, table);
+  const Kn = kernels();
   const C = (Math.max(4, Math.min(opts.chunkSize ?? 2048, nVox)) + 3) & ~3;
 
   if (order === 1) {
     // AR(1): each trial model's own bin at each voxel (exact, single-trial-ar.ts), found and
     // fitted in one pass over the data (single-trial-ar-fit.ts)
-    const ws = K.workspace(ar1PassBytes(n, p, T, C) + Ar1BinFitter.bytes(n, p, T, nc, C, bins));
-    const condRow = Int32Array.from(trials, (t) => colRow.get(t.column)!);
-    const fitter = new Ar1BinFitter(ws, x, a, nc, condRow, C, bins, nVox, (rho) => {
+    const ws = Kn.workspace(ar1PassBytes(n, p, TK, C) + Ar1BinFitter.bytes(n, p, TK, nc, C, bins));
+    const fitter = new Ar1BinFitter(ws, x, a, K, nc, condRow, C, bins, nVox, (rho) => {
       const g = terms(Float64Array.of(rho));
       const { basis, model, r } = g;
       // B·pinv(WX)ᵀ (r x p) and the normCov rows of the condition columns
@@ -148,10 +222,10 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
       }
       const nCov = new Float64Array(nc * p);
       for (let i = 0; i < nc; i++) nCov.set(model.normCov.data.subarray(cols[i] * p, (cols[i] + 1) * p), i * p);
-      return { rho, m, r, nCov, proj: g.proj, beta: g.beta, invS: g.invS, vconst: g.vconst, den: g.den, zOf: g.zOf };
+      return { rho, m, r, nCov, proj: g.proj, ...g.trial };
     }, effect, z);
     lap('setup');
-    lssAr1Pass(ws, y, x, a, trials.map((t) => t.alone), bins, C, (ch) => fitter.fit(ch));
+    lssAr1Pass(ws, y, x, a, K, trials.map((t) => t.alone), bins, C, (ch) => fitter.fit(ch));
     lap(`ar bins + trial fits (${fitter.binCount} bins)`);
     return { effect, z, estimable };
   }
@@ -162,12 +236,12 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
   const f32 = y instanceof Float32Array;
   const nm = groups.rho.length;
   // per group: stacked operator [pinv(W) rows of the condition columns; basis; Uᵀ] and per-trial terms
-  interface Group { stack: Float64Array; rows: number; r: number; rho: Float64Array; w1: Float64Array; r1: Float64Array; beta: Float64Array; invS: Float64Array; vconst: Float64Array; den: Float64Array; zOf: ((t: number) => number)[] }
+  interface Group { stack: Float64Array; rows: number; r: number; rho: Float64Array; w1: Float64Array; r1: Float64Array; trial: TrialTerms }
   const built = groups.rho.map(terms);
   lap('trial terms');
 
   const maxRows = Math.max(...built.map((b) => b.rows));
-  const ws = K.workspace(8 * (built.reduce((s, b) => s + b.stack.length, 0) + nm * (3 * n + 2) + n * C + maxRows * C + 6 * C) + (f32 ? 8 * (n * C + 8) : 0) + 4 * (C + 4) + 16 * (5 * nm + 16));
+  const ws = Kn.workspace(8 * (built.reduce((s, b) => s + b.stack.length, 0) + nm * (3 * n + 2) + n * C + maxRows * C + 6 * C) + (f32 ? 8 * (n * C + 8) : 0) + 4 * (C + 4) + 16 * (5 * nm + 16));
   const G: Group[] = built.map((b, g) => {
     const stack = ws.f64(b.stack.length);
     stack.set(b.stack);
@@ -203,12 +277,12 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
       const ord = groups.rho[g].length;
       const idx = pairs.subarray(a0, a0 + cnt);
       if (stage) {
-        if (raw) K.gatherCols(raw, stage, C, n, idx, cnt);
-        K.whitenCols(stage, C, n, 0, cnt, grp.rho, ord, shift, wy);
+        if (raw) Kn.gatherCols(raw, stage, C, n, idx, cnt);
+        Kn.whitenCols(stage, C, n, 0, cnt, grp.rho, ord, shift, wy);
       } else loadF64(y64!, nVox, n, v0, idx, cnt, groups.rho[g], ord, shift, wy);
-      K.gemm(grp.stack, grp.rows, n, wy, cs, prod);
-      K.colStats(wy, n, cs, grp.r1, grp.w1, shift, ss, sr, sy, sy2);
-      writeTrials(grp, trials, colRow, nc, prod, cs, cnt, ss, idx, v0, nVox, effect, z);
+      Kn.gemm(grp.stack, grp.rows, n, wy, cs, prod);
+      Kn.colStats(wy, n, cs, grp.r1, grp.w1, shift, ss, sr, sy, sy2);
+      writeTrials(grp.r, grp.trial, T, K, condRow, nc, prod, cs, cnt, ss, idx, v0, nVox, effect, z);
     }
   }
   lap('trial fits');
@@ -217,74 +291,110 @@ export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Sin
 
 /**
  * The closed form's terms of one whitening (rho; empty: OLS): the model of WX, the stacked
- * operator [pinv(WX) rows of the condition columns; basis; Uᵀ] (nc + r + T rows of n) and per
- * trial (see the module comment) 1/s, 1 - g_c, the variance factor, the dispersion denominator,
- * the t-to-z map and B·W·a_k (T x r). A trial collinear with X under this whitening is marked
- * in `estimable`.
+ * operator [pinv(WX) rows of the condition columns; basis; Uᵀ] (nc + r + T·K rows of n),
+ * B·W·a_j of every trial column (T·K x r) and per trial (see the module comment) w_X, v = S⁻¹·m,
+ * S⁻¹, the variance factor, the dispersion denominator and the t-to-z map. A trial whose
+ * columns are collinear with X (or with each other) under this whitening is marked in
+ * `estimable`.
  */
 function groupTerms(
-  x: Mat, a: Mat, rho: Float64Array, rank: number, trials: LssTrial[], cols: number[], estimable: boolean[],
-  table: (dof: number) => (t: number) => number,
+  x: Mat, a: Mat, K: number, rho: Float64Array, rank: number, trials: LssTrial[], cols: number[], wX: Float64Array, cA: Float64Array,
+  estimable: boolean[], table: (dof: number) => (t: number) => number,
 ) {
   const n = x.rows;
   const p = x.cols;
-  const T = a.cols;
+  const TK = a.cols;
+  const T = trials.length;
   const nc = cols.length;
   const model = linearModelWithBasis(x, rho, rank);
   const basis = model.basis!.data;
+  const pinv = model.calcBeta.data;
+  const N = model.normCov.data;
   const r = model.basis!.rows;
   const aw = rho.length ? whitenDesign(a, rho) : a;
-  const rows = nc + r + T;
+  const rows = nc + r + TK;
   const stack = new Float64Array(rows * n);
-  for (let i = 0; i < nc; i++) stack.set(model.calcBeta.data.subarray(cols[i] * n, (cols[i] + 1) * n), i * n);
+  for (let i = 0; i < nc; i++) stack.set(pinv.subarray(cols[i] * n, (cols[i] + 1) * n), i * n);
   stack.set(basis, nc * n);
-  const invS = new Float64Array(T);
-  const beta = new Float64Array(T);
+  const w = wX.slice();
+  const v = new Float64Array(TK);
+  const sInv = new Float64Array(TK * K);
   const vconst = new Float64Array(T);
   const den = new Float64Array(T);
   const zOf: ((t: number) => number)[] = [];
-  const projAll = new Float64Array(T * r);
+  const projAll = new Float64Array(TK * r);
+  const norms = new Float64Array(K);
+  const s = new Float64Array(K * K);
+  const m = new Float64Array(K);
   for (let k = 0; k < T; k++) {
-    const proj = projAll.subarray(k * r, (k + 1) * r);
-    const c = trials[k].column;
-    const hcc = model.normCov.data[c * p + c];
+    const cc = trials[k].columns;
+    const wk = w.subarray(k * K, (k + 1) * K);
+    // w_Xᵀ·N_cc·w_X: the condition model's part of the variance
+    let hN = 0;
+    for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) hN += wk[i] * N[cc[i] * p + cc[j]] * wk[j];
+    const inestimable = () => {
+      estimable[k] = false;
+      stack.fill(0, (nc + r + k * K) * n, (nc + r + (k + 1) * K) * n);
+      vconst[k] = Infinity; den[k] = 1;
+      zOf.push(() => 0);
+    };
+    if (!estimable[k]) { inestimable(); continue; }
     if (trials[k].alone) {
-      invS[k] = 0; beta[k] = 0; vconst[k] = hcc; den[k] = model.dispersionDenominator;
+      vconst[k] = hN; den[k] = model.dispersionDenominator;
       zOf.push(table(n - rank));
       continue;
     }
-    // u = (I - BᵀB)·a_w, s = |u|², g_c = pinv(W)[c]·a_w
-    let norm = 0;
-    for (let t = 0; t < n; t++) {
-      const v = aw.data[t * T + k];
-      norm += v * v;
-      for (let l = 0; l < r; l++) proj[l] += basis[l * n + t] * v;
+    // u_j = (I - BᵀB)·a_wj, S = UᵀU, G[i][j] = pinv(W)[c_i]·a_wj
+    for (let j = 0; j < K; j++) {
+      const col = k * K + j;
+      const proj = projAll.subarray(col * r, (col + 1) * r);
+      let norm = 0;
+      for (let t = 0; t < n; t++) {
+        const val = aw.data[t * TK + col];
+        norm += val * val;
+        for (let l = 0; l < r; l++) proj[l] += basis[l * n + t] * val;
+      }
+      norms[j] = norm;
+      const u = stack.subarray((nc + r + col) * n, (nc + r + col + 1) * n);
+      for (let t = 0; t < n; t++) {
+        let h = 0;
+        for (let l = 0; l < r; l++) h += basis[l * n + t] * proj[l];
+        u[t] = aw.data[t * TK + col] - h;
+      }
     }
-    const u = stack.subarray((nc + r + k) * n, (nc + r + k + 1) * n);
-    let s = 0;
-    let gc = 0;
-    for (let t = 0; t < n; t++) {
-      const v = aw.data[t * T + k];
-      let h = 0;
-      for (let l = 0; l < r; l++) h += basis[l * n + t] * proj[l];
-      u[t] = v - h;
-      s += u[t] * u[t];
-      gc += model.calcBeta.data[c * n + t] * v;
+    for (let i = 0; i < K; i++) {
+      const ui = (nc + r + k * K + i) * n;
+      for (let j = 0; j <= i; j++) {
+        const uj = (nc + r + k * K + j) * n;
+        let acc = 0;
+        for (let t = 0; t < n; t++) acc += stack[ui + t] * stack[uj + t];
+        s[i * K + j] = acc;
+        s[j * K + i] = acc;
+      }
     }
-    if (!(norm > 0) || s <= COLLINEAR * norm) {
-      estimable[k] = false;
-      u.fill(0);
-      invS[k] = 0; beta[k] = 0; vconst[k] = Infinity; den[k] = 1;
-      zOf.push(() => 0);
-      continue;
+    const l = gramCholesky(s, K, norms, COLLINEAR);
+    if (!l) { inestimable(); continue; }
+    // m = c_A - Gᵀ·w_X, v = S⁻¹·m, variance factor w_XᵀN_cc·w_X + mᵀS⁻¹m
+    for (let j = 0; j < K; j++) {
+      let gw = 0;
+      for (let i = 0; i < K; i++) {
+        let g = 0;
+        for (let t = 0; t < n; t++) g += pinv[cc[i] * n + t] * aw.data[t * TK + k * K + j];
+        gw += g * wk[i];
+      }
+      m[j] = cA[j] - gw;
     }
-    invS[k] = 1 / s;
-    beta[k] = 1 - gc;
-    vconst[k] = hcc + (1 - gc) * (1 - gc) / s;
-    den[k] = n - p - 1;
-    zOf.push(table(n - rank - 1));
+    const vk = cholSolve(l, K, m.slice());
+    v.set(vk, k * K);
+    sInv.set(cholInverse(l, K), k * K * K);
+    let mv = 0;
+    for (let j = 0; j < K; j++) mv += m[j] * vk[j];
+    vconst[k] = hN + mv;
+    den[k] = n - p - K;
+    zOf.push(table(n - rank - K));
   }
-  return { model, basis, r, rows, stack, proj: projAll, beta, invS, vconst, den, zOf };
+  const trial: TrialTerms = { w, v, sInv, vconst, den, zOf };
+  return { model, basis, r, rows, stack, proj: projAll, trial };
 }
 
 /**
@@ -299,25 +409,25 @@ function chunkPairs(labels: Int32Array, v0: number, c: number, nm: number, start
   for (let i = 0; i < c; i++) pairs[fill[labels[v0 + i]]++] = i;
 }
 
+/**
+ * Each trial's effect and z at the group's voxels from the stacked products: with β_c the
+ * condition rows and q_j = u_jᵀy the trial's rows, effect = w_Xᵀβ_c + vᵀq and
+ * SSE = SSE_X - qᵀS⁻¹q.
+ */
 function writeTrials(
-  grp: { r: number; beta: Float64Array; invS: Float64Array; vconst: Float64Array; den: Float64Array; zOf: ((t: number) => number)[] },
-  trials: LssTrial[], colRow: Map<number, number>, nc: number, prod: Float64Array, cs: number, cnt: number,
-  ss: Float64Array, idx: Int32Array, v0: number, nVox: number, effect: Float32Array, z: Float32Array,
+  r: number, terms: TrialTerms, T: number, K: number, condRow: Int32Array, nc: number, prod: Float64Array, cs: number, cnt: number,
+  ss: Float64Array, idx: Int32Array, v0: number, nVox: number, effect: SeriesArray, z: SeriesArray,
 ): void {
-  const { r, beta, invS, vconst, den, zOf } = grp;
-  const T = trials.length;
+  const { w, v, sInv, vconst, den, zOf } = terms;
   const sse = new Float64Array(cnt);
   for (let i = 0; i < cnt; i++) {
     let zz = 0;
     for (let l = 0, o = nc * cs + i; l < r; l++, o += cs) zz += prod[o] * prod[o];
     sse[i] = ss[i] - zz;
   }
+  const q = new Float64Array(K);
   for (let k = 0; k < T; k++) {
-    const cRow = colRow.get(trials[k].column)! * cs;
-    const uRow = (nc + r + k) * cs;
     const out = k * nVox + v0;
-    const bk = beta[k];
-    const is = invS[k];
     const vc = vconst[k];
     const dk = den[k];
     const zk = zOf[k];
@@ -325,22 +435,40 @@ function writeTrials(
       for (let i = 0; i < cnt; i++) { effect[out + idx[i]] = 0; z[out + idx[i]] = 0; }
       continue;
     }
+    if (K === 1) {
+      const cRow = condRow[k] * cs;
+      const uRow = (nc + r + k) * cs;
+      const wk = w[k];
+      const vk = v[k];
+      const is = sInv[k];
+      for (let i = 0; i < cnt; i++) {
+        const qq = prod[uRow + i];
+        const b = wk * prod[cRow + i] + vk * qq;
+        const e = (sse[i] - qq * qq * is) / dk;
+        const o = out + idx[i];
+        effect[o] = b;
+        z[o] = zk(b / Math.sqrt(Math.max(e * vc, TINY)));
+      }
+      continue;
+    }
     for (let i = 0; i < cnt; i++) {
-      const q = prod[uRow + i];
-      const b = prod[cRow + i] + bk * q * is;
-      const e = (sse[i] - q * q * is) / dk;
-      const t = b / Math.sqrt(Math.max(e * vc, TINY));
+      let b = 0;
+      for (let j = 0; j < K; j++) {
+        q[j] = prod[(nc + r + k * K + j) * cs + i];
+        b += w[k * K + j] * prod[condRow[k * K + j] * cs + i] + v[k * K + j] * q[j];
+      }
+      const e = (sse[i] - quadratic(sInv, k * K * K, q, K)) / dk;
       const o = out + idx[i];
       effect[o] = b;
-      z[o] = zk(t);
+      z[o] = zk(b / Math.sqrt(Math.max(e * vc, TINY)));
     }
   }
 }
 
 /**
- * The reference procedure: one GLM per trial (runGlm on [X with the condition column
- * replaced by b, a]), nilearn's beta-series loop; for validation and for designs the closed
- * form does not cover.
+ * The reference procedure: one GLM per trial (runGlm on nilearn's trial model, X with the
+ * condition columns replaced by the rest's and the trial's columns appended), nilearn's
+ * beta-series loop; for validation and for designs the closed form does not cover.
  */
 export function lssRefit(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: SingleTrialOptions = {}): BetaSeries {
   const n = x.rows;
@@ -350,36 +478,50 @@ export function lssRefit(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Si
   const effect = new Float32Array(T * nVox);
   const z = new Float32Array(T * nVox);
   const estimable = new Array<boolean>(T).fill(true);
+  const cA = trialWeights(trials, opts.weights);
+  const K = cA.length;
   trials.forEach((tr, k) => {
     let design: Mat;
-    let col: number;
+    let weights: Float64Array;
     if (tr.alone) {
       design = x;
-      col = tr.column;
+      weights = new Float64Array(p);
+      tr.columns.forEach((c, j) => (weights[c] += cA[j]));
     } else {
-      design = { rows: n, cols: p + 1, data: new Float64Array(n * (p + 1)) };
+      const q = p + K;
+      design = { rows: n, cols: q, data: new Float64Array(n * q) };
       for (let t = 0; t < n; t++) {
-        for (let j = 0; j < p; j++) design.data[t * (p + 1) + j] = x.data[t * p + j];
-        design.data[t * (p + 1) + tr.column] -= tr.regressor[t];
-        design.data[t * (p + 1) + p] = tr.regressor[t];
+        for (let j = 0; j < p; j++) design.data[t * q + j] = x.data[t * p + j];
+        tr.columns.forEach((c, j) => {
+          const a = tr.regressors[j][t];
+          design.data[t * q + c] = tr.rest ? tr.rest[j][t] : design.data[t * q + c] - a;
+          design.data[t * q + p + j] = a;
+        });
       }
-      col = p;
-      if (designRank(design) <= designRank(x)) estimable[k] = false;
+      weights = new Float64Array(q);
+      weights.set(cA, p);
+      if (designRank(design) < designRank(x) + K) estimable[k] = false;
     }
     const fit = runGlm(y, design, { noiseModel: opts.noiseModel ?? 'ar1', bins: opts.bins ?? 100 });
-    writeColumn(fit, col, k, effect, z);
+    writeContrast(fit, weights, k, effect, z);
   });
   return { effect, z, estimable };
 }
 
-/** Effect and z of one design column of a fit (t contrast e_col), into row k of the series. */
-function writeColumn(fit: ReturnType<typeof runGlm>, col: number, k: number, effect: Float32Array, z: Float32Array): void {
+/** Effect and z of the t contrast `weights` (over the design columns) of a fit, into row k of the series. */
+function writeContrast(fit: ReturnType<typeof runGlm>, weights: Float64Array, k: number, effect: Float32Array, z: Float32Array): void {
   const nVox = fit.nVoxels;
   const p = fit.nRegressors;
   const zOf = tToZTable(fit.models[fit.models.length - 1].dfResid);
-  const scale = fit.models.map((m) => m.normCov.data[col * p + col]);
+  const nz = [...weights.keys()].filter((j) => weights[j] !== 0);
+  const scale = fit.models.map((m) => {
+    let s = 0;
+    for (const i of nz) for (const j of nz) s += weights[i] * m.normCov.data[i * p + j] * weights[j];
+    return s;
+  });
   for (let v = 0; v < nVox; v++) {
-    const b = fit.theta[col * nVox + v];
+    let b = 0;
+    for (const j of nz) b += weights[j] * fit.theta[j * nVox + v];
     const t = b / Math.sqrt(Math.max(fit.dispersion[v] * scale[fit.labels[v]], TINY));
     effect[k * nVox + v] = b;
     z[k * nVox + v] = zOf(t);
@@ -387,30 +529,40 @@ function writeColumn(fit: ReturnType<typeof runGlm>, col: number, k: number, eff
 }
 
 /**
- * LSA: one fit of the design with one column per trial; `columns` are the trial columns in
- * the order of the series. A trial column that is zero (no kept scan) or in the span of the
- * others is flagged inestimable (nilearn's pinv gives it a minimum-norm estimate).
+ * LSA: one fit of the design with K columns per trial; `columns` are each trial's columns
+ * (in the order of the series; K per trial, the HRF columns in nilearn's order) and the
+ * trial's estimate is the contrast `opts.weights` on them. A trial with a column that is zero
+ * (no kept scan) or in the span of the other columns is flagged inestimable (nilearn's pinv
+ * gives it a minimum-norm estimate).
  */
-export function lsa(y: TimeSeriesData, x: Mat, columns: number[], opts: SingleTrialOptions = {}): BetaSeries {
+export function lsa(y: TimeSeriesData, x: Mat, columns: number[][], opts: SingleTrialOptions = {}): BetaSeries {
   const lap = clock(opts.timings);
+  const K = columns.length ? columns[0].length : 1;
+  const cA = opts.weights ?? Array.from({ length: K }, (_, j) => (j === 0 ? 1 : 0));
+  if (cA.length !== K || columns.some((c) => c.length !== K)) throw new Error(`lsa: ${cA.length} weights for ${K} columns per trial`);
   const fit = runGlm(y, x, { noiseModel: opts.noiseModel ?? 'ar1', bins: opts.bins ?? 100, timings: opts.timings });
   lap('glm');
   const nVox = fit.nVoxels;
   const effect = new Float32Array(columns.length * nVox);
   const z = new Float32Array(columns.length * nVox);
   const fullRank = designRank(x);
-  const estimable = columns.map((c) => {
-    const rest = { rows: x.rows, cols: x.cols - 1, data: new Float64Array(x.rows * (x.cols - 1)) };
-    let any = false;
+  const estimable = columns.map((cs) => {
+    const drop = new Set(cs);
+    const rest = { rows: x.rows, cols: x.cols - drop.size, data: new Float64Array(x.rows * (x.cols - drop.size)) };
+    const any = new Array<boolean>(x.cols).fill(false);
     for (let t = 0; t < x.rows; t++) {
       for (let j = 0, o = 0; j < x.cols; j++) {
-        if (j === c) { any ||= x.data[t * x.cols + j] !== 0; continue; }
+        if (drop.has(j)) { any[j] ||= x.data[t * x.cols + j] !== 0; continue; }
         rest.data[t * rest.cols + o++] = x.data[t * x.cols + j];
       }
     }
-    return any && designRank(rest) < fullRank;
+    return cs.every((c) => any[c]) && designRank(rest) <= fullRank - drop.size;
   });
-  columns.forEach((c, k) => writeColumn(fit, c, k, effect, z));
+  columns.forEach((cs, k) => {
+    const weights = new Float64Array(x.cols);
+    cs.forEach((c, j) => (weights[c] += cA[j]));
+    writeContrast(fit, weights, k, effect, z);
+  });
   lap('trial maps');
   return { effect, z, estimable };
 }
