@@ -17,7 +17,17 @@ import { correct } from './correct.js';
 import { roi } from './roi.js';
 import { singleTrial, singleTrialBold } from './single-trial.js';
 import { underlay } from './underlay.js';
+import { loadDistributionFunctions } from '../src/stats/core/distributions.js';
 
 export const registry: Record<string, NodeDefinition> = Object.fromEntries(
   [load, confounds, design, mask, fit, contrast, save, report, group, permute, correct, roi, singleTrial, singleTrialBold, underlay].map((d) => [d.type, d]),
 );
+
+/**
+ * Called by a pre-started worker thread once the registry is loaded (src/engine/node-worker.ts):
+ * the t / F / normal distribution functions, loaded lazily elsewhere (the CLI's process never
+ * needs them), are loaded here while the spec is planned, not inside the first contrast.
+ */
+export function warmWorker(): void {
+  loadDistributionFunctions();
+}

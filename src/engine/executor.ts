@@ -1,4 +1,3 @@
-import pLimit from 'p-limit';
 import { problemLines } from '../errors.js';
 import type { EventListener, PlanEntry, SchedulerJob } from './types.js';
 import type { Plan } from './planner.js';
@@ -6,6 +5,7 @@ import type { JobResult, NodeRunner } from './runners.js';
 import type { NodeJob } from './job.js';
 import type { VerifiedEntries } from './verified-entries.js';
 import { Cache } from './cache.js';
+import { heights, priorityLimit } from './priority-limit.js';
 
 /** How often a node is retried after its inputs vanished from the cache (see `compute`). */
 const MAX_RECOVERIES = 3;
@@ -28,7 +28,8 @@ export interface ExecutionSummary {
 
 /**
  * Runs a plan: cached nodes are reported and left alone; the others run as soon as
- * their inputs exist, at most `jobs` at once (p-limit). A failed node fails only its
+ * their inputs exist, at most `jobs` at once, the ready node with the longest chain of
+ * dependents first (priority-limit.ts). A failed node fails only its
  * dependents (reported as skipped); everything else still runs and stays cached.
  * When `signal` aborts, running nodes end as `node-interrupted`, nothing else starts,
  * and the final event is `interrupted` (with counts) instead of `done`.
@@ -42,10 +43,11 @@ export async function executePlan(
   },
 ): Promise<ExecutionSummary> {
   const started = performance.now();
-  const limit = pLimit(Math.max(1, opts.jobs));
+  const limit = priorityLimit(Math.max(1, opts.jobs));
   const emit = opts.emit;
   const now = () => Date.now();
   const entries = [...plan.entries.values()];
+  const priority = heights(plan.order.map((n) => n.id), (id) => plan.entries.get(id)!.deps);
   emit({ event: 'plan', node: '*', type: 'pipeline', nodes: entries, time: now() });
 
   const nodeById = new Map(plan.order.map((n) => [n.id, n]));
@@ -82,7 +84,7 @@ export async function executePlan(
    * (SLURM); null when the run was interrupted before it started.
    */
   const attempt = (entry: PlanEntry): Promise<{ result: JobResult; sched: SchedulerJob; seconds: number } | null> =>
-    limit(async () => {
+    limit(priority.get(entry.id)!, async () => {
       if (signal?.aborted) return null;
       const record = plan.records.get(entry.id)!;
       const node = nodeById.get(entry.id)!;

@@ -17,16 +17,22 @@ onTemporary((event, path) => parentPort!.postMessage({ kind: 'temporary', event,
 
 type Msg = { kind: 'run'; job: NodeJob; registryModule: string } | { kind: 'warm'; registryModule: string };
 
-const registries = new Map<string, Promise<Record<string, NodeDefinition>>>();
-function registryFrom(url: string) {
-  if (!registries.has(url)) registries.set(url, import(url).then((m) => m.registry));
-  return registries.get(url)!;
+/** A registry module: the node types, and optionally what a worker loads ahead of its first job. */
+interface RegistryModule { registry: Record<string, NodeDefinition>; warmWorker?: () => void }
+
+const modules = new Map<string, Promise<RegistryModule>>();
+function registryModule(url: string): Promise<RegistryModule> {
+  if (!modules.has(url)) modules.set(url, import(url) as Promise<RegistryModule>);
+  return modules.get(url)!;
 }
+const registryFrom = (url: string) => registryModule(url).then((m) => m.registry);
 
 parentPort!.on('message', async (msg: Msg) => {
   if (msg.kind === 'warm') {
-    // load the node modules now; a failure surfaces again when a job needs them
-    registryFrom(msg.registryModule).catch(() => registries.delete(msg.registryModule));
+    // load the node modules now, and what the registry asks a warm worker to load (lazily loaded
+    // libraries: loaded here, during the planning, rather than inside the first node that needs
+    // them); a failure surfaces again when a job needs them
+    registryModule(msg.registryModule).then((m) => m.warmWorker?.()).catch(() => modules.delete(msg.registryModule));
     return;
   }
   if (msg.kind !== 'run') return;

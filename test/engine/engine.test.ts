@@ -155,9 +155,14 @@ test('a failed node fails only its dependents; others finish and stay cached', a
 test('worker-thread runner gives the same results and reports progress', async () => {
   const s = setup();
   const registryModule = new URL('./toy-nodes.js', import.meta.url).href;
-  const r = await run(s.graph(), s.cacheRoot, { registryModule });
+  const warmLog = join(s.dir, 'warm.log');
+  process.env.GLMFLOW_TOY_WARM_LOG = warmLog;
+  const r = await run(s.graph(), s.cacheRoot, { registryModule, jobs: 2 });
+  delete process.env.GLMFLOW_TOY_WARM_LOG;
   assert.equal(r.summary.computed, 5);
   assert.ok(r.events.some((e) => e.event === 'node-progress' && e.progress === 0.5 && e.node === 'scale/a'));
+  // each pre-started worker called the registry's warm-up hook once, before its jobs
+  assert.deepEqual(readFileSync(warmLog, 'utf8').trim().split('\n'), ['warm', 'warm']);
   const again = await run(s.graph(), s.cacheRoot, { registryModule });
   assert.equal(again.summary.cached, 5);
 });

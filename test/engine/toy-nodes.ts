@@ -58,3 +58,9 @@ export const registry: Record<string, NodeDefinition> = {
     },
   },
 };
+
+/** The registry's warm-up hook, called by a pre-started worker thread: appends 'warm' to GLMFLOW_TOY_WARM_LOG. */
+export function warmWorker(): void {
+  const f = process.env.GLMFLOW_TOY_WARM_LOG;
+  if (f) appendFileSync(f, 'warm\n');
+}

@@ -9,9 +9,10 @@
  */
 import { createRequire } from 'node:module';
 
-// The @stdlib functions are loaded on first use: each is a graph of hundreds of small CommonJS
-// modules (~0.1-0.2 s to load), and most processes importing this module (the CLI compiling a
-// spec, a worker fitting runs) never evaluate a t or F distribution.
+// The @stdlib functions are loaded on first use (or by loadDistributionFunctions, which a worker
+// calls while it waits for its first job): each is a graph of hundreds of small CommonJS modules
+// (~0.1-0.3 s to load), and the CLI's process, which imports this module to compile a spec,
+// never evaluates a t or F distribution.
 const require = createRequire(import.meta.url);
 type Cdf = (x: number, ...params: number[]) => number;
 let tCdfFn: Cdf | undefined;
@@ -20,6 +21,13 @@ let normalCdfFn: Cdf | undefined;
 const tCdfImpl: Cdf = (x, dof) => (tCdfFn ??= require('@stdlib/stats-base-dists-t-cdf') as Cdf)(x, dof);
 const fCdfImpl: Cdf = (x, d1, d2) => (fCdfFn ??= require('@stdlib/stats-base-dists-f-cdf') as Cdf)(x, d1, d2);
 const normalCdfImpl: Cdf = (x, mu, sigma) => (normalCdfFn ??= require('@stdlib/stats-base-dists-normal-cdf') as Cdf)(x, mu, sigma);
+
+/** Loads the @stdlib functions now (a worker warming up before its first job). */
+export function loadDistributionFunctions(): void {
+  tCdfFn ??= require('@stdlib/stats-base-dists-t-cdf') as Cdf;
+  fCdfFn ??= require('@stdlib/stats-base-dists-f-cdf') as Cdf;
+  normalCdfFn ??= require('@stdlib/stats-base-dists-normal-cdf') as Cdf;
+}
 
 /** Student t cumulative distribution function P(T <= x). */
 export function tCdf(x: number, dof: number): number {
