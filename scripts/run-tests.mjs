@@ -27,6 +27,11 @@ function withoutCiFlags(env) {
 }
 let files = collect(testRoot).sort();
 if (filter.length) files = files.filter((f) => filter.some((s) => f.includes(s)));
+if (files.length === 0) {
+  // node --test with no file would run every test it finds
+  console.error(`no compiled test file under ${testRoot} matches ${filter.map((s) => `'${s}'`).join(', ') || '(none built: npm run build)'}`);
+  process.exit(2);
+}
 const tap = join(mkdtempSync(join(tmpdir(), 'glmflow-tests-')), 'result.tap');
 const res = spawnSync(
   process.execPath,

@@ -29,7 +29,13 @@ export function priorityLimit(concurrency: number): PriorityLimit {
         priority,
         seq: arrivals++,
         start: () => {
-          task().then(resolve, reject).finally(() => {
+          let running: Promise<T>;
+          try {
+            running = task();
+          } catch (e) {
+            running = Promise.reject(e); // a task that throws before returning its promise
+          }
+          running.then(resolve, reject).finally(() => {
             active--;
             startNext();
           });

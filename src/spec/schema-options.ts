@@ -17,3 +17,11 @@ export function rootSchemaForAjv(schema: { [key: string]: unknown }): { [key: st
   const { $schema: _s, $id: _i, ...rest } = schema;
   return rest;
 }
+
+/**
+ * What a compiled root validator depends on, as one string (its sha256 is recorded by the build
+ * step and compared at run time): the schema text, the ajv options and keywords, ajv's version.
+ */
+export function validatorFingerprint(schemaText: string, ajvVersion: string): string {
+  return JSON.stringify([schemaText, AJV_OPTIONS, AJV_VOCABULARY, ajvVersion]);
+}

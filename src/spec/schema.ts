@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ValidateFunction } from 'ajv';
-import { AJV_OPTIONS, AJV_VOCABULARY, rootSchemaForAjv } from './schema-options.js';
+import { AJV_OPTIONS, AJV_VOCABULARY, rootSchemaForAjv, validatorFingerprint } from './schema-options.js';
 
 /** A (sub)schema of the spec schema: plain JSON. */
 export type SchemaNode = { [key: string]: any };
@@ -50,16 +50,19 @@ function compiler(): AjvCompiler {
 
 /**
  * The root validator compiled at build time (scripts/build-validator.mjs) when it was built from
- * this very schema text; else undefined (not built, or the schema changed since: compile it).
+ * this very schema text, with these ajv options and this ajv version; else undefined (not built,
+ * or something changed since: compile it).
  */
 function prebuiltRootValidator(): ValidateFunction | undefined {
-  let built: (ValidateFunction & { schemaSha256?: string }) | undefined;
+  let built: (ValidateFunction & { fingerprintSha256?: string }) | undefined;
   try {
     built = require('./schema-validator.cjs');
   } catch {
     return undefined;
   }
-  return built?.schemaSha256 === createHash('sha256').update(schemaText).digest('hex') ? built : undefined;
+  const ajvVersion = (require('ajv/package.json') as { version: string }).version;
+  const fingerprint = createHash('sha256').update(validatorFingerprint(schemaText, ajvVersion)).digest('hex');
+  return built?.fingerprintSha256 === fingerprint ? built : undefined;
 }
 
 const compiled = new WeakMap<object, ValidateFunction>();

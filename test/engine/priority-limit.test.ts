@@ -47,6 +47,10 @@ test('priorityLimit: a failing task releases its slot and rejects only its own p
     throw new Error('boom');
   });
   const ok = [1, 2, 3].map((i) => limit(0, async () => i));
+  const sync = limit(1, (() => {
+    throw new Error('thrown before any promise');
+  }) as () => Promise<number>);
   await assert.rejects(boom, /boom/);
+  await assert.rejects(sync, /thrown before any promise/);
   assert.deepEqual(await Promise.all(ok), [1, 2, 3]);
 });

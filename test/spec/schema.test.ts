@@ -38,8 +38,8 @@ test('every key of the schema is documented and its default is a valid value', (
 });
 
 test('the root validator is the one compiled at build time, and it judges specs as a fresh compile does', async () => {
-  const prebuilt = validatorFor(specSchema) as ReturnType<typeof validatorFor> & { schemaSha256?: string };
-  assert.equal(typeof prebuilt.schemaSha256, 'string', 'npm run build did not produce dist/src/spec/schema-validator.cjs for this schema');
+  const prebuilt = validatorFor(specSchema) as ReturnType<typeof validatorFor> & { fingerprintSha256?: string };
+  assert.equal(typeof prebuilt.fingerprintSha256, 'string', 'npm run build did not produce dist/src/spec/schema-validator.cjs for this schema');
   const { createRequire } = await import('node:module');
   const { AJV_OPTIONS, AJV_VOCABULARY, rootSchemaForAjv } = await import('../../src/spec/schema-options.js');
   const Ajv = createRequire(import.meta.url)('ajv').default;

@@ -91,8 +91,18 @@ export function trialContrasts(x: Mat, trials: TrialColumns[], c: ArrayLike<numb
   const singular = trials.map(() => false);
   let spanned = true;
   trials.forEach((tr, t) => {
-    if (tr.alone || !tr.rest) {
+    if (!tr.rest) {
       for (let j = 0; j < K; j++) wX[t * K + j] = c[j];
+      return;
+    }
+    if (tr.alone) {
+      // The rest of the condition vanishes on the kept scans, so there X_c = A·M⁻¹: nilearn
+      // orthogonalised the condition's columns over all scans, mixing the trial's own columns
+      // (X_c is A itself only when nothing was scrubbed away from under the other trials).
+      // The trial model is X with X_c replaced by A, and cᵀβ_A = (M⁻ᵀc)ᵀβ_X for X_c·M = A.
+      const w = aloneContrast(x, tr, c);
+      if (!w) singular[t] = true;
+      else wX.set(w, t * K);
       return;
     }
     // least squares [X_c, A]·T = R by modified Gram-Schmidt (2K columns)
@@ -153,6 +163,31 @@ export function trialContrasts(x: Mat, trials: TrialColumns[], c: ArrayLike<numb
     for (let j = 0; j < K; j++) wX[t * K + j] = -sol[j];
   });
   return { wX, spanned, singular };
+}
+
+/**
+ * w = M⁻ᵀ·c for M (K x K) with X_c·M = A on the kept scans (least squares: M = G⁻¹·X_cᵀA,
+ * G = X_cᵀX_c), solved as w = G·z with (X_cᵀA)ᵀ·z = c; null when either is singular.
+ */
+function aloneContrast(x: Mat, tr: TrialColumns, c: ArrayLike<number>): Float64Array | null {
+  const K = c.length;
+  const p = x.cols;
+  const g = new Float64Array(K * K);
+  const ht = new Float64Array(K * K); // (X_cᵀA)ᵀ = AᵀX_c
+  for (let r = 0; r < x.rows; r++) {
+    for (let i = 0; i < K; i++) {
+      const xi = x.data[r * p + tr.columns[i]];
+      for (let j = 0; j < K; j++) {
+        g[i * K + j] += xi * x.data[r * p + tr.columns[j]];
+        ht[j * K + i] += tr.regressors[j][r] * xi;
+      }
+    }
+  }
+  const z = solveSmall(ht, Float64Array.from(c), K);
+  if (!z) return null;
+  const w = new Float64Array(K);
+  for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) w[i] += g[i * K + j] * z[j];
+  return w;
 }
 
 /** Solves a·x = b (K x K, partial pivoting); null when a is (numerically) singular. */

@@ -155,13 +155,29 @@ export interface TrialTerms {
  */
 export function lssFast(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: SingleTrialOptions = {}): BetaSeries {
   const n = (x.rows > 0 ? y.length / x.rows : 0) * trials.length;
-  return lssInto(y, x, trials, opts, new Float32Array(n), new Float32Array(n));
+  return zeroInestimable(lssInto(y, x, trials, opts, new Float32Array(n), new Float32Array(n)));
 }
 
 /** lssFast in double precision (for checking the closed form against explicit refits). */
 export function lssFast64(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: SingleTrialOptions = {}): { effect: Float64Array; z: Float64Array; estimable: boolean[] } {
   const n = (x.rows > 0 ? y.length / x.rows : 0) * trials.length;
-  return lssInto(y, x, trials, opts, new Float64Array(n), new Float64Array(n));
+  return zeroInestimable(lssInto(y, x, trials, opts, new Float64Array(n), new Float64Array(n)));
+}
+
+/**
+ * Zero volumes for the trials flagged inestimable. With AR(1), one voxel bin's whitening can
+ * make a trial collinear after earlier bins were written: the flag holds for the whole trial,
+ * so none of its voxels keeps a value.
+ */
+function zeroInestimable<R extends { effect: SeriesArray; z: SeriesArray; estimable: boolean[] }>(r: R): R {
+  const T = r.estimable.length;
+  const nVox = T ? r.effect.length / T : 0;
+  r.estimable.forEach((ok, k) => {
+    if (ok) return;
+    r.effect.fill(0, k * nVox, (k + 1) * nVox);
+    r.z.fill(0, k * nVox, (k + 1) * nVox);
+  });
+  return r;
 }
 
 /** Effect and z outputs (T x nVox) in single or double precision. */
@@ -484,7 +500,13 @@ export function lssRefit(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Si
     let design: Mat;
     let weights: Float64Array;
     if (tr.alone) {
+      // the rest of the condition vanishes on the kept scans: the trial model is X with the
+      // condition's columns replaced by the trial's own (the same when nothing was orthogonalised)
       design = x;
+      if (tr.rest) {
+        design = { rows: n, cols: p, data: x.data.slice() };
+        for (let t = 0; t < n; t++) tr.columns.forEach((c, j) => (design.data[t * p + c] = tr.regressors[j][t]));
+      }
       weights = new Float64Array(p);
       tr.columns.forEach((c, j) => (weights[c] += cA[j]));
     } else {
@@ -502,6 +524,8 @@ export function lssRefit(y: TimeSeriesData, x: Mat, trials: LssTrial[], opts: Si
       weights.set(cA, p);
       if (designRank(design) < designRank(x) + K) estimable[k] = false;
     }
+    // an inestimable trial keeps its zero volume (as in lssFast), not pinv's minimum-norm value
+    if (!estimable[k]) return;
     const fit = runGlm(y, design, { noiseModel: opts.noiseModel ?? 'ar1', bins: opts.bins ?? 100 });
     writeContrast(fit, weights, k, effect, z);
   });
@@ -532,8 +556,9 @@ function writeContrast(fit: ReturnType<typeof runGlm>, weights: Float64Array, k:
  * LSA: one fit of the design with K columns per trial; `columns` are each trial's columns
  * (in the order of the series; K per trial, the HRF columns in nilearn's order) and the
  * trial's estimate is the contrast `opts.weights` on them. A trial with a column that is zero
- * (no kept scan) or in the span of the other columns is flagged inestimable (nilearn's pinv
- * gives it a minimum-norm estimate).
+ * (no kept scan) or in the span of the other columns is flagged inestimable and its volume
+ * left at zero (nilearn's pinv would give it a minimum-norm estimate, a number that does not
+ * estimate the trial's response).
  */
 export function lsa(y: TimeSeriesData, x: Mat, columns: number[][], opts: SingleTrialOptions = {}): BetaSeries {
   const lap = clock(opts.timings);
@@ -559,6 +584,8 @@ export function lsa(y: TimeSeriesData, x: Mat, columns: number[][], opts: Single
     return cs.every((c) => any[c]) && designRank(rest) <= fullRank - drop.size;
   });
   columns.forEach((cs, k) => {
+    // an inestimable trial keeps its zero volume, not pinv's minimum-norm value (as LSS)
+    if (!estimable[k]) return;
     const weights = new Float64Array(x.cols);
     cs.forEach((c, j) => (weights[c] += cA[j]));
     writeContrast(fit, weights, k, effect, z);
