@@ -281,7 +281,9 @@ async function singleTrialResults(dir: string, series: Artifact[], ids: string[]
 /** report: report.html and one stat-map figure per subject and contrast. */
 export const report: NodeDefinition<ReportParams> = {
   type: 'report',
-  version: '3',
+  // 4: provenance without per-node statuses (the report is cached: one run's statuses are
+  //    false for the next)
+  version: '4',
   description: 'HTML report with design matrices, stat maps, cluster tables, an interactive viewer and provenance',
   async run(_ctx, p, inputs) {
     const designs = many(inputs.nodes, 'designs');
@@ -390,7 +392,7 @@ export const report: NodeDefinition<ReportParams> = {
       const list = Array.isArray(keys) ? keys : [keys];
       ids.forEach((id, i) => {
         const type = id.split('/')[0];
-        nodes.push({ id, type, key: list[i] ?? '', status: 'computed', ...(registry[type] ? { version: registry[type].version } : {}) });
+        nodes.push({ id, type, key: list[i] ?? '', ...(registry[type] ? { version: registry[type].version } : {}) });
       });
     }
     const viewer = await assets.finish();

@@ -402,13 +402,17 @@ function singleTrialSection(items: ReportSingleTrial[] | undefined, opts: Render
 function provenanceSection(m: ReportModel): string {
   const p = m.provenance;
   const counts = { computed: 0, cached: 0, failed: 0, skipped: 0 };
-  for (const n of p.nodes) counts[n.status]++;
+  for (const n of p.nodes) if (n.status) counts[n.status]++;
+  // statuses only when the model comes from a run's events (see ReportNode.status)
+  const hasStatus = p.nodes.some((n) => n.status !== undefined);
   const computeSeconds = p.nodes.reduce((s, n) => s + (n.status === 'computed' && n.seconds ? n.seconds : 0), 0);
   const facts: string[] = [
     `spec <b>${escapeHtml(m.spec.name)}</b>${m.spec.path ? ` (<code>${escapeHtml(m.spec.path)}</code>)` : ''}, hash <code>${escapeHtml(m.spec.hash)}</code>`,
     `glmflow ${escapeHtml(m.glmflowVersion)}`,
-    `${p.nodes.length} nodes: ${counts.computed} computed, ${counts.cached} from cache${counts.failed ? `, ${counts.failed} failed` : ''}${counts.skipped ? `, ${counts.skipped} skipped` : ''}`,
-    `compute time ${fmt(computeSeconds, 3)} s${p.totalSeconds !== undefined ? `, wall time ${fmt(p.totalSeconds, 3)} s` : ''}`,
+    hasStatus
+      ? `${p.nodes.length} nodes: ${counts.computed} computed, ${counts.cached} from cache${counts.failed ? `, ${counts.failed} failed` : ''}${counts.skipped ? `, ${counts.skipped} skipped` : ''}`
+      : `${p.nodes.length} nodes, each result identified by its cache key (below)`,
+    ...(hasStatus ? [`compute time ${fmt(computeSeconds, 3)} s${p.totalSeconds !== undefined ? `, wall time ${fmt(p.totalSeconds, 3)} s` : ''}`] : []),
   ];
   if (p.cacheDir) facts.push(`cache <code>${escapeHtml(p.cacheDir)}</code>`);
   if (p.command) facts.push(`command <code>${escapeHtml(p.command)}</code>`);
@@ -419,10 +423,10 @@ function provenanceSection(m: ReportModel): string {
   const rows = p.nodes
     .map(
       (n) =>
-        `<tr><td><code>${escapeHtml(n.id)}</code></td><td>${escapeHtml(n.type)}</td>${hasVersion ? `<td>${escapeHtml(n.version ?? '')}</td>` : ''}<td class="status-${n.status}">${n.status}</td><td class="num">${n.seconds !== undefined ? fmt(n.seconds, 3) : ''}</td><td><code>${escapeHtml(n.key)}</code></td></tr>`,
+        `<tr><td><code>${escapeHtml(n.id)}</code></td><td>${escapeHtml(n.type)}</td>${hasVersion ? `<td>${escapeHtml(n.version ?? '')}</td>` : ''}${hasStatus ? `<td class="status-${n.status ?? ''}">${n.status ?? ''}</td><td class="num">${n.seconds !== undefined ? fmt(n.seconds, 3) : ''}</td>` : ''}<td><code>${escapeHtml(n.key)}</code></td></tr>`,
     )
     .join('\n');
-  const table = `<details${p.nodes.length <= 30 ? ' open' : ''}><summary>Nodes and cache keys (${p.nodes.length})</summary><table><thead><tr><th>node</th><th>type</th>${hasVersion ? '<th>version</th>' : ''}<th>status</th><th>seconds</th><th>key</th></tr></thead><tbody>\n${rows}\n</tbody></table></details>`;
+  const table = `<details${p.nodes.length <= 30 ? ' open' : ''}><summary>Nodes and cache keys (${p.nodes.length})</summary><table><thead><tr><th>node</th><th>type</th>${hasVersion ? '<th>version</th>' : ''}${hasStatus ? '<th>status</th><th>seconds</th>' : ''}<th>key</th></tr></thead><tbody>\n${rows}\n</tbody></table></details>`;
   const spec = p.specText !== undefined ? `<details><summary>Spec as run</summary><pre class="spec">${escapeHtml(p.specText)}</pre></details>` : '';
   return `<section id="provenance"><h2>Provenance</h2><ul>${facts.map((f) => `<li>${f}</li>`).join('')}</ul>${spec}${table}</section>`;
 }

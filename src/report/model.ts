@@ -174,7 +174,12 @@ export interface ReportNode {
   id: string;
   type: string;
   key: string;
-  status: 'computed' | 'cached' | 'failed' | 'skipped';
+  /**
+   * What the run did with the node, when the model is built from a run's events. The report
+   * node leaves it out: it is itself a cached result, so the status of one run would be false
+   * for the next (a rerun takes everything from the cache and keeps the same report).
+   */
+  status?: 'computed' | 'cached' | 'failed' | 'skipped';
   seconds?: number;
   /** Implementation version of the node type. */
   version?: string;

@@ -105,6 +105,16 @@ test('report: sections present in order, summary facts, relative figure links', 
   assert.ok(html.includes('<pre class="spec">name: x\ncontrasts: {a: &quot;&lt;b&gt;&quot;}\n</pre>'));
 });
 
+test('report: a provenance without statuses (the report node\'s) claims nothing about computed or cached nodes', () => {
+  const m = model();
+  m.provenance.nodes = m.provenance.nodes.map(({ status: _s, seconds: _t, ...n }) => n);
+  const html = renderReport(m);
+  const provenance = html.slice(html.indexOf('<section id="provenance">'));
+  assert.ok(provenance.includes('3 nodes, each result identified by its cache key'));
+  assert.doesNotMatch(provenance, /computed|from cache|status-|compute time/);
+  assert.ok(provenance.includes('<th>key</th>') && provenance.includes('<code>k2</code>'));
+});
+
 test('report: per-subject sections, design grid with correlation and flags, contrast cards', () => {
   const html = renderReport(model());
   // one collapsible section per subject, open when there are few
