@@ -1,5 +1,5 @@
 import type { NodeDefinition } from '../src/engine/types.js';
-import { readEvents } from '../src/io/events.js';
+import { readEvents } from '../src/pipeline/events-file.js';
 
 /**
  * load: one run's events file -> onset / duration / modulation arrays and trial types.

@@ -7,7 +7,7 @@ import { semanticItems, problemAt } from './semantic.js';
 import type { DataSpec, FirstLevelSpec, ReportSpec } from './types.js';
 import { discoverBids, sameLabel, type BidsRun, type SkippedSubject } from '../io/bids.js';
 import { readNiftiHeader, sameGrid } from '../io/nifti.js';
-import { readEvents } from '../io/events.js';
+import { readEvents } from '../pipeline/events-file.js';
 import { readConfounds, type ConfoundSelection } from '../pipeline/confound-table.js';
 import type { DesignParams } from '../pipeline/first-level-design.js';
 import { FirstLevelModelChecks } from './model-checks.js';

@@ -17,7 +17,7 @@ import { runPipeline } from '../../src/engine/index.js';
 import { registry } from '../../nodes/index.js';
 import { readNifti } from '../../src/io/nifti.js';
 import { readTsv } from '../../src/io/tsv.js';
-import { readEvents } from '../../src/io/events.js';
+import { readEvents } from '../../src/pipeline/events-file.js';
 import { loadConfounds } from '../../src/stats/confounds/confounds.js';
 import { confoundTableFromTsv } from '../../src/pipeline/confound-table.js';
 import { buildRunDesign } from '../../src/pipeline/first-level-design.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isUserError } from '../../src/errors.js';
-import { readEvents } from '../../src/io/events.js';
+import { readEvents } from '../../src/pipeline/events-file.js';
 import { glmflow } from '../helpers/cli.js';
 import { bold, tempDir, writeSpec, writeTree } from '../helpers/file-tree.js';
 

@@ -3,7 +3,7 @@
  * the OLS residuals (nilearn's `_yule_walker`), streamed over chunks of voxels without forming
  * the residuals (`yuleWalkerOfOlsResiduals`).
  */
-import type { TimeSeriesData } from './glm.js';
+import type { TimeSeriesData } from './chunks.js';
 import { solveInPlace } from '../core/matrix.js';
 import { kernels, packedLength } from '../wasm/kernels.js';
 import type { LinearModel } from './regression.js';

@@ -3,6 +3,9 @@
  * first-level fit: float32 rows are copied into the kernels' memory and whitened there;
  * float64 data is whitened in plain code with the same arithmetic.
  */
+
+/** The data Y of a fit: n_scans x n_voxels, time-major, float32 (as read) or float64. */
+export type TimeSeriesData = Float32Array | Float64Array;
 /**
  * The n x c block of y's columns [v0, v0 + c) as float32 rows of stride C in the kernels'
  * memory (a memcpy per row), for whitenCols. Float64 data is not staged (it would lose

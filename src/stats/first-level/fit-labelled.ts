@@ -3,7 +3,7 @@
  * ARModel of its AR group (`fitLabelled`), chunk by chunk in the WebAssembly kernels.
  */
 import { kernels, packedLength, refitStatsJs, type RefitVectors } from '../wasm/kernels.js';
-import type { TimeSeriesData } from './glm.js';
+import type { TimeSeriesData } from './chunks.js';
 import type { LinearModel } from './regression.js';
 import { groupChunkByLabel, loadF64, stageRows } from './chunks.js';
 import { writeResidualSeries, type ResidualOutputs } from './residuals.js';

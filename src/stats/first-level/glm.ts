@@ -34,8 +34,9 @@ import { designRank, linearModel, type LinearModel } from './regression.js';
 import { yuleWalkerOfOlsResiduals } from './ar-estimate.js';
 import { binAr1, clusterArN, type Groups } from './ar-groups.js';
 import { fitLabelled, type FitOutputs } from './fit-labelled.js';
+import type { TimeSeriesData } from './chunks.js';
 
-export type TimeSeriesData = Float32Array | Float64Array;
+export type { TimeSeriesData };
 
 /** 'ols', 'ar1', 'ar2', ... as nilearn's noise_model. */
 export type NoiseModel = 'ols' | `ar${number}`;

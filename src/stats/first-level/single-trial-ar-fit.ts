@@ -26,10 +26,9 @@
 import type { Mat } from '../core/matrix.js';
 import { kernels, type Workspace } from '../wasm/kernels.js';
 import type { Ar1Chunk } from './single-trial-ar.js';
-import type { TrialTerms } from './single-trial.js';
-import { quadratic } from './single-trial-terms.js';
+import { quadratic, type TrialTerms } from './single-trial-terms.js';
 
-/** What the closed form needs of one AR(1) bin (see TrialTerms in single-trial.ts for w … zOf). */
+/** What the closed form needs of one AR(1) bin (see TrialTerms in single-trial-terms.ts for w … zOf). */
 export interface Ar1Bin extends TrialTerms {
   rho: number;
   /** r x p: B·pinv(WX)ᵀ. */

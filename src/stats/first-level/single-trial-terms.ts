@@ -228,3 +228,15 @@ export function quadratic(m: Float64Array, o: number, q: Float64Array, K: number
   }
   return acc;
 }
+
+/** The per-trial constants the closed form needs (built by single-trial.ts for the condition model or an AR(1) bin). */
+export interface TrialTerms {
+  /** T x K: weights of the condition rows β_X[c_j] (w_X). */
+  w: Float64Array;
+  /** T x K: weights of the products u_jᵀy (S⁻¹·m). */
+  v: Float64Array;
+  /** T x K x K: S⁻¹ (zero for a trial alone in its condition). */
+  sInv: Float64Array;
+  /** Variance factor (Infinity: inestimable), residual dof denominator, t-to-z map. */
+  vconst: Float64Array; den: Float64Array; zOf: ((t: number) => number)[];
+}

@@ -49,7 +49,7 @@ import { loadF64, stageRows } from './chunks.js';
 import { ar1PassBytes, lssAr1Pass } from './single-trial-ar.js';
 import { Ar1BinFitter } from './single-trial-ar-fit.js';
 import { designRank, linearModelWithBasis, whitenDesign } from './regression.js';
-import { cholInverse, cholSolve, gramCholesky, quadratic, trialContrasts } from './single-trial-terms.js';
+import { cholInverse, cholSolve, gramCholesky, quadratic, trialContrasts, type TrialTerms } from './single-trial-terms.js';
 
 /**
  * One trial of an LSS model: its K regressors (K HRF columns; 1 for spm, glover, none) and
@@ -135,18 +135,6 @@ function trialWeights(trials: LssTrial[], weights?: number[]): Float64Array {
   }
   if (weights && weights.length !== K) throw new Error(`single-trial: ${weights.length} weights for ${K} columns per trial`);
   return weights ? Float64Array.from(weights) : Float64Array.from({ length: K }, (_, j) => (j === 0 ? 1 : 0));
-}
-
-/** The per-trial constants the closed form needs (see trialTerms). */
-export interface TrialTerms {
-  /** T x K: weights of the condition rows β_X[c_j] (w_X). */
-  w: Float64Array;
-  /** T x K: weights of the products u_jᵀy (S⁻¹·m). */
-  v: Float64Array;
-  /** T x K x K: S⁻¹ (zero for a trial alone in its condition). */
-  sInv: Float64Array;
-  /** Variance factor (Infinity: inestimable), residual dof denominator, t-to-z map. */
-  vconst: Float64Array; den: Float64Array; zOf: ((t: number) => number)[];
 }
 
 /**

@@ -1,4 +1,8 @@
-import { readTsv, parseNumberCell, type Table } from './tsv.js';
+/**
+ * Reading a BIDS events file: the TSV (src/io) checked and turned into the design's EventsTable
+ * (src/stats/design/events.ts). In src/pipeline because it joins the two (IO never imports stats).
+ */
+import { readTsv, parseNumberCell, type Table } from '../io/tsv.js';
 import { eventsFromColumns, type EventsTable } from '../stats/design/events.js';
 import { UserError } from '../errors.js';
 
