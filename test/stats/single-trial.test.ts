@@ -10,17 +10,8 @@ import { lsa, lssFast, lssRefit, type LssTrial } from '../../src/stats/first-lev
 import type { Mat } from '../../src/stats/core/matrix.js';
 import { lssAr1Groups } from '../../src/stats/first-level/single-trial-ar.js';
 import { arGroups } from '../../src/stats/first-level/glm.js';
+import { mulberry32 as rng, gauss } from '../helpers/random.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const gauss = (r: () => number) => Math.sqrt(-2 * Math.log(r() + 1e-300)) * Math.cos(2 * Math.PI * r());
 
 /** A design with 3 conditions (6, 5 and 1 trials), a confound, a drift and the constant. */
 function problem(seed: number, nVox = 300, n = 90) {
