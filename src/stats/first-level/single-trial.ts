@@ -45,7 +45,7 @@ import type { Mat } from '../core/matrix.js';
 import { tToZTable } from '../core/t-to-z.js';
 import { kernels } from '../wasm/kernels.js';
 import { arGroups, parseNoiseModel, runGlm, type TimeSeriesData } from './glm.js';
-import { loadF64, stageRows } from './chunks.js';
+import { groupChunkByLabel, loadF64, stageRows } from './chunks.js';
 import { ar1PassBytes, lssAr1Pass } from './single-trial-ar.js';
 import { Ar1BinFitter } from './single-trial-ar-fit.js';
 import { designRank, linearModelWithBasis, whitenDesign } from './regression.js';
@@ -265,12 +265,11 @@ function lssInto<A extends SeriesArray>(y: TimeSeriesData, x: Mat, trials: LssTr
   const shift = ws.f64(C);
   const [ss, sr, sy, sy2] = [0, 1, 2, 3].map(() => ws.f64(C));
   const count = new Int32Array(nm + 1);
-  const fill = new Int32Array(nm);
   const y64 = f32 ? undefined : (y as Float64Array);
   const labels = groups.labels;
   for (let v0 = 0; v0 < nVox; v0 += C) {
     const c = Math.min(C, nVox - v0);
-    chunkPairs(labels, v0, c, nm, count, fill, pairs);
+    groupChunkByLabel(labels, v0, c, nm, count, pairs);
     if (stage) stageRows(y as Float32Array, nVox, n, v0, c, raw ?? stage, C);
     for (let g = 0; g < nm; g++) {
       const a0 = count[g];
@@ -399,18 +398,6 @@ function groupTerms(
   }
   const trial: TrialTerms = { w, v, sInv, vconst, den, zOf };
   return { model, basis, r, rows, stack, proj: projAll, trial };
-}
-
-/**
- * The voxels of chunk [v0, v0 + c) sorted by group (a counting sort): group g's chunk indices
- * are pairs[start[g] .. start[g + 1]), in voxel order.
- */
-function chunkPairs(labels: Int32Array, v0: number, c: number, nm: number, start: Int32Array, fill: Int32Array, pairs: Int32Array): void {
-  start.fill(0, 0, nm + 1);
-  for (let i = 0; i < c; i++) start[labels[v0 + i] + 1]++;
-  for (let g = 0; g < nm; g++) start[g + 1] += start[g];
-  fill.set(start.subarray(0, nm));
-  for (let i = 0; i < c; i++) pairs[fill[labels[v0 + i]]++] = i;
 }
 
 /**
