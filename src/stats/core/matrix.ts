@@ -242,19 +242,21 @@ export function symFunction(a: Mat, f: (x: number) => number): Mat {
 
 /**
  * Solve A x = b for a small square A (LU with partial pivoting, like
- * numpy.linalg.solve). Returns false when A is exactly singular.
+ * numpy.linalg.solve). Returns false when A is exactly singular (see pivotTol).
  * Kept by hand (not ml-matrix's LU): it runs once per voxel in the AR(N) Yule-Walker
  * estimate (first-level/ar-estimate.ts) on an order x order Toeplitz system, in place and
  * without allocating; ml-matrix's LuDecomposition allocates two Matrix objects per call
  * (measured ~10x slower on 3 x 3 systems).
  * `a` (n*n, row-major) and `b` (n) are overwritten; the solution is left in `b`.
+ * With `pivotTol`, a pivot of absolute value <= pivotTol also counts as singular (numerically
+ * singular systems, e.g. single-trial-terms.ts's tolerance relative to the largest entry).
  */
-export function solveInPlace(a: Float64Array, b: Float64Array, n: number): boolean {
+export function solveInPlace(a: Float64Array, b: Float64Array, n: number, pivotTol = 0): boolean {
   for (let c = 0; c < n; c++) {
     let piv = c;
     for (let r = c + 1; r < n; r++) if (Math.abs(a[r * n + c]) > Math.abs(a[piv * n + c])) piv = r;
     const pv = a[piv * n + c];
-    if (pv === 0 || !Number.isFinite(pv)) return false;
+    if (!(Math.abs(pv) > pivotTol) || !Number.isFinite(pv)) return false;
     if (piv !== c) {
       for (let j = 0; j < n; j++) { const t = a[c * n + j]; a[c * n + j] = a[piv * n + j]; a[piv * n + j] = t; }
       const t = b[c]; b[c] = b[piv]; b[piv] = t;

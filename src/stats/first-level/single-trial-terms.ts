@@ -14,7 +14,7 @@
  * (γ, δ), w_Xᵀγ_c + cᵀδ with w_X = -T_x⁻ᵀ·T_aᵀ·c (w_X = c when R = X_c - A). It does not
  * depend on the whitening (W·Z = [WX, WA]·T for the same T).
  */
-import type { Mat } from '../core/matrix.js';
+import { solveInPlace, type Mat } from '../core/matrix.js';
 
 /** Relative residual above which R is not in span([X_c, A]) (the closed form then does not apply). */
 const SPAN_TOL = 1e-7;
@@ -190,32 +190,12 @@ function aloneContrast(x: Mat, tr: TrialColumns, c: ArrayLike<number>): Float64A
   return w;
 }
 
-/** Solves a·x = b (K x K, partial pivoting); null when a is (numerically) singular. */
+/** Solves a·x = b (K x K, partial pivoting) on copies; null when a is numerically singular (a pivot <= 1e-12·max|a|). */
 function solveSmall(a: Float64Array, b: Float64Array, k: number): Float64Array | null {
-  const m = a.slice();
-  const x = b.slice();
   let scale = 0;
-  for (const v of m) scale = Math.max(scale, Math.abs(v));
-  for (let col = 0; col < k; col++) {
-    let piv = col;
-    for (let r = col + 1; r < k; r++) if (Math.abs(m[r * k + col]) > Math.abs(m[piv * k + col])) piv = r;
-    if (!(Math.abs(m[piv * k + col]) > 1e-12 * scale)) return null;
-    if (piv !== col) {
-      for (let j = 0; j < k; j++) [m[col * k + j], m[piv * k + j]] = [m[piv * k + j], m[col * k + j]];
-      [x[col], x[piv]] = [x[piv], x[col]];
-    }
-    for (let r = col + 1; r < k; r++) {
-      const f = m[r * k + col] / m[col * k + col];
-      for (let j = col; j < k; j++) m[r * k + j] -= f * m[col * k + j];
-      x[r] -= f * x[col];
-    }
-  }
-  for (let r = k - 1; r >= 0; r--) {
-    let v = x[r];
-    for (let j = r + 1; j < k; j++) v -= m[r * k + j] * x[j];
-    x[r] = v / m[r * k + r];
-  }
-  return x;
+  for (const v of a) scale = Math.max(scale, Math.abs(v));
+  const x = b.slice();
+  return solveInPlace(a.slice(), x, k, 1e-12 * scale) ? x : null;
 }
 
 /** qᵀ·S·q for the K x K matrix S at m[o…]. */
