@@ -2,7 +2,6 @@
  * Gaussian smoothing restricted to what a mask needs (nilearn `smooth_img` then masking),
  * equal bit for bit to the full-volume filter of smooth.ts.
  */
-import { createSmoothKernels } from '../wasm/kernels.js';
 import { makeScratch, filterLineX, filterRowRange } from './smooth-filter.js';
 import { allocLike, gaussianHalfKernel, fwhmToSigmaVoxels, normaliseFwhm, reflectIndex, volumeCount, type FloatArray, type Fwhm } from './smooth-kernel.js';
 import { smoothVolumes } from './smooth.js';
@@ -96,7 +95,7 @@ export class MaskedSmoother {
   private readonly dims: [number, number, number];
   private readonly kernels: (Float64Array | null)[];
   private readonly f64: boolean;
-  /** x-pass and y-pass outputs: full-volume buffers of the working precision. */
+  /** Plain path: x-pass and y-pass outputs, full-volume buffers of the working precision. */
   private readonly bufX: FloatArray;
   private readonly bufY: FloatArray;
   /** Output x-ranges of the x pass and y pass, per row. */
@@ -114,8 +113,8 @@ export class MaskedSmoother {
    */
   readonly inputBuffer?: Float32Array;
   /**
-   * WebAssembly path: room for one volume of int16 values (platform byte order), which
-   * loadInt16 decodes into inputBuffer (the NIfTI reader's decoder hook).
+   * WebAssembly path: room for one volume of int16 values (platform byte order), which the
+   * next apply(inputBuffer) reads after loadInt16 (the NIfTI reader's decoder hook).
    */
   readonly rawInt16?: Uint8Array;
 
@@ -174,16 +173,13 @@ export class MaskedSmoother {
       }
     }
     this.inputRows = { xLo: inLo, xHi: inHi };
-    const k = this.f64 ? null : createSmoothKernels();
-    if (k) {
-      const plan = simdPlan(k, [nx, ny, nz], kernels, radius, this.inputRows, this.xRows, this.yRows, this.runs, nMask);
-      this.simd = plan;
+    const plan = this.f64 ? null : simdPlan([nx, ny, nz], kernels, this.inputRows, this.xRows, this.yRows, this.runs, nMask);
+    this.simd = plan;
+    if (plan) {
       this.inputBuffer = plan.input;
       this.rawInt16 = plan.raw;
-      this.bufX = plan.bufX;
-      this.bufY = plan.bufY;
+      this.bufX = this.bufY = new Float32Array(0); // the plan has its own (compact) buffers
     } else {
-      this.simd = null;
       const make = (n: number) => (this.f64 ? new Float64Array(n) : new Float32Array(n));
       this.bufX = make(nvox);
       this.bufY = kernels[1] ? make(nvox) : this.bufX;
@@ -191,14 +187,16 @@ export class MaskedSmoother {
   }
 
   /**
-   * WebAssembly path: fill the inputRows voxels of inputBuffer from the int16 values in
-   * rawInt16 as v · slope + inter (float64, rounded once to float32: the NIfTI reader's
-   * scaling). Returns false on the plain path (nothing done).
+   * WebAssembly path: the int16 values in rawInt16 are the next volume, to be scaled as
+   * v · slope + inter (float64, rounded once to float32: the NIfTI reader's scaling). The next
+   * apply(inputBuffer) reads them from there (decoding each needed value once, straight into
+   * the x pass) instead of from inputBuffer, which is left as it is. Returns false on the
+   * plain path (nothing done: decode into inputBuffer as usual).
    */
   loadInt16(slope: number, inter: number): boolean {
     const plan = this.simd;
     if (!plan) return false;
-    plan.k.decodeI16(plan.raw, plan.input, plan.ranges, plan.nRanges, slope, inter);
+    plan.pending = { slope, inter };
     return true;
   }
 
