@@ -352,11 +352,13 @@ export interface VolumeStreamOptions {
 }
 
 /**
- * Lets the consumer decode the raw voxel values itself: the reader gathers each selected
- * volume's bytes into `raw` (in the platform's byte order, swapped if the file's differs) and
- * calls `decode`, which must fill the selected voxels of the `into` buffer with
- * raw * slope + inter (float64, rounded once to float32) and return true, or return false to
- * let the reader decode them from `raw` as usual.
+ * Lets the consumer decode the raw voxel values itself: the reader gathers the bytes of each
+ * selected volume's selected voxels into `raw` (at their place in the volume, in the
+ * platform's byte order, swapped if the file's differs; other bytes are left as they were) and
+ * calls `decode`, which returns true when the consumer takes the volume from there (it must
+ * then fill, or read straight from `raw`, the selected voxels of the `into` buffer that its
+ * onVolume receives: raw * slope + inter, float64, rounded once to float32), or false to let
+ * the reader decode them from `raw` into `into` as usual.
  */
 export interface VolumeDecoder {
   /** At least one volume of raw bytes, aligned to the value size. */
@@ -449,6 +451,9 @@ class VolumeSink {
   private t = 0;
   private filled = 0;
   private readonly decodeVolume: () => void;
+  /** Byte ranges [spans[2i], spans[2i + 1]) of a volume holding the selected voxels (copied), and the next one to copy. */
+  private readonly spans: Float64Array;
+  private span = 0;
 
   constructor(
     h: ParsedHeader,
@@ -484,6 +489,7 @@ class VolumeSink {
     }
     const sel = selection ?? boxSelection(h.dims, [0, 0, 0], [nx - 1, ny - 1, nz - 1]);
     if (sel.xLo.length !== ny * nz || sel.xHi.length !== ny * nz) throw new Error(`row selection must have ${ny * nz} rows`);
+    this.spans = selectedSpans(sel, nx, h.bytesPerVoxel);
     const ctor = CTORS[h.datatype];
     const swap = h.bytesPerVoxel > 1 && h.littleEndian !== PLATFORM_LE;
     const useSlope = Number.isFinite(h.sclSlope) && h.sclSlope !== 0;
@@ -519,6 +525,18 @@ class VolumeSink {
     };
   }
 
+  /** Copies the selected bytes among the volume's bytes filled .. filled + n (at chunk[off ..]) into raw. */
+  private copySelected(chunk: Uint8Array, off: number, n: number): void {
+    const spans = this.spans;
+    const end = this.filled + n;
+    for (; this.span < spans.length; this.span += 2) {
+      const a = Math.max(spans[this.span], this.filled);
+      const b = Math.min(spans[this.span + 1], end);
+      if (a < b) this.raw.set(chunk.subarray(off + a - this.filled, off + b - this.filled), a);
+      if (spans[this.span + 1] > end) break; // the rest of this span comes with the next chunk
+    }
+  }
+
   get done(): boolean {
     return this.t > this.lastWanted;
   }
@@ -530,7 +548,7 @@ class VolumeSink {
       const keep = this.wanted[this.t] === 1;
       if (keep) {
         const t0 = performance.now();
-        this.raw.set(chunk.subarray(off, off + n), this.filled);
+        this.copySelected(chunk, off, n);
         stats.decodeSeconds += (performance.now() - t0) / 1000;
       }
       this.filled += n;
@@ -547,10 +565,30 @@ class VolumeSink {
         }
         this.t++;
         this.filled = 0;
+        this.span = 0;
       }
     }
   }
 }
+
+/**
+ * The byte ranges of a volume that hold the selected voxels, ranges less than SPAN_GAP bytes
+ * apart merged: the reader copies only these out of the inflated chunks (a brain mask's
+ * smoothing needs ~40 % of the bytes of an MNI volume; the merged ranges, ~60 %, are copied in
+ * ~1 span per slice).
+ */
+function selectedSpans(sel: RowSelection, nx: number, bpv: number): Float64Array {
+  const out: number[] = [];
+  for (let r = 0; r < sel.xLo.length; r++) {
+    if (sel.xHi[r] <= sel.xLo[r]) continue;
+    const a = (r * nx + sel.xLo[r]) * bpv;
+    const b = (r * nx + sel.xHi[r]) * bpv;
+    if (out.length > 0 && a - out[out.length - 1] <= SPAN_GAP) out[out.length - 1] = b;
+    else out.push(a, b);
+  }
+  return Float64Array.from(out);
+}
+const SPAN_GAP = 256;
 
 function truncated(
   path: string,

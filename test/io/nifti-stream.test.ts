@@ -99,6 +99,42 @@ describe('streamNiftiVolumes', () => {
     assert.equal(into[NV], -12345, 'nothing written past the volume');
   });
 
+  it('gathers a sparse selection across inflate chunks (volumes straddling the 2 MiB chunk boundaries)', async () => {
+    const dims = [64, 48, 40, 20]; // 245 760 bytes per volume, 4.9 MB in all
+    const nv = 64 * 48 * 40;
+    const values = Array.from({ length: nv * 20 }, (_, i) => ((i * 7919) % 20011) - 10000);
+    // a ball of rows with ranges of varying length, and whole slices left out
+    const sel: RowSelection = { xLo: new Int32Array(48 * 40), xHi: new Int32Array(48 * 40) };
+    for (let z = 3; z < 37; z++)
+      for (let y = 0; y < 48; y++) {
+        const d = ((y - 24) / 24) ** 2 + ((z - 20) / 17) ** 2;
+        if (d >= 1 || (y + z) % 7 === 0) continue;
+        const half = Math.round(30 * Math.sqrt(1 - d));
+        sel.xLo[y + 48 * z] = 32 - half;
+        sel.xHi[y + 48 * z] = 32 + half - (z % 3);
+      }
+    for (const littleEndian of [true, false]) {
+      const path = await write(`chunks-${littleEndian}`, { version: 1, littleEndian, dtype: 'int16', dims, values, slope: 0.5, inter: 1 }, true);
+      const full = await readNifti(path);
+      const into = new Float32Array(nv).fill(-12345);
+      let n = 0;
+      await streamNiftiVolumes(path, {
+        select: () => sel,
+        into,
+        onVolume: (t, v) => {
+          n++;
+          for (let i = 0; i < nv; i++) {
+            const r = Math.floor(i / 64);
+            const x = i % 64;
+            const wanted = x >= sel.xLo[r] && x < sel.xHi[r];
+            if (!Object.is(v[i], wanted ? full.data[t * nv + i] : -12345)) assert.fail(`LE=${littleEndian} t=${t} voxel ${i}: ${v[i]}`);
+          }
+        },
+      });
+      assert.equal(n, 20);
+    }
+  });
+
   it('stops after the last wanted volume and rejects volumes that do not exist', async () => {
     const path = await write('early', image({}), true);
     const { got } = await collect(path, { volumes: [0] });

@@ -213,9 +213,6 @@ export function simdPlan(
   };
 }
 
-/** Descriptors a .. b - 1 of a pass (a view: the kernels take its address). */
-const rows = (p: Pass, a: number, b: number) => p.desc.subarray(4 * a, 4 * b);
-
 export function applySimd(
   plan: SimdPlan, dims: [number, number, number], kernels: (Float64Array | null)[], s: Scratch,
   volume: FloatArray, out: FloatArray, outOffset: number,
@@ -238,17 +235,17 @@ export function applySimd(
     const xa = x.first[sz];
     const xb = x.first[sz + 1];
     if (xb > xa) {
-      if (pending) k.xI16(plan.raw, rows(x, xa, xb), xb - xa, line, bufX, pending.slope, pending.inter);
-      else k.xF32(input, rows(x, xa, xb), xb - xa, line, bufX);
+      if (pending) k.xI16(plan.raw, x.desc, xa, xb - xa, line, bufX, pending.slope, pending.inter);
+      else k.xF32(input, x.desc, xa, xb - xa, line, bufX);
     }
     if (plan.edgeFirst[sz + 1] > plan.edgeFirst[sz]) edgeOutputs(plan, nx, kernels[0]!, s, pending, sz);
     const ya = y.first[sz];
     const yb = y.first[sz + 1];
-    if (yb > ya) k.rowsF64(bufX, bufY, rows(y, ya, yb), yb - ya, y.offs);
+    if (yb > ya) k.rowsF64(bufX, bufY, y.desc, ya, yb - ya, y.offs);
     for (; zi < nz && ready[zi] <= sz; zi++) {
       const za = z.first[zi];
       const zb = z.first[zi + 1];
-      if (zb > za) k.rowsF32(bufY, stage, rows(z, za, zb), zb - za, z.offs);
+      if (zb > za) k.rowsF32(bufY, stage, z.desc, za, zb - za, z.offs);
     }
   }
   if (out instanceof Float32Array) out.set(stage.subarray(0, plan.nMask), outOffset);
