@@ -3,8 +3,9 @@
  * needs, WebAssembly SIMD for float32, must equal smoothVolumes (nilearn smooth_img, itself
  * checked against scipy in smooth.test.ts) followed by masking, bit for bit: masks with holes
  * and touching every face, kernels wider than the image (several reflections), an axis
- * without smoothing, anisotropic voxels, NaN / Inf inputs (ensure_finite), float32 and
- * float64 data, the reader's buffer or any array.
+ * without smoothing, anisotropic voxels, more slices than the SIMD path's ring of y-pass
+ * slices, NaN / Inf inputs (ensure_finite), float32 and float64 data, the reader's buffer or
+ * any array, int16 volumes read straight from the reader's raw bytes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -70,6 +71,8 @@ test('float32: equals smoothVolumes + masking bit for bit (holes, edges, wide ke
     [[6, 5, 4], affine(2, 2, 2), 12], // radius > size: reflected several times
     [[17, 3, 8], affine(1.5, 2, 2), [3, 9, 0]],
     [[9, 8, 7], affine(2, 2, 2), null],
+    [[12, 10, 20], affine(2, 2, 2), 5], // more slices than the y-pass ring (2r + 1 = 9)
+    [[9, 7, 24], affine(2, 2, 1.5), [5, 5, 6]], // ring of 15 slices
   ] as [number[], number[][], Fwhm][]) {
     const nvox = dims[0] * dims[1] * dims[2];
     const data = new Float32Array(nvox * 3);
@@ -121,8 +124,8 @@ test('int16 volumes decoded by the SIMD decoder hook (scl_slope, either byte ord
   const { buildNifti } = await import('../io/nifti-bytes.js');
   const dir = await mkdtemp(join(tmpdir(), 'glmflow-smoother-'));
   try {
-    const dims = [11, 9, 8];
-    const nvox = 11 * 9 * 8;
+    const dims = [11, 9, 14]; // more slices than the y-pass ring (2r + 1 = 9)
+    const nvox = 11 * 9 * 14;
     const mask = blobMask(dims, 4);
     for (const littleEndian of [true, false]) {
       const values = Array.from({ length: nvox * 3 }, (_, i) => ((i * 7919) % 4001) - 2000);

@@ -27,6 +27,9 @@ interface Pass {
   desc: Int32Array;
   first: Int32Array;
   offs: Int32Array;
+  /** byte addresses of desc and offs */
+  descAt: number;
+  offsAt: number;
 }
 
 export interface SimdPlan {
@@ -43,6 +46,8 @@ export interface SimdPlan {
   bufX: Float64Array;
   bufY: Float64Array;
   stage: Float32Array;
+  /** byte addresses of raw, input, line (and its half), bufX, bufY, stage */
+  mem: { raw: number; input: number; line: number; half: number; bufX: number; bufY: number; stage: number };
   nMask: number;
   /** input row ranges as absolute [start, end) pairs (copy of a foreign float32 volume) */
   ranges: Int32Array;
@@ -201,12 +206,18 @@ export function simdPlan(
     v.set(a);
     return v;
   };
+  const pass = (desc: number[], sliceOf: number[], offs: number[]): Pass => {
+    const d = toMem(desc);
+    const o = toMem(offs);
+    return { desc: d, first: firstBySlice(sliceOf, nz), offs: o, descAt: k.at(d), offsAt: k.at(o) };
+  };
   return {
     k, input, raw, rawI16: new Int16Array(raw.buffer, raw.byteOffset, nvox), pending: null, line, bufX, bufY, stage, nMask,
+    mem: { raw: k.at(raw), input: k.at(input), line: k.at(line), half: line.byteLength / 2, bufX: k.at(bufX), bufY: k.at(bufY), stage: k.at(stage) },
     ranges: toMem(ranges), nRanges: ranges.length / 2,
-    x: { desc: toMem(xDesc), first: firstBySlice(xSlice, nz), offs: toMem([]) },
-    y: { desc: toMem(yDesc), first: firstBySlice(ySlice, nz), offs: toMem(yOffs) },
-    z: { desc: toMem(zDesc), first: firstBySlice(zSlice, nz), offs: toMem(zOffs) },
+    x: pass(xDesc, xSlice, []),
+    y: pass(yDesc, ySlice, yOffs),
+    z: pass(zDesc, zSlice, zOffs),
     ready,
     xEdges: Int32Array.from(xEdges), edgeFirst: firstBySlice(edgeSlice, nz), inputRows,
     edgeIn: new Float32Array(nx), edgeOut: new Float32Array(nx),
@@ -217,7 +228,7 @@ export function applySimd(
   plan: SimdPlan, dims: [number, number, number], kernels: (Float64Array | null)[], s: Scratch,
   volume: FloatArray, out: FloatArray, outOffset: number,
 ): void {
-  const { k, input, x, y, z, bufX, bufY, stage, line, ready } = plan;
+  const { k, input, x, y, z, stage, mem, ready } = plan;
   const [nx, , nz] = dims;
   const pending = volume === input ? plan.pending : null;
   plan.pending = null;
@@ -235,17 +246,18 @@ export function applySimd(
     const xa = x.first[sz];
     const xb = x.first[sz + 1];
     if (xb > xa) {
-      if (pending) k.xI16(plan.raw, x.desc, xa, xb - xa, line, bufX, pending.slope, pending.inter);
-      else k.xF32(input, x.desc, xa, xb - xa, line, bufX);
+      const desc = x.descAt + 16 * xa;
+      if (pending) k.xI16(mem.raw, desc, xb - xa, mem.line, mem.half, mem.bufX, pending.slope, pending.inter);
+      else k.xF32(mem.input, desc, xb - xa, mem.line, mem.half, mem.bufX);
     }
     if (plan.edgeFirst[sz + 1] > plan.edgeFirst[sz]) edgeOutputs(plan, nx, kernels[0]!, s, pending, sz);
     const ya = y.first[sz];
     const yb = y.first[sz + 1];
-    if (yb > ya) k.rowsF64(bufX, bufY, y.desc, ya, yb - ya, y.offs);
+    if (yb > ya) k.rowsF64(mem.bufX, mem.bufY, y.descAt + 16 * ya, yb - ya, y.offsAt);
     for (; zi < nz && ready[zi] <= sz; zi++) {
       const za = z.first[zi];
       const zb = z.first[zi + 1];
-      if (zb > za) k.rowsF32(bufY, stage, z.desc, za, zb - za, z.offs);
+      if (zb > za) k.rowsF32(mem.bufY, mem.stage, z.descAt + 16 * za, zb - za, z.offsAt);
     }
   }
   if (out instanceof Float32Array) out.set(stage.subarray(0, plan.nMask), outOffset);

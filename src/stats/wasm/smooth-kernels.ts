@@ -8,18 +8,23 @@ import { encodeModule } from './asm.js';
 import { smoothRowsFunc, smoothXFunc } from './smooth-funcs.js';
 import type { Workspace } from './kernels.js';
 
-/** Each pass runs the n row descriptors (4 i32 each) of `desc` from index `first` on. */
+/**
+ * The passes take byte addresses in this instance's memory (`at(view)`, computed once by the
+ * caller: no per-call checks). Each runs the n row descriptors (16 bytes each) from `desc` on.
+ */
 export interface SmoothPasses {
   /** The arena of this instance's memory (views are never detached: the size is fixed). */
   readonly ws: Workspace;
+  /** Byte address of a view of this memory (throws for any other array). */
+  at(view: Float64Array | Float32Array | Int32Array | Uint8Array): number;
   /** x pass from int16 values (see smoothXFunc); `line` holds the two line buffers (halves). */
-  xI16(raw: Uint8Array, desc: Int32Array, first: number, n: number, line: Float64Array, dst: Float64Array, slope: number, inter: number): void;
+  xI16(raw: number, desc: number, n: number, line: number, half: number, dst: number, slope: number, inter: number): void;
   /** x pass from float32 values. */
-  xF32(src: Float32Array, desc: Int32Array, first: number, n: number, line: Float64Array, dst: Float64Array): void;
+  xF32(src: number, desc: number, n: number, line: number, half: number, dst: number): void;
   /** y pass (float64 rows to float64 rows, see smoothRowsFunc). */
-  rowsF64(src: Float64Array, dst: Float64Array, desc: Int32Array, first: number, n: number, offs: Int32Array): void;
+  rowsF64(src: number, dst: number, desc: number, n: number, offs: number): void;
   /** z pass (float64 rows to float32 results). */
-  rowsF32(src: Float64Array, dst: Float32Array, desc: Int32Array, first: number, n: number, offs: Int32Array): void;
+  rowsF32(src: number, dst: number, desc: number, n: number, offs: number): void;
 }
 
 const modules = new Map<string, WebAssembly.Module>();
@@ -67,9 +72,10 @@ export function createSmoothPasses(wx: Float64Array, wy: Float64Array, wz: Float
   };
   return {
     ws,
-    xI16: (raw, desc, first, n, line, dst, slope, inter) => fns.smoothX_i16(at(raw), at(desc) + 16 * first, n, at(line), line.byteLength / 2, at(dst), slope, inter),
-    xF32: (src, desc, first, n, line, dst) => fns.smoothX_f32(at(src), at(desc) + 16 * first, n, at(line), line.byteLength / 2, at(dst), 0, 0),
-    rowsF64: (src, dst, desc, first, n, offs) => fns.smoothRows_f64(at(src), at(dst), at(desc) + 16 * first, n, at(offs)),
-    rowsF32: (src, dst, desc, first, n, offs) => fns.smoothRows_f32(at(src), at(dst), at(desc) + 16 * first, n, at(offs)),
+    at,
+    xI16: (raw, desc, n, line, half, dst, slope, inter) => fns.smoothX_i16(raw, desc, n, line, half, dst, slope, inter),
+    xF32: (src, desc, n, line, half, dst) => fns.smoothX_f32(src, desc, n, line, half, dst, 0, 0),
+    rowsF64: fns.smoothRows_f64,
+    rowsF32: fns.smoothRows_f32,
   };
 }
