@@ -81,7 +81,11 @@ export interface MaskedRun {
   y: Float32Array;
   /** The volumes kept (the design's sample mask, or all). */
   keep: number[];
-  /** Seconds per stage: 'inflate wait', 'decode', 'smooth + mask'. */
+  /**
+   * Seconds per stage: 'inflate wait', 'decode' (gathering each volume's needed bytes, and
+   * decoding them unless the smoother reads int16 values itself), 'smooth + mask' (with the
+   * int16 decoding on the SIMD path).
+   */
   timings: Record<string, number>;
 }
 

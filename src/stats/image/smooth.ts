@@ -22,7 +22,8 @@
  *
  * Files: the kernel and its arguments in smooth-kernel.ts, the line filters (x pass, strided
  * y / z passes) in smooth-filter.ts, this full-volume filter here, and the mask-restricted
- * variant (same results bit for bit) in masked-smoother.ts (+ masked-smoother-simd.ts).
+ * variant (same results bit for bit) in masked-smoother.ts (+ masked-smoother-simd.ts and its
+ * WebAssembly passes, wasm/smooth-kernels.ts).
  */
 import { makeScratch, filterLineX, filterRows, rowOffsets } from './smooth-filter.js';
 import { allocLike, fwhmToSigmaVoxels, gaussianHalfKernel, normaliseFwhm, volumeCount, type FloatArray, type Fwhm } from './smooth-kernel.js';
