@@ -3,9 +3,9 @@
  * "reading + smoothing BOLD" phase alone (readMaskedRun of nodes/lib/masked-bold.ts: inflate,
  * gather, decode, smooth with FWHM 5 mm and mask, as the fit node does) on the bench dataset
  * (.bench/data, `npm run bench` generates it; each run with its own brain mask), each run in a
- * child process of its own, the runs
- * in parallel as in the bench's 2-run workload. Prints, per run, the child's CPU time (user +
- * sys, zlib's thread pool included), its wall time and the stages readMaskedRun reports.
+ * child process of its own, the runs in parallel as in the bench's 2-run workload. Prints, per
+ * run, the child's CPU time (user + sys, zlib's thread pool included), its wall time and the
+ * stages readMaskedRun reports.
  * --other DIR: alternate every repeat with the build in DIR (another checkout, its dist/ built),
  * for A/B figures on a shared machine, where only back-to-back comparisons mean anything.
  */
