@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { glmflow } from '../helpers/cli.js';
 import { bold, EVENTS, mask, tempDir, writeSpec, writeTree } from '../helpers/file-tree.js';
@@ -60,5 +61,30 @@ describe('run grids', () => {
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /sub-01 run-2: \S+run-2_space-T1w_desc-preproc_bold\.nii\.gz is not on the grid of the subject's first run \S+run-1_space-T1w_desc-preproc_bold\.nii\.gz \(this run: 4x4x2, affine .*; first run: 4x4x3, affine .*\)/);
     }
+  });
+
+  it('a group model over subjects on different grids: exit 2 naming the grids', async () => {
+    const sub = (n: string, dims: number[]) => ({
+      [`sub-${n}/func/sub-${n}_task-x_events.tsv`]: EVENTS,
+      [`${d}/sub-${n}/func/sub-${n}_task-x_space-T1w_desc-preproc_bold.nii.gz`]: bold({ dims }),
+      [`${d}/sub-${n}/func/sub-${n}_task-x_space-T1w_desc-brain_mask.nii.gz`]: mask(dims),
+    });
+    const root = await writeTree(join(tmp.dir, 'group'), {
+      'task-x_bold.json': { RepetitionTime: 2 },
+      ...sub('01', [4, 4, 3]), ...sub('02', [4, 4, 3]), ...sub('03', [5, 4, 3]),
+    });
+    const spec = join(root, 'spec.yaml');
+    const write = (subjects: string[]) => writeFile(spec, JSON.stringify({
+      glmflow: 1, data: { bids: '.', derivatives: d, task: 'x', space: 'T1w', subjects }, output: 'out',
+      first_level: { drift_model: 'none', mask: 'derivatives', contrasts: { a: 'a' } },
+      group: { contrasts: ['a'] }, report: false,
+    }));
+    await write(['01', '02']);
+    const ok = await glmflow(['validate', spec]);
+    assert.equal(ok.code, 0, ok.stderr);
+    await write(['01', '02', '03']);
+    const r = await glmflow(['validate', spec]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /group\.contrasts\.0: the subjects' first-level maps are not on one grid: sub-01 is on 4x4x3, affine .*, but sub-03 \(5x4x3, affine .*\); a voxelwise group model needs every subject in one space/);
   });
 });
