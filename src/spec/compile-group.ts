@@ -10,6 +10,7 @@ import { describeGrid } from '../pipeline/roi-images.js';
 import { readTsv } from '../io/tsv.js';
 import { contrastMatrixFor } from '../pipeline/contrast-definition.js';
 import { normSf } from '../stats/core/distributions.js';
+import { distinctPermutations } from '../stats/second-level/permutation.js';
 import type { GroupParams } from '../../nodes/group.js';
 import type { CorrectParams } from '../../nodes/correct.js';
 import type { PermuteParams } from '../../nodes/permute.js';
@@ -232,6 +233,15 @@ export async function addGroupStage(ctx: StageContext): Promise<void> {
             continue;
           }
           tested = nonZero[0];
+          const { scheme, count } = distinctPermutations(design, tested, inf.two_sided);
+          const where = `group.inference[${mi}] (permutation) of '${test.label}'`;
+          const floor = (1 / count).toPrecision(2);
+          if (1 / count > inf.alpha) {
+            // the best attainable p is ~1/count: the test can never reject at this alpha
+            ctx.warnings?.push(`${where}: ${subjects.length} subjects allow only ${count} distinct ${scheme}${inf.two_sided && scheme === 'sign flips' ? ' (two-sided)' : ''}, so no permutation p-value can meaningfully go below ~${floor}, above alpha ${inf.alpha}: the test cannot find anything significant; add subjects or use a parametric correction (fdr, bonferroni)`);
+          } else if (count < inf.n_perm) {
+            ctx.warnings?.push(`${where}: ${subjects.length} subjects allow only ${count} distinct ${scheme}; the ${inf.n_perm} random draws repeat them (the p-values estimate the exact permutation p-values, which cannot go below ~${floor})`);
+          }
           const blocks: string[] = [];
           for (let start = 0; start < inf.n_perm; start += PERMUTATIONS_PER_BLOCK) {
             const count = Math.min(PERMUTATIONS_PER_BLOCK, inf.n_perm - start);
