@@ -8,6 +8,7 @@ import { solveInPlace } from '../core/matrix.js';
 import { kernels, packedLength } from '../wasm/kernels.js';
 import type { LinearModel } from './regression.js';
 import { loadF64, stageRows } from './chunks.js';
+import { refitSumsLength, storeRefitSums } from './refit-sums.js';
 
 /**
  * The Gram matrix G = XᵀX of the OLS design and r1 = (I - H)·1 (the residual of a constant
@@ -113,16 +114,35 @@ export class OlsArAccumulator {
   private readonly L: Float64Array;
   private readonly H: Float64Array;
   private readonly T: Float64Array;
+  /** With refit sums (AR(1)): per voxel, the REFIT_SUMS(p) values of refit-sums.ts, voxel-major. */
+  readonly sums?: Float64Array;
+  /** Rows of the stacked operator before the refit sums' rows (Xᵀ, then B₊ᵀ). */
+  private readonly q0: number;
 
-  constructor(ols: LinearModel, private readonly nVox: number, private readonly order: number, private readonly C: number) {
+  /**
+   * With `refitSums` (AR(1) only), the same pass also keeps, per voxel, the sums from which
+   * refit-sums.ts fits every AR bin without a second pass over the data: two more blocks of p
+   * rows in the stacked product (Xᵀ and B₊ᵀ, B₊[t] = x_{t-1} for t >= 1), the lag products and
+   * the sums the Yule-Walker statistics already take.
+   */
+  constructor(ols: LinearModel, private readonly nVox: number, private readonly order: number, private readonly C: number, refitSums = false) {
     const n = (this.n = ols.dfTotal);
     const x = ols.whitenedDesign; // the design itself for OLS
     const p = (this.p = x.cols);
     const xd = x.data;
     const { g, r1 } = olsTerms(ols);
-    const q = (this.q = (order + 1) * p + (order + 1));
+    if (refitSums && order !== 1) throw new Error('OlsArAccumulator: refit sums are for AR(1) only');
+    const q0 = (this.q0 = (order + 1) * p + (order + 1));
+    const q = (this.q = refitSums ? q0 + 2 * p : q0);
     // stacked operator and the lag matrices
     const stack = (this.stackData = new Float64Array(q * n));
+    if (refitSums) {
+      for (let j = 0; j < p; j++) {
+        for (let t = 0; t < n; t++) stack[(q0 + j) * n + t] = xd[t * p + j];
+        for (let t = 1; t < n; t++) stack[(q0 + p + j) * n + t] = xd[(t - 1) * p + j];
+      }
+      this.sums = new Float64Array(refitSumsLength(p) * nVox);
+    }
     stack.set(ols.calcBeta.data, 0);
     const lagSym = this.lagSym;
     const r1Lag = (this.r1Lag = new Float64Array(order + 1));
@@ -172,7 +192,7 @@ export class OlsArAccumulator {
 
   /** The voxels v0 .. v0 + len - 1, y their data (n x len, time-major). */
   add(y: TimeSeriesData, len: number, v0: number): void {
-    const { n, p, q, order, lagSym, r1Lag, colSum, headSum, tailSum, r1Sum, r1Head, r1Tail, S, L, H, T } = this;
+    const { n, p, q, q0, order, lagSym, r1Lag, colSum, headSum, tailSum, r1Sum, r1Head, r1Tail, S, L, H, T, sums } = this;
     const nVox = this.nVox;
     const C = (Math.max(1, Math.min(this.C, len)) + 3) & ~3;
     if (len === 0) return;
@@ -226,6 +246,7 @@ export class OlsArAccumulator {
           L[lo + i] = lk + ci * prod[ao + i] + ci * ci * rl;
         }
       }
+      if (sums) storeRefitSums(sums, p, g0, c, cs, prod, q0, lagY, sum, wy, n, shift);
       // Σ e over all scans, the first k and the last k scans
       for (let i = 0; i < c; i++) {
         let d = 0;

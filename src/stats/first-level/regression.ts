@@ -4,7 +4,7 @@
  * normalized covariance, degrees of freedom) and a blocked per-voxel kernel that
  * streams over a chunk of voxels held time-major in contiguous memory.
  */
-import { type Mat, absSum, gemmWide, householderQr, matmulABt, matrixRank, pinv, svd } from '../core/matrix.js';
+import { type Mat, absSum, gemmWide, householderQr, matmulABt, matrixRank, pinv, svd, svdJacobi } from '../core/matrix.js';
 
 const EPS = 2.220446049250313e-16;
 
@@ -119,7 +119,7 @@ export function pinvTall(w: Mat, withBasis = false): { pinv: Mat; basis?: Mat } 
     return { pinv: pinv(w), basis: basisRows(d.u.data, m, k, keep) };
   }
   const qr = householderQr(w);
-  const { u, s, v } = svd(qr.r);
+  const { u, s, v } = svdJacobi(qr.r);
   const cutoff = Math.max(m, n) * EPS * (s.length ? s[0] : 0);
   const applyQ = qr.applyQ;
   // B = V S⁺ U_Rᵀ (n x n), then pinv = B Qᵀ: row i of pinv is Q applied to row i of B
