@@ -116,6 +116,8 @@ export class OlsArAccumulator {
   private readonly T: Float64Array;
   /** With refit sums (AR(1)): per voxel, the REFIT_SUMS(p) values of refit-sums.ts, voxel-major. */
   readonly sums?: Float64Array;
+  /** With refit sums: the OLS model's normalized covariance, pinv(X)·pinv(X)ᵀ. */
+  private readonly normCov: Float64Array = new Float64Array(0);
   /** Rows of the stacked operator before the refit sums' rows (Xᵀ, then B₊ᵀ). */
   private readonly q0: number;
 
@@ -142,6 +144,7 @@ export class OlsArAccumulator {
         for (let t = 1; t < n; t++) stack[(q0 + p + j) * n + t] = xd[(t - 1) * p + j];
       }
       this.sums = new Float64Array(refitSumsLength(p) * nVox);
+      this.normCov = ols.normCov.data;
     }
     stack.set(ols.calcBeta.data, 0);
     const lagSym = this.lagSym;
@@ -199,7 +202,7 @@ export class OlsArAccumulator {
     if (v0 + len > nVox || y.length !== n * len) throw new Error(`OlsArAccumulator.add: block of ${y.length} values at voxel ${v0} does not fit ${n} scans x ${nVox} voxels`);
     const K = kernels();
     const f32 = y instanceof Float32Array;
-    const ws = K.workspace(8 * (q * n + packedLength(q, n) + (order + 1) * p * p + n * C + q * C + (3 * (order + 1) + 3) * C) + (f32 ? 4 * (n * C + 8) : 0) + 16 * 32);
+    const ws = K.workspace(8 * (q * n + packedLength(q, n) + (order + 3) * p * p + 16 + n * C + q * C + (3 * (order + 1) + 3) * C) + (f32 ? 4 * (n * C + 8) : 0) + 16 * 32);
     const stack = ws.f64(q * n);
     stack.set(this.stackData);
     const lagW = lagSym.map((ck) => {
@@ -219,8 +222,17 @@ export class OlsArAccumulator {
     const idx = new Int32Array(C);
     for (let i = 0; i < C; i++) idx[i] = i;
     const noRho = ws.f64(1);
-    const packed = ws.f64(packedLength(q, n));
-    K.packA(stack, q, n, packed);
+    // with refit sums, θ' = N·Xᵀy' (N = pinv(X)·pinv(X)ᵀ, so N·Xᵀ = pinv(X)) from the Xᵀ rows
+    // the product needs anyway, instead of p more rows: the pinv rows are skipped
+    const skip = sums ? p : 0;
+    const packed = ws.f64(packedLength(q - skip, n));
+    K.packA(stack.subarray(skip * n), q - skip, n, packed);
+    const packedN = sums ? ws.f64(packedLength(p, p)) : undefined;
+    if (packedN) {
+      const nn = ws.f64(p * p);
+      nn.set(this.normCov);
+      K.packA(nn, p, p, packedN);
+    }
     const aRow = (order + 1) * p; // first row of the a_kᵀ y' products
     for (let b0 = 0; b0 < len; b0 += C) {
       const c = Math.min(C, len - b0);
@@ -230,7 +242,8 @@ export class OlsArAccumulator {
         stageRows(y as Float32Array, len, n, b0, c, stage, C);
         K.whitenCols(stage, C, n, 0, c, noRho, 0, shift, wy);
       } else loadF64(y as Float64Array, len, n, b0, idx, c, [], 0, shift, wy);
-      K.gemmPacked(packed, q, n, wy, cs, prod); // θ' (rows 0..p-1), A_kᵀ y', a_kᵀ y'
+      K.gemmPacked(packed, q - skip, n, wy, cs, skip ? prod.subarray(skip * cs) : prod); // θ' (rows 0..p-1), A_kᵀ y', a_kᵀ y'
+      if (packedN) K.gemmPacked(packedN, p, p, prod.subarray(q0 * cs), cs, prod);
       K.lagStats(wy, n, cs, order, sum, lagY, headY, tailY);
       for (let k = 0; k <= order; k++) {
         K.quadForm(lagW[k], p, prod, cs, quad);
@@ -246,7 +259,7 @@ export class OlsArAccumulator {
           L[lo + i] = lk + ci * prod[ao + i] + ci * ci * rl;
         }
       }
-      if (sums) storeRefitSums(sums, p, g0, c, cs, prod, q0, lagY, sum, wy, n, shift);
+      if (sums) storeRefitSums(sums, nVox, p, g0, c, cs, prod, q0, lagY, sum, wy, n, shift);
       // Σ e over all scans, the first k and the last k scans
       for (let i = 0; i < c; i++) {
         let d = 0;

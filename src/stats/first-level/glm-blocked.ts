@@ -95,7 +95,7 @@ export function runGlmBlocked(source: VoxelBlockSource, x: Mat, opts: BlockedGlm
 
   // AR(1): the bins that suit it are refitted from the sums of the first pass (refit-sums.ts),
   // chosen as runGlm chooses them
-  const withSums = order === 1 && sumsRefitFits(n, p, nVox);
+  const withSums = order === 1 && sumsRefitFits(x, nVox);
   let sums: Float64Array | undefined;
   if (order > 0) {
     const acc = new OlsArAccumulator(ols, nVox, order, chunk, withSums);

@@ -159,7 +159,7 @@ export function runGlm(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): Glm
 
   // AR(1) bins are refitted from sums the OLS pass keeps (refit-sums.ts) unless the residual
   // series are asked for or the sums would take too much memory
-  const withSums = order === 1 && !residuals && !residualSeries && sumsRefitFits(n, p, nVox);
+  const withSums = order === 1 && !residuals && !residualSeries && sumsRefitFits(x, nVox);
   const acc = new OlsArAccumulator(ols, nVox, order, chunk, withSums);
   acc.add(y, nVox, 0);
   const arCoef = acc.finish();

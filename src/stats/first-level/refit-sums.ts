@@ -32,21 +32,22 @@ import type { LinearModel } from './regression.js';
 import type { FitOutputs } from './fit-labelled.js';
 import { refitVectors } from './fit-labelled.js';
 import { groupChunkByLabel } from './chunks.js';
-import { kernels, packedLength } from '../wasm/kernels.js';
+import { kernels, packedLength, type Kernels } from '../wasm/kernels.js';
 
-/** Values kept per voxel: Xᵀy' (p), A (p), B₊ (p), L0, L1, S, y'_{n-1}, c. */
+/** Values kept per voxel (rows of nVox values): Xᵀy' (p), A (p), B₊ (p), L0, L1, S, y'_{n-1}, c. */
 export function refitSumsLength(p: number): number {
   return 3 * p + 5;
 }
 
 /**
- * Bytes of refit sums up to which runGlm and runGlmBlocked take this route (both decide
- * alike, so that their results stay bit-identical): the sums take 8·(3p + 5) bytes per
- * voxel, at most the size of the float32 data (n_scans·4 bytes per voxel) and 256 MiB.
+ * Whether runGlm and runGlmBlocked keep refit sums for the design x (both decide alike, so
+ * that their results stay bit-identical): the design is well conditioned (the OLS pass then
+ * takes θ' = N·Xᵀy' too, see OlsArAccumulator), and the sums, 8·(3p + 5) bytes per voxel,
+ * take at most the size of the float32 data (n_scans·4 bytes per voxel) and 256 MiB.
  */
-export function sumsRefitFits(nScans: number, p: number, nVox: number): boolean {
-  const bytes = 8 * refitSumsLength(p) * nVox;
-  return bytes <= 4 * nScans * nVox && bytes <= 256 * 2 ** 20;
+export function sumsRefitFits(x: Mat, nVox: number): boolean {
+  const bytes = 8 * refitSumsLength(x.cols) * nVox;
+  return bytes <= 4 * x.rows * nVox && bytes <= 256 * 2 ** 20 && conditionScaled(x) <= MAX_SCALED_CONDITION;
 }
 
 /**
@@ -56,25 +57,26 @@ export function sumsRefitFits(nScans: number, p: number, nVox: number): boolean 
 const MAX_SCALED_CONDITION = 1000;
 
 
-/** Copy the chunk's sums (see OlsArAccumulator.add) into `sums` at voxels g0 .. g0 + c - 1. */
+/**
+ * Copy the chunk's sums (see OlsArAccumulator.add) into `sums` at voxels g0 .. g0 + c - 1.
+ * The sums are kept row by row (value k of voxel v at k·nVox + v), as the chunk's product
+ * holds them, so that both this copy and refitFromSums's reads run along rows.
+ */
 export function storeRefitSums(
-  sums: Float64Array, p: number, g0: number, c: number, cs: number, prod: Float64Array, q0: number,
+  sums: Float64Array, nVox: number, p: number, g0: number, c: number, cs: number, prod: Float64Array, q0: number,
   lag: Float64Array, sum: Float64Array, wy: Float64Array, n: number, shift: Float64Array,
 ): void {
-  const Q = refitSumsLength(p);
-  for (let i = 0; i < c; i++) {
-    const b = (g0 + i) * Q;
-    for (let j = 0; j < p; j++) {
-      sums[b + j] = prod[(q0 + j) * cs + i];
-      sums[b + p + j] = prod[(p + j) * cs + i];
-      sums[b + 2 * p + j] = prod[(q0 + p + j) * cs + i];
-    }
-    sums[b + 3 * p] = lag[i];
-    sums[b + 3 * p + 1] = lag[cs + i];
-    sums[b + 3 * p + 2] = sum[i];
-    sums[b + 3 * p + 3] = wy[(n - 1) * cs + i];
-    sums[b + 3 * p + 4] = shift[i];
+  const row = (k: number, src: Float64Array, at: number) => sums.set(src.subarray(at, at + c), k * nVox + g0);
+  for (let j = 0; j < p; j++) {
+    row(j, prod, (q0 + j) * cs);
+    row(p + j, prod, (p + j) * cs);
+    row(2 * p + j, prod, (q0 + p + j) * cs);
   }
+  row(3 * p, lag, 0);
+  row(3 * p + 1, lag, cs);
+  row(3 * p + 2, sum, 0);
+  row(3 * p + 3, wy, (n - 1) * cs);
+  row(3 * p + 4, shift, 0);
 }
 
 /** The per-model constants of the refit from sums. */
@@ -132,7 +134,7 @@ export function sumsRefitTerms(model: LinearModel): BinTerms | undefined {
 }
 
 /**
- * Refit, from the sums (voxel-major, refitSumsLength(p) values each, see storeRefitSums), the
+ * Refit, from the sums (refitSumsLength(p) rows of nVox values, see storeRefitSums), the
  * voxels whose label g has terms[g] (sumsRefitTerms): θ (p x nVox), dispersion, r² and, when
  * asked, the residual variance, written into `out` as fitLabelled writes them.
  *
@@ -149,7 +151,6 @@ export function refitFromSums(
   const nVox = labels.length;
   const nm = terms.length;
   if (nVox === 0 || p === 0) return;
-  const Q = refitSumsLength(p);
   const xl = x.data.subarray((n - 1) * p, n * p);
   const rv = out.residualVariance;
   C = (Math.max(1, Math.min(C, nVox)) + 3) & ~3;
@@ -164,11 +165,12 @@ export function refitFromSums(
     K.packA(nn, p, p, v);
     return v;
   });
-  const U = ws.f64(p * C);
-  const V = ws.f64(p * C);
-  const TH = ws.f64(p * C);
-  const tu = new Float64Array(C), tv = new Float64Array(C), ts = new Float64Array(C), tg = new Float64Array(C);
-  const bu = new Float64Array(C), bv = new Float64Array(C);
+  const w: GroupWork = {
+    sums, nVox, n, p, xl, out, rv, K,
+    U: ws.f64(p * C), V: ws.f64(p * C), TH: ws.f64(p * C),
+    tu: new Float64Array(C), tv: new Float64Array(C), ts: new Float64Array(C), tg: new Float64Array(C),
+    bu: new Float64Array(C), bv: new Float64Array(C), shifts: new Float64Array(C),
+  };
   const order = new Int32Array(C);
   const start = new Int32Array(nm + 1);
   for (let v0 = 0; v0 < nVox; v0 += C) {
@@ -178,69 +180,88 @@ export function refitFromSums(
       const tm = terms[g];
       const a = start[g];
       const cnt = start[g + 1] - a;
-      if (!tm || cnt === 0) continue;
-      const cs = (cnt + 3) & ~3;
-      const idx = order.subarray(a, a + cnt);
-      const { rho, b1, sW, g1 } = tm;
-      const a1 = 1 + rho * rho;
-      const r2 = rho * rho;
-      // u = (1 + ρ²)·Xᵀy' - ρ·A - ρ²·y'_{n-1}·x_{n-1},  v = Xᵀy' - ρ·B₊ (p x cs, zero padded)
-      for (let j = 0; j < p; j++) {
-        const o = j * cs;
-        const xlj = xl[j];
-        for (let i = 0; i < cnt; i++) {
-          const b = (v0 + idx[i]) * Q;
-          const xy = sums[b + j];
-          U[o + i] = a1 * xy - rho * sums[b + p + j] - r2 * sums[b + 3 * p + 3] * xlj;
-          V[o + i] = xy - rho * sums[b + 2 * p + j];
-        }
-        for (let i = cnt; i < cs; i++) U[o + i] = V[o + i] = 0;
-      }
-      K.gemmPacked(packedN[g]!, p, p, U, cs, TH); // θ' = N·u
-      tu.fill(0, 0, cnt); tv.fill(0, 0, cnt); ts.fill(0, 0, cnt); tg.fill(0, 0, cnt); bu.fill(0, 0, cnt); bv.fill(0, 0, cnt);
-      for (let j = 0; j < p; j++) {
-        const o = j * cs;
-        const sj = sW[j], gj = g1[j], bj = b1[j];
-        for (let i = 0; i < cnt; i++) {
-          const th = TH[o + i];
-          const uu = U[o + i];
-          const vv = V[o + i];
-          tu[i] += th * uu;
-          tv[i] += th * vv;
-          ts[i] += th * sj;
-          tg[i] += th * gj;
-          bu[i] += bj * uu;
-          bv[i] += bj * vv;
-        }
-      }
-      for (let i = 0; i < cnt; i++) {
-        const vox = v0 + idx[i];
-        const b = vox * Q + 3 * p;
-        const L0 = sums[b];
-        const L1 = sums[b + 1];
-        const S = sums[b + 2];
-        const yl = sums[b + 3];
-        const sh = sums[b + 4];
-        const wy2 = a1 * L0 - 2 * rho * L1 - r2 * yl * yl;
-        const swy = S - rho * (S - yl);
-        const sse = (wy2 - tu[i]) + 2 * sh * ((1 - rho) * swy - bu[i]) + sh * sh * tm.r1sq;
-        const num = (tu[i] - (ts[i] * ts[i]) / n) + 2 * sh * tg[i] + sh * sh * tm.vh1;
-        const dnm = (wy2 - (swy * swy) / n) + 2 * sh * tm.kw * swy + sh * sh * tm.vw1;
-        out.dispersion[vox] = sse / tm.den;
-        // the 1/n factors of both variances cancel; 0/0 gives NaN as numpy does
-        out.rSquare[vox] = num / dnm;
-        if (rv) {
-          const se = S - ts[i];
-          const ev = (L0 - 2 * tv[i] + tu[i]) - (se * se) / n - 2 * sh * ((bv[i] - tm.hMean * S) - tg[i]) + sh * sh * tm.vh1;
-          rv[vox] = ev / n;
-        }
-      }
-      for (let j = 0; j < p; j++) {
-        const o = j * cs;
-        const bj = b1[j];
-        const row = j * nVox + v0;
-        for (let i = 0; i < cnt; i++) out.theta[row + idx[i]] = TH[o + i] + sums[(v0 + idx[i]) * Q + 3 * p + 4] * bj;
-      }
+      if (tm && cnt > 0) refitGroup(w, v0, order.subarray(a, a + cnt), cnt, tm, packedN[g]!);
     }
   }
 }
+
+/** refitFromSums's buffers and outputs (one object, so that refitGroup stays monomorphic). */
+interface GroupWork {
+  sums: Float64Array; nVox: number; n: number; p: number; xl: Float64Array; out: FitOutputs; rv: Float64Array | undefined; K: Kernels;
+  U: Float64Array; V: Float64Array; TH: Float64Array;
+  tu: Float64Array; tv: Float64Array; ts: Float64Array; tg: Float64Array; bu: Float64Array; bv: Float64Array; shifts: Float64Array;
+}
+
+/**
+ * The cnt voxels v0 + idx[i] of one AR bin in a chunk (a function of its own, called per
+ * group, so that the JIT optimizes it early in the one refitFromSums call of a run).
+ */
+function refitGroup(w: GroupWork, v0: number, idx: Int32Array, cnt: number, tm: BinTerms, packedN: Float64Array): void {
+  const { sums, nVox, n, p, xl, out, rv, U, V, TH, tu, tv, ts, tg, bu, bv, shifts } = w;
+  const cs = (cnt + 3) & ~3;
+  const { rho, b1, sW, g1 } = tm;
+  const a1 = 1 + rho * rho;
+  const r2 = rho * rho;
+  // u = (1 + ρ²)·Xᵀy' - ρ·A - ρ²·y'_{n-1}·x_{n-1},  v = Xᵀy' - ρ·B₊ (p x cs, zero padded)
+  for (let j = 0; j < p; j++) {
+    const o = j * cs;
+    const xlj = xl[j];
+    const rx = j * nVox + v0;
+    const ra = (p + j) * nVox + v0;
+    const rb = (2 * p + j) * nVox + v0;
+    const rl = (3 * p + 3) * nVox + v0;
+    for (let i = 0; i < cnt; i++) {
+      const k = idx[i];
+      const xy = sums[rx + k];
+      U[o + i] = a1 * xy - rho * sums[ra + k] - r2 * sums[rl + k] * xlj;
+      V[o + i] = xy - rho * sums[rb + k];
+    }
+    for (let i = cnt; i < cs; i++) U[o + i] = V[o + i] = 0;
+  }
+  w.K.gemmPacked(packedN, p, p, U, cs, TH); // θ' = N·u
+  tu.fill(0, 0, cnt); tv.fill(0, 0, cnt); ts.fill(0, 0, cnt); tg.fill(0, 0, cnt); bu.fill(0, 0, cnt); bv.fill(0, 0, cnt);
+  for (let j = 0; j < p; j++) {
+    const o = j * cs;
+    const sj = sW[j], gj = g1[j], bj = b1[j];
+    for (let i = 0; i < cnt; i++) {
+      const th = TH[o + i];
+      const uu = U[o + i];
+      const vv = V[o + i];
+      tu[i] += th * uu;
+      tv[i] += th * vv;
+      ts[i] += th * sj;
+      tg[i] += th * gj;
+      bu[i] += bj * uu;
+      bv[i] += bj * vv;
+    }
+  }
+  for (let i = 0; i < cnt; i++) {
+    const vox = v0 + idx[i];
+    const L0 = sums[3 * p * nVox + vox];
+    const L1 = sums[(3 * p + 1) * nVox + vox];
+    const S = sums[(3 * p + 2) * nVox + vox];
+    const yl = sums[(3 * p + 3) * nVox + vox];
+    const sh = sums[(3 * p + 4) * nVox + vox];
+    shifts[i] = sh;
+    const wy2 = a1 * L0 - 2 * rho * L1 - r2 * yl * yl;
+    const swy = S - rho * (S - yl);
+    const sse = (wy2 - tu[i]) + 2 * sh * ((1 - rho) * swy - bu[i]) + sh * sh * tm.r1sq;
+    const num = (tu[i] - (ts[i] * ts[i]) / n) + 2 * sh * tg[i] + sh * sh * tm.vh1;
+    const dnm = (wy2 - (swy * swy) / n) + 2 * sh * tm.kw * swy + sh * sh * tm.vw1;
+    out.dispersion[vox] = sse / tm.den;
+    // the 1/n factors of both variances cancel; 0/0 gives NaN as numpy does
+    out.rSquare[vox] = num / dnm;
+    if (rv) {
+      const se = S - ts[i];
+      const ev = (L0 - 2 * tv[i] + tu[i]) - (se * se) / n - 2 * sh * ((bv[i] - tm.hMean * S) - tg[i]) + sh * sh * tm.vh1;
+      rv[vox] = ev / n;
+    }
+  }
+  for (let j = 0; j < p; j++) {
+    const o = j * cs;
+    const bj = b1[j];
+    const row = j * nVox + v0;
+    for (let i = 0; i < cnt; i++) out.theta[row + idx[i]] = TH[o + i] + shifts[i] * bj;
+  }
+}
+
