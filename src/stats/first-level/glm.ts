@@ -15,7 +15,11 @@
  *      voxels, one init): the clusters are of the same nature but not
  *      identical to sklearn's, so AR(N>1) results match nilearn only
  *      approximately (nilearn itself is not reproducible without random_state).
- * 4. One ARModel fit (whitened design, pinv) per distinct quantized value.
+ * 4. One ARModel fit (whitened design, pinv) per distinct quantized value. For AR(1) with a
+ *    well-conditioned design the refit needs no second pass over Y: the OLS pass keeps a few
+ *    sums per voxel from which every bin's θ, SSE, r² and residual variance follow
+ *    (refit-sums.ts); AR(N>1), the residual series and poorly conditioned designs or bins
+ *    are refitted from the data (fit-labelled.ts).
  *
  * Per-voxel results are typed arrays (no per-voxel objects). Y is never copied
  * or modified: it is read in chunks of consecutive voxels (one memcpy per time

@@ -101,7 +101,7 @@ function basisRows(u: Float64Array, n: number, k: number, keep: number[]): Mat {
  * W = Q R, svd(R) = U_R S Vᵀ, so W = (Q U_R) S Vᵀ and pinv(W) = V S⁺ U_Rᵀ Qᵀ, with scipy's
  * cutoff (singular values <= max(rows, cols) · eps · s_max dropped). Kept by hand because it
  * is the hot path of the first-level fit (one model per AR bin, ~100 per run): the SVD
- * (ml-matrix, core/matrix.ts) then runs on p x p instead of n x p, and Qᵀ is applied as
+ * (one-sided Jacobi, core/matrix.ts svdJacobi) then runs on p x p instead of n x p, and Qᵀ is applied as
  * reflections instead of being formed, ~2x faster than `pinv` for a 160 x 16 design. Same
  * result as `pinv` to rounding (both are backward stable); other shapes use `pinv` directly. With `withBasis`, also the rows of
  * (Q U_R)ᵀ kept by the cutoff: an orthonormal basis of W's range.
