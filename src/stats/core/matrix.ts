@@ -5,8 +5,9 @@
  * columns): the per-voxel work of the GLM lives in first-level/ and never goes through these
  * helpers voxel by voxel. The decompositions (SVD, symmetric eigen-decomposition) are
  * ml-matrix's (the JAMA / EISPACK algorithms: Golub-Kahan SVD, Householder tridiagonalisation
- * + implicit QL), wrapped for the project's `Mat`; only the two hot kernels at the end
- * (`solveInPlace`, `gemmWide`) are written by hand, for the reasons given there.
+ * + implicit QL), wrapped for the project's `Mat`; written by hand, for the reasons given
+ * there, are the Householder QR, the small Jacobi SVD of the per-AR-bin pseudo-inverse
+ * (`svdJacobi`) and the two hot kernels at the end (`solveInPlace`, `gemmWide`).
  */
 import { EigenvalueDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
 
