@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { UserError } from '../src/errors.js';
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
-import { readNifti } from '../src/io/nifti.js';
+import { readNifti, sameGrid } from '../src/io/nifti.js';
 import { smoothVolumes } from '../src/stats/image/smooth.js';
 import { fitSecondLevel, computeSecondLevelContrast } from '../src/stats/second-level/second-level.js';
 import { backgroundMask } from '../src/stats/inference/thresholding.js';
@@ -35,6 +35,8 @@ async function subjectVolumes(params: GroupParams, inputs: Parameters<NodeDefini
     const first = masks[0].meta as unknown as MaskMeta;
     const volumes = maps.map((m, i) => {
       const mm = masks[i].meta as unknown as MaskMeta;
+      // refused before the run (src/spec/compile-group.ts): maps added voxel by voxel share a grid
+      if (!sameGrid(mm, first)) throw new Error(`the first-level maps of ${params.subjects[i]} are not on the grid of ${params.subjects[0]}'s`);
       const values = m.arrays[params.input];
       if (!values) throw new Error(`first-level contrast of ${params.subjects[i]} has no ${params.input} map`);
       return unmask(values as Float32Array, masks[i].arrays.indices as Int32Array, mm);

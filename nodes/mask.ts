@@ -1,5 +1,5 @@
 import type { NodeDefinition } from '../src/engine/types.js';
-import { readNifti } from '../src/io/nifti.js';
+import { readNifti, sameGrid } from '../src/io/nifti.js';
 import { computeEpiMask } from '../src/stats/image/epi-mask.js';
 import type { MaskMeta } from './lib/artifacts.js';
 import { maskIndices } from '../src/stats/image/image-ops.js';
@@ -35,6 +35,9 @@ export const mask: NodeDefinition<MaskParams> = {
       for (let i = 0; i < n; i++) voxels[i] = first.data[i] !== 0 && !Number.isNaN(first.data[i]) ? 1 : 0;
       for (const other of list.slice(1)) {
         const m = await readNifti(other);
+        // checked before the run (src/spec/compile.ts); a voxel-by-voxel intersection of
+        // masks on different grids would be a wrong mask, never a result
+        if (!sameGrid(m, first)) throw new Error(`${other} is not on the grid of ${list[0]}; expected one grid for every run's mask`);
         for (let i = 0; i < n; i++) if (m.data[i] === 0 || Number.isNaN(m.data[i])) voxels[i] = 0;
       }
     }

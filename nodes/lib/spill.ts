@@ -13,7 +13,7 @@
  * needs only a block. Each block is scaled when read, so the data the GLM sees are the bits
  * the in-memory path scales.
  *
- * The file is a temporary (src/engine/temporaries.ts) in the node's scratch folder (under
+ * The file is a temporary (src/io/temporaries.ts) in the node's scratch folder (under
  * TMPDIR): removed by close(), on any error, and by the engine on interrupt. A disk without
  * room for it is refused before anything is read, naming the folder and the sizes; a write
  * that still fails with ENOSPC (the disk filled meanwhile) becomes the same clear error.
@@ -22,7 +22,7 @@ import { closeSync, openSync, readSync, rmSync, statfsSync, writeSync } from 'no
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { UserError } from '../../src/errors.js';
-import { releaseTemporary, trackTemporary } from '../../src/engine/temporaries.js';
+import { releaseTemporary, trackTemporary } from '../../src/io/temporaries.js';
 import { meanScaling } from '../../src/stats/first-level/scaling.js';
 import { scaleByScanMeans, scanMeans, scanMeansWarning, scanSum, zeroVoxelMeansWarning, type SignalScalingAxis } from '../../src/stats/first-level/signal-scaling.js';
 import type { VoxelBlockSource } from '../../src/stats/first-level/glm-blocked.js';

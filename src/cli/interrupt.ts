@@ -4,7 +4,7 @@
  * with an `interrupted` event); the exit code is 128 + the signal number (130 / 143), as
  * a shell reports a process killed by that signal. A second signal quits at once.
  */
-import { removeTemporariesSync } from '../engine/temporaries.js';
+import { removeTemporariesSync } from '../io/temporaries.js';
 
 const EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 

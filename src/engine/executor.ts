@@ -106,7 +106,11 @@ export async function executePlan(
           emit({ event: 'node-state', node: entry.id, type: entry.type, job, state, time: now() });
         },
       }, signal);
-      return { result, sched, seconds: (performance.now() - t0) / 1000 };
+      const seconds = (performance.now() - t0) / 1000;
+      // recorded while the slot is held, so that the nodes waiting for this one are queued
+      // before the slot is given away (priority-limit.ts)
+      if (result.ok) await opts.verified?.record(entry.key);
+      return { result, sched, seconds };
     });
 
   /**
@@ -128,7 +132,7 @@ export async function executePlan(
       const finished = result.ok || (result.interrupted === true && (await cache.has(entry.key)));
       if (finished) {
         summary.computed++;
-        await opts.verified?.record(entry.key);
+        if (!result.ok) await opts.verified?.record(entry.key);
         emit({ event: 'node-done', node: entry.id, type: entry.type, key: entry.key, seconds: result.ok ? result.seconds : tried.seconds, ...sched, time: now() });
         return true;
       }

@@ -9,7 +9,7 @@ import { VerifiedEntries } from './verified-entries.js';
 import { planGraph, type Plan, type Registry } from './planner.js';
 import { executePlan, type ExecutionSummary } from './executor.js';
 import { InProcessRunner, WorkerRunner, type NodeRunner } from './runners.js';
-import { removeTemporaries } from './temporaries.js';
+import { removeTemporaries } from '../io/temporaries.js';
 import { UserError } from '../errors.js';
 import { SlurmRunner } from './slurm/runner.js';
 import { CliSlurmCommands, type SlurmCommands } from './slurm/commands.js';

@@ -5,7 +5,7 @@ import type { Artifact, NodeDefinition } from './types.js';
 import type { NodeRecord } from './cache.js';
 import { Cache } from './cache.js';
 import { isUserError } from '../errors.js';
-import { releaseTemporary, trackTemporary } from './temporaries.js';
+import { releaseTemporary, trackTemporary } from '../io/temporaries.js';
 
 /**
  * Everything a node run needs, as plain data: it can cross a worker-thread

@@ -6,7 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { NodeDefinition } from './types.js';
 import { executeJob, serializeError, type NodeJob } from './job.js';
-import { onTemporary } from './temporaries.js';
+import { onTemporary } from '../io/temporaries.js';
 import { collectGarbage } from './garbage.js';
 
 /** External memory (ArrayBuffers) a finished node may leave to the next automatic collection. */

@@ -37,7 +37,12 @@ export function priorityLimit(concurrency: number): PriorityLimit {
           }
           running.then(resolve, reject).finally(() => {
             active--;
-            startNext();
+            // The freed slot is given away on the next turn of the event loop, not now: the
+            // finished task's continuations (the executor emits 'node-done', then the nodes
+            // that waited for it queue themselves) run first as microtasks, so a contrast made
+            // ready by its last fit competes for the slot with the saves queued earlier and
+            // wins on priority, instead of losing to whichever leaf was already waiting.
+            setImmediate(startNext);
           });
         },
       });

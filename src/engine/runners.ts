@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { NodeDefinition } from './types.js';
 import { executeJob, InterruptedError, serializeError, type JobReporter, type NodeJob, type SerializedError } from './job.js';
-import { removeTemporaries } from './temporaries.js';
+import { removeTemporaries } from '../io/temporaries.js';
 import { exposeGcToWorkers } from './garbage.js';
 
 /**

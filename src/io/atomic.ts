@@ -14,7 +14,7 @@ import { dirname } from 'node:path';
 import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
-import { releaseTemporary, trackTemporary } from '../engine/temporaries.js';
+import { releaseTemporary, trackTemporary } from './temporaries.js';
 
 /** What was written: recorded by save nodes so later runs can check the file is still these bytes. */
 export interface WrittenFile { path: string; bytes: number; sha256: string }
@@ -61,7 +61,7 @@ export async function writeFileAtomic(
   } catch (e) {
     throw new UserError(`${path}: cannot create the output folder (${(e as Error).message})`);
   }
-  // tracked so that an interrupted run removes it (src/engine/temporaries.ts)
+  // tracked so that an interrupted run removes it (src/io/temporaries.ts)
   const tmp = trackTemporary(tempPathFor(path));
   const hash = createHash('sha256');
   let bytes = 0;

@@ -6,9 +6,11 @@ import { problemAt } from './semantic.js';
 import { globFiles } from './glob.js';
 import { parseEntities, readParticipants, subjectLabel } from '../io/bids.js';
 import { readNiftiHeader, sameGrid } from '../io/nifti.js';
+import { describeGrid } from '../pipeline/roi-images.js';
 import { readTsv } from '../io/tsv.js';
 import { contrastMatrixFor } from '../pipeline/contrast-definition.js';
 import { normSf } from '../stats/core/distributions.js';
+import { distinctPermutations } from '../stats/second-level/permutation.js';
 import type { GroupParams } from '../../nodes/group.js';
 import type { CorrectParams } from '../../nodes/correct.js';
 import type { PermuteParams } from '../../nodes/permute.js';
@@ -105,6 +107,24 @@ async function covariateRows(ctx: StageContext, subjects: string[], covariates: 
 }
 
 /**
+ * The voxelwise group model adds the subjects' maps voxel by voxel: every subject's first-level
+ * maps must be on one grid (same dimensions and affine). Subjects analysed in their own space
+ * (space-T1w) generally are not. Returns the problem, or undefined.
+ */
+async function subjectsOffGrid(subjects: SubjectOutputs[]): Promise<string | undefined> {
+  const withHeader = subjects.filter((s) => s.boldHeader);
+  if (withHeader.length < 2) return undefined;
+  const ref = await readNiftiHeader(withHeader[0].boldHeader!);
+  const off: string[] = [];
+  for (const s of withHeader.slice(1)) {
+    const h = await readNiftiHeader(s.boldHeader!);
+    if (!sameGrid(h, ref)) off.push(`sub-${s.subject} (${describeGrid(h)})`);
+  }
+  if (!off.length) return undefined;
+  return `the subjects' first-level maps are not on one grid: sub-${withHeader[0].subject} is on ${describeGrid(ref)}, but ${off.length > 3 ? `${off.slice(0, 3).join(', ')} and ${off.length - 3} more` : off.join(', ')}; a voxelwise group model needs every subject in one space (e.g. data.space: MNI152NLin2009cAsym), or ROI summaries per subject (roi)`;
+}
+
+/**
  * Group stage: per group contrast a `group` node (OLS over subjects), per test and
  * inference method a `correct` node (with `permute` blocks for permutation), and
  * `save` nodes for the maps, corrected maps, sidecars and cluster tables.
@@ -141,6 +161,11 @@ export async function addGroupStage(ctx: StageContext): Promise<void> {
       const withContrast = ctx.subjects.filter((s) => s.contrastIds[contrast]);
       subjects = withContrast.map((s) => s.subject);
       mapDeps = { maps: withContrast.map((s) => s.contrastIds[contrast]), masks: withContrast.map((s) => s.maskId) };
+      const offGrid = await subjectsOffGrid(withContrast);
+      if (offGrid) {
+        problems.push(problemAt(loaded, ['group', 'contrasts', ci], offGrid, 'value'));
+        continue;
+      }
     }
     if (subjects.length < 2) {
       problems.push(problemAt(loaded, ['group', 'contrasts', ci], `a group model of '${contrast}' needs at least 2 subjects (found ${subjects.length})`, 'value'));
@@ -208,6 +233,15 @@ export async function addGroupStage(ctx: StageContext): Promise<void> {
             continue;
           }
           tested = nonZero[0];
+          const { scheme, count } = distinctPermutations(design, tested, inf.two_sided);
+          const where = `group.inference[${mi}] (permutation) of '${test.label}'`;
+          const floor = (1 / count).toPrecision(2);
+          if (1 / count > inf.alpha) {
+            // the best attainable p is ~1/count: the test can never reject at this alpha
+            ctx.warnings?.push(`${where}: ${subjects.length} subjects allow only ${count} distinct ${scheme}${inf.two_sided && scheme === 'sign flips' ? ' (two-sided)' : ''}, so no permutation p-value can meaningfully go below ~${floor}, above alpha ${inf.alpha}: the test cannot find anything significant; add subjects or use a parametric correction (fdr, bonferroni)`);
+          } else if (count < inf.n_perm) {
+            ctx.warnings?.push(`${where}: ${subjects.length} subjects allow only ${count} distinct ${scheme}; the ${inf.n_perm} random draws repeat them (the p-values estimate the exact permutation p-values, which cannot go below ~${floor})`);
+          }
           const blocks: string[] = [];
           for (let start = 0; start < inf.n_perm; start += PERMUTATIONS_PER_BLOCK) {
             const count = Math.min(PERMUTATIONS_PER_BLOCK, inf.n_perm - start);

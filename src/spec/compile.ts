@@ -6,7 +6,8 @@ import type { PathSeg } from './source.js';
 import { semanticItems, problemAt } from './semantic.js';
 import type { DataSpec, FirstLevelSpec, ReportSpec } from './types.js';
 import { discoverBids, sameLabel, type BidsRun, type SkippedSubject } from '../io/bids.js';
-import { readNiftiHeader, sameGrid } from '../io/nifti.js';
+import { readNiftiHeader, sameGrid, type NiftiHeaderInfo } from '../io/nifti.js';
+import { describeGrid } from '../pipeline/roi-images.js';
 import { readEvents } from '../pipeline/events-file.js';
 import { readConfounds, type ConfoundSelection } from '../pipeline/confound-table.js';
 import type { DesignParams } from '../pipeline/first-level-design.js';
@@ -170,12 +171,20 @@ async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: D
   const prepared: PreparedRun[] = [];
   const modelChecks = new FirstLevelModelChecks(loaded, fl, problems, notices.warnings);
   let maskHeader: ReturnType<typeof readNiftiHeader> | undefined;
+  // a subject's runs share one mask and one set of maps: the first run's grid is the subject's
+  const subjectGrid = new Map<string, { bold: string; grid: NiftiHeaderInfo }>();
   for (const r of runs) {
     const where = `sub-${r.subject} ${runLabel(r)}`;
     try {
       const header = await readNiftiHeader(r.bold);
       if (header.dims.length < 4 || header.dims[3] < 2) {
         problems.push(`${r.bold}: expected a 4D BOLD series, found dims ${header.dims.join('x')}`);
+        continue;
+      }
+      const first = subjectGrid.get(r.subject);
+      if (!first) subjectGrid.set(r.subject, { bold: r.bold, grid: header });
+      else if (!sameGrid(first.grid, header)) {
+        problems.push(`${where}: ${r.bold} is not on the grid of the subject's first run ${first.bold} (this run: ${describeGrid(header)}; first run: ${describeGrid(first.grid)}); expected every run of a subject on one grid (resample the runs to one space, e.g. with fMRIPrep's output spaces)`);
         continue;
       }
       const timing = repetitionTime(fl.t_r, {
@@ -208,8 +217,15 @@ async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: D
         if (!sameGrid(m, header)) {
           problems.push(at(loaded, ['first_level', 'mask'], `${fl.mask} is not on the grid of ${r.bold} (mask ${m.dims.slice(0, 3).join('x')}, BOLD ${header.dims.slice(0, 3).join('x')}, or different affines)`));
         }
-      } else if (fl.mask === 'derivatives' && !r.brainMask) {
-        problems.push(at(loaded, ['first_level', 'mask'], `${where}: no desc-brain_mask beside ${r.bold}`));
+      } else if (fl.mask === 'derivatives') {
+        if (!r.brainMask) problems.push(at(loaded, ['first_level', 'mask'], `${where}: no desc-brain_mask beside ${r.bold}`));
+        else {
+          // the subject's mask is the intersection of its runs' masks, voxel by voxel
+          const m = await readNiftiHeader(r.brainMask);
+          if (!sameGrid(m, header)) {
+            problems.push(at(loaded, ['first_level', 'mask'], `${where}: the brain mask ${r.brainMask} is not on the grid of ${r.bold} (mask: ${describeGrid(m)}; BOLD: ${describeGrid(header)}); expected fMRIPrep's mask of this run`));
+          }
+        }
       }
       const design: DesignParams = {
         run: runLabel(r), n_scans: header.dims[3], t_r: tr, slice_time_ref: fl.slice_time_ref ?? 0,

@@ -15,7 +15,7 @@ import { stringify } from 'yaml';
 import { referenceDir } from '../helpers/paths.js';
 import { compilePipeline } from '../../src/spec/compile.js';
 import { runPipeline } from '../../src/engine/index.js';
-import { liveTemporaries } from '../../src/engine/temporaries.js';
+import { liveTemporaries } from '../../src/io/temporaries.js';
 import { registry } from '../../nodes/index.js';
 
 /** The synth dataset with std_dvars and two high-motion volumes per run (for a scrubbing strategy). */

@@ -54,3 +54,20 @@ test('priorityLimit: a failing task releases its slot and rejects only its own p
   await assert.rejects(sync, /thrown before any promise/);
   assert.deepEqual(await Promise.all(ok), [1, 2, 3]);
 });
+
+test('priorityLimit: a task queued by the continuation of the one that finishes competes for its slot', async () => {
+  // a leaf waits while 'fit' runs; when 'fit' finishes, its continuation queues 'contrast'
+  // (higher priority): the freed slot goes to 'contrast', not to the leaf queued earlier
+  const limit = priorityLimit(1);
+  const started: string[] = [];
+  const fit = limit(2, async () => void started.push('fit'));
+  const leaf = limit(0, async () => void started.push('leaf'));
+  const contrast = fit.then(async () => {
+    // as in the executor: a few awaits (the node-done bookkeeping, Promise.all over the inputs)
+    // between the end of 'fit' and the call that queues 'contrast'
+    for (let i = 0; i < 5; i++) await null;
+    return limit(1, async () => void started.push('contrast'));
+  });
+  await Promise.all([leaf, contrast]);
+  assert.deepEqual(started, ['fit', 'contrast', 'leaf']);
+});

@@ -45,7 +45,7 @@ const layer = (f: string) => f.split('/')[0];
 const FORBIDDEN: Record<string, string[]> = {
   stats: ['io', 'engine', 'ui', 'spec', 'pipeline', 'plot', 'report', 'cli', 'sim'],
   engine: ['stats', 'ui', 'spec', 'pipeline', 'plot', 'report', 'cli', 'sim'],
-  io: ['stats', 'ui', 'spec', 'pipeline', 'plot', 'report', 'cli', 'sim'],
+  io: ['stats', 'engine', 'ui', 'spec', 'pipeline', 'plot', 'report', 'cli', 'sim'],
   ui: ['stats', 'io', 'spec', 'pipeline', 'plot', 'report', 'sim'],
 };
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { fixture } from '../helpers/paths.js';
 import { readNifti } from '../../src/io/nifti.js';
 import { UserError } from '../../src/errors.js';
-import { liveTemporaries } from '../../src/engine/temporaries.js';
+import { liveTemporaries } from '../../src/io/temporaries.js';
 import { signalScaling, type SignalScalingAxis } from '../../src/stats/first-level/signal-scaling.js';
 import type { DesignMeta, MaskMeta } from '../../nodes/lib/artifacts.js';
 import { readMaskedRun } from '../../nodes/lib/masked-bold.js';

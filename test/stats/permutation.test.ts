@@ -10,6 +10,7 @@ import {
   permutationOrder,
   permutationSigns,
   preparePermutation,
+  distinctPermutations,
 } from '../../src/stats/second-level/permutation.js';
 import { signFlipMaxT } from '../../src/stats/second-level/sign-flip-max.js';
 import { createSignFlipKernel } from '../../src/stats/wasm/sign-flip-kernel.js';
@@ -377,4 +378,17 @@ test('sign-flip max: the pruned SIMD search gives the same bits as the plain sca
       }
     }
   }
+});
+
+test('distinctPermutations: 2^n sign flips (2^(n-1) two-sided) for intercept tests, n! row orders otherwise', () => {
+  const ones = (n: number) => Array.from({ length: n }, () => [1]);
+  assert.deepEqual(distinctPermutations(ones(5), 0, false), { scheme: 'sign flips', count: 32 });
+  assert.deepEqual(distinctPermutations(ones(5), 0, true), { scheme: 'sign flips', count: 16 });
+  // a covariate tested with the intercept among the confounds: nilearn's bookkeeping makes it
+  // an intercept test too (sign flipping)
+  const withAge = [[1, 30], [1, 25], [1, 41], [1, 38]];
+  assert.deepEqual(distinctPermutations(withAge, 1, false), { scheme: 'sign flips', count: 16 });
+  // no constant column anywhere: rows are permuted
+  const groups = [[1, 0], [1, 0], [0, 1], [0, 1]];
+  assert.deepEqual(distinctPermutations(groups, 0, false), { scheme: 'row permutations', count: 24 });
 });

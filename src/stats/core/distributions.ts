@@ -64,18 +64,22 @@ function tCentralSeries(ax: number, k: number): number {
   const w = 1 / (1 + (ax * ax) / k);
   // Σ_j tz_j = Σ_m C_m w^m (w = 1/z), with C_m = Π_{i<=m} (j_i - 1)/j_i precomputed per k:
   // one multiply-add per term and no division in the loop
-  // Σ_m C_m w^m = E(w²) + w O(w²) (E: even m, O: odd m), two Horner chains that overlap
   const c = seriesCoefficients(k);
-  const y = w * w;
-  let m = c.length - 1;
-  let o = 0;
-  if (m & 1) o = c[m--];
-  let e = c[m--];
-  for (; m >= 1; m -= 2) {
-    o = o * y + c[m];
-    e = e * y + c[m - 1];
+  // Σ_m C_m w^m = P0(y) + w P1(y) + w² P2(y) + w³ P3(y) with y = w⁴ and P_r the terms m ≡ r
+  // (mod 4): four Horner chains that run side by side (a single chain is bound by the latency
+  // of each multiply-add, ~k/2 of them in a row; four take a quarter of the steps)
+  const y = (w * w) * (w * w);
+  let p0 = 0;
+  let p1 = 0;
+  let p2 = 0;
+  let p3 = 0;
+  for (let m = c.length - 4; m >= 0; m -= 4) {
+    p0 = p0 * y + c[m];
+    p1 = p1 * y + c[m + 1];
+    p2 = p2 * y + c[m + 2];
+    p3 = p3 * y + c[m + 3];
   }
-  const f = e + w * o;
+  const f = p0 + w * (p1 + w * (p2 + w * p3));
   if (k & 1) {
     const xsqk = ax / Math.sqrt(k);
     return (2 / Math.PI) * (Math.atan(xsqk) + (k > 1 ? f * xsqk * w : 0));
@@ -86,12 +90,16 @@ function tCentralSeries(ax: number, k: number): number {
 let cachedK = -1;
 let cachedCoefficients = new Float64Array(0);
 
-/** C_0 = 1, C_m = C_{m-1} (j-1)/j for j = 2m+2 (even k) or 2m+1 (odd k), m up to the last j <= k - 2. */
+/**
+ * C_0 = 1, C_m = C_{m-1} (j-1)/j for j = 2m+2 (even k) or 2m+1 (odd k), m up to the last j <= k - 2;
+ * then zeros to a length that is a multiple of 4.
+ */
 function seriesCoefficients(k: number): Float64Array {
   if (k === cachedK) return cachedCoefficients;
   const odd = k & 1;
   const n = odd ? Math.max(1, (k - 1) / 2) : k / 2;
-  const c = new Float64Array(n);
+  // zeros up to a multiple of 4 (tCentralSeries reads four coefficients per step)
+  const c = new Float64Array((n + 3) & ~3);
   c[0] = 1;
   for (let m = 1; m < n; m++) {
     const j = odd ? 2 * m + 1 : 2 * m;

@@ -103,6 +103,42 @@ function residualise(u: Float64Array, Q: Float64Array, k: number): void {
 }
 
 /**
+ * nilearn's intercept bookkeeping in permuted_ols: whether the test is an "intercept test" (then
+ * the scheme is sign flipping, not row permutation), and the confounds after constant columns are
+ * dropped or an intercept added.
+ */
+function interceptBookkeeping(tested: Float64Array, confounds: Float64Array[], modelIntercept: boolean): { interceptTest: boolean; confounds: Float64Array[] } {
+  let interceptTest = isConstant(tested);
+  let kept = confounds;
+  if (kept.length) {
+    const constants = kept.map((c, j) => (isConstant(c) ? j : -1)).filter((j) => j >= 0);
+    if ((interceptTest && constants.length === 1) || constants.length > 1) {
+      kept = kept.filter((_, j) => !constants.includes(j));
+      modelIntercept = true;
+    }
+    if (!interceptTest && constants.length === 1) interceptTest = true;
+  }
+  if (modelIntercept && !interceptTest) kept = [...kept, new Float64Array(tested.length).fill(1)];
+  return { interceptTest, confounds: kept };
+}
+
+/**
+ * How many different null maps the permutation scheme can draw for a design (rows: subjects)
+ * testing column `tested`: 2^n sign flips (2^(n-1) two-sided, where s and -s give the same
+ * |t|), or n! row orders. Random draws beyond that repeat them, so no permutation p-value
+ * (FWE included) can go much below 1 / this count.
+ */
+export function distinctPermutations(design: readonly (readonly number[])[], tested: number, twoSided: boolean): { scheme: 'sign flips' | 'row permutations'; count: number } {
+  const n = design.length;
+  const col = (j: number) => Float64Array.from(design, (row) => row[j]);
+  const confounds = design[0].map((_, j) => j).filter((j) => j !== tested).map(col);
+  if (interceptBookkeeping(col(tested), confounds, true).interceptTest) return { scheme: 'sign flips', count: 2 ** (twoSided ? n - 1 : n) };
+  let f = 1;
+  for (let i = 2; i <= n; i++) f *= i;
+  return { scheme: 'row permutations', count: f };
+}
+
+/**
  * Set up the model as permuted_ols does. `Y` is n_subjects x n_voxels, subject-major.
  */
 export function preparePermutation(
@@ -121,19 +157,9 @@ export function preparePermutation(
   const tested = col(testedIdx);
   let confounds: Float64Array[] = [];
   for (let j = 0; j < p; j++) if (j !== testedIdx) confounds.push(col(j));
-  let modelIntercept = options.modelIntercept ?? true;
-
-  // nilearn's intercept bookkeeping
-  let interceptTest = isConstant(tested);
-  if (confounds.length) {
-    const constants = confounds.map((c, j) => (isConstant(c) ? j : -1)).filter((j) => j >= 0);
-    if ((interceptTest && constants.length === 1) || constants.length > 1) {
-      confounds = confounds.filter((_, j) => !constants.includes(j));
-      modelIntercept = true;
-    }
-    if (!interceptTest && constants.length === 1) interceptTest = true;
-  }
-  if (modelIntercept && !interceptTest) confounds.push(new Float64Array(n).fill(1));
+  const bookkeeping = interceptBookkeeping(tested, confounds, options.modelIntercept ?? true);
+  const interceptTest = bookkeeping.interceptTest;
+  confounds = bookkeeping.confounds;
 
   // orthonormalise confounds: U[:, s > 1e-12] of the thin SVD
   let k = 0;
