@@ -220,6 +220,8 @@ export class OlsArAccumulator {
     const headY = ws.f64((order + 1) * C);
     const tailY = ws.f64((order + 1) * C);
     const idx = new Int32Array(C);
+    const u = new Float64Array(C);
+    const d = new Float64Array(C);
     for (let i = 0; i < C; i++) idx[i] = i;
     const noRho = ws.f64(1);
     // with refit sums, θ' = N·Xᵀy' (N = pinv(X)·pinv(X)ᵀ, so N·Xᵀ = pinv(X)) from the Xᵀ rows
@@ -250,32 +252,48 @@ export class OlsArAccumulator {
         const lo = k * nVox + g0;
         const ao = (aRow + k) * cs;
         const rl = r1Lag[k];
+        // per-voxel sums over j, in increasing j, run side by side across the voxels (j outer)
+        if (k > 0) {
+          u.fill(0, 0, c);
+          for (let j = 0; j < p; j++) {
+            const oa = j * cs;
+            const ob = (k * p + j) * cs;
+            for (let i = 0; i < c; i++) u[i] += prod[oa + i] * prod[ob + i];
+          }
+        }
         for (let i = 0; i < c; i++) {
-          let u = 0;
-          if (k > 0) for (let j = 0; j < p; j++) u += prod[j * cs + i] * prod[(k * p + j) * cs + i];
           const yk = lagY[k * cs + i];
-          const lk = k === 0 ? yk - quad[i] : yk - u + quad[i];
+          const lk = k === 0 ? yk - quad[i] : yk - u[i] + quad[i];
           const ci = shift[i];
           L[lo + i] = lk + ci * prod[ao + i] + ci * ci * rl;
         }
       }
       if (sums) storeRefitSums(sums, nVox, p, g0, c, cs, prod, q0, lagY, sum, wy, n, shift);
       // Σ e over all scans, the first k and the last k scans
-      for (let i = 0; i < c; i++) {
-        let d = 0;
-        for (let j = 0; j < p; j++) d += colSum[j] * prod[j * cs + i];
-        S[g0 + i] = sum[i] - d + shift[i] * r1Sum;
+      u.fill(0, 0, c);
+      for (let j = 0; j < p; j++) {
+        const cj = colSum[j];
+        const oa = j * cs;
+        for (let i = 0; i < c; i++) u[i] += cj * prod[oa + i];
       }
+      for (let i = 0; i < c; i++) S[g0 + i] = sum[i] - u[i] + shift[i] * r1Sum;
       for (let k = 1; k <= order; k++) {
         for (let i = 0; i < c; i++) {
-          let h = headY[k * cs + i];
-          let tl = tailY[k * cs + i];
-          for (let j = 0; j < p; j++) {
-            h -= headSum[k * p + j] * prod[j * cs + i];
-            tl -= tailSum[k * p + j] * prod[j * cs + i];
+          u[i] = headY[k * cs + i];
+          d[i] = tailY[k * cs + i];
+        }
+        for (let j = 0; j < p; j++) {
+          const hj = headSum[k * p + j];
+          const tj = tailSum[k * p + j];
+          const oa = j * cs;
+          for (let i = 0; i < c; i++) {
+            u[i] -= hj * prod[oa + i];
+            d[i] -= tj * prod[oa + i];
           }
-          H[k * nVox + g0 + i] = h + shift[i] * r1Head[k];
-          T[k * nVox + g0 + i] = tl + shift[i] * r1Tail[k];
+        }
+        for (let i = 0; i < c; i++) {
+          H[k * nVox + g0 + i] = u[i] + shift[i] * r1Head[k];
+          T[k * nVox + g0 + i] = d[i] + shift[i] * r1Tail[k];
         }
       }
     }
