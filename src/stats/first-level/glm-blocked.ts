@@ -7,6 +7,8 @@
  *      the AR coefficients, binned (AR(1)) or clustered (AR(N)) over all voxels as runGlm does;
  *   2. refit of every voxel with its group's ARModel (fitLabelled) and the variance of its
  *      residuals (in fitLabelled's refit), with the voxels of each group gathered from the block.
+ *      AR(1) bins of a well-conditioned design whose refit sums fit in memory are refitted
+ *      from the sums the first pass kept (refit-sums.ts, chosen as runGlm chooses): no pass.
  *
  * A model of a design with n_t rows costs ~6 n_t·p doubles while fitted (whitened design,
  * pseudo-inverse, range basis and their copies in the kernels' memory: ~38 MB each for
