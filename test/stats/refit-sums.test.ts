@@ -12,6 +12,7 @@ import type { Mat } from '../../src/stats/core/matrix.js';
 import { conditionScaled, svd, svdJacobi } from '../../src/stats/core/matrix.js';
 import { Rng } from '../../src/stats/core/prng.js';
 import { runGlm } from '../../src/stats/first-level/glm.js';
+import { sumsRefitFits } from '../../src/stats/first-level/refit-sums.js';
 import { meanScaling } from '../../src/stats/first-level/scaling.js';
 
 function design(n: number, opts: { intercept: boolean; collinear?: boolean }, rng: Rng): Mat {
@@ -65,9 +66,11 @@ const cases = [
 for (const c of cases) {
   test(`AR(1) refit from sums = explicit refit to ~1e-10: ${c.name}`, () => {
     const rng = new Rng(11, 'refit-sums');
-    const n = 90;
+    const n = 200;
     const nVox = 157;
     const x = design(n, { intercept: c.intercept }, rng);
+    // the route under test: long enough for the sums to take at most a quarter of the data
+    assert.ok(sumsRefitFits(x, nVox), 'the sums route is taken');
     let y: Float32Array = bold(x, nVox, c.baseline, rng);
     if (c.scale) y = meanScaling(y, n).scaled as Float32Array;
     const opts = { noiseModel: 'ar1', bins: 30, chunkSize: 40 };
@@ -92,10 +95,11 @@ for (const c of cases) {
 
 test('a near-collinear design is fitted without sums (same bits as the explicit refit)', () => {
   const rng = new Rng(12, 'refit-sums');
-  const n = 80;
+  const n = 200;
   const nVox = 61;
   const x = design(n, { intercept: true, collinear: true }, rng);
   assert.ok(conditionScaled(x) > 1e5, `condition ${conditionScaled(x)}`);
+  assert.ok(!sumsRefitFits(x, nVox), 'refused for the condition number');
   const y = bold(x, nVox, 500, rng);
   const a = runGlm(y, x, { noiseModel: 'ar1', bins: 20, residuals: 'variance' });
   const b = runGlm(y, x, { noiseModel: 'ar1', bins: 20, residuals: 'series' });
