@@ -5,8 +5,9 @@
  * columns): the per-voxel work of the GLM lives in first-level/ and never goes through these
  * helpers voxel by voxel. The decompositions (SVD, symmetric eigen-decomposition) are
  * ml-matrix's (the JAMA / EISPACK algorithms: Golub-Kahan SVD, Householder tridiagonalisation
- * + implicit QL), wrapped for the project's `Mat`; only the two hot kernels at the end
- * (`solveInPlace`, `gemmWide`) are written by hand, for the reasons given there.
+ * + implicit QL), wrapped for the project's `Mat`; written by hand, for the reasons given
+ * there, are the Householder QR, the small Jacobi SVD of the per-AR-bin pseudo-inverse
+ * (`svdJacobi`) and the two hot kernels at the end (`solveInPlace`, `gemmWide`).
  */
 import { EigenvalueDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
 
@@ -102,6 +103,105 @@ const QR_FIRST_SIZE = 20_000;
 function svdDirect(a: Mat, k: number): Svd {
   const d = new SingularValueDecomposition(toMl(a), { autoTranspose: true });
   return { u: fromMl(d.leftSingularVectors, k), s: Float64Array.from(d.diagonal.slice(0, k)), v: fromMl(d.rightSingularVectors, k) };
+}
+
+/**
+ * Thin SVD of a small matrix with rows >= cols by one-sided (Hestenes) Jacobi rotations: the
+ * columns of a working copy are rotated pairwise until orthogonal (V accumulates the
+ * rotations), then s = their norms and U = the columns over s (a zero column keeps U's column
+ * 0). Singular values to high relative accuracy, as LAPACK's gesvd to rounding. Written by
+ * hand for the p x p triangular factor of the per-AR-bin pseudo-inverse (first-level/
+ * regression.ts pinvTall, ~100 calls per run), where ml-matrix's Golub-Kahan SVD went through
+ * Matrix get/set and took most of the time; other shapes keep `svd`.
+ */
+export function svdJacobi(a: Mat): Svd {
+  const m = a.rows;
+  const n = a.cols;
+  if (m < n) throw new Error(`svdJacobi: ${m} x ${n} has fewer rows than columns`);
+  for (let i = 0; i < a.data.length; i++) {
+    if (!Number.isFinite(a.data[i])) throw new Error(`svd: the ${m} x ${n} matrix has a non-finite entry`);
+  }
+  // column-major working copy: column j at u[j*m .. j*m + m)
+  const u = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) u[j * m + i] = a.data[i * n + j];
+  const v = new Float64Array(n * n); // column-major too
+  for (let j = 0; j < n; j++) v[j * n + j] = 1;
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let rotated = false;
+    for (let i = 0; i < n - 1; i++) {
+      const ui = i * m;
+      for (let j = i + 1; j < n; j++) {
+        const uj = j * m;
+        let alpha = 0, beta = 0, gamma = 0;
+        for (let k = 0; k < m; k++) {
+          const x = u[ui + k];
+          const y = u[uj + k];
+          alpha += x * x;
+          beta += y * y;
+          gamma += x * y;
+        }
+        if (gamma === 0 || Math.abs(gamma) <= EPS * Math.sqrt(alpha * beta)) continue;
+        rotated = true;
+        const zeta = (beta - alpha) / (2 * gamma);
+        const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+        const c = 1 / Math.sqrt(1 + t * t);
+        const s = c * t;
+        for (let k = 0; k < m; k++) {
+          const x = u[ui + k];
+          const y = u[uj + k];
+          u[ui + k] = c * x - s * y;
+          u[uj + k] = s * x + c * y;
+        }
+        const vi = i * n;
+        const vj = j * n;
+        for (let k = 0; k < n; k++) {
+          const x = v[vi + k];
+          const y = v[vj + k];
+          v[vi + k] = c * x - s * y;
+          v[vj + k] = s * x + c * y;
+        }
+      }
+    }
+    if (!rotated) break;
+  }
+  const norms = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    let s2 = 0;
+    for (let k = 0; k < m; k++) s2 += u[j * m + k] * u[j * m + k];
+    norms[j] = Math.sqrt(s2);
+  }
+  const order = Array.from({ length: n }, (_, j) => j).sort((x, y) => norms[y] - norms[x] || x - y);
+  const out: Svd = { u: { rows: m, cols: n, data: new Float64Array(m * n) }, s: new Float64Array(n), v: { rows: n, cols: n, data: new Float64Array(n * n) } };
+  order.forEach((j, l) => {
+    const sj = norms[j];
+    out.s[l] = sj;
+    if (sj > 0) for (let k = 0; k < m; k++) out.u.data[k * n + l] = u[j * m + k] / sj;
+    for (let k = 0; k < n; k++) out.v.data[k * n + l] = v[j * n + k];
+  });
+  return out;
+}
+
+/**
+ * The 2-norm condition number of `w` (rows >= cols) after scaling each column to unit norm:
+ * s_max / s_min of W·D (Infinity for a zero column or a rank-deficient W). Column scaling
+ * removes what units alone do to the condition number (e.g. rotations in radians beside a
+ * column of ones), which is what the rounding of normal equations depends on.
+ */
+export function conditionScaled(w: Mat): number {
+  const m = w.rows;
+  const n = w.cols;
+  if (n === 0) return 1;
+  if (m < n) return Infinity;
+  const norms = new Float64Array(n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) norms[j] += w.data[i * n + j] ** 2;
+  const scaled: Mat = { rows: m, cols: n, data: new Float64Array(m * n) };
+  for (let j = 0; j < n; j++) {
+    if (!(norms[j] > 0) || !Number.isFinite(norms[j])) return Infinity;
+    norms[j] = 1 / Math.sqrt(norms[j]);
+  }
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) scaled.data[i * n + j] = w.data[i * n + j] * norms[j];
+  const { s } = svdJacobi(m > n ? householderQr(scaled).r : scaled);
+  return s[n - 1] > 0 ? s[0] / s[n - 1] : Infinity;
 }
 
 /** A = Q R by Householder reflections (rows ≥ cols): R, and Q applied as the reflections. */

@@ -8,6 +8,7 @@ import { solveInPlace } from '../core/matrix.js';
 import { kernels, packedLength } from '../wasm/kernels.js';
 import type { LinearModel } from './regression.js';
 import { loadF64, stageRows } from './chunks.js';
+import { refitSumsLength, storeRefitSums } from './refit-sums.js';
 
 /**
  * The Gram matrix G = XᵀX of the OLS design and r1 = (I - H)·1 (the residual of a constant
@@ -113,16 +114,38 @@ export class OlsArAccumulator {
   private readonly L: Float64Array;
   private readonly H: Float64Array;
   private readonly T: Float64Array;
+  /** With refit sums (AR(1)): per voxel, the REFIT_SUMS(p) values of refit-sums.ts, voxel-major. */
+  readonly sums?: Float64Array;
+  /** With refit sums: the OLS model's normalized covariance, pinv(X)·pinv(X)ᵀ. */
+  private readonly normCov: Float64Array = new Float64Array(0);
+  /** Rows of the stacked operator before the refit sums' rows (Xᵀ, then B₊ᵀ). */
+  private readonly q0: number;
 
-  constructor(ols: LinearModel, private readonly nVox: number, private readonly order: number, private readonly C: number) {
+  /**
+   * With `refitSums` (AR(1) only), the same pass also keeps, per voxel, the sums from which
+   * refit-sums.ts fits every AR bin without a second pass over the data: two more blocks of p
+   * rows in the stacked product (Xᵀ and B₊ᵀ, B₊[t] = x_{t-1} for t >= 1), the lag products and
+   * the sums the Yule-Walker statistics already take.
+   */
+  constructor(ols: LinearModel, private readonly nVox: number, private readonly order: number, private readonly C: number, refitSums = false) {
     const n = (this.n = ols.dfTotal);
     const x = ols.whitenedDesign; // the design itself for OLS
     const p = (this.p = x.cols);
     const xd = x.data;
     const { g, r1 } = olsTerms(ols);
-    const q = (this.q = (order + 1) * p + (order + 1));
+    if (refitSums && order !== 1) throw new Error('OlsArAccumulator: refit sums are for AR(1) only');
+    const q0 = (this.q0 = (order + 1) * p + (order + 1));
+    const q = (this.q = refitSums ? q0 + 2 * p : q0);
     // stacked operator and the lag matrices
     const stack = (this.stackData = new Float64Array(q * n));
+    if (refitSums) {
+      for (let j = 0; j < p; j++) {
+        for (let t = 0; t < n; t++) stack[(q0 + j) * n + t] = xd[t * p + j];
+        for (let t = 1; t < n; t++) stack[(q0 + p + j) * n + t] = xd[(t - 1) * p + j];
+      }
+      this.sums = new Float64Array(refitSumsLength(p) * nVox);
+      this.normCov = ols.normCov.data;
+    }
     stack.set(ols.calcBeta.data, 0);
     const lagSym = this.lagSym;
     const r1Lag = (this.r1Lag = new Float64Array(order + 1));
@@ -172,14 +195,14 @@ export class OlsArAccumulator {
 
   /** The voxels v0 .. v0 + len - 1, y their data (n x len, time-major). */
   add(y: TimeSeriesData, len: number, v0: number): void {
-    const { n, p, q, order, lagSym, r1Lag, colSum, headSum, tailSum, r1Sum, r1Head, r1Tail, S, L, H, T } = this;
+    const { n, p, q, q0, order, lagSym, r1Lag, colSum, headSum, tailSum, r1Sum, r1Head, r1Tail, S, L, H, T, sums } = this;
     const nVox = this.nVox;
     const C = (Math.max(1, Math.min(this.C, len)) + 3) & ~3;
     if (len === 0) return;
     if (v0 + len > nVox || y.length !== n * len) throw new Error(`OlsArAccumulator.add: block of ${y.length} values at voxel ${v0} does not fit ${n} scans x ${nVox} voxels`);
     const K = kernels();
     const f32 = y instanceof Float32Array;
-    const ws = K.workspace(8 * (q * n + packedLength(q, n) + (order + 1) * p * p + n * C + q * C + (3 * (order + 1) + 3) * C) + (f32 ? 4 * (n * C + 8) : 0) + 16 * 32);
+    const ws = K.workspace(8 * (q * n + packedLength(q, n) + (order + 3) * p * p + 16 + n * C + q * C + (3 * (order + 1) + 3) * C) + (f32 ? 4 * (n * C + 8) : 0) + 16 * 32);
     const stack = ws.f64(q * n);
     stack.set(this.stackData);
     const lagW = lagSym.map((ck) => {
@@ -197,10 +220,21 @@ export class OlsArAccumulator {
     const headY = ws.f64((order + 1) * C);
     const tailY = ws.f64((order + 1) * C);
     const idx = new Int32Array(C);
+    const u = new Float64Array(C);
+    const d = new Float64Array(C);
     for (let i = 0; i < C; i++) idx[i] = i;
     const noRho = ws.f64(1);
-    const packed = ws.f64(packedLength(q, n));
-    K.packA(stack, q, n, packed);
+    // with refit sums, θ' = N·Xᵀy' (N = pinv(X)·pinv(X)ᵀ, so N·Xᵀ = pinv(X)) from the Xᵀ rows
+    // the product needs anyway, instead of p more rows: the pinv rows are skipped
+    const skip = sums ? p : 0;
+    const packed = ws.f64(packedLength(q - skip, n));
+    K.packA(stack.subarray(skip * n), q - skip, n, packed);
+    const packedN = sums ? ws.f64(packedLength(p, p)) : undefined;
+    if (packedN) {
+      const nn = ws.f64(p * p);
+      nn.set(this.normCov);
+      K.packA(nn, p, p, packedN);
+    }
     const aRow = (order + 1) * p; // first row of the a_kᵀ y' products
     for (let b0 = 0; b0 < len; b0 += C) {
       const c = Math.min(C, len - b0);
@@ -210,38 +244,56 @@ export class OlsArAccumulator {
         stageRows(y as Float32Array, len, n, b0, c, stage, C);
         K.whitenCols(stage, C, n, 0, c, noRho, 0, shift, wy);
       } else loadF64(y as Float64Array, len, n, b0, idx, c, [], 0, shift, wy);
-      K.gemmPacked(packed, q, n, wy, cs, prod); // θ' (rows 0..p-1), A_kᵀ y', a_kᵀ y'
+      K.gemmPacked(packed, q - skip, n, wy, cs, skip ? prod.subarray(skip * cs) : prod); // θ' (rows 0..p-1), A_kᵀ y', a_kᵀ y'
+      if (packedN) K.gemmPacked(packedN, p, p, prod.subarray(q0 * cs), cs, prod);
       K.lagStats(wy, n, cs, order, sum, lagY, headY, tailY);
       for (let k = 0; k <= order; k++) {
         K.quadForm(lagW[k], p, prod, cs, quad);
         const lo = k * nVox + g0;
         const ao = (aRow + k) * cs;
         const rl = r1Lag[k];
+        // per-voxel sums over j, in increasing j, run side by side across the voxels (j outer)
+        if (k > 0) {
+          u.fill(0, 0, c);
+          for (let j = 0; j < p; j++) {
+            const oa = j * cs;
+            const ob = (k * p + j) * cs;
+            for (let i = 0; i < c; i++) u[i] += prod[oa + i] * prod[ob + i];
+          }
+        }
         for (let i = 0; i < c; i++) {
-          let u = 0;
-          if (k > 0) for (let j = 0; j < p; j++) u += prod[j * cs + i] * prod[(k * p + j) * cs + i];
           const yk = lagY[k * cs + i];
-          const lk = k === 0 ? yk - quad[i] : yk - u + quad[i];
+          const lk = k === 0 ? yk - quad[i] : yk - u[i] + quad[i];
           const ci = shift[i];
           L[lo + i] = lk + ci * prod[ao + i] + ci * ci * rl;
         }
       }
+      if (sums) storeRefitSums(sums, nVox, p, g0, c, cs, prod, q0, lagY, sum, wy, n, shift);
       // Σ e over all scans, the first k and the last k scans
-      for (let i = 0; i < c; i++) {
-        let d = 0;
-        for (let j = 0; j < p; j++) d += colSum[j] * prod[j * cs + i];
-        S[g0 + i] = sum[i] - d + shift[i] * r1Sum;
+      u.fill(0, 0, c);
+      for (let j = 0; j < p; j++) {
+        const cj = colSum[j];
+        const oa = j * cs;
+        for (let i = 0; i < c; i++) u[i] += cj * prod[oa + i];
       }
+      for (let i = 0; i < c; i++) S[g0 + i] = sum[i] - u[i] + shift[i] * r1Sum;
       for (let k = 1; k <= order; k++) {
         for (let i = 0; i < c; i++) {
-          let h = headY[k * cs + i];
-          let tl = tailY[k * cs + i];
-          for (let j = 0; j < p; j++) {
-            h -= headSum[k * p + j] * prod[j * cs + i];
-            tl -= tailSum[k * p + j] * prod[j * cs + i];
+          u[i] = headY[k * cs + i];
+          d[i] = tailY[k * cs + i];
+        }
+        for (let j = 0; j < p; j++) {
+          const hj = headSum[k * p + j];
+          const tj = tailSum[k * p + j];
+          const oa = j * cs;
+          for (let i = 0; i < c; i++) {
+            u[i] -= hj * prod[oa + i];
+            d[i] -= tj * prod[oa + i];
           }
-          H[k * nVox + g0 + i] = h + shift[i] * r1Head[k];
-          T[k * nVox + g0 + i] = tl + shift[i] * r1Tail[k];
+        }
+        for (let i = 0; i < c; i++) {
+          H[k * nVox + g0 + i] = u[i] + shift[i] * r1Head[k];
+          T[k * nVox + g0 + i] = d[i] + shift[i] * r1Tail[k];
         }
       }
     }

@@ -29,19 +29,31 @@ export interface Groups {
 export function binAr1(coef: Float64Array, bins: number): Groups {
   const nVox = coef.length;
   const k = new Float64Array(nVox);
-  const distinct = new Set<number>();
+  let lo = Infinity;
+  let hi = -Infinity;
   for (let v = 0; v < nVox; v++) {
     const q = coef[v] * bins;
     // astype(int) truncates; "+ 0" turns -0 into 0 (numpy ints have no -0)
     const kv = Number.isFinite(q) ? Math.trunc(q) + 0 : 0;
     k[v] = kv;
-    distinct.add(kv);
+    if (kv < lo) lo = kv;
+    if (kv > hi) hi = kv;
   }
-  const sorted = [...distinct].sort((a, b) => a - b);
-  const index = new Map<number, number>();
-  sorted.forEach((kv, i) => index.set(kv, i));
   const labels = new Int32Array(nVox);
-  for (let v = 0; v < nVox; v++) labels[v] = index.get(k[v])!;
+  let sorted: number[];
+  if (nVox > 0 && hi - lo < 1 << 20) {
+    // the usual case (|rho| up to a few): a dense table from value to label, no Set / Map
+    const table = new Int32Array(hi - lo + 1).fill(-1);
+    for (let v = 0; v < nVox; v++) table[k[v] - lo] = 0;
+    sorted = [];
+    for (let i = 0; i < table.length; i++) if (table[i] === 0) { table[i] = sorted.length; sorted.push(lo + i); }
+    for (let v = 0; v < nVox; v++) labels[v] = table[k[v] - lo];
+  } else {
+    sorted = [...new Set(k)].sort((x, y) => x - y);
+    const index = new Map<number, number>();
+    sorted.forEach((kv, i) => index.set(kv, i));
+    for (let v = 0; v < nVox; v++) labels[v] = index.get(k[v])!;
+  }
   const rho = sorted.map((kv) => Float64Array.of(kv / bins));
   const keys = sorted.map((kv) => pyFloatStr(kv / bins));
   return { labels, rho, keys };

@@ -29,7 +29,9 @@ export interface FitOutputs extends ResidualOutputs { theta: Float64Array; dispe
  *   θ = θ' + c·b1,   W·θ = W·θ' + c·h1,   wy - W·θ = (wy' - W·θ') + c·r1,
  * so the kernel sums only terms of the size of the noise (see refitStatsFunc).
  */
-export function fitLabelled(y: TimeSeriesData, nVox: number, models: LinearModel[], labels: Int32Array, C: number, out: FitOutputs): void {
+export function fitLabelled(
+  y: TimeSeriesData, nVox: number, models: LinearModel[], labels: Int32Array, C: number, out: FitOutputs, skip?: boolean[],
+): void {
   if (nVox === 0) return;
   const n = models[0].dfTotal;
   const p = models[0].whitenedDesign.cols;
@@ -86,7 +88,7 @@ export function fitLabelled(y: TimeSeriesData, nVox: number, models: LinearModel
     for (let g = 0; g < nm; g++) {
       const a = count[g];
       const cnt = count[g + 1] - a;
-      if (cnt === 0) continue;
+      if (cnt === 0 || skip?.[g]) continue;
       const cs = (cnt + 3) & ~3;
       const idx = order2.subarray(a, a + cnt);
       const model = models[g];

@@ -7,6 +7,8 @@
  *      the AR coefficients, binned (AR(1)) or clustered (AR(N)) over all voxels as runGlm does;
  *   2. refit of every voxel with its group's ARModel (fitLabelled) and the variance of its
  *      residuals (in fitLabelled's refit), with the voxels of each group gathered from the block.
+ *      AR(1) bins of a well-conditioned design whose refit sums fit in memory are refitted
+ *      from the sums the first pass kept (refit-sums.ts, chosen as runGlm chooses): no pass.
  *
  * A model of a design with n_t rows costs ~6 n_t·p doubles while fitted (whitened design,
  * pseudo-inverse, range basis and their copies in the kernels' memory: ~38 MB each for
@@ -24,6 +26,7 @@ import { designRank, linearModelWithBasis, type LinearModel } from './regression
 import { OlsArAccumulator } from './ar-estimate.js';
 import { binAr1, clusterArN } from './ar-groups.js';
 import { fitLabelled } from './fit-labelled.js';
+import { refitFromSums, sumsRefitFits, sumsRefitTerms, type BinTerms } from './refit-sums.js';
 import { parseNoiseModel, stageClock, type GlmLabelModel, type GlmResult } from './glm.js';
 
 /** The data Y (n_scans x n_voxels) as blocks of consecutive voxels. */
@@ -92,8 +95,12 @@ export function runGlmBlocked(source: VoxelBlockSource, x: Mat, opts: BlockedGlm
   let totalPasses = order === 0 ? 1 : 1 + Math.ceil(Math.max(1, bins) / perPass);
   const progress = (b: number) => opts.onProgress?.((passesDone + (b + 1) / source.nBlocks) / totalPasses);
 
+  // AR(1): the bins that suit it are refitted from the sums of the first pass (refit-sums.ts),
+  // chosen as runGlm chooses them
+  const withSums = order === 1 && sumsRefitFits(x, nVox);
+  let sums: Float64Array | undefined;
   if (order > 0) {
-    const acc = new OlsArAccumulator(ols, nVox, order, chunk);
+    const acc = new OlsArAccumulator(ols, nVox, order, chunk, withSums);
     for (let b = 0; b < source.nBlocks; b++) {
       const { v0, len, y } = source.read(b);
       acc.add(y, len, v0);
@@ -101,6 +108,7 @@ export function runGlmBlocked(source: VoxelBlockSource, x: Mat, opts: BlockedGlm
     }
     passesDone++;
     arCoef = acc.finish();
+    sums = acc.sums;
     clock('ols + ar estimate');
     const groups = order === 1 ? binAr1(arCoef, bins) : clusterArN(arCoef, order, bins, opts.randomState ?? 0);
     labels = groups.labels;
@@ -111,21 +119,37 @@ export function runGlmBlocked(source: VoxelBlockSource, x: Mat, opts: BlockedGlm
   const nm = rhos.length;
   const counts = new Int32Array(nm);
   for (let v = 0; v < nVox; v++) counts[labels[v]]++;
-  totalPasses = passesDone + Math.ceil(nm / perPass);
   const models: GlmLabelModel[] = new Array(nm);
+  /** What contrasts need of a model: the big n x p matrices are dropped. */
+  const slim = (m: LinearModel, g: number) => ({ rho: m.rho, normCov: m.normCov, dfResid: m.dfResid, dfModel: m.dfModel, dfTotal: m.dfTotal,
+    dispersionDenominator: m.dispersionDenominator, whitenedDesign: EMPTY, calcBeta: EMPTY, key: keys[g], nVoxels: counts[g] }) as GlmLabelModel;
+  // the groups refitted from the data, in passes
+  let rest = Array.from({ length: nm }, (_, g) => g);
+  if (sums) {
+    const terms: (BinTerms | undefined)[] = new Array(nm);
+    for (let g = 0; g < nm; g++) {
+      const m = linearModelWithBasis(x, rhos[g], rank, false);
+      terms[g] = sumsRefitTerms(m);
+      if (terms[g]) models[g] = slim(m, g);
+    }
+    refitFromSums(sums, x, terms, labels, { theta, dispersion, rSquare, residualVariance });
+    rest = rest.filter((g) => !terms[g]);
+  }
+  totalPasses = passesDone + Math.ceil(rest.length / perPass);
 
-  for (let g0 = 0; g0 < nm; g0 += perPass) {
-    const g1 = Math.min(nm, g0 + perPass);
+  for (let r0 = 0; r0 < rest.length; r0 += perPass) {
+    const group = rest.slice(r0, r0 + perPass);
     // the models of this pass (OLS: the one already built)
-    const fitted: (LinearModel & { basis?: Mat })[] = [];
-    for (let g = g0; g < g1; g++) fitted.push(order === 0 ? ols : linearModelWithBasis(x, rhos[g], rank));
+    const fitted: (LinearModel & { basis?: Mat })[] = group.map((g) => (order === 0 ? ols : linearModelWithBasis(x, rhos[g], rank)));
+    const localOf = new Int32Array(nm).fill(-1);
+    group.forEach((g, i) => { localOf[g] = i; });
     // local label of every voxel of this pass (-1: another pass)
     const local = new Int32Array(nVox).fill(-1);
     let inPass = 0;
     for (let v = 0; v < nVox; v++) {
-      const l = labels[v];
-      if (l >= g0 && l < g1) {
-        local[v] = l - g0;
+      const l = localOf[labels[v]];
+      if (l >= 0) {
+        local[v] = l;
         inPass++;
       }
     }
@@ -154,12 +178,8 @@ export function runGlmBlocked(source: VoxelBlockSource, x: Mat, opts: BlockedGlm
       }
       passesDone++;
     }
-    for (let g = g0; g < g1; g++) {
-      const m = fitted[g - g0];
-      // keep what contrasts need: the big n x p matrices go with this pass
-      models[g] = { rho: m.rho, normCov: m.normCov, dfResid: m.dfResid, dfModel: m.dfModel, dfTotal: m.dfTotal,
-        dispersionDenominator: m.dispersionDenominator, whitenedDesign: EMPTY, calcBeta: EMPTY, key: keys[g], nVoxels: counts[g] } as GlmLabelModel;
-    }
+    // keep what contrasts need: the big n x p matrices go with this pass
+    group.forEach((g, i) => { models[g] = slim(fitted[i], g); });
   }
   clock(order === 0 ? 'ols fit + residuals' : 'ar refit per bin + residuals');
 

@@ -15,7 +15,11 @@
  *      voxels, one init): the clusters are of the same nature but not
  *      identical to sklearn's, so AR(N>1) results match nilearn only
  *      approximately (nilearn itself is not reproducible without random_state).
- * 4. One ARModel fit (whitened design, pinv) per distinct quantized value.
+ * 4. One ARModel fit (whitened design, pinv) per distinct quantized value. For AR(1) with a
+ *    well-conditioned design the refit needs no second pass over Y: the OLS pass keeps a few
+ *    sums per voxel from which every bin's θ, SSE, r² and residual variance follow
+ *    (refit-sums.ts); AR(N>1), the residual series and poorly conditioned designs or bins
+ *    are refitted from the data (fit-labelled.ts).
  *
  * Per-voxel results are typed arrays (no per-voxel objects). Y is never copied
  * or modified: it is read in chunks of consecutive voxels (one memcpy per time
@@ -31,7 +35,8 @@
  */
 import type { Mat } from '../core/matrix.js';
 import { designRank, linearModel, type LinearModel } from './regression.js';
-import { yuleWalkerOfOlsResiduals } from './ar-estimate.js';
+import { OlsArAccumulator, yuleWalkerOfOlsResiduals } from './ar-estimate.js';
+import { refitFromSums, sumsRefitFits, sumsRefitTerms } from './refit-sums.js';
 import { binAr1, clusterArN, type Groups } from './ar-groups.js';
 import { fitLabelled, type FitOutputs } from './fit-labelled.js';
 import type { TimeSeriesData } from './chunks.js';
@@ -156,7 +161,12 @@ export function runGlm(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): Glm
     return result;
   }
 
-  const arCoef = yuleWalkerOfOlsResiduals(ols, y, nVox, order, chunk);
+  // AR(1) bins are refitted from sums the OLS pass keeps (refit-sums.ts) unless the residual
+  // series are asked for or the sums would take too much memory
+  const withSums = order === 1 && !residuals && !residualSeries && sumsRefitFits(x, nVox);
+  const acc = new OlsArAccumulator(ols, nVox, order, chunk, withSums);
+  acc.add(y, nVox, 0);
+  const arCoef = acc.finish();
   result.arCoef = arCoef;
   clock('ols + ar estimate');
   const groups = order === 1 ? binAr1(arCoef, bins) : clusterArN(arCoef, order, bins, opts.randomState ?? 0);
@@ -165,8 +175,11 @@ export function runGlm(y: TimeSeriesData, x: Mat, opts: RunGlmOptions = {}): Glm
   for (let v = 0; v < nVox; v++) counts[groups.labels[v]]++;
   const models = groups.rho.map((rho) => linearModel(x, rho, rank));
   result.models = models.map((m, g) => ({ ...m, key: groups.keys[g], nVoxels: counts[g] }));
+  const terms = withSums ? models.map(sumsRefitTerms) : [];
   clock('ar bins');
-  fitLabelled(y, nVox, models, groups.labels, chunk2, out);
+  if (withSums) refitFromSums(acc.sums!, x, terms, groups.labels, out);
+  // the other bins (all of them without sums) are refitted from the data
+  if (!withSums || terms.some((t) => !t)) fitLabelled(y, nVox, models, groups.labels, chunk2, out, terms.map(Boolean));
   clock(opts.residuals || opts.keepResiduals ? 'ar refit + residuals' : 'ar refit per bin');
   return result;
 }

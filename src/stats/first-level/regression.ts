@@ -4,7 +4,7 @@
  * normalized covariance, degrees of freedom) and a blocked per-voxel kernel that
  * streams over a chunk of voxels held time-major in contiguous memory.
  */
-import { type Mat, absSum, gemmWide, householderQr, matmulABt, matrixRank, pinv, svd } from '../core/matrix.js';
+import { type Mat, absSum, gemmWide, householderQr, matmulABt, matrixRank, pinv, svd, svdJacobi } from '../core/matrix.js';
 
 const EPS = 2.220446049250313e-16;
 
@@ -101,7 +101,7 @@ function basisRows(u: Float64Array, n: number, k: number, keep: number[]): Mat {
  * W = Q R, svd(R) = U_R S Vᵀ, so W = (Q U_R) S Vᵀ and pinv(W) = V S⁺ U_Rᵀ Qᵀ, with scipy's
  * cutoff (singular values <= max(rows, cols) · eps · s_max dropped). Kept by hand because it
  * is the hot path of the first-level fit (one model per AR bin, ~100 per run): the SVD
- * (ml-matrix, core/matrix.ts) then runs on p x p instead of n x p, and Qᵀ is applied as
+ * (one-sided Jacobi, core/matrix.ts svdJacobi) then runs on p x p instead of n x p, and Qᵀ is applied as
  * reflections instead of being formed, ~2x faster than `pinv` for a 160 x 16 design. Same
  * result as `pinv` to rounding (both are backward stable); other shapes use `pinv` directly. With `withBasis`, also the rows of
  * (Q U_R)ᵀ kept by the cutoff: an orthonormal basis of W's range.
@@ -119,7 +119,7 @@ export function pinvTall(w: Mat, withBasis = false): { pinv: Mat; basis?: Mat } 
     return { pinv: pinv(w), basis: basisRows(d.u.data, m, k, keep) };
   }
   const qr = householderQr(w);
-  const { u, s, v } = svd(qr.r);
+  const { u, s, v } = svdJacobi(qr.r);
   const cutoff = Math.max(m, n) * EPS * (s.length ? s[0] : 0);
   const applyQ = qr.applyQ;
   // B = V S⁺ U_Rᵀ (n x n), then pinv = B Qᵀ: row i of pinv is Q applied to row i of B
