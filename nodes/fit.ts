@@ -1,4 +1,3 @@
-import { UserError } from '../src/errors.js';
 import type { Artifact, NodeDefinition } from '../src/engine/types.js';
 import { runGlm } from '../src/stats/first-level/glm.js';
 import { signalScaling, type SignalScalingAxis } from '../src/stats/first-level/signal-scaling.js';

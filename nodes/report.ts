@@ -237,7 +237,7 @@ async function singleTrialResults(dir: string, series: Artifact[], ids: string[]
     (byRun.get(key) ?? byRun.set(key, { subject, run, parts: [] }).get(key)!).parts.push(a);
   });
   const out: ReportSingleTrial[] = [];
-  for (const { subject, run, parts } of byRun.values()) {
+  for (const { subject, parts } of byRun.values()) {
     const first = parts[0].meta as unknown as SingleTrialMeta;
     const prefix = `${subject}_${first.run}_desc-${first.method}`;
     const { columns: cols, data: design } = trialDesign(parts);

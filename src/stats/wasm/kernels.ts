@@ -9,11 +9,9 @@
  *  - gemm: out (m x c) = A (m x k) · B (k x c), row-major, c a multiple of 4. Blocks of 4 rows
  *    of A x 4 columns of B, 8 two-lane accumulators; each output is one running sum over k
  *    in increasing order. ~4 GFLOP-pairs/s on one core here, ~3.5x the plain loops.
- *  - filterRows / sanitize: the separable Gaussian's passes over float32 rows with float64
- *    accumulation (see smooth.ts), bit-identical to the scalar code.
  */
 import { encodeModule } from './asm.js';
-import { colStatsFunc, filterRowsFunc, gemmFunc, lagStatsFunc, quadFormFunc, sanitizeFunc, whitenColsFunc, gatherColsFunc, addRowF32Func, scaleRowF32Func, decodeI16Func, refitStatsFunc } from './funcs.js';
+import { colStatsFunc, gemmFunc, lagStatsFunc, quadFormFunc, whitenColsFunc, gatherColsFunc, addRowF32Func, scaleRowF32Func, refitStatsFunc } from './funcs.js';
 import { gemmWide } from '../core/matrix.js';
 
 /** Views of the workspace (byte offsets are what the kernels take). */
@@ -88,14 +86,14 @@ function packAJs(a: Float64Array, m: number, k: number, out: Float64Array): void
 
 let compiled: WebAssembly.Module | undefined;
 function wasmModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(encodeModule([gemmFunc(), filterRowsFunc(), sanitizeFunc(), whitenColsFunc(), colStatsFunc(), quadFormFunc(), lagStatsFunc(), gatherColsFunc(), addRowF32Func(), scaleRowF32Func(), decodeI16Func(), refitStatsFunc()], 1));
+  compiled ??= new WebAssembly.Module(encodeModule([gemmFunc(), whitenColsFunc(), colStatsFunc(), quadFormFunc(), lagStatsFunc(), gatherColsFunc(), addRowF32Func(), scaleRowF32Func(), refitStatsFunc()], 1));
   return compiled;
 }
 
 class WasmKernels implements Kernels {
   readonly simd = true;
   readonly memory: WebAssembly.Memory;
-  private readonly fns: Record<'gemm' | 'filterRows' | 'sanitize' | 'whitenCols' | 'colStats' | 'quadForm' | 'lagStats' | 'gatherCols' | 'addRowF32' | 'scaleRowF32' | 'decodeI16' | 'refitStats', (...a: number[]) => void>;
+  private readonly fns: Record<'gemm' | 'whitenCols' | 'colStats' | 'quadForm' | 'lagStats' | 'gatherCols' | 'addRowF32' | 'scaleRowF32' | 'refitStats', (...a: number[]) => void>;
 
   constructor() {
     this.memory = new WebAssembly.Memory({ initial: 16 });
@@ -159,18 +157,8 @@ class WasmKernels implements Kernels {
     return k * 32 <= B_PACK_BYTES && c > 4 ? B_PACK_AT : 0;
   }
 
-  filterRows(src: Float32Array, dst: Float32Array, desc: Int32Array, nDesc: number, offs: Int32Array, w: Float64Array): void {
-    this.fns.filterRows(this.check(src), this.check(dst), this.check(desc), nDesc, this.check(offs), w.length - 1, this.check(w));
-  }
 
-  sanitize(buf: Float32Array, ranges: Int32Array, nRanges: number): void {
-    this.fns.sanitize(this.check(buf), this.check(ranges), nRanges);
-  }
 
-  decodeI16(raw: Uint8Array, out: Float32Array, ranges: Int32Array, nRanges: number, slope: number, inter: number): void {
-    if (raw.byteOffset % 2 !== 0) throw new Error('decodeI16: raw must be 2-byte aligned');
-    this.fns.decodeI16(this.check(raw), this.check(out), this.check(ranges), nRanges, slope, inter);
-  }
 
   addRowF32(acc: Float32Array, row: Float32Array, n: number): void {
     this.fns.addRowF32(this.check(acc), this.check(row), n);
@@ -393,26 +381,4 @@ export function kernels(): Kernels {
 /** The plain TypeScript kernels (the reference the WebAssembly ones are tested against). */
 export function jsKernels(): Kernels {
   return new JsKernels();
-}
-
-/** Float32 smoothing kernels (see filterRowsFunc / sanitizeFunc) with their own memory. */
-export interface SmoothKernels {
-  workspace(bytes: number): Workspace;
-  /** out[i] = raw_int16[i] · slope + inter (float64, rounded to float32) over element ranges. */
-  decodeI16(raw: Uint8Array, out: Float32Array, ranges: Int32Array, nRanges: number, slope: number, inter: number): void;
-  filterRows(src: Float32Array, dst: Float32Array, desc: Int32Array, nDesc: number, offs: Int32Array, w: Float64Array): void;
-  sanitize(buf: Float32Array, ranges: Int32Array, nRanges: number): void;
-}
-
-/**
- * A new instance of the smoothing kernels with a memory of its own (so that its views are
- * never detached by another user growing a shared memory), or null without WebAssembly SIMD.
- */
-export function createSmoothKernels(): SmoothKernels | null {
-  if (wasmDisabled() || typeof WebAssembly !== 'object') return null;
-  try {
-    return new WasmKernels();
-  } catch {
-    return null;
-  }
 }
