@@ -105,6 +105,16 @@ function svdDirect(a: Mat, k: number): Svd {
   return { u: fromMl(d.leftSingularVectors, k), s: Float64Array.from(d.diagonal.slice(0, k)), v: fromMl(d.rightSingularVectors, k) };
 }
 
+/** The plane rotation of svdJacobi on two stored vectors: (a, b) <- (c·a - s·b, s·a + c·b). */
+function rotatePair(arr: Float64Array, a0: number, b0: number, len: number, c: number, s: number): void {
+  for (let k = 0; k < len; k++) {
+    const x = arr[a0 + k];
+    const y = arr[b0 + k];
+    arr[a0 + k] = c * x - s * y;
+    arr[b0 + k] = s * x + c * y;
+  }
+}
+
 /**
  * Thin SVD of a small matrix with rows >= cols by one-sided (Hestenes) Jacobi rotations: the
  * columns of a working copy are rotated pairwise until orthogonal (V accumulates the
@@ -146,20 +156,8 @@ export function svdJacobi(a: Mat): Svd {
         const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
         const c = 1 / Math.sqrt(1 + t * t);
         const s = c * t;
-        for (let k = 0; k < m; k++) {
-          const x = u[ui + k];
-          const y = u[uj + k];
-          u[ui + k] = c * x - s * y;
-          u[uj + k] = s * x + c * y;
-        }
-        const vi = i * n;
-        const vj = j * n;
-        for (let k = 0; k < n; k++) {
-          const x = v[vi + k];
-          const y = v[vj + k];
-          v[vi + k] = c * x - s * y;
-          v[vj + k] = s * x + c * y;
-        }
+        rotatePair(u, ui, uj, m, c, s);
+        rotatePair(v, i * n, j * n, n, c, s);
       }
     }
     if (!rotated) break;
