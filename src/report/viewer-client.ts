@@ -1,3 +1,8 @@
+import type * as NiivueModule from '@niivue/niivue';
+
+/** What NiiVue's UMD bundle (report_assets/niivue.js) defines as the global `niivue`: the package's API. */
+type NiivueGlobal = typeof NiivueModule;
+
 /**
  * The report's interactive viewer, run in the browser (written to report_assets/viewer.js by
  * `viewerScript`). One NiiVue instance is shared by every stat map of the page (a page can
@@ -13,7 +18,7 @@
  * This function is serialised with Function.prototype.toString: it must not refer to
  * anything outside its body.
  */
-export function viewerClient(win: Window & { niivue?: any; glmflowViewer?: unknown }): void {
+export function viewerClient(win: Window & { niivue?: NiivueGlobal; glmflowViewer?: unknown }): void {
   const doc = win.document;
   const data: Record<string, string> = {};
   const waiting: Record<string, Array<(b64: string) => void>> = {};
@@ -26,7 +31,8 @@ export function viewerClient(win: Window & { niivue?: any; glmflowViewer?: unkno
     'viridis': ['viridis', 'viridis'],
   };
   interface MapInfo { map: string; underlay: string; label: string; threshold: number; max: number; peak?: number[]; maps?: Array<{ id: string; label: string; threshold: number }> }
-  let nv: any = null;
+  type Viewer = InstanceType<NiivueGlobal['Niivue']>;
+  let nv: Viewer | null = null;
   let panel: HTMLElement | null = null;
   let current: { slot: HTMLElement; info: MapInfo; map: string; threshold: number } | null = null;
   let lastError = '';
@@ -55,7 +61,7 @@ export function viewerClient(win: Window & { niivue?: any; glmflowViewer?: unkno
 
   function image(id: string, opts: Record<string, unknown>): Promise<any> {
     if (!images[id]) {
-      images[id] = base64Of(id).then((b64) => win.niivue.NVImage.loadFromBase64({ base64: b64, name: `${id}.nii.gz`, ...opts }));
+      images[id] = base64Of(id).then((b64) => win.niivue!.NVImage.loadFromBase64({ base64: b64, name: `${id}.nii.gz`, ...opts }));
     }
     return images[id];
   }
@@ -122,17 +128,19 @@ export function viewerClient(win: Window & { niivue?: any; glmflowViewer?: unkno
     nv.updateGLVolume();
   }
 
-  async function ensureViewer(): Promise<void> {
-    if (nv) return;
+  async function ensureViewer(): Promise<Viewer> {
+    if (nv) return nv;
     if (!win.niivue) throw new Error('report_assets/niivue.js did not load');
     panel = buildPanel();
-    nv = new win.niivue.Niivue({ backColor: [0, 0, 0, 1], show3Dcrosshair: true, isColorbar: true, multiplanarShowRender: 0, crosshairColor: [0.2, 0.9, 0.2, 1], crosshairWidth: 1.5, crosshairWidthUnit: 'mm', textHeight: 0.04 });
+    const viewer = new win.niivue.Niivue({ backColor: [0, 0, 0, 1], show3Dcrosshair: true, isColorbar: true, multiplanarShowRender: 0, crosshairColor: [0.2, 0.9, 0.2, 1], crosshairWidth: 1.5, crosshairWidthUnit: 'mm', textHeight: 0.04 });
+    nv = viewer;
     // multiplanarShowRender 0: no 3-D tile in the orthogonal view (ray casting is slow without a GPU; '3-D render' shows it)
     // the canvas must be in the page (with a size) before NiiVue attaches to it
     doc.body.appendChild(panel);
-    await nv.attachToCanvas(doc.getElementById('nv-canvas'));
-    nv.setSliceMM(true);
-    nv.onLocationChange = (l: { mm?: number[]; values?: Array<{ value?: number }>; string?: string }) => {
+    await viewer.attachToCanvas(doc.getElementById('nv-canvas') as HTMLCanvasElement);
+    viewer.setSliceMM(true);
+    viewer.onLocationChange = (location: unknown) => {
+      const l = location as { mm?: number[]; values?: Array<{ value?: number }>; string?: string } | null;
       const out = doc.getElementById('nv-location');
       if (!out || !l) return;
       const v = l.values && l.values[1] ? l.values[1].value : undefined;
@@ -141,10 +149,11 @@ export function viewerClient(win: Window & { niivue?: any; glmflowViewer?: unkno
         ? `(${[0, 1, 2].map((i) => l.mm![i].toFixed(1)).join(', ')}) mm` + (v !== undefined && Number.isFinite(v) ? `   ${current ? current.info.label : 'value'} = ${v.toFixed(3)}` : '')
         : l.string ?? '';
     };
+    return viewer;
   }
 
   async function show(slot: HTMLElement, info: MapInfo, mapId: string, threshold: number): Promise<void> {
-    await ensureViewer();
+    const viewer = await ensureViewer();
     const host = slot.querySelector('.viewer-host') ?? slot;
     if (panel!.parentElement !== host) host.appendChild(panel!);
     current = { slot, info, map: mapId, threshold };
@@ -153,15 +162,15 @@ export function viewerClient(win: Window & { niivue?: any; glmflowViewer?: unkno
     mapSel.value = mapId;
     const [ul, ov] = await Promise.all([image(info.underlay, { colormap: 'gray', colorbarVisible: false }), image(mapId, { colormap: 'warm', colormapNegative: 'winter' })]);
     ul.colorbarVisible = false;
-    while (nv.volumes.length) nv.removeVolume(nv.volumes[0]);
-    nv.addVolume(ul);
-    nv.addVolume(ov);
+    while (viewer.volumes.length) viewer.removeVolume(viewer.volumes[0]);
+    viewer.addVolume(ul);
+    viewer.addVolume(ov);
     (doc.getElementById('nv-threshold') as HTMLInputElement).value = String(threshold);
     const range = doc.getElementById('nv-threshold-range') as HTMLInputElement;
     range.max = String(Math.max(1, Math.ceil(info.max)));
     range.value = String(threshold);
     applyDisplay();
-    nv.resizeListener();
+    viewer.resizeListener();
     if (info.peak) moveTo(info.peak);
     for (const s of Array.from(doc.querySelectorAll('.viewer-slot.open'))) s.classList.remove('open');
     slot.classList.add('open');
