@@ -5,7 +5,7 @@ import type { LoadedSpec } from './load.js';
 import { problemAt } from './semantic.js';
 import { globFiles } from './glob.js';
 import { parseEntities, readParticipants, subjectLabel } from '../io/bids.js';
-import { readNiftiHeader, sameGrid } from '../io/nifti.js';
+import { readNiftiHeader, sameGrid, type NiftiHeaderInfo } from '../io/nifti.js';
 import { describeGrid } from '../pipeline/roi-images.js';
 import { readTsv } from '../io/tsv.js';
 import { contrastMatrixFor } from '../pipeline/contrast-definition.js';
@@ -27,8 +27,9 @@ export interface SubjectOutputs {
   maskId: string;
   /** BOLD files and design node ids per run (for ROI signals). */
   runs: { label: string; bold: string; designId: string; confoundsId?: string; loadId?: string; design?: DesignParams; conditions?: string[] }[];
-  /** One BOLD header to check atlas grids against. */
+  /** The subject's first BOLD (every run of a subject is on its grid): its path, to name it, and its header. */
   boldHeader?: string;
+  boldGrid?: NiftiHeaderInfo;
 }
 
 export interface StageContext {
@@ -111,17 +112,13 @@ async function covariateRows(ctx: StageContext, subjects: string[], covariates: 
  * maps must be on one grid (same dimensions and affine). Subjects analysed in their own space
  * (space-T1w) generally are not. Returns the problem, or undefined.
  */
-async function subjectsOffGrid(subjects: SubjectOutputs[]): Promise<string | undefined> {
-  const withHeader = subjects.filter((s) => s.boldHeader);
-  if (withHeader.length < 2) return undefined;
-  const ref = await readNiftiHeader(withHeader[0].boldHeader!);
-  const off: string[] = [];
-  for (const s of withHeader.slice(1)) {
-    const h = await readNiftiHeader(s.boldHeader!);
-    if (!sameGrid(h, ref)) off.push(`sub-${s.subject} (${describeGrid(h)})`);
-  }
+function subjectsOffGrid(subjects: SubjectOutputs[]): string | undefined {
+  const withGrid = subjects.filter((s) => s.boldGrid);
+  if (withGrid.length < 2) return undefined;
+  const ref = withGrid[0].boldGrid!;
+  const off = withGrid.slice(1).filter((s) => !sameGrid(s.boldGrid!, ref)).map((s) => `sub-${s.subject} (${describeGrid(s.boldGrid!)})`);
   if (!off.length) return undefined;
-  return `the subjects' first-level maps are not on one grid: sub-${withHeader[0].subject} is on ${describeGrid(ref)}, but ${off.length > 3 ? `${off.slice(0, 3).join(', ')} and ${off.length - 3} more` : off.join(', ')}; a voxelwise group model needs every subject in one space (e.g. data.space: MNI152NLin2009cAsym), or ROI summaries per subject (roi)`;
+  return `the subjects' first-level maps are not on one grid: sub-${withGrid[0].subject} is on ${describeGrid(ref)}, but ${off.length > 3 ? `${off.slice(0, 3).join(', ')} and ${off.length - 3} more` : off.join(', ')}; a voxelwise group model needs every subject in one space (e.g. data.space: MNI152NLin2009cAsym), or ROI summaries per subject (roi)`;
 }
 
 /**
@@ -161,7 +158,7 @@ export async function addGroupStage(ctx: StageContext): Promise<void> {
       const withContrast = ctx.subjects.filter((s) => s.contrastIds[contrast]);
       subjects = withContrast.map((s) => s.subject);
       mapDeps = { maps: withContrast.map((s) => s.contrastIds[contrast]), masks: withContrast.map((s) => s.maskId) };
-      const offGrid = await subjectsOffGrid(withContrast);
+      const offGrid = subjectsOffGrid(withContrast);
       if (offGrid) {
         problems.push(problemAt(loaded, ['group', 'contrasts', ci], offGrid, 'value'));
         continue;
@@ -200,7 +197,8 @@ export async function addGroupStage(ctx: StageContext): Promise<void> {
     }
     if (g.mask !== 'auto') {
       const ref = glob ? mapFiles[0] : ctx.subjects[0]?.boldHeader;
-      if (ref && !sameGrid(await readNiftiHeader(g.mask), await readNiftiHeader(ref))) {
+      const refGrid = !ref ? undefined : glob ? await readNiftiHeader(ref) : ctx.subjects[0]?.boldGrid;
+      if (ref && refGrid && !sameGrid(await readNiftiHeader(g.mask), refGrid)) {
         problems.push(problemAt(loaded, ['group', 'mask'], `${g.mask} is not on the grid of ${ref}`, 'value'));
       }
     }

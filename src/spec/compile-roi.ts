@@ -72,7 +72,7 @@ export async function addRoiStage(ctx: StageContext): Promise<void> {
   let atlasReported = false;
   const perSubject: { s: SubjectOutputs; masks: string[] }[] = [];
   for (const s of ctx.subjects) {
-    const bold = s.boldHeader ? await readNiftiHeader(s.boldHeader) : undefined;
+    const bold = s.boldGrid;
     if (r.atlas && atlasHeader && bold && s.boldHeader) {
       // the atlas also labels cluster peaks and ROI beta series on the BOLD grid: never resampled
       const g = checkRoiGrid('atlas', r.atlas, atlasHeader, s.boldHeader, bold, 'none', ATLAS_GRID_HINT);

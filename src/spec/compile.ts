@@ -60,6 +60,8 @@ interface PreparedRun {
   columns: string[];
   /** The events' trial types (design conditions), sorted. */
   conditions: string[];
+  /** The BOLD header read by the checks (dims, affine: the run's grid). */
+  header: NiftiHeaderInfo;
 }
 
 /**
@@ -235,7 +237,7 @@ async function prepareFirstLevel(loaded: LoadedSpec, fl: FirstLevelSpec, data: D
       // the design as the `design` node will build it, unless the run cannot be estimated
       const dm = modelChecks.checkRun({ where, bold: r.bold, design, events, confounds: conf });
       if (!dm) continue;
-      prepared.push({ bids: r, label: runLabel(r), path: runPath(r), design, columns: dm.columns, conditions: [...new Set(events.trialType)].sort() });
+      prepared.push({ bids: r, label: runLabel(r), path: runPath(r), design, columns: dm.columns, conditions: [...new Set(events.trialType)].sort(), header });
     } catch (e) {
       if (e instanceof UserError) problems.push(...problemLines(e));
       else problems.push(`${where}: ${(e as Error).message}`);
@@ -337,7 +339,7 @@ function buildGraph(loaded: LoadedSpec, runs: PreparedRun[], outputDir: string, 
   for (const [subject, subjectRuns] of bySubject) {
     if (!fl) break; // runs exist only with a first level
     const sub = `sub-${subject}`;
-    const outputsOf: SubjectOutputs = { subject, contrastIds: {}, maskId: `mask/${sub}`, runs: [], boldHeader: subjectRuns[0].bids.bold };
+    const outputsOf: SubjectOutputs = { subject, contrastIds: {}, maskId: `mask/${sub}`, runs: [], boldHeader: subjectRuns[0].bids.bold, boldGrid: subjectRuns[0].header };
     subjects.push(outputsOf);
     const maskId = `mask/${sub}`;
     const maskFiles =
