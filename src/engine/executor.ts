@@ -107,8 +107,9 @@ export async function executePlan(
         },
       }, signal);
       const seconds = (performance.now() - t0) / 1000;
-      // recorded while the slot is held, so that the nodes waiting for this one are queued
-      // before the slot is given away (priority-limit.ts)
+      // recorded while the slot is held (the stat is I/O, longer than the turn of the event loop
+      // the limit waits), so that the nodes waiting for this one are queued before the slot is
+      // given away (priority-limit.ts)
       if (result.ok) await opts.verified?.record(entry.key);
       return { result, sched, seconds };
     });
@@ -132,6 +133,7 @@ export async function executePlan(
       const finished = result.ok || (result.interrupted === true && (await cache.has(entry.key)));
       if (finished) {
         summary.computed++;
+        // a node interrupted after publishing its entry (one that finished was recorded in attempt)
         if (!result.ok) await opts.verified?.record(entry.key);
         emit({ event: 'node-done', node: entry.id, type: entry.type, key: entry.key, seconds: result.ok ? result.seconds : tried.seconds, ...sched, time: now() });
         return true;
