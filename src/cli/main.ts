@@ -12,6 +12,7 @@ import { printNotices, type NoticeCommand } from './notices.js';
 import { glmflowVersion } from '../version.js';
 import { installInterruptHandlers } from './interrupt.js';
 import { exitQuietlyOnBrokenPipe } from './broken-pipe.js';
+import { isBundled } from '../bundled.js';
 
 // The spec compiler (~0.45 s of module loading: yaml, ajv, the design code), the path checks,
 // `simulate` and `cache` are loaded when a command needs them, so that `run` can start its
@@ -19,7 +20,9 @@ import { exitQuietlyOnBrokenPipe } from './broken-pipe.js';
 const specCompiler = () => import('../spec/compile.js');
 const pathChecks = () => import('./path-checks.js');
 
-const REGISTRY_MODULE = new URL('../../nodes/index.js', import.meta.url).href;
+// bundled (scripts/bundle.mjs), this file's URL is still dist/src/cli/main.js's: the bundle's
+// registry entry is dist/bundle/nodes.js, which shares its chunks with the CLI and the workers
+const REGISTRY_MODULE = new URL(isBundled ? '../../bundle/nodes.js' : '../../nodes/index.js', import.meta.url).href;
 /** The installed command, for SLURM jobs: `node bin/glmflow.js` (not npx, which may reinstall per call). */
 const BIN = new URL('../../../bin/glmflow.js', import.meta.url).pathname;
 

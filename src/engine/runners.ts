@@ -3,6 +3,7 @@ import type { NodeDefinition } from './types.js';
 import { executeJob, InterruptedError, serializeError, type JobReporter, type NodeJob, type SerializedError } from './job.js';
 import { removeTemporaries } from '../io/temporaries.js';
 import { exposeGcToWorkers } from './garbage.js';
+import { isBundled } from '../bundled.js';
 
 /**
  * `interrupted`: the run's AbortSignal fired while the node ran. Its temporaries are removed; its
@@ -71,7 +72,9 @@ export class WorkerRunner implements NodeRunner {
   private idle: Worker[] = [];
   private all = new Set<Worker>();
   private waiting: ((w: Worker) => void)[] = [];
-  private readonly workerUrl = new URL('./node-worker.js', import.meta.url);
+  // the bundle's worker entry (dist/bundle/node-worker.js) when running bundled: this file's URL
+  // is then dist/src/engine/runners.js's (scripts/bundle.mjs)
+  private readonly workerUrl = new URL(isBundled ? '../../bundle/node-worker.js' : './node-worker.js', import.meta.url);
 
   /**
    * `prewarm`: start that many workers right away and have them import the node registry,
