@@ -28,6 +28,6 @@ export const registry: Record<string, NodeDefinition> = Object.fromEntries(
  * the t / F / normal distribution functions, loaded lazily elsewhere (the CLI's process never
  * needs them), are loaded here while the spec is planned, not inside the first contrast.
  */
-export function warmWorker(): void {
-  loadDistributionFunctions();
+export function warmWorker(): Promise<void> {
+  return loadDistributionFunctions();
 }

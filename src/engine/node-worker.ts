@@ -18,7 +18,7 @@ onTemporary((event, path) => parentPort!.postMessage({ kind: 'temporary', event,
 type Msg = { kind: 'run'; job: NodeJob; registryModule: string } | { kind: 'warm'; registryModule: string };
 
 /** A registry module: the node types, and optionally what a worker loads ahead of its first job. */
-interface RegistryModule { registry: Record<string, NodeDefinition>; warmWorker?: () => void }
+interface RegistryModule { registry: Record<string, NodeDefinition>; warmWorker?: () => void | Promise<void> }
 
 const modules = new Map<string, Promise<RegistryModule>>();
 function registryModule(url: string): Promise<RegistryModule> {

@@ -91,7 +91,9 @@ export class WorkerRunner implements NodeRunner {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(this.workerUrl);
+    // a thread does not inherit process.setSourceMapsEnabled (glmflow --verbose): stack traces
+    // of its nodes name the TypeScript sources only with the flag
+    const worker = new Worker(this.workerUrl, process.sourceMapsEnabled ? { execArgv: [...process.execArgv, '--enable-source-maps'] } : {});
     worker.unref();
     this.all.add(worker);
     return worker;

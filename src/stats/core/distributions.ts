@@ -22,11 +22,16 @@ const tCdfImpl: Cdf = (x, dof) => (tCdfFn ??= require('@stdlib/stats-base-dists-
 const fCdfImpl: Cdf = (x, d1, d2) => (fCdfFn ??= require('@stdlib/stats-base-dists-f-cdf') as Cdf)(x, d1, d2);
 const normalCdfImpl: Cdf = (x, mu, sigma) => (normalCdfFn ??= require('@stdlib/stats-base-dists-normal-cdf') as Cdf)(x, mu, sigma);
 
-/** Loads the @stdlib functions now (a worker warming up before its first job). */
-export function loadDistributionFunctions(): void {
-  tCdfFn ??= require('@stdlib/stats-base-dists-t-cdf') as Cdf;
-  fCdfFn ??= require('@stdlib/stats-base-dists-f-cdf') as Cdf;
-  normalCdfFn ??= require('@stdlib/stats-base-dists-normal-cdf') as Cdf;
+/**
+ * Loads the @stdlib functions now (a worker warming up before its first job), by a dynamic
+ * import that the bundle resolves to its own copy of the packages (stdlib-cdfs.ts); a function
+ * used before this resolves is required as above (the same code, from node_modules).
+ */
+export async function loadDistributionFunctions(): Promise<void> {
+  const lib = await import('./stdlib-cdfs.js');
+  tCdfFn ??= lib.tCdf as Cdf;
+  fCdfFn ??= lib.fCdf as Cdf;
+  normalCdfFn ??= lib.normalCdf as Cdf;
 }
 
 /** Student t cumulative distribution function P(T <= x). */

@@ -14,10 +14,10 @@
  * 1e15) leaves on a rank-deficient first-level design, so such a design is still seen as
  * rank deficient.
  *
- * Design-sized matrices only (ml-matrix SVD): a few thousand rows, a few hundred columns.
+ * Design-sized matrices only: a few thousand rows, a few hundred columns.
  */
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
-import { svd, type Mat } from '../core/matrix.js';
+import { householderQr, svdJacobi, type Mat } from '../core/matrix.js';
 
 const EPS = 2.220446049250313e-16; // np.finfo(np.float64).eps
 
@@ -54,11 +54,15 @@ export function rowSpace(x: Mat): RowSpace {
   const { rows: n, cols: p } = x;
   if (n === 0 || p === 0) return { rows: n, cols: p, rank: 0, singularValues: [], tolerance: 0, basis: [], nullSpace: identityColumns(p) };
   // V is needed in full (p x p) to get the null space as well: the thin SVD of X itself when
-  // n >= p (core/matrix.ts, QR first for long runs), a zero-padded square matrix when n < p.
+  // n >= p, a zero-padded square matrix when n < p (ml-matrix). For n >= p, the one-sided Jacobi
+  // SVD (core/matrix.ts svdJacobi; ml-matrix's Golub-Kahan SVD, through Matrix get/set, took
+  // ~50 ms per run of the spec checks), of the p x p factor R of X = QR when X is tall: R has
+  // X's singular values and right singular vectors (R^T R = X^T X), and the rotations then
+  // cost p instead of n per pair of columns.
   let s: ArrayLike<number>;
   let vAt: (j: number, k: number) => number;
   if (n >= p) {
-    const d = svd(x, { u: false });
+    const d = svdJacobi(n >= 2 * p ? householderQr(x).r : x);
     s = d.s;
     vAt = (j, k) => d.v.data[j * p + k];
   } else {
