@@ -180,6 +180,22 @@ export function svdJacobi(a: Mat): Svd {
 }
 
 /**
+ * s and V of a matrix with rows >= cols by svdJacobi, of the cols x cols factor R of A = QR
+ * when A is tall (rows >= 2 cols): R has A's singular values and right singular vectors
+ * (RᵀR = AᵀA), and each rotation then costs cols instead of rows operations. For the checks
+ * on design matrices (rank, condition number, row space), where ml-matrix's SVD, through
+ * Matrix get/set, was most of the time the spec checks and the `design` node took.
+ */
+export function svdJacobiValues(a: Mat): Omit<Svd, 'u'> {
+  for (let i = 0; i < a.data.length; i++) {
+    // refused before the QR, with the matrix's own shape in the message
+    if (!Number.isFinite(a.data[i])) throw new Error(`svd: the ${a.rows} x ${a.cols} matrix has a non-finite entry`);
+  }
+  const { s, v } = svdJacobi(a.rows >= 2 * a.cols ? householderQr(a).r : a);
+  return { s, v };
+}
+
+/**
  * The 2-norm condition number of `w` (rows >= cols) after scaling each column to unit norm:
  * s_max / s_min of W·D (Infinity for a zero column or a rank-deficient W). Column scaling
  * removes what units alone do to the condition number (e.g. rotations in radians beside a

@@ -17,7 +17,7 @@
  * Design-sized matrices only: a few thousand rows, a few hundred columns.
  */
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
-import { householderQr, svdJacobi, type Mat } from '../core/matrix.js';
+import { svdJacobiValues, type Mat } from '../core/matrix.js';
 
 const EPS = 2.220446049250313e-16; // np.finfo(np.float64).eps
 
@@ -54,15 +54,11 @@ export function rowSpace(x: Mat): RowSpace {
   const { rows: n, cols: p } = x;
   if (n === 0 || p === 0) return { rows: n, cols: p, rank: 0, singularValues: [], tolerance: 0, basis: [], nullSpace: identityColumns(p) };
   // V is needed in full (p x p) to get the null space as well: the thin SVD of X itself when
-  // n >= p, a zero-padded square matrix when n < p (ml-matrix). For n >= p, the one-sided Jacobi
-  // SVD (core/matrix.ts svdJacobi; ml-matrix's Golub-Kahan SVD, through Matrix get/set, took
-  // ~50 ms per run of the spec checks), of the p x p factor R of X = QR when X is tall: R has
-  // X's singular values and right singular vectors (R^T R = X^T X), and the rotations then
-  // cost p instead of n per pair of columns.
+  // n >= p (one-sided Jacobi, core/matrix.ts), a zero-padded square matrix when n < p (ml-matrix).
   let s: ArrayLike<number>;
   let vAt: (j: number, k: number) => number;
   if (n >= p) {
-    const d = svdJacobi(n >= 2 * p ? householderQr(x).r : x);
+    const d = svdJacobiValues(x);
     s = d.s;
     vAt = (j, k) => d.v.data[j * p + k];
   } else {
