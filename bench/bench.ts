@@ -34,7 +34,8 @@
  * Options: --only first-level,group,single-trial,long-run,dense (the workloads to run; default the first three),
  * --dense-runs 1,2,4,8 (runs per session of the dense series), --runs 1,2,4,8 (scaling series; "none" to skip), --repeat N (headline repeats, the
  * best is kept), --jobs N (passed to glmflow), --json FILE (write all figures), --cli PATH
- * (measure another build's dist/src/cli/main.js, e.g. an older version, on the same data).
+ * (measure another build's dist/bundle/glmflow.js or dist/src/cli/main.js, e.g. an older
+ * version, on the same data).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -49,8 +50,11 @@ import { LONG_BRAIN_VOXELS, LONG_DATASET_VERSION, LONG_DIMS, LONG_VOLUMES, gener
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // <outDir>/bench
 const REPO = join(HERE, '..', '..');
-/** The CLI measured: this build's, or another build's main.js with --cli (e.g. an older one). */
-let CLI_MAIN = join(HERE, '..', 'src', 'cli', 'main.js');
+/**
+ * The CLI measured: the module bin/glmflow.js runs in this build (the esbuild bundle when it is
+ * up to date, bin/cli-module.js), or another build's main.js with --cli (e.g. an older one).
+ */
+let CLI_MAIN = fileURLToPath(((await import(pathToFileURL(join(REPO, 'bin', 'cli-module.js')).href)) as { cliModuleUrl: () => string }).cliModuleUrl());
 const SPEC = join(REPO, 'bench', 'first-level.yaml');
 const GROUP_SPEC = join(REPO, 'bench', 'group-permutation.yaml');
 const SINGLE_TRIAL_SPEC = join(REPO, 'bench', 'single-trial.yaml');
