@@ -65,6 +65,8 @@ await build({
   sourcemap: 'linked',
   sourcesContent: false,
   legalComments: 'none',
+  // non-ASCII characters as they are (the report's browser script is serialised from a function)
+  charset: 'utf8',
   logLevel: 'warning',
   plugins: [ownUrlPlugin],
 });
