@@ -133,16 +133,25 @@ export class WorkerRunner implements NodeRunner {
       const onAbort = () => {
         cleanup();
         this.all.delete(worker);
-        void worker.terminate().then(() => removeTemporaries(temporaries)).then(() => resolve(interruptedResult()));
+        // Messages the worker posted before it stopped are still delivered (Node drains the
+        // thread's port before 'exit', which terminate() waits for): a temporary it announced
+        // just before (e.g. the node record written after the entry) is removed too.
+        worker.on('message', trackTemporaries);
+        void worker.terminate()
+          .then(() => worker.off('message', trackTemporaries))
+          .then(() => removeTemporaries(temporaries))
+          .then(() => resolve(interruptedResult()));
+      };
+      const trackTemporaries = (msg: any) => {
+        if (msg.kind !== 'temporary') return false;
+        if (msg.event === 'add') temporaries.add(msg.path);
+        else temporaries.delete(msg.path);
+        return true;
       };
       const onMessage = (msg: any) => {
         if (msg.kind === 'progress') return report.progress(msg.fraction, msg.message);
         if (msg.kind === 'warn') return report.warn(msg.message);
-        if (msg.kind === 'temporary') {
-          if (msg.event === 'add') temporaries.add(msg.path);
-          else temporaries.delete(msg.path);
-          return;
-        }
+        if (trackTemporaries(msg)) return;
         cleanup();
         this.release(worker);
         resolve(msg.kind === 'done' ? { ok: true, seconds: msg.seconds } : { ok: false, error: msg.error });

@@ -15,6 +15,8 @@ import { cosineDrift, driftColumnCount, noDrift, polynomialDrift } from '../../s
 import { eventsFromColumns, mergeDuplicateEvents, type EventsTable } from '../../src/stats/design/events.js';
 import { spmHrf } from '../../src/stats/design/hrf.js';
 import { fullRank } from '../../src/stats/design/fullrank.js';
+import { svd } from '../../src/stats/core/matrix.js';
+import { Rng } from '../../src/stats/core/prng.js';
 
 interface DesignCase {
   name: string;
@@ -383,4 +385,46 @@ test('driftColumnCount gives the column count of the drift basis without buildin
   assert.equal(driftColumnCount('none', ft, 0.01, 1), noDrift(ft).cols);
   // 156 scans at 2 s, 0.01 Hz: floor(2 * 156 * 0.01 * 2) = 6 cosines + the constant
   assert.equal(driftColumnCount('cosine', frameTimesFor(156, 2, 0), 0.01, 1), 7);
+});
+
+test('fullRank around cmax: regularises from cond 1e15 up (Jacobi shortcut below cmax / 100, Golub-Kahan from there)', () => {
+  const rng = new Rng(7, 'full-rank');
+  const n = 60;
+  const p = 8;
+  // orthonormal columns by modified Gram-Schmidt of random vectors
+  const orthonormal = (rows: number) => {
+    const cols: number[][] = [];
+    for (let l = 0; l < p; l++) {
+      const v = Array.from({ length: rows }, () => rng.normal());
+      for (const q of cols) {
+        const d = v.reduce((acc, x, i) => acc + x * q[i], 0);
+        for (let i = 0; i < rows; i++) v[i] -= d * q[i];
+      }
+      const norm = Math.hypot(...v);
+      cols.push(v.map((x) => x / norm));
+    }
+    return cols;
+  };
+  const condOf = (data: Float64Array) => {
+    const { s } = svd({ rows: n, cols: p, data }, { u: false });
+    return Math.max(...s) / Math.min(...s);
+  };
+  // X = Q diag(s) Wᵀ with singular values from 1 down to 1 / cond, geometrically
+  for (const [cond, regularized] of [[10, false], [1e12, false], [5e13, false], [2e14, false], [1e16, true], [Infinity, true]] as const) {
+    const q = orthonormal(n);
+    const w = orthonormal(p);
+    const s = Array.from({ length: p }, (_, l) => cond ** (-l / (p - 1)));
+    const data = new Float64Array(n * p);
+    for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) for (let l = 0; l < p; l++) data[i * p + j] += q[l][i] * s[l] * w[l][j];
+    const r = fullRank(data, n, p);
+    assert.equal(r.regularized, regularized, `cond ${cond}: regularised ${r.regularized}`);
+    if (!regularized) {
+      assert.equal(r.data, data, 'left as it is');
+      assert.ok(Math.abs(r.cond / cond - 1) < 0.05, `cond ${r.cond} for ${cond}`);
+    } else {
+      // lifted to the condition number cmax, and close to the input
+      assert.ok(Math.abs(condOf(r.data) / 1e15 - 1) < 0.1, `regularised cond ${condOf(r.data)}`);
+      for (let i = 0; i < data.length; i++) assert.ok(Math.abs(r.data[i] - data[i]) < 1e-12);
+    }
+  }
 });

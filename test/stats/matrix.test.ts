@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  type Mat, gemmWide, matmulABt, matrixRank, pinv, solveInPlace, svd, symEig, symFunction,
+  type Mat, gemmWide, matmulABt, matrixRank, pinv, solveInPlace, svd, svdJacobiValues, symEig, symFunction,
 } from '../../src/stats/core/matrix.js';
 import { Rng } from '../../src/stats/core/prng.js';
 import { fromRows, inv, matmul, transpose } from '../helpers/linalg.js';
@@ -139,4 +139,32 @@ test('gemmWide matches matmul for odd sizes (remainder paths of the blocking)', 
     assert.ok(maxAbsDiff({ rows: m, cols: c, data: out.subarray(0, m * c) }, ref) < 1e-13);
     assert.equal(out[m * c], 99); // nothing written past m*c
   }
+});
+
+test('svdJacobiValues: the s and right singular subspaces of svd() for tall (QR first), square and rank-deficient matrices', () => {
+  for (const [m, k, rank, seed] of [[200, 12, 12, 1], [40, 12, 7, 2], [12, 12, 12, 3], [23, 12, 11, 4], [15, 9, 0, 5]]) {
+    const r = lcg(seed);
+    const a: Mat = { rows: m, cols: k, data: new Float64Array(m * k) };
+    for (let l = 0; l < rank; l++) {
+      const u = Array.from({ length: m }, r);
+      const w = Array.from({ length: k }, () => r() * 10 ** (l % 4 - 2));
+      for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) a.data[i * k + j] += u[i] * w[j];
+    }
+    const d = svdJacobiValues(a);
+    const ref = svd(a, { u: false });
+    const scale = ref.s[0] || 1;
+    for (let l = 0; l < k; l++) assert.ok(Math.abs(d.s[l] - ref.s[l]) <= 1e-12 * scale, `${m}x${k} s[${l}] ${d.s[l]} vs ${ref.s[l]}`);
+    // the projectors onto the span of the first `rank` right singular vectors agree (the
+    // vectors themselves are defined up to sign, and within the null space up to rotation)
+    const projector = (v: Mat) => {
+      const p: Mat = { rows: k, cols: k, data: new Float64Array(k * k) };
+      for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) for (let l = 0; l < rank; l++) p.data[i * k + j] += v.data[i * k + l] * v.data[j * k + l];
+      return p;
+    };
+    assert.ok(maxAbsDiff(projector(d.v), projector(ref.v)) < 1e-9, `${m}x${k} rank ${rank}: row spaces differ`);
+    const vtv = matmul(transpose(d.v), d.v);
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) assert.ok(Math.abs(vtv.data[i * k + j] - (i === j ? 1 : 0)) < 1e-12, 'V orthonormal');
+  }
+  // refused before the QR, naming the matrix's own shape
+  assert.throws(() => svdJacobiValues(fromRows([[1, 2], [3, NaN], [5, 6], [7, 8]])), /the 4 x 2 matrix has a non-finite entry/);
 });
