@@ -115,16 +115,20 @@ function writeVoxelResults(
 ): void {
   const p = model.whitenedDesign.cols;
   const den = model.dispersionDenominator;
-  const rv = out.residualVariance;
+  const { theta, dispersion, rSquare, residualVariance: rv } = out;
+  // row by row: the chunk's span of each row of theta stays in cache
+  for (let j = 0; j < p; j++) {
+    const row = j * nVox + v0;
+    const bj = b1[j];
+    for (let i = 0, o = j * cs; i < cnt; i++, o++) theta[row + idx[i]] = prod[o] + shift[i] * bj;
+  }
   for (let i = 0; i < cnt; i++) {
     const v = v0 + idx[i];
-    const ci = shift[i];
-    for (let j = 0, o = i; j < p; j++, o += cs) out.theta[j * nVox + v] = prod[o] + ci * b1[j];
-    out.dispersion[v] = stats[i] / den;
+    dispersion[v] = stats[i] / den;
     // the 1/n factors of both variances cancel; 0/0 gives NaN as numpy does
-    out.rSquare[v] = stats[cs + i] / stats[2 * cs + i];
-    if (rv) rv[v] = stats[3 * cs + i];
+    rSquare[v] = stats[cs + i] / stats[2 * cs + i];
   }
+  if (rv) for (let i = 0, o = 3 * cs; i < cnt; i++, o++) rv[v0 + idx[i]] = stats[o];
 }
 
 /**

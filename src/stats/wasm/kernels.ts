@@ -99,6 +99,7 @@ class WasmKernels implements Kernels {
     this.memory = new WebAssembly.Memory({ initial: 16 });
     const inst = new WebAssembly.Instance(wasmModule(), { env: { memory: this.memory } });
     this.fns = inst.exports as unknown as WasmKernels['fns'];
+    this.buffer = this.memory.buffer;
   }
 
   workspace(bytes: number): Workspace {
@@ -106,6 +107,7 @@ class WasmKernels implements Kernels {
     const have = this.memory.buffer.byteLength;
     if (need > have) this.memory.grow(Math.ceil((need - have) / 65536));
     const buffer = this.memory.buffer;
+    this.buffer = buffer;
     let top = SCRATCH_BYTES; // the gemm's packing scratch comes first
     const take = (n: number) => {
       const off = top;
@@ -122,8 +124,11 @@ class WasmKernels implements Kernels {
     };
   }
 
+  /** The memory's buffer (it changes only when workspace() grows the memory). */
+  private buffer: ArrayBuffer;
+
   private check(a: Float64Array | Float32Array | Int32Array | Uint8Array): number {
-    if (a.buffer !== this.memory.buffer) throw new Error('kernel arrays must be views of this workspace');
+    if (a.buffer !== this.buffer) throw new Error('kernel arrays must be views of this workspace');
     return a.byteOffset;
   }
 
