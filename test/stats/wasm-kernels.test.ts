@@ -80,6 +80,16 @@ test('whitenCols, gatherCols, colStats, quadForm and lagStats give the same bits
       const stageJ = new Float32Array(n * C + 8);
       J.gatherCols(Float32Array.from(raw), stageJ, C, n, Int32Array.from(ord), C);
       sameBits(stage, stageJ, n * C, 'gatherCols');
+      // a count that is not a multiple of 4 (the kernel's remainder loop): the rest of each row untouched
+      const part = ws.f32(n * C + 8);
+      const partJ = new Float32Array(n * C + 8);
+      K.gatherCols(raw, part, C, n, ord, C - 3);
+      J.gatherCols(Float32Array.from(raw), partJ, C, n, Int32Array.from(ord), C - 3);
+      sameBits(part, partJ, n * C + 8, 'gatherCols, C - 3 columns');
+      for (let t = 0; t < n; t++) {
+        assert.equal(part[t * C + C - 4], raw[t * C + 3], `gathered value, row ${t}`);
+        for (let i = C - 3; i < C; i++) assert.equal(part[t * C + i], 0, `row ${t} column ${i} untouched`);
+      }
       const rho = ws.f64(Math.max(1, order));
       for (let k = 0; k < order; k++) rho[k] = 0.4 / (k + 1);
       const shift = ws.f64(cs);

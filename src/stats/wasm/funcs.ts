@@ -321,7 +321,12 @@ export function gatherColsFunc(): FuncDef {
     forRange(t, I.i32(0), I.get(N), 1,
       code(I.get(SRC), I.get(t), I.get(rowB), I.i32mul, I.i32add, I.set(ps)),
       code(I.get(DST), I.get(t), I.get(rowB), I.i32mul, I.i32add, I.set(pd)),
-      code(I.get(ORD), I.set(po), I.get(ORD), I.get(CNT), I.i32(2), I.i32shl, I.i32add, I.set(pend)),
+      // four values per iteration, then the cnt % 4 left
+      code(I.get(ORD), I.set(po), I.get(ORD), I.get(CNT), I.i32(-4), I.i32and, I.i32(2), I.i32shl, I.i32add, I.set(pend)),
+      whileNot(code(I.get(po), I.get(pend), I.i32geS),
+        ...[0, 1, 2, 3].map((k) => code(I.get(pd), I.get(ps), I.get(po), I.i32load(4 * k), I.i32(2), I.i32shl, I.i32add, I.f32load(), I.f32store(4 * k))),
+        inc(pd, I.i32(16)), inc(po, I.i32(16))),
+      code(I.get(ORD), I.get(CNT), I.i32(2), I.i32shl, I.i32add, I.set(pend)),
       whileNot(code(I.get(po), I.get(pend), I.i32geS),
         I.get(pd), I.get(ps), I.get(po), I.i32load(), I.i32(2), I.i32shl, I.i32add, I.f32load(), I.f32store(),
         inc(pd, I.i32(4)), inc(po, I.i32(4)))),
