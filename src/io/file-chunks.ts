@@ -21,7 +21,7 @@ export interface ByteChunkSource {
 }
 
 /** zlib output chunk size (the 64 KiB default spends ~1 s more in per-chunk overhead on a 346 MB image). */
-export const INFLATE_CHUNK = 2 * 1024 * 1024;
+const INFLATE_CHUNK = 2 * 1024 * 1024;
 /** Read size for a raw file. */
 const READ_CHUNK = 4 * 1024 * 1024;
 /** Read size for compressed bytes (~3 inflated chunks of a BOLD run each; larger reads inflate no faster). */

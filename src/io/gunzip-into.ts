@@ -20,7 +20,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { createGunzip, constants as zc } from 'node:zlib';
 import type { ByteChunkSource } from './file-chunks.js';
 
-/** The native zlib handle as lib/zlib.js uses it (Node 20; unchanged since Node 10). */
+/** The native zlib handle as lib/zlib.js uses it (Node 20; the same calls since Node 10). */
 interface ZlibHandle {
   init(windowBits: number, level: number, memLevel: number, strategy: number, writeState: Uint32Array, onWritten: () => void, dictionary: undefined): void;
   /** Inflates in_len bytes of `input` from in_off into out[out_off .. out_off + out_len) on the thread pool; writeState then holds [availOut, availIn]. */
