@@ -18,7 +18,6 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { createGunzip, constants as zc } from 'node:zlib';
-import type { ByteChunkSource } from './file-chunks.js';
 
 /** The native zlib handle as lib/zlib.js uses it (Node 20; the same calls since Node 10). */
 interface ZlibHandle {
@@ -60,9 +59,10 @@ function zlibError(message: string, errno: number, code: string): Error {
  * The inflated bytes of a gzip file (every member, like zlib.createGunzip), in chunks of at
  * most `outBytes` written into `ring` reused buffers: the inflate runs ahead of the consumer
  * into the buffers it does not hold. The compressed bytes are read with fh.read into two
- * reused `inBytes` buffers (the next one read while the current one is inflated).
+ * reused `inBytes` buffers (the next one read while the current one is inflated). A
+ * ByteChunkSource of file-chunks.ts.
  */
-export class GunzipInto implements ByteChunkSource {
+export class GunzipInto {
   private readonly handle: ZlibHandle;
   private readonly state = new Uint32Array(2);
   private written?: () => void;
