@@ -5,6 +5,7 @@ import { openCacheFolder } from './cache-folder.js';
 import type { Artifact, Json } from './types.js';
 import { decodeArtifact, encodeArtifact, CorruptEntryError } from './artifact-codec.js';
 import { sha256 } from './canonical.js';
+import { sameStat, type EntryStat } from './verified-entries.js';
 
 /**
  * Content-addressed cache:
@@ -67,15 +68,27 @@ export class Cache {
     }
   }
 
-  async read(key: string): Promise<ReadResult> {
+  /**
+   * Reads and verifies an entry. `known`: the stat the entry had when it was known whole
+   * (verified-entries.ts); when the opened file still has it, its checksum is not recomputed.
+   */
+  async read(key: string, known?: EntryStat): Promise<ReadResult> {
     let buf: Buffer;
+    let intact = false;
     try {
-      buf = await fs.readFile(this.objectPath(key, 'bin'));
+      const fh = await fs.open(this.objectPath(key, 'bin'), 'r');
+      try {
+        // the stat of the open file, so the bytes read are those of the file compared
+        intact = known !== undefined && sameStat(await fh.stat(), known);
+        buf = await fh.readFile();
+      } finally {
+        await fh.close();
+      }
     } catch {
       return { ok: false, reason: 'missing' };
     }
     try {
-      return { ok: true, artifact: decodeArtifact(buf) };
+      return { ok: true, artifact: decodeArtifact(buf, { verify: !intact }) };
     } catch (e) {
       if (e instanceof CorruptEntryError) return { ok: false, reason: 'corrupt', detail: e.message };
       throw e;
@@ -83,7 +96,8 @@ export class Cache {
   }
 
   async write(key: string, artifact: Artifact, info: Omit<EntryInfo, 'key' | 'bytes' | 'created'>): Promise<void> {
-    const { bytes } = await writeFileAtomic(this.objectPath(key, 'bin'), encodeArtifact(artifact));
+    // the entry carries its own checksum (artifact-codec.ts): no second hash of its bytes
+    const { bytes } = await writeFileAtomic(this.objectPath(key, 'bin'), encodeArtifact(artifact), undefined, { sha256: false });
     await writeJson(this.objectPath(key, 'json'), { key, bytes, created: new Date().toISOString(), ...info });
   }
 

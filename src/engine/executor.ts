@@ -3,7 +3,7 @@ import type { EventListener, PlanEntry, SchedulerJob } from './types.js';
 import type { Plan } from './planner.js';
 import type { JobResult, NodeRunner } from './runners.js';
 import type { NodeJob } from './job.js';
-import type { VerifiedEntries } from './verified-entries.js';
+import type { EntryStat, VerifiedEntries } from './verified-entries.js';
 import { Cache } from './cache.js';
 import { heights, priorityLimit } from './priority-limit.js';
 
@@ -59,6 +59,18 @@ export async function executePlan(
   const producerOf = new Map(entries.map((e) => [e.key, e]));
   const cache = new Cache(opts.cacheRoot);
 
+  /** The recorded stats of the input entries known whole (NodeJob.intactInputs). */
+  const intactInputs = (deps: Record<string, string | string[]>): Record<string, EntryStat> | undefined => {
+    const known: Record<string, EntryStat> = {};
+    for (const keys of Object.values(deps)) {
+      for (const key of Array.isArray(keys) ? keys : [keys]) {
+        const st = opts.verified?.known(key);
+        if (st) known[key] = st;
+      }
+    }
+    return Object.keys(known).length ? known : undefined;
+  };
+
   const runNode = async (entry: PlanEntry): Promise<boolean> => {
     const depResults = await Promise.all(entry.deps.map((d) => outcome.get(d)!));
     if (entry.status === 'cached') {
@@ -90,7 +102,7 @@ export async function executePlan(
       const node = nodeById.get(entry.id)!;
       const job: NodeJob = {
         id: entry.id, type: entry.type, key: entry.key, params: node.params,
-        deps: record.deps, files: node.files, cacheRoot: opts.cacheRoot, record,
+        deps: record.deps, files: node.files, cacheRoot: opts.cacheRoot, record, intactInputs: intactInputs(record.deps),
       };
       emit({ event: 'node-start', node: entry.id, type: entry.type, time: now() });
       // the scheduler job holding the node (SLURM), carried by its final event

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Artifact, NodeDefinition } from './types.js';
 import type { NodeRecord } from './cache.js';
 import { Cache } from './cache.js';
+import type { EntryStat } from './verified-entries.js';
 import { isUserError } from '../errors.js';
 import { releaseTemporary, trackTemporary } from '../io/temporaries.js';
 
@@ -21,6 +22,11 @@ export interface NodeJob {
   files: Record<string, string | string[]>;
   cacheRoot: string;
   record: NodeRecord;
+  /**
+   * Input entries known whole (written by a node of this run, or verified), with the stat
+   * their file had then: read without checksumming while the file still has it (verified-entries.ts).
+   */
+  intactInputs?: Record<string, EntryStat>;
 }
 
 /**
@@ -70,7 +76,7 @@ export async function executeJob(job: NodeJob, def: NodeDefinition, report: JobR
   const nodes: Record<string, Artifact | Artifact[]> = {};
   const lazy: Record<string, (() => Promise<Artifact>)[]> = {};
   const read = async (name: string, key: string): Promise<Artifact> => {
-    const r = await cache.read(key);
+    const r = await cache.read(key, job.intactInputs?.[key]);
     if (!r.ok) throw new MissingInputError(`input '${name}' (entry ${key.slice(0, 12)}) is ${r.reason}${r.detail ? `: ${r.detail}` : ''}`, [key]);
     return r.artifact;
   };

@@ -14,8 +14,18 @@ import { writeFileAtomic } from '../io/atomic.js';
  * run is ~4.5 MB: 1 GB for a 240-run subject). Any difference and the entry is read and
  * verified as before. Like the file-hash memo it is only a shortcut: without the file
  * everything is verified by reading.
+ *
+ * The same stats go with each job (NodeJob.intactInputs) for the inputs written or verified
+ * earlier in the run, so the node reading them skips their checksum when the file it opened
+ * still has that stat (Cache.read): a contrast reads every run's fit, tens of MB each. With
+ * --no-cache (no file) the memo lives for the run only.
  */
-interface EntryStat { size: number; mtimeMs: number; ctimeMs: number; ino: number }
+export interface EntryStat { size: number; mtimeMs: number; ctimeMs: number; ino: number }
+
+/** Whether a file's stat is the one recorded. */
+export function sameStat(st: EntryStat, m: EntryStat): boolean {
+  return st.size === m.size && st.mtimeMs === m.mtimeMs && st.ctimeMs === m.ctimeMs && st.ino === m.ino;
+}
 
 export class VerifiedEntries {
   private memo: Record<string, EntryStat> = {};
@@ -50,10 +60,9 @@ export class VerifiedEntries {
   /** True when the entry's file still has the stat recorded when it was known whole. */
   async intact(key: string): Promise<boolean> {
     const m = this.memo[key];
-    if (!m || !this.file) return false;
+    if (!m) return false;
     try {
-      const st = await fs.stat(this.pathOf(key));
-      return st.size === m.size && st.mtimeMs === m.mtimeMs && st.ctimeMs === m.ctimeMs && st.ino === m.ino;
+      return sameStat(await fs.stat(this.pathOf(key)), m);
     } catch {
       return false;
     }
@@ -61,7 +70,6 @@ export class VerifiedEntries {
 
   /** Records the entry's current stat (after it was written by a node, or read back and verified). */
   async record(key: string): Promise<void> {
-    if (!this.file) return;
     try {
       const st = await fs.stat(this.pathOf(key));
       this.memo[key] = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
@@ -69,6 +77,11 @@ export class VerifiedEntries {
     } catch {
       delete this.memo[key];
     }
+  }
+
+  /** The stat recorded for an entry known whole, if any. */
+  known(key: string): EntryStat | undefined {
+    return this.memo[key];
   }
 
   /** Forgets an entry (found missing or corrupt). */
