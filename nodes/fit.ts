@@ -71,7 +71,7 @@ export const fit: NodeDefinition<FitParams> = {
     const masked = await readMaskedRun(bold, mask, indices, dm, params.smoothing_fwhm, (f) => ctx.progress(0.02 + 0.5 * f));
     let y = masked.y;
     const keep = masked.keep;
-    // the inflated chunks of the whole run are garbage now: free them before the GLM's outputs
+    // the reader's and the smoother's buffers are garbage now: free them before the GLM's outputs
     collectGarbage();
     lap('read + smooth');
     Object.assign(timings, masked.timings);

@@ -1,8 +1,8 @@
 /**
  * Prompt release of large dropped buffers in the worker threads.
  *
- * A fit node streams ~350 MB of inflated BOLD through fresh zlib chunks and then drops a
- * 160 MB time-major Y; V8 frees such ArrayBuffers only at its next garbage collection, which
+ * A fit node drops a 160 MB time-major Y (and the buffers of its reader and smoother);
+ * V8 frees such ArrayBuffers only at its next garbage collection, which
  * their size alone triggers late (tens of MB of external memory later), so with two fits in
  * parallel the process carried ~0.1-0.2 GB of dead buffers at its peak. The worker pool
  * therefore exposes V8's `gc()` to its threads (`exposeGcToWorkers`, before they start), and

@@ -1,12 +1,9 @@
 /**
  * NIfTI-1 / NIfTI-2 reader (.nii and .nii.gz, either byte order).
  *
- * The file is streamed (and gunzipped with a zlib chunkSize of 2 MiB: the 64 KiB default
- * spends ~1 s more in per-chunk overhead on a 346 MB image; 2 MiB inflates as fast as 16 MiB
- * did, and two fits streaming side by side peak ~60 MB lower, as each chunk is still in cache
- * when it is decoded and freed chunks are reused by the allocator) and every chunk is decoded
- * straight into one preallocated Float32Array, so the decompressed file is never held in memory
- * as a whole. Header fields are read by nifti-reader-js from the header bytes only (see
+ * The file is streamed in chunks (gunzipped in 2 MiB chunks, into a few reused buffers: see
+ * file-chunks.ts) and every chunk is decoded straight into one preallocated Float32Array, so
+ * the decompressed file is never held in memory as a whole. Header fields are read by nifti-reader-js from the header bytes only (see
  * nifti-header.ts).
  *
  * `streamNiftiVolumes` reads the same way but hands over one volume at a time (decoding only
@@ -19,8 +16,9 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { createGunzip, gunzipSync, constants as zc } from 'node:zlib';
+import { gunzipSync, constants as zc } from 'node:zlib';
 import { UserError } from '../errors.js';
+import { fileChunks, type ByteChunkSource, type ChunkOptions } from './file-chunks.js';
 import {
   headerSizeOf,
   parseNiftiHeader,
@@ -36,14 +34,10 @@ export interface NiftiImage extends NiftiHeaderInfo {
   data: Float32Array;
 }
 
-/** zlib output chunk size for the gunzip stream (see the module comment). */
-const INFLATE_CHUNK = 2 * 1024 * 1024;
-/** Read size for the compressed / raw file stream. */
-const READ_CHUNK = 4 * 1024 * 1024;
 const PLATFORM_LE = endianness() === 'LE';
 
 /** Open a file for reading, turning the usual OS errors into UserErrors naming the file. */
-async function openForRead(path: string): Promise<FileHandle> {
+async function openForRead(path: string): Promise<{ fh: FileHandle; size: number }> {
   try {
     const fh = await open(path, 'r');
     const st = await fh.stat();
@@ -51,7 +45,7 @@ async function openForRead(path: string): Promise<FileHandle> {
       await fh.close();
       throw new UserError(`${path}: is a directory, expected a NIfTI file (.nii or .nii.gz)`);
     }
-    return fh;
+    return { fh, size: st.size };
   } catch (e) {
     throw fileError(path, e);
   }
@@ -84,9 +78,8 @@ function isGzip(b: Uint8Array): boolean {
  * (a partial inflate with Z_SYNC_FLUSH), never the whole file.
  */
 export async function readNiftiHeader(path: string): Promise<NiftiHeaderInfo> {
-  const fh = await openForRead(path);
+  const { fh, size } = await openForRead(path);
   try {
-    const size = (await fh.stat()).size;
     // 4 KiB of deflate input usually holds the 540-byte header (a 240-run study reads 240
     // headers at every plan: 64 KiB each inflated to ~0.5 MB cost 0.6 s); grow if it does not.
     for (let want = 4 * 1024; ; want *= 4) {
@@ -229,36 +222,71 @@ class VoxelDecoder {
   }
 }
 
-/** The file's bytes as a stream, inflated in 2 MiB chunks when it is gzipped. */
-async function openDataStream(path: string) {
-  const fh = await openForRead(path);
-  const first = Buffer.alloc(2);
-  await fh.read(first, 0, 2, 0);
-  const raw = fh.createReadStream({ start: 0, highWaterMark: READ_CHUNK, autoClose: true });
-  let stream: NodeJS.ReadableStream = raw;
-  const gz = isGzip(first);
-  if (gz) {
-    const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK });
-    raw.on('error', (e) => gunzip.destroy(e));
-    raw.pipe(gunzip);
-    stream = gunzip;
+/**
+ * The file's bytes in chunks (inflated in 2 MiB chunks when it is gzipped), each valid until
+ * the next one is asked for: see file-chunks.ts.
+ */
+async function openData(path: string, opts?: ChunkOptions): Promise<{ source: ByteChunkSource; gz: boolean }> {
+  const { fh, size } = await openForRead(path);
+  try {
+    const first = Buffer.alloc(2);
+    await fh.read(first, 0, 2, 0);
+    const gz = isGzip(first);
+    return { source: fileChunks(fh, size, gz, opts), gz };
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    throw fileError(path, e);
   }
-  return { fh, raw, stream, gz };
+}
+
+/**
+ * Gathers the bytes up to the voxel data (header, extensions) from the first chunks. Chunks
+ * live only until the next one is read, so what must wait for more bytes is copied.
+ */
+class HeadBytes {
+  private kept?: Buffer;
+  get length(): number {
+    return this.kept?.length ?? 0;
+  }
+  /** The bytes so far with `chunk` appended (a view of chunk when nothing was kept). */
+  add(chunk: Uint8Array): Buffer {
+    const c = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    return this.kept ? Buffer.concat([this.kept, c]) : c;
+  }
+  /** Keep `head` (a result of add) for the next chunk. */
+  keep(head: Buffer): void {
+    this.kept = Buffer.from(head); // copy: the chunk's buffer is reused
+  }
+  bytes(): Buffer {
+    return this.kept ?? Buffer.alloc(0);
+  }
+}
+
+/**
+ * The parsed header once `head` holds every byte before the voxel data (header and
+ * extensions), else undefined; throws "not a NIfTI file" as soon as the size field says so.
+ */
+function completeHeader(head: Buffer, path: string): ParsedHeader | undefined {
+  if (head.length < 4) return undefined;
+  const hsize = headerSizeOf(head);
+  if (hsize === undefined) parseNiftiHeader(head, path); // throws "not a NIfTI file"
+  if (head.length < hsize!) return undefined;
+  const h = parseNiftiHeader(head, path);
+  return head.length < h.voxOffset ? undefined : h;
 }
 
 /** Read a whole NIfTI image (header + voxel data as float32). */
-export async function readNifti(path: string): Promise<NiftiImage> {
-  const { fh, raw, stream, gz } = await openDataStream(path);
+export async function readNifti(path: string, opts?: ChunkOptions): Promise<NiftiImage> {
+  const { source, gz } = await openData(path, opts);
 
   let header: ParsedHeader | undefined;
   let decoder: VoxelDecoder | undefined;
-  let pending: Buffer[] = [];
-  let pendingLen = 0;
+  const pending = new HeadBytes();
   let voxelBytesSeen = 0;
   const expectedBytes = () => decoder!.out.length * header!.bytesPerVoxel;
 
   try {
-    for await (const c of stream as AsyncIterable<Buffer>) {
+    for (let c = await source.next(); c; c = await source.next()) {
       if (decoder) {
         voxelBytesSeen += c.length;
         decoder.push(c);
@@ -266,16 +294,12 @@ export async function readNifti(path: string): Promise<NiftiImage> {
         continue;
       }
       // Still gathering the header (and any extensions before vox_offset).
-      pending.push(c);
-      pendingLen += c.length;
-      const head = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLen);
-      pending = [head];
-      if (pendingLen < 4) continue;
-      const hsize = headerSizeOf(head);
-      if (hsize === undefined) parseNiftiHeader(head, path); // throws "not a NIfTI file"
-      if (pendingLen < hsize!) continue;
-      header ??= parseNiftiHeader(head, path);
-      if (pendingLen < header.voxOffset) continue;
+      const head = pending.add(c);
+      header = completeHeader(head, path);
+      if (!header) {
+        pending.keep(head);
+        continue;
+      }
       const nValues = header.dims[0] * header.dims[1] * header.dims[2] * header.dims[3];
       try {
         decoder = new VoxelDecoder(header, nValues);
@@ -285,20 +309,18 @@ export async function readNifti(path: string): Promise<NiftiImage> {
       const rest = head.subarray(header.voxOffset);
       voxelBytesSeen += rest.length;
       decoder.push(rest);
-      pending = [];
       if (decoder.done) break;
     }
   } catch (e) {
     throw streamError(path, e, () => truncated(path, header, decoder ? expectedBytes() : undefined, voxelBytesSeen, true));
   } finally {
-    (stream as unknown as { destroy?: () => void }).destroy?.();
-    raw.destroy();
-    await fh.close().catch(() => undefined);
+    await source.close();
   }
 
   if (!header || !decoder) {
+    const pendingLen = pending.length;
     if (pendingLen < 4) throw new UserError(`${path}: not a NIfTI file (only ${pendingLen} bytes${gz ? ' after decompression' : ''})`);
-    const head = pending.length ? pending[0] : Buffer.alloc(0);
+    const head = pending.bytes();
     const h = parseNiftiHeader(head, path); // throws "truncated header" if incomplete
     throw new UserError(`${path}: truncated NIfTI file: the voxel data should start at byte ${h.voxOffset} but the file has ${pendingLen} bytes`);
   }
@@ -384,42 +406,32 @@ export interface VolumeStreamStats {
  * reusable Float32Array. Memory: one raw volume + one float32 volume, whatever the number of
  * volumes. Values are identical to readNifti's (same scaling arithmetic).
  */
-export async function streamNiftiVolumes(path: string, opts: VolumeStreamOptions): Promise<NiftiHeaderInfo & { stats: VolumeStreamStats }> {
-  const { fh, raw, stream, gz } = await openDataStream(path);
+export async function streamNiftiVolumes(
+  path: string, opts: VolumeStreamOptions, chunkOpts?: ChunkOptions,
+): Promise<NiftiHeaderInfo & { stats: VolumeStreamStats }> {
+  const { source, gz } = await openData(path, chunkOpts);
   const stats: VolumeStreamStats = { waitSeconds: 0, decodeSeconds: 0, consumeSeconds: 0 };
   let header: ParsedHeader | undefined;
   let sink: VolumeSink | undefined;
-  let pending: Buffer[] = [];
-  let pendingLen = 0;
+  const pending = new HeadBytes();
   let voxelBytesSeen = 0;
   try {
     let mark = performance.now();
-    for await (const c of stream as AsyncIterable<Buffer>) {
+    for (let c = await source.next(); c; c = await source.next()) {
       const got = performance.now();
       stats.waitSeconds += (got - mark) / 1000;
       if (sink) {
         voxelBytesSeen += c.length;
         await sink.push(c, stats);
       } else {
-        pending.push(c);
-        pendingLen += c.length;
-        const head = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLen);
-        pending = [head];
-        if (pendingLen >= 4) {
-          const hsize = headerSizeOf(head);
-          if (hsize === undefined) parseNiftiHeader(head, path); // throws "not a NIfTI file"
-          if (pendingLen >= hsize!) {
-            header ??= parseNiftiHeader(head, path);
-            if (pendingLen >= header.voxOffset) {
-              const pub = publicHeader(header);
-              sink = new VolumeSink(header, opts.select?.(pub), opts.volumes, opts.onVolume, opts.into, opts.decoder);
-              const rest = head.subarray(header.voxOffset);
-              voxelBytesSeen += rest.length;
-              pending = [];
-              await sink.push(rest, stats);
-            }
-          }
-        }
+        const head = pending.add(c);
+        header = completeHeader(head, path);
+        if (header) {
+          sink = new VolumeSink(header, opts.select?.(publicHeader(header)), opts.volumes, opts.onVolume, opts.into, opts.decoder);
+          const rest = head.subarray(header.voxOffset);
+          voxelBytesSeen += rest.length;
+          await sink.push(rest, stats);
+        } else pending.keep(head);
       }
       if (sink?.done) break;
       mark = performance.now();
@@ -427,13 +439,12 @@ export async function streamNiftiVolumes(path: string, opts: VolumeStreamOptions
   } catch (e) {
     throw streamError(path, e, () => truncated(path, header, sink?.totalBytes, voxelBytesSeen, true));
   } finally {
-    (stream as unknown as { destroy?: () => void }).destroy?.();
-    raw.destroy();
-    await fh.close().catch(() => undefined);
+    await source.close();
   }
   if (!header || !sink) {
+    const pendingLen = pending.length;
     if (pendingLen < 4) throw new UserError(`${path}: not a NIfTI file (only ${pendingLen} bytes${gz ? ' after decompression' : ''})`);
-    const h = parseNiftiHeader(pending.length ? pending[0] : Buffer.alloc(0), path);
+    const h = parseNiftiHeader(pending.bytes(), path);
     throw new UserError(`${path}: truncated NIfTI file: the voxel data should start at byte ${h.voxOffset} but the file has ${pendingLen} bytes`);
   }
   if (!sink.done) throw truncated(path, header, sink.totalBytes, voxelBytesSeen, false);

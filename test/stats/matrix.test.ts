@@ -34,6 +34,20 @@ test('matmul / transpose / matmulABt on a hand-checked case', () => {
   assert.deepEqual(Array.from(matmulABt(a, a).data), [5, 11, 17, 11, 25, 39, 17, 39, 61]);
 });
 
+test('matmulABt(a, a) (upper triangle mirrored) gives the bits of the full product', () => {
+  const a = randMat(16, 160, 3);
+  const copy: Mat = { rows: a.rows, cols: a.cols, data: Float64Array.from(a.data) };
+  const sym = matmulABt(a, a);
+  const full = matmulABt(a, copy);
+  assert.deepEqual(Array.from(sym.data), Array.from(full.data));
+  // and the full product is the direct sums
+  for (const [i, j] of [[0, 0], [3, 11], [11, 3], [15, 15]]) {
+    let s = 0;
+    for (let l = 0; l < a.cols; l++) s += a.data[i * a.cols + l] * a.data[j * a.cols + l];
+    assert.equal(full.data[i * 16 + j], s);
+  }
+});
+
 test('svd reconstructs tall and wide matrices with orthonormal factors, singular values descending', () => {
   for (const [r, c] of [[40, 7], [7, 40], [5, 5]]) {
     const a = randMat(r, c, 7 + r);

@@ -80,6 +80,16 @@ test('whitenCols, gatherCols, colStats, quadForm and lagStats give the same bits
       const stageJ = new Float32Array(n * C + 8);
       J.gatherCols(Float32Array.from(raw), stageJ, C, n, Int32Array.from(ord), C);
       sameBits(stage, stageJ, n * C, 'gatherCols');
+      // a count that is not a multiple of 4 (the kernel's remainder loop): the rest of each row untouched
+      const part = ws.f32(n * C + 8);
+      const partJ = new Float32Array(n * C + 8);
+      K.gatherCols(raw, part, C, n, ord, C - 3);
+      J.gatherCols(Float32Array.from(raw), partJ, C, n, Int32Array.from(ord), C - 3);
+      sameBits(part, partJ, n * C + 8, 'gatherCols, C - 3 columns');
+      for (let t = 0; t < n; t++) {
+        assert.equal(part[t * C + C - 4], raw[t * C + 3], `gathered value, row ${t}`);
+        for (let i = C - 3; i < C; i++) assert.equal(part[t * C + i], 0, `row ${t} column ${i} untouched`);
+      }
       const rho = ws.f64(Math.max(1, order));
       for (let k = 0; k < order; k++) rho[k] = 0.4 / (k + 1);
       const shift = ws.f64(cs);
@@ -146,13 +156,24 @@ test('refitStats gives the same bits as the plain code, and its sums are the dir
       const shift = ws.f64(cs);
       for (let i = 0; i < cs; i++) shift[i] = 1000 + r();
       const out = ws.f64(4 * cs);
+      const copy = (a: Float64Array) => Float64Array.from(a);
+      // with resid the kernels overwrite pred with the residuals: keep the inputs
+      const pred0 = copy(pred);
+      const predJ = copy(pred);
       K.refitStats(stage, C, col0, n, wy, pred, cs, vecs, shift, out, resid);
       const outJ = new Float64Array(4 * cs);
-      const copy = (a: Float64Array) => Float64Array.from(a);
-      J.refitStats(Float32Array.from(stage), C, col0, n, copy(wy), copy(pred), cs,
+      J.refitStats(Float32Array.from(stage), C, col0, n, copy(wy), predJ, cs,
         { r1: copy(vecs.r1), dh1: copy(vecs.dh1), dw1: copy(vecs.dw1), h1: copy(vecs.h1) }, copy(shift), outJ, resid);
       const valid = Math.min(cs, C - col0);
       for (let k = 0; k < (resid ? 4 : 3); k++) sameBits(out.subarray(k * cs), outJ.subarray(k * cs), valid, `refitStats ${k} ${n}x${C}`);
+      for (let t = 0; t < n; t++) {
+        sameBits(pred.subarray(t * cs), predJ.subarray(t * cs), valid, `refitStats pred/residuals row ${t}`);
+        for (let i = 0; i < valid; i++) {
+          // the residuals e_t = (y_t - pred_t) - c·h1_t, bit for bit (the series written from them)
+          const e = (stage[t * C + col0 + i] - pred0[t * cs + i]) - shift[i] * vecs.h1[t];
+          assert.equal(pred[t * cs + i], resid ? e : pred0[t * cs + i], `residual ${t}, ${i}`);
+        }
+      }
       // against the definitions, column by column
       const variance = (x: number[]) => {
         const m = x.reduce((a, b) => a + b, 0) / n;
@@ -161,14 +182,14 @@ test('refitStats gives the same bits as the plain code, and its sums are the dir
       for (let i = 0; i < valid; i++) {
         const c = shift[i];
         const col = (f: (t: number) => number) => Array.from({ length: n }, (_, t) => f(t));
-        const sse = col((t) => (wy[t * cs + i] - pred[t * cs + i] + c * vecs.r1[t]) ** 2).reduce((a, b) => a + b, 0);
-        const vp = variance(col((t) => pred[t * cs + i] + c * vecs.h1[t]));
+        const sse = col((t) => (wy[t * cs + i] - pred0[t * cs + i] + c * vecs.r1[t]) ** 2).reduce((a, b) => a + b, 0);
+        const vp = variance(col((t) => pred0[t * cs + i] + c * vecs.h1[t]));
         const vy = variance(col((t) => wy[t * cs + i] + c * (1 + vecs.dw1[t])));
         const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-9 * Math.abs(b), `${what} column ${i}: ${a} vs ${b}`);
         close(out[i], sse, 'SSE');
         close(out[cs + i], n * vp, 'n var(pred)');
         close(out[2 * cs + i], n * vy, 'n var(wy)');
-        if (resid) close(out[3 * cs + i], variance(col((t) => stage[t * C + col0 + i] - pred[t * cs + i] - c * vecs.h1[t])), 'residual variance');
+        if (resid) close(out[3 * cs + i], variance(col((t) => stage[t * C + col0 + i] - pred0[t * cs + i] - c * vecs.h1[t])), 'residual variance');
       }
     }
   }

@@ -32,13 +32,18 @@ function fromMl(m: Matrix, cols = m.columns): Mat {
   return out;
 }
 
-/** A Bᵀ without forming the transpose. */
+/**
+ * A Bᵀ without forming the transpose. For A Aᵀ only the upper triangle is summed and mirrored:
+ * entry (j, i) sums the same products as (i, j) in the same order (a·b = b·a exactly).
+ */
 export function matmulABt(a: Mat, b: Mat): Mat {
   if (a.cols !== b.cols) throw new Error(`matmulABt: ${a.rows}x${a.cols} times (${b.rows}x${b.cols})ᵀ`);
   const out: Mat = { rows: a.rows, cols: b.rows, data: new Float64Array(a.rows * b.rows) };
   const k = a.cols;
+  const sym = a === b;
   for (let i = 0; i < a.rows; i++) {
-    for (let j = 0; j < b.rows; j++) {
+    if (sym) for (let j = 0; j < i; j++) out.data[i * b.rows + j] = out.data[j * b.rows + i];
+    for (let j = sym ? i : 0; j < b.rows; j++) {
       let s = 0;
       for (let l = 0; l < k; l++) s += a.data[i * k + l] * b.data[j * k + l];
       out.data[i * b.rows + j] = s;

@@ -40,7 +40,8 @@ export function fitLabelled(
   const f32 = y instanceof Float32Array;
   const resid = Boolean(out.residualVariance);
   const series = Boolean(out.residuals || out.residualSeries);
-  const gatherY = !f32 && (resid || series);
+  const withE = resid || series;
+  const gatherY = !f32 && withE;
   const maxOrder = Math.max(1, ...models.map((m) => m.rho.length));
   const pk = packedLength(p, n);
   const pn = packedLength(n, p);
@@ -98,13 +99,11 @@ export function fitLabelled(
       K.gemmPacked(mg.pinv, p, n, wy, cs, prod); // θ' (p x cs)
       K.gemmPacked(mg.design, n, p, prod, cs, pred); // W·θ' (n x cs)
       if (ycols) for (let t = 0; t < n; t++) for (let i = 0; i < cnt; i++) ycols[t * cs + i] = y[t * nVox + v0 + idx[i]];
-      if (stage) K.refitStats(stage, C, a, n, wy, pred, cs, mg.vecs, shift, stats, resid);
-      else refitStatsJs(ycols ?? wy, cs, 0, n, wy, pred, cs, mg.vecs, shift, stats, resid);
+      // with the residuals, the kernel leaves them in pred
+      if (stage) K.refitStats(stage, C, a, n, wy, pred, cs, mg.vecs, shift, stats, withE);
+      else refitStatsJs(ycols ?? wy, cs, 0, n, wy, pred, cs, mg.vecs, shift, stats, withE);
       writeVoxelResults(model, mg.b1, prod, stats, cs, cnt, shift, idx, v0, nVox, out);
-      if (series) {
-        if (stage) writeResidualSeries(stage, C, a, pred, cs, cnt, n, shift, mg.vecs.h1, idx, v0, nVox, out);
-        else writeResidualSeries(ycols!, cs, 0, pred, cs, cnt, n, shift, mg.vecs.h1, idx, v0, nVox, out);
-      }
+      if (series) writeResidualSeries(pred, cs, cnt, n, idx, v0, nVox, out);
     }
   }
 }
@@ -116,16 +115,20 @@ function writeVoxelResults(
 ): void {
   const p = model.whitenedDesign.cols;
   const den = model.dispersionDenominator;
-  const rv = out.residualVariance;
+  const { theta, dispersion, rSquare, residualVariance: rv } = out;
+  // row by row: the chunk's span of each row of theta stays in cache
+  for (let j = 0; j < p; j++) {
+    const row = j * nVox + v0;
+    const bj = b1[j];
+    for (let i = 0, o = j * cs; i < cnt; i++, o++) theta[row + idx[i]] = prod[o] + shift[i] * bj;
+  }
   for (let i = 0; i < cnt; i++) {
     const v = v0 + idx[i];
-    const ci = shift[i];
-    for (let j = 0, o = i; j < p; j++, o += cs) out.theta[j * nVox + v] = prod[o] + ci * b1[j];
-    out.dispersion[v] = stats[i] / den;
+    dispersion[v] = stats[i] / den;
     // the 1/n factors of both variances cancel; 0/0 gives NaN as numpy does
-    out.rSquare[v] = stats[cs + i] / stats[2 * cs + i];
-    if (rv) rv[v] = stats[3 * cs + i];
+    rSquare[v] = stats[cs + i] / stats[2 * cs + i];
   }
+  if (rv) for (let i = 0, o = 3 * cs; i < cnt; i++, o++) rv[v0 + idx[i]] = stats[o];
 }
 
 /**

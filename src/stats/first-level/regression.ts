@@ -125,11 +125,13 @@ export function pinvTall(w: Mat, withBasis = false): { pinv: Mat; basis?: Mat } 
   // B = V S⁺ U_Rᵀ (n x n), then pinv = B Qᵀ: row i of pinv is Q applied to row i of B
   const out: Mat = { rows: n, cols: m, data: new Float64Array(n * m) };
   const row = new Float64Array(m);
+  const vs = new Float64Array(n); // row i of V S⁺ (0 for the dropped singular values)
   for (let i = 0; i < n; i++) {
     row.fill(0);
+    for (let l = 0; l < n; l++) vs[l] = s[l] > cutoff ? v.data[i * n + l] / s[l] : 0;
     for (let c = 0; c < n; c++) {
       let acc = 0;
-      for (let l = 0; l < n; l++) if (s[l] > cutoff) acc += (v.data[i * n + l] / s[l]) * u.data[c * n + l];
+      for (let l = 0; l < n; l++) if (s[l] > cutoff) acc += vs[l] * u.data[c * n + l];
       row[c] = acc;
     }
     applyQ(row);

@@ -32,25 +32,18 @@ export interface ResidualOutputs {
 }
 
 /**
- * The series e = (y - pred) - c·h1 of the cnt voxels of one AR group in a chunk (y column i is
- * src[t·stride + col0 + i], pred = W·θ' of the shifted data, c = shift[i], h1 = W·pinv(W)·w1:
- * see fitLabelled; the arithmetic of refitStatsFunc), written at voxel v0 + idx[i] of the
- * series asked for in `out`.
+ * nilearn's residuals e_t = (y_t - pred_t) - c·h1_t of the cnt voxels of one AR group in a
+ * chunk, as the refitStats kernel leaves them in its `pred` block (n x cs, resid on; see
+ * fitLabelled), written at voxel v0 + idx[i] of the series asked for in `out`.
  */
 export function writeResidualSeries(
-  src: Float32Array | Float64Array, stride: number, col0: number, pred: Float64Array, cs: number, cnt: number, n: number,
-  shift: Float64Array, h1: Float64Array, idx: Int32Array, v0: number, nVox: number, out: ResidualOutputs,
+  e: Float64Array, cs: number, cnt: number, n: number, idx: Int32Array, v0: number, nVox: number, out: ResidualOutputs,
 ): void {
   const { residuals: full, residualSeries: series } = out;
   for (let t = 0; t < n; t++) {
-    const ps = t * stride + col0;
-    const pp = t * cs;
+    const pe = t * cs;
     const row = t * nVox + v0;
-    const ht = h1[t];
-    for (let i = 0; i < cnt; i++) {
-      const e = (src[ps + i] - pred[pp + i]) - shift[i] * ht;
-      if (full) full[row + idx[i]] = e;
-      if (series) series[row + idx[i]] = e;
-    }
+    if (full) for (let i = 0; i < cnt; i++) full[row + idx[i]] = e[pe + i];
+    if (series) for (let i = 0; i < cnt; i++) series[row + idx[i]] = e[pe + i];
   }
 }

@@ -321,7 +321,12 @@ export function gatherColsFunc(): FuncDef {
     forRange(t, I.i32(0), I.get(N), 1,
       code(I.get(SRC), I.get(t), I.get(rowB), I.i32mul, I.i32add, I.set(ps)),
       code(I.get(DST), I.get(t), I.get(rowB), I.i32mul, I.i32add, I.set(pd)),
-      code(I.get(ORD), I.set(po), I.get(ORD), I.get(CNT), I.i32(2), I.i32shl, I.i32add, I.set(pend)),
+      // four values per iteration, then the cnt % 4 left
+      code(I.get(ORD), I.set(po), I.get(ORD), I.get(CNT), I.i32(-4), I.i32and, I.i32(2), I.i32shl, I.i32add, I.set(pend)),
+      whileNot(code(I.get(po), I.get(pend), I.i32geS),
+        ...[0, 1, 2, 3].map((k) => code(I.get(pd), I.get(ps), I.get(po), I.i32load(4 * k), I.i32(2), I.i32shl, I.i32add, I.f32load(), I.f32store(4 * k))),
+        inc(pd, I.i32(16)), inc(po, I.i32(16))),
+      code(I.get(ORD), I.get(CNT), I.i32(2), I.i32shl, I.i32add, I.set(pend)),
       whileNot(code(I.get(po), I.get(pend), I.i32geS),
         I.get(pd), I.get(ps), I.get(po), I.i32load(), I.i32(2), I.i32shl, I.i32add, I.f32load(), I.f32store(),
         inc(pd, I.i32(4)), inc(po, I.i32(4)))),
@@ -384,13 +389,15 @@ export function scaleRowF32Func(): FuncDef {
  *   dy_t = (wy_t - wy_0) + c·dw1_t                  out[2]  = Σ dy² - (Σ dy)²/n  (n·var(wy))
  * and with resid != 0, for y the float32 data (stage columns col0 + i, row stride C):
  *   e_t = (y_t - pred_t) - c·h1_t,  m = (Σ e)/n,    out[3]  = (Σ (e_t - m)²) / n (numpy.var)
- * (out[k] at out + k·cs·8). `stage` needs 2 readable values past column col0 + cs - 1.
+ * (out[k] at out + k·cs·8). With resid, e_t (nilearn's residual) replaces pred_t in `pred`:
+ * the second pass (two-pass variance) and the residual series read it from there.
+ * `stage` needs 2 readable values past column col0 + cs - 1.
  */
 export function refitStatsFunc(): FuncDef {
   const STAGE = 0, C = 1, COL0 = 2, N = 3, WY = 4, PRED = 5, CS = 6, R1 = 7, DH1 = 8, DW1 = 9, H1 = 10, SHIFT = 11, OUT = 12, RESID = 13;
   const i = 14, t = 15, ps = 16, pw = 17, pp = 18, rowS = 19, rowD = 20, off = 21, t8 = 22;
   const nv = 23, sh = 24, wy0 = 25, p0 = 26, e2 = 27, sp = 28, sp2 = 29, sy = 30, sy2 = 31, se = 32, wv = 33, pv = 34, d = 35, m = 36;
-  const at = (arr: number) => code(I.get(arr), I.get(t8), I.i32add, I.f64load(), I.f64x2splat);
+  const at = (arr: number) => code(I.get(arr), I.get(t8), I.i32add, I.v128load64splat());
   const startRows = code(
     addr(I.get(STAGE), code(I.get(COL0), I.get(i), I.i32add), 2), I.set(ps),
     I.get(WY), I.get(off), I.i32add, I.set(pw),
@@ -420,7 +427,7 @@ export function refitStatsFunc(): FuncDef {
         code(I.get(wv), I.get(pv), I.f64x2sub, I.get(sh), at(R1), I.f64x2mul, I.f64x2add, I.set(d)), sq(e2),
         code(I.get(pv), I.get(p0), I.f64x2sub, I.get(sh), at(DH1), I.f64x2mul, I.f64x2add, I.set(d)), add(sp), sq(sp2),
         code(I.get(wv), I.get(wy0), I.f64x2sub, I.get(sh), at(DW1), I.f64x2mul, I.f64x2add, I.set(d)), add(sy), sq(sy2),
-        I.get(RESID), [0x04, 0x40], code(I.get(se), e, I.f64x2add, I.set(se)), I.end,
+        I.get(RESID), [0x04, 0x40], code(e, I.set(d), I.get(pp), I.get(d), I.v128store(), I.get(se), I.get(d), I.f64x2add, I.set(se)), I.end,
         step),
       store(0, I.get(e2)),
       store(1, code(I.get(sp2), I.get(sp), I.get(sp), I.f64x2mul, I.get(nv), I.f64x2div, I.f64x2sub)),
@@ -429,11 +436,10 @@ export function refitStatsFunc(): FuncDef {
       code(
         I.get(se), I.get(nv), I.f64x2div, I.set(m),
         I.v128zero, I.set(se),
-        startRows,
+        code(I.get(PRED), I.get(off), I.i32add, I.set(pp)),
         forRange(t, I.i32(0), I.get(N), 1,
-          code(I.get(pp), I.v128load(), I.set(pv)),
-          e, I.get(m), I.f64x2sub, I.set(d), sq(se),
-          step),
+          code(I.get(pp), I.v128load(), I.get(m), I.f64x2sub, I.set(d)), sq(se),
+          inc(pp, I.get(rowD))),
         store(3, code(I.get(se), I.get(nv), I.f64x2div)),
       ),
       I.end),

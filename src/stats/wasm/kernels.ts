@@ -99,6 +99,7 @@ class WasmKernels implements Kernels {
     this.memory = new WebAssembly.Memory({ initial: 16 });
     const inst = new WebAssembly.Instance(wasmModule(), { env: { memory: this.memory } });
     this.fns = inst.exports as unknown as WasmKernels['fns'];
+    this.buffer = this.memory.buffer;
   }
 
   workspace(bytes: number): Workspace {
@@ -106,6 +107,7 @@ class WasmKernels implements Kernels {
     const have = this.memory.buffer.byteLength;
     if (need > have) this.memory.grow(Math.ceil((need - have) / 65536));
     const buffer = this.memory.buffer;
+    this.buffer = buffer;
     let top = SCRATCH_BYTES; // the gemm's packing scratch comes first
     const take = (n: number) => {
       const off = top;
@@ -122,8 +124,11 @@ class WasmKernels implements Kernels {
     };
   }
 
+  /** The memory's buffer (it changes only when workspace() grows the memory). */
+  private buffer: ArrayBuffer;
+
   private check(a: Float64Array | Float32Array | Int32Array | Uint8Array): number {
-    if (a.buffer !== this.memory.buffer) throw new Error('kernel arrays must be views of this workspace');
+    if (a.buffer !== this.buffer) throw new Error('kernel arrays must be views of this workspace');
     return a.byteOffset;
   }
 
@@ -320,7 +325,8 @@ class JsKernels implements Kernels {
 
 /**
  * refitStatsFunc's twin (same float64 operations in the same order), for float32 or float64
- * data y (src[t·C + col0 + i]; float64 data is not staged, see chunks.ts loadF64).
+ * data y (src[t·C + col0 + i]; float64 data is not staged, see chunks.ts loadF64). With resid,
+ * nilearn's residuals e_t replace pred_t in `pred`, as in the kernel.
  */
 export function refitStatsJs(src: Float32Array | Float64Array, C: number, col0: number, n: number, wy: Float64Array, pred: Float64Array, cs: number,
   terms: RefitVectors, shift: Float64Array, out: Float64Array, resid: boolean): void {
@@ -341,7 +347,11 @@ export function refitStatsJs(src: Float32Array | Float64Array, C: number, col0: 
       const dy = (wv - wy0) + sh * dw1[t];
       sy = sy + dy;
       sy2 = sy2 + dy * dy;
-      if (resid) se = se + (((src[t * C + col0 + i] ?? 0) - pv) - sh * h1[t]);
+      if (resid) {
+        const e = ((src[t * C + col0 + i] ?? 0) - pv) - sh * h1[t];
+        pred[t * cs + i] = e;
+        se = se + e;
+      }
     }
     out[i] = e2;
     out[cs + i] = sp2 - (sp * sp) / n;
@@ -350,7 +360,7 @@ export function refitStatsJs(src: Float32Array | Float64Array, C: number, col0: 
     const m = se / n;
     let q = 0;
     for (let t = 0; t < n; t++) {
-      const d = (((src[t * C + col0 + i] ?? 0) - pred[t * cs + i]) - sh * h1[t]) - m;
+      const d = pred[t * cs + i] - m;
       q = q + d * d;
     }
     out[3 * cs + i] = q / n;
