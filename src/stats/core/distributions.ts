@@ -50,7 +50,7 @@ export interface Tails {
   cdf: number;
 }
 
-/** Largest integer dof for which tTails sums the finite series (at most dof / 2 terms). */
+/** Largest integer dof for which tTails takes Cephes' routes (the series: at most dof / 2 terms). */
 const SERIES_MAX_DOF = 1000;
 
 /**
@@ -92,6 +92,95 @@ function tCentralSeries(ax: number, k: number): number {
   return f * ax * Math.sqrt(w / k);
 }
 
+/**
+ * P(T > ax) for ax > 2 and an integer dof k: 0.5 · I_x(k/2, 1/2) with x = k / (k + ax²), the
+ * route of Cephes `stdtr` for |t| > 2 (scipy's t distribution, hence nilearn's p-values): its
+ * `incbet` takes, for these arguments (x below the mean a / (a + b), Cephes' `y < 0` case),
+ * the continued fraction of A&S 26.5.8 (Cephes `incbcf`):
+ *   I_x(a, b) = x^a (1-x)^b / (a B(a, b)) · 1 / (1 + d_1 / (1 + d_2 / (1 + …)))
+ *   d_{2m+1} = −(a+m)(a+b+m) x / ((a+2m)(a+2m+1)),   d_{2m} = m(b−m) x / ((a+2m−1)(a+2m))
+ * which here converges in at most ~45 steps (x <= k/(k+4) < (a+1)/(a+b+2); fewer as |t| grows).
+ * The convergents are the forward (Wallis) recurrence A_n = A_{n−1} + d_n A_{n−2} (same for B):
+ * two chains of multiply-adds with no division in them (a division per step only to test
+ * convergence, off the chains; |d_n| <= 1, so A and B cannot overflow in these few steps). The
+ * x- and t-free parts of d_n and 1 / (a B(a, 1/2)) are tabulated once per dof
+ * (tailTables). Every term is computed without cancellation: 1 − x = ax² / (k + ax²) and
+ * log x = −log1p(ax²/k), so the relative error stays ~1e-14 down to the smallest doubles
+ * (~|log p| · ε from the power; the distributions test bounds it against mpmath), where
+ * @stdlib's incomplete beta (what this replaces on this range) costs several times more and,
+ * for each worker's first map, ~0.2 s of compiling its graph of functions.
+ */
+function tUpperTailFraction(ax: number, k: number): number {
+  const ax2 = ax * ax;
+  if (ax2 === Infinity) return 0;
+  const tab = tailTables(k);
+  const x = k / (k + ax2);
+  const al = tab.odd;
+  const be = tab.even;
+  // n = 1: A_1 = 1 + d_1, B_1 = 1 (A_0 = B_0 = 1, A_{-1} = 1, B_{-1} = 0)
+  let a2 = 1;
+  let b2 = 1;
+  let a1 = 1 + al[0] * x;
+  let b1 = 1;
+  let f = a1;
+  for (let m = 1; m < al.length; m++) {
+    let d = be[m] * x;
+    let an = a1 + d * a2;
+    let bn = b1 + d * b2;
+    a2 = a1; b2 = b1; a1 = an; b1 = bn;
+    d = al[m] * x;
+    an = a1 + d * a2;
+    bn = b1 + d * b2;
+    a2 = a1; b2 = b1; a1 = an; b1 = bn;
+    const g = a1 / b1;
+    if (Math.abs(g - f) <= 1.2e-16 * g) { f = g; break; }
+    f = g;
+  }
+  // x^a (1-x)^b / (a B(a, b)) with a = k/2, b = 1/2, times 1/f (the fraction is 1 / f)
+  const power = Math.exp(-0.5 * k * Math.log1p(ax2 / k) + 0.5 * Math.log(ax2 / (k + ax2)));
+  return 0.5 * (power * tab.norm) / f;
+}
+
+interface TailTables {
+  /** t- and x-free parts of d_{2m+1} (index m) and d_{2m} (index m; index 0 unused). */
+  odd: Float64Array;
+  even: Float64Array;
+  /** 1 / (a B(a, 1/2)) for a = k/2. */
+  norm: number;
+}
+
+/** Steps tabulated for the continued fraction: past its worst case (|t| just above 2, k = 1000). */
+const FRACTION_STEPS = 64;
+
+let cachedTailK = -1;
+let cachedTail: TailTables = { odd: new Float64Array(0), even: new Float64Array(0), norm: 0 };
+
+function tailTables(k: number): TailTables {
+  if (k === cachedTailK) return cachedTail;
+  const a = k / 2;
+  const b = 0.5;
+  const odd = new Float64Array(FRACTION_STEPS);
+  const even = new Float64Array(FRACTION_STEPS);
+  for (let m = 0; m < FRACTION_STEPS; m++) {
+    odd[m] = -((a + m) * (a + b + m)) / ((a + 2 * m) * (a + 2 * m + 1));
+    even[m] = (m * (b - m)) / ((a + 2 * m - 1) * (a + 2 * m));
+  }
+  // 1 / (a B(a, 1/2)) = Γ(a + 1/2) / (Γ(a + 1) Γ(1/2)):
+  //   even k (a integer):        Π_{i=1..a} (2i − 1) / (2i)
+  //   odd k (a = n + 1/2):       (2/π) Π_{i=1..n} (2i) / (2i + 1)
+  let norm: number;
+  if (k % 2 === 0) {
+    norm = 1;
+    for (let i = 1; i <= a; i++) norm *= (2 * i - 1) / (2 * i);
+  } else {
+    norm = 2 / Math.PI;
+    for (let i = 1; i <= (k - 1) / 2; i++) norm *= (2 * i) / (2 * i + 1);
+  }
+  cachedTailK = k;
+  cachedTail = { odd, even, norm };
+  return cachedTail;
+}
+
 let cachedK = -1;
 let cachedCoefficients = new Float64Array(0);
 
@@ -117,16 +206,29 @@ function seriesCoefficients(k: number): Float64Array {
 
 /**
  * out.sf = P(T > x) and out.cdf = P(T <= x) from one evaluation, both tails accurate. For an
- * integer dof up to 1000 and |x| <= 2 (where neither tail is small) the finite series above;
- * elsewhere @stdlib's t cdf, which evaluates one tail by the incomplete beta function of x² and
- * returns 1 − tail for x > 0, so sf(x) = cdf(−x) and cdf(x) = 1 − sf(x) (the accurate one is
- * the small one). Maps of a million t values make this the hot path of a contrast.
+ * integer dof up to 1000 (Cephes `stdtr`'s two routes): the finite series above for |x| <= 2
+ * (where neither tail is small), the continued fraction for the smaller tail beyond, and
+ * 1 − that tail for the other one. Otherwise @stdlib's t cdf, which evaluates one tail by the
+ * incomplete beta function of x² and returns 1 − tail for x > 0, so sf(x) = cdf(−x) and
+ * cdf(x) = 1 − sf(x) (the accurate one is the small one). Maps of a million t values make this
+ * the hot path of a contrast.
  */
 export function tTails(x: number, dof: number, out: Tails): Tails {
-  if (x >= -2 && x <= 2 && Number.isInteger(dof) && dof >= 1 && dof <= SERIES_MAX_DOF) {
-    const a = tCentralSeries(Math.abs(x), dof);
-    out.cdf = x < 0 ? 0.5 - 0.5 * a : 0.5 + 0.5 * a;
-    out.sf = x < 0 ? 0.5 + 0.5 * a : 0.5 - 0.5 * a;
+  if (Number.isInteger(dof) && dof >= 1 && dof <= SERIES_MAX_DOF && !Number.isNaN(x)) {
+    if (x >= -2 && x <= 2) {
+      const a = tCentralSeries(Math.abs(x), dof);
+      out.cdf = x < 0 ? 0.5 - 0.5 * a : 0.5 + 0.5 * a;
+      out.sf = x < 0 ? 0.5 + 0.5 * a : 0.5 - 0.5 * a;
+      return out;
+    }
+    const tail = x === Infinity || x === -Infinity ? 0 : tUpperTailFraction(Math.abs(x), dof);
+    if (x > 0) {
+      out.sf = tail;
+      out.cdf = 1 - tail;
+    } else {
+      out.cdf = tail;
+      out.sf = 1 - tail;
+    }
     return out;
   }
   if (x > 0) {
