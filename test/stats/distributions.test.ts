@@ -78,11 +78,82 @@ test('t tails: the series and the incomplete beta agree to 5e-13 over |t| <= 2 f
     }
   }
   assert.ok(worst < 5e-13, `worst relative difference ${worst}`);
-  // outside the series' range: the incomplete beta route, bit for bit
-  tTails(2.5, 290, out);
-  assert.equal(out.sf, tSf(2.5, 290));
+  // a non-integer dof: the incomplete beta route, bit for bit
   tTails(1.5, 290.5, out);
   assert.equal(out.sf, tSf(1.5, 290.5));
+  tTails(-2.5, 290.5, out);
+  assert.equal(out.cdf, tCdf(-2.5, 290.5));
+});
+
+// P(T > t) = I_{k/(k+t²)}(k/2, 1/2) / 2 by mpmath (60 digits): |t| > 2, where tTails takes the
+// continued fraction for integer dof, down to p ≈ 1e-296 and out to |t| = 1e150.
+const T_UPPER_TAIL: [number, number, number][] = [
+  [2.0000001, 288, 0.023219561412790284218],
+  [2.5, 288, 0.0064877671347656234998],
+  [3.7, 288, 0.00012910992788942713635],
+  [6.0, 288, 2.9562493178219635818e-9],
+  [11.0, 288, 4.967902061615330065e-24],
+  [25.0, 288, 1.9823078576879763636e-74],
+  [38.6, 288, 3.7382966526227720502e-116],
+  [62.8, 288, 2.0813269028699433584e-170],
+  [90.0, 288, 3.3425337482399588168e-213],
+  [2.01, 287, 0.022683385742146836348],
+  [9.0, 287, 1.5921750674695722865e-17],
+  [70.0, 287, 9.9869647542526694968e-183],
+  [2.3, 1000, 0.010826709923919803383],
+  [30.0, 1000, 7.6873437220217411056e-142],
+  [44.0, 957, 2.0345826658110752278e-232],
+  [3.0, 1, 0.10241638234956672582],
+  [1e6, 1, 3.1830988618368456824e-7],
+  [1e150, 1, 3.1830988618379067764e-151],
+  [2.2, 2, 0.079404487903970085907],
+  [1e100, 2, 4.999999999999999841e-201],
+  [2.1, 3, 0.063282601274842298436],
+  [5e4, 3, 8.821262314046055058e-15],
+  [4.0, 10, 0.0012591663123683461319],
+  [1e30, 10, 1.2304687499999997553e-296],
+  [12.0, 30, 2.7900927075996280315e-13],
+  [1e10, 30, 1.0364534652562066867e-279],
+  [40.0, 100, 1.2310538010700354086e-63],
+  [1000.0, 100, 3.9598093039739259539e-202],
+  [700.0, 150, 8.7978208150876259727e-266],
+  [2.4, 999, 0.0082886321458124206163],
+];
+
+test('t tails beyond |t| = 2 (continued fraction, integer dof): relative precision down to 1e-296', () => {
+  const out = { sf: 0, cdf: 0 };
+  for (const [t, k, sf] of T_UPPER_TAIL) {
+    tTails(t, k, out);
+    assert.ok(rel(out.sf, sf) < 2e-13, `tTails(${t}, ${k}).sf = ${out.sf} vs ${sf} (${rel(out.sf, sf)})`);
+    assert.equal(out.cdf, 1 - out.sf);
+    tTails(-t, k, out);
+    assert.ok(rel(out.cdf, sf) < 2e-13, `tTails(${-t}, ${k}).cdf = ${out.cdf} vs ${sf}`);
+    assert.equal(out.sf, 1 - out.cdf);
+  }
+  // beyond the smallest double, and at infinity
+  tTails(1e5, 288, out);
+  assert.equal(out.sf, 0);
+  assert.equal(out.cdf, 1);
+  tTails(-Infinity, 5, out);
+  assert.equal(out.cdf, 0);
+  assert.equal(out.sf, 1);
+  tTails(NaN, 288, out);
+  assert.ok(Number.isNaN(out.sf) && Number.isNaN(out.cdf));
+});
+
+test('t tails beyond |t| = 2 agree with the incomplete beta (@stdlib) to 3e-13 for dof 1..1000', () => {
+  const out = { sf: 0, cdf: 0 };
+  let worst = 0;
+  for (const k of [1, 2, 3, 4, 5, 9, 10, 30, 99, 100, 287, 288, 500, 957, 999, 1000]) {
+    // just above 2 (the fraction's slowest case) out to where p underflows
+    for (let t = 2 + 1e-12; t < 1e6; t *= 1.07) {
+      const ref = tSf(t, k);
+      if (ref < 1e-300) break;
+      tTails(t, k, out);
+      worst = Math.max(worst, rel(out.sf, ref));
+    }
+  }
+  assert.ok(worst < 3e-13, `worst relative difference ${worst}`);
 });
 
 test('F survival function keeps relative precision in the upper tail', () => {

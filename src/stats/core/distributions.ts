@@ -112,9 +112,12 @@ function tCentralSeries(ax: number, k: number): number {
  */
 function tUpperTailFraction(ax: number, k: number): number {
   const ax2 = ax * ax;
-  if (ax2 === Infinity) return 0;
+  // beyond |t| = 1e100 (p > 0 there only for dof 1 and 2) ax² could overflow: x = k / ax / ax
+  const big = ax > 1e100;
+  const x = big ? k / ax / ax : k / (k + ax2);
+  const logX = big ? Math.log(k) - 2 * Math.log(ax) : -Math.log1p(ax2 / k);
+  const log1mX = big ? -Math.log1p(x) : Math.log(ax2 / (k + ax2));
   const tab = tailTables(k);
-  const x = k / (k + ax2);
   const al = tab.odd;
   const be = tab.even;
   // n = 1: A_1 = 1 + d_1, B_1 = 1 (A_0 = B_0 = 1, A_{-1} = 1, B_{-1} = 0)
@@ -137,7 +140,7 @@ function tUpperTailFraction(ax: number, k: number): number {
     f = g;
   }
   // x^a (1-x)^b / (a B(a, b)) with a = k/2, b = 1/2, times 1/f (the fraction is 1 / f)
-  const power = Math.exp(-0.5 * k * Math.log1p(ax2 / k) + 0.5 * Math.log(ax2 / (k + ax2)));
+  const power = Math.exp(0.5 * k * logX + 0.5 * log1mX);
   return 0.5 * (power * tab.norm) / f;
 }
 
