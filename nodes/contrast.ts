@@ -46,7 +46,8 @@ export const contrast: NodeDefinition<ContrastParams> = {
     }
     if (sum === null) throw new UserError(`contrast ${params.name} is null in every run (its conditions have no events); expected events for at least one of its conditions in some run`);
     const r = contrastStatistics(scaleContrast(sum, 1 / n));
-    const f32 = (a: Float64Array) => Float32Array.from(a);
+    // the typed-array constructor converts in one native pass (Float32Array.from iterates)
+    const f32 = (a: Float64Array) => new Float32Array(a);
     return {
       meta: { name: params.name, statType, dof: r.dof, dim: r.dim, warnings },
       arrays: {

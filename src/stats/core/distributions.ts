@@ -70,21 +70,31 @@ function tCentralSeries(ax: number, k: number): number {
   // Σ_j tz_j = Σ_m C_m w^m (w = 1/z), with C_m = Π_{i<=m} (j_i - 1)/j_i precomputed per k:
   // one multiply-add per term and no division in the loop
   const c = seriesCoefficients(k);
-  // Σ_m C_m w^m = P0(y) + w P1(y) + w² P2(y) + w³ P3(y) with y = w⁴ and P_r the terms m ≡ r
-  // (mod 4): four Horner chains that run side by side (a single chain is bound by the latency
-  // of each multiply-add, ~k/2 of them in a row; four take a quarter of the steps)
-  const y = (w * w) * (w * w);
+  // Σ_m C_m w^m = Σ_{r<8} w^r P_r(y) with y = w⁸ and P_r the terms m ≡ r (mod 8): eight Horner
+  // chains that run side by side (a single chain is bound by the latency of each multiply-add,
+  // ~k/2 of them in a row; eight take an eighth of the steps and still fit the FP units)
+  const w2 = w * w;
+  const w4 = w2 * w2;
+  const y = w4 * w4;
   let p0 = 0;
   let p1 = 0;
   let p2 = 0;
   let p3 = 0;
-  for (let m = c.length - 4; m >= 0; m -= 4) {
+  let p4 = 0;
+  let p5 = 0;
+  let p6 = 0;
+  let p7 = 0;
+  for (let m = c.length - 8; m >= 0; m -= 8) {
     p0 = p0 * y + c[m];
     p1 = p1 * y + c[m + 1];
     p2 = p2 * y + c[m + 2];
     p3 = p3 * y + c[m + 3];
+    p4 = p4 * y + c[m + 4];
+    p5 = p5 * y + c[m + 5];
+    p6 = p6 * y + c[m + 6];
+    p7 = p7 * y + c[m + 7];
   }
-  const f = p0 + w * (p1 + w * (p2 + w * p3));
+  const f = (p0 + w * (p1 + w * (p2 + w * p3))) + w4 * (p4 + w * (p5 + w * (p6 + w * p7)));
   if (k & 1) {
     const xsqk = ax / Math.sqrt(k);
     return (2 / Math.PI) * (Math.atan(xsqk) + (k > 1 ? f * xsqk * w : 0));
@@ -189,14 +199,14 @@ let cachedCoefficients = new Float64Array(0);
 
 /**
  * C_0 = 1, C_m = C_{m-1} (j-1)/j for j = 2m+2 (even k) or 2m+1 (odd k), m up to the last j <= k - 2;
- * then zeros to a length that is a multiple of 4.
+ * then zeros to a length that is a multiple of 8.
  */
 function seriesCoefficients(k: number): Float64Array {
   if (k === cachedK) return cachedCoefficients;
   const odd = k & 1;
   const n = odd ? Math.max(1, (k - 1) / 2) : k / 2;
-  // zeros up to a multiple of 4 (tCentralSeries reads four coefficients per step)
-  const c = new Float64Array((n + 3) & ~3);
+  // zeros up to a multiple of 8 (tCentralSeries reads eight coefficients per step)
+  const c = new Float64Array((n + 7) & ~7);
   c[0] = 1;
   for (let m = 1; m < n; m++) {
     const j = odd ? 2 * m + 1 : 2 * m;

@@ -189,18 +189,27 @@ export function addContrasts(a: ContrastEffects, b: ContrastEffects, warn?: Warn
   if (a.dim !== b.dim) throw new Error('The two contrasts do not have compatible dimensions');
   if (a.nVoxels !== b.nVoxels) throw new Error(`The two contrasts have different numbers of voxels (${a.nVoxels} and ${b.nVoxels})`);
   if (a.statType === 'F') warn?.('Running approximate fixed effects on F statistics.');
-  const effect = a.effect.map((x, i) => x + b.effect[i]);
-  const variance = a.variance.map((x, i) => x + b.variance[i]);
-  return { statType: a.statType, dim: a.dim, dof: a.dof + b.dof, nVoxels: a.nVoxels, effect, variance };
+  return { statType: a.statType, dim: a.dim, dof: a.dof + b.dof, nVoxels: a.nVoxels, effect: sum(a.effect, b.effect), variance: sum(a.variance, b.variance) };
+}
+
+// Plain loops rather than TypedArray.prototype.map (a call of the callback per element): these
+// run once per contrast on whole maps, mostly before the code is optimized.
+function sum(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < out.length; i++) out[i] = a[i] + b[i];
+  return out;
+}
+
+function scaled(a: Float64Array, s: number): Float64Array {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < out.length; i++) out[i] = a[i] * s;
+  return out;
 }
 
 /** Contrast.__mul__: effect · s, variance · s², dof unchanged. */
 export function scaleContrast(a: ContrastEffects, s: number): ContrastEffects {
-  return {
-    ...a,
-    effect: a.effect.map((x) => x * s),
-    variance: a.variance.map((x) => x * s * s),
-  };
+  // nilearn: variance * scalar**2 (the square first)
+  return { ...a, effect: scaled(a.effect, s), variance: scaled(a.variance, s * s) };
 }
 
 /**
