@@ -3,8 +3,10 @@
  * tails keep full relative precision (a p-value of 1e-60 stays 1e-60, it does
  * not collapse to 0 through 1 - cdf).
  *
- * The t and F distribution functions come from @stdlib (regularized incomplete
- * beta); the normal quantile is computed here because @stdlib's quantile goes
+ * The t tails for an integer dof up to 1000 (most first-level maps) follow Cephes `stdtr`
+ * (scipy's, hence nilearn's, t distribution): a finite series for |t| <= 2 and a continued
+ * fraction beyond; other t and all F distribution functions come from @stdlib (regularized
+ * incomplete beta). The normal quantile is computed here because @stdlib's quantile goes
  * through erfinv(2p - 1), which rounds to ±1 (→ ±Infinity) for p below ~1e-16.
  */
 import { createRequire } from 'node:module';
@@ -112,11 +114,12 @@ function tCentralSeries(ax: number, k: number): number {
  * which here converges in at most ~45 steps (x <= k/(k+4) < (a+1)/(a+b+2); fewer as |t| grows).
  * The convergents are the forward (Wallis) recurrence A_n = A_{n−1} + d_n A_{n−2} (same for B):
  * two chains of multiply-adds with no division in them (a division per step only to test
- * convergence, off the chains; |d_n| <= 1, so A and B cannot overflow in these few steps). The
+ * convergence, off the chains; |d_n| < 1.4, so A and B cannot overflow in these few steps). The
  * x- and t-free parts of d_n and 1 / (a B(a, 1/2)) are tabulated once per dof
  * (tailTables). Every term is computed without cancellation: 1 − x = ax² / (k + ax²) and
- * log x = −log1p(ax²/k), so the relative error stays ~1e-14 down to the smallest doubles
- * (~|log p| · ε from the power; the distributions test bounds it against mpmath), where
+ * log x = −log1p(ax²/k), so the relative error stays ~1e-14 (at most ~1e-13, as @stdlib's:
+ * ~|log p| · ε from the power, and the fraction's last steps near |t| = 2) down to the smallest
+ * doubles (the distributions test bounds it against mpmath; maps are float32), where
  * @stdlib's incomplete beta (what this replaces on this range) costs several times more and,
  * for each worker's first map, ~0.2 s of compiling its graph of functions.
  */
