@@ -211,35 +211,88 @@ export function colStatsFunc(): FuncDef {
 }
 
 /**
- * quadForm(m, p, th, cs, out): out[i] = Σ_j (M_jj·θ_ji)·θ_ji + Σ_{j<k} ((M_jk + M_jk)·θ_ji)·θ_ki
- * for the cs columns of the float64 p x cs block θ (accumulated in that order of j, k).
+ * olsArSums(prod, cs, p, order, lagW, r1Lag, colSum, headSum, tailSum, r1Sum, r1Head, r1Tail,
+ * lagY, sum, headY, tailY, shift, out): the per-voxel Yule-Walker sums of the OLS pass
+ * (OlsArAccumulator.add, ar-estimate.ts) for the cs columns of a chunk, two columns per f64x2,
+ * from the stacked product `prod` (rows θ'_j = 0..p-1, A_kᵀy' at k·p + j, a_kᵀy' at
+ * (order + 1)·p + k; row stride cs), the lagStats rows and the shifts c = shift[i]:
+ *   Q_k = Σ_j (M_jj·θ_j)·θ_j + Σ_{j<l} ((M_jl + M_jl)·θ_j)·θ_l   (M = lagW[k], p x p; that order)
+ *   U_k = Σ_j θ_j·(A_kᵀy')_j  (k >= 1, from 0 in increasing j)
+ *   L_k = (lk + c·a_kᵀy') + (c·c)·r1Lag[k],  lk = lagY_0 - Q_0 (k = 0), (lagY_k - U_k) + Q_k
+ *   S   = (sum - Σ_j colSum_j·θ_j) + c·r1Sum
+ *   H_k = (headY_k - Σ_j headSum[k·p + j]·θ_j) + c·r1Head[k]   (k >= 1; each Σ a running
+ *   T_k = (tailY_k - Σ_j tailSum[k·p + j]·θ_j) + c·r1Tail[k]    difference in increasing j)
+ * Rows of `out` (stride cs): L_0..L_order, S, H_1..H_order, T_1..T_order. The lag matrices
+ * lagW[k] lie one after the other; r1Sum is one value.
  */
-export function quadFormFunc(): FuncDef {
-  const M = 0, P = 1, TH = 2, CS = 3, OUT = 4;
-  const j = 5, k = 6, i = 7, pj = 8, pk = 9, rowB = 10, off = 11;
-  const mv = 12, tj = 13;
-  const outAt = code(I.get(OUT), I.get(off), I.i32add);
+export function olsArSumsFunc(): FuncDef {
+  const PROD = 0, CS = 1, P = 2, ORDER = 3, LAGW = 4, R1LAG = 5, COLSUM = 6, HEADSUM = 7, TAILSUM = 8, R1SUM = 9, R1HEAD = 10, R1TAIL = 11;
+  const LAGY = 12, SUM = 13, HEADY = 14, TAILY = 15, SHIFT = 16, OUT = 17;
+  const i = 18, off = 19, j = 20, l = 21, k = 22, pm = 23, rowB = 24, pj = 25, pl = 26, pt = 27; // i32
+  const sh = 28, quad = 29, u = 30, d = 31, tj = 32, x = 33; // v128
+  const mat = 34; // f64
+  /** v128 at row `row` of a cs-stride block at `base`, the column pair of `off`. */
+  const at = (base: number, row: number[]) => code(I.get(base), row, I.get(rowB), I.i32mul, I.i32add, I.get(off), I.i32add);
+  const theta = (row: number[]) => code(at(PROD, row), I.v128load());
+  const splat = (base: number, index: number[]) => code(addr(I.get(base), index, 3), I.v128load64splat());
+  const orderPlus = (a: number) => code(I.get(ORDER), I.i32(a), I.i32add);
+  const quadForm = code(
+    I.v128zero, I.set(quad),
+    forRange(j, I.i32(0), I.get(P), 1,
+      code(at(PROD, I.get(j)), I.set(pj), I.get(pj), I.v128load(), I.set(tj)),
+      code(I.get(quad), splat(pm, code(I.get(j), I.get(P), I.i32mul, I.get(j), I.i32add)), I.get(tj), I.f64x2mul, I.get(tj), I.f64x2mul, I.f64x2add, I.set(quad)),
+      code(I.get(pj), I.get(rowB), I.i32add, I.set(pl)),
+      forRange(l, code(I.get(j), I.i32(1), I.i32add), I.get(P), 1,
+        code(addr(I.get(pm), code(I.get(j), I.get(P), I.i32mul, I.get(l), I.i32add), 3), I.f64load(), I.tee(mat), I.get(mat), I.f64add, I.f64x2splat),
+        code(I.get(tj), I.f64x2mul, I.get(pl), I.v128load(), I.f64x2mul, I.get(quad), I.f64x2add, I.set(quad)),
+        inc(pl, I.get(rowB)))),
+  );
+  const lagRow = code(
+    quadForm,
+    code(at(LAGY, I.get(k)), I.v128load(), I.set(x)),
+    I.get(k), I.i32eqz,
+    [0x04, 0x40], code(I.get(x), I.get(quad), I.f64x2sub, I.set(x)),
+    [0x05],
+    code(
+      I.v128zero, I.set(u),
+      forRange(j, I.i32(0), I.get(P), 1,
+        I.get(u), theta(I.get(j)), theta(code(I.get(k), I.get(P), I.i32mul, I.get(j), I.i32add)), I.f64x2mul, I.f64x2add, I.set(u)),
+      I.get(x), I.get(u), I.f64x2sub, I.get(quad), I.f64x2add, I.set(x)),
+    I.end,
+    at(OUT, I.get(k)),
+    I.get(x), I.get(sh), theta(code(orderPlus(1), I.get(P), I.i32mul, I.get(k), I.i32add)), I.f64x2mul, I.f64x2add,
+    I.get(sh), I.get(sh), I.f64x2mul, splat(R1LAG, I.get(k)), I.f64x2mul, I.f64x2add,
+    I.v128store(),
+    code(I.get(pm), I.get(P), I.get(P), I.i32mul, I.i32(3), I.i32shl, I.i32add, I.set(pm)),
+  );
+  const sumRow = code(
+    I.v128zero, I.set(u),
+    forRange(j, I.i32(0), I.get(P), 1, I.get(u), splat(COLSUM, I.get(j)), theta(I.get(j)), I.f64x2mul, I.f64x2add, I.set(u)),
+    at(OUT, orderPlus(1)),
+    I.get(SUM), I.get(off), I.i32add, I.v128load(), I.get(u), I.f64x2sub,
+    I.get(sh), splat(R1SUM, I.i32(0)), I.f64x2mul, I.f64x2add, I.v128store(),
+  );
+  const headTail = forRange(k, I.i32(1), orderPlus(1), 1,
+    code(at(HEADY, I.get(k)), I.v128load(), I.set(u), at(TAILY, I.get(k)), I.v128load(), I.set(d)),
+    code(I.get(k), I.get(P), I.i32mul, I.set(pt)),
+    forRange(j, I.i32(0), I.get(P), 1,
+      theta(I.get(j)), I.set(tj),
+      I.get(u), splat(HEADSUM, code(I.get(pt), I.get(j), I.i32add)), I.get(tj), I.f64x2mul, I.f64x2sub, I.set(u),
+      I.get(d), splat(TAILSUM, code(I.get(pt), I.get(j), I.i32add)), I.get(tj), I.f64x2mul, I.f64x2sub, I.set(d)),
+    at(OUT, code(orderPlus(1), I.get(k), I.i32add)), I.get(u), I.get(sh), splat(R1HEAD, I.get(k)), I.f64x2mul, I.f64x2add, I.v128store(),
+    at(OUT, code(I.get(ORDER), I.i32(1), I.i32shl, I.i32(1), I.i32add, I.get(k), I.i32add)), I.get(d), I.get(sh), splat(R1TAIL, I.get(k)), I.f64x2mul, I.f64x2add, I.v128store(),
+  );
   const body = code(
     I.get(CS), I.i32(3), I.i32shl, I.set(rowB),
-    forRange(i, I.i32(0), I.get(CS), 2, addr(I.get(OUT), I.get(i), 3), I.v128zero, I.v128store()),
-    forRange(j, I.i32(0), I.get(P), 1,
-      code(I.get(TH), I.get(j), I.get(rowB), I.i32mul, I.i32add, I.set(pj)),
-      code(addr(I.get(M), code(I.get(j), I.get(P), I.i32mul, I.get(j), I.i32add), 3), I.f64load(), I.f64x2splat, I.set(mv)),
-      forRange(i, I.i32(0), I.get(CS), 2,
-        code(I.get(i), I.i32(3), I.i32shl, I.set(off)),
-        code(I.get(pj), I.get(off), I.i32add, I.v128load(), I.set(tj)),
-        code(outAt, outAt, I.v128load(), I.get(mv), I.get(tj), I.f64x2mul, I.get(tj), I.f64x2mul, I.f64x2add, I.v128store())),
-      forRange(k, code(I.get(j), I.i32(1), I.i32add), I.get(P), 1,
-        code(I.get(TH), I.get(k), I.get(rowB), I.i32mul, I.i32add, I.set(pk)),
-        code(addr(I.get(M), code(I.get(j), I.get(P), I.i32mul, I.get(k), I.i32add), 3), I.f64load(), I.tee(14), I.get(14), I.f64add, I.f64x2splat, I.set(mv)),
-        forRange(i, I.i32(0), I.get(CS), 2,
-          code(I.get(i), I.i32(3), I.i32shl, I.set(off)),
-          code(outAt, outAt, I.v128load(),
-            I.get(mv), I.get(pj), I.get(off), I.i32add, I.v128load(), I.f64x2mul,
-            I.get(pk), I.get(off), I.i32add, I.v128load(), I.f64x2mul,
-            I.f64x2add, I.v128store())))),
+    forRange(i, I.i32(0), I.get(CS), 2,
+      code(I.get(i), I.i32(3), I.i32shl, I.set(off)),
+      code(I.get(SHIFT), I.get(off), I.i32add, I.v128load(), I.set(sh)),
+      code(I.get(LAGW), I.set(pm)),
+      forRange(k, I.i32(0), orderPlus(1), 1, lagRow),
+      sumRow,
+      headTail),
   );
-  return { name: 'quadForm', params: new Array(5).fill('i32'), locals: [...new Array(7).fill('i32'), 'v128', 'v128', 'f64'], body };
+  return { name: 'olsArSums', params: new Array(18).fill('i32'), locals: [...new Array(10).fill('i32'), ...new Array(6).fill('v128'), 'f64'], body };
 }
 
 /**
