@@ -223,76 +223,119 @@ export function colStatsFunc(): FuncDef {
  *   H_k = (headY_k - Σ_j headSum[k·p + j]·θ_j) + c·r1Head[k]   (k >= 1; each Σ a running
  *   T_k = (tailY_k - Σ_j tailSum[k·p + j]·θ_j) + c·r1Tail[k]    difference in increasing j)
  * Rows of `out` (stride cs): L_0..L_order, S, H_1..H_order, T_1..T_order. The lag matrices
- * lagW[k] lie one after the other; r1Sum is one value.
+ * lagW[k] lie one after the other; r1Sum is one value. cs must be a multiple of 4.
  */
 export function olsArSumsFunc(): FuncDef {
   const PROD = 0, CS = 1, P = 2, ORDER = 3, LAGW = 4, R1LAG = 5, COLSUM = 6, HEADSUM = 7, TAILSUM = 8, R1SUM = 9, R1HEAD = 10, R1TAIL = 11;
   const LAGY = 12, SUM = 13, HEADY = 14, TAILY = 15, SHIFT = 16, OUT = 17;
   const i = 18, off = 19, j = 20, l = 21, k = 22, pm = 23, rowB = 24, pj = 25, pl = 26, pt = 27; // i32
-  const sh = 28, quad = 29, u = 30, d = 31, tj = 32, x = 33; // v128
-  const mat = 34; // f64
-  /** v128 at row `row` of a cs-stride block at `base`, the column pair of `off`. */
+  // v128, two of each: four columns per iteration (two column pairs, memory offsets 0 and 16),
+  // so that two chains of dependent additions run side by side
+  // v128, two of each: four columns per iteration (two column pairs, memory offsets 0 and 16),
+  // and the quadratic forms of two lags at a time (k and k + 1), so that four chains of
+  // dependent additions run side by side
+  const sh = [28, 29], quad = [30, 31], u = [32, 33], d = [34, 35], tj = [36, 37], x = [38, 39], mv = 40, quad2 = [41, 42], mv2 = 43;
+  const mat = 44; // f64
+  const pm2 = 45, kk = 46; // i32
+  const H = [0, 1];
+  const both = (f: (h: number) => number[]) => code(...H.map(f));
+  /** Address of row `row` of a cs-stride block at `base`, the four columns of `off`. */
   const at = (base: number, row: number[]) => code(I.get(base), row, I.get(rowB), I.i32mul, I.i32add, I.get(off), I.i32add);
-  const theta = (row: number[]) => code(at(PROD, row), I.v128load());
   const splat = (base: number, index: number[]) => code(addr(I.get(base), index, 3), I.v128load64splat());
   const orderPlus = (a: number) => code(I.get(ORDER), I.i32(a), I.i32add);
+  /** v = row's two column pairs (v[h] at offset 16·h). */
+  const loadRow = (row: number[], v: number[]) => code(at(PROD, row), I.set(pt), both((h) => code(I.get(pt), I.v128load(16 * h), I.set(v[h]))));
+  const matAt = (m: number, row: number[], col: number[]) => addr(I.get(m), code(row, I.get(P), I.i32mul, col, I.i32add), 3);
+  // Q_k into quad, Q_{k+1} into quad2 (lagW[k + 1] at pm2; pm2 = pm when k = order)
   const quadForm = code(
-    I.v128zero, I.set(quad),
+    both((h) => code(I.v128zero, I.set(quad[h]), I.v128zero, I.set(quad2[h]))),
     forRange(j, I.i32(0), I.get(P), 1,
-      code(at(PROD, I.get(j)), I.set(pj), I.get(pj), I.v128load(), I.set(tj)),
-      code(I.get(quad), splat(pm, code(I.get(j), I.get(P), I.i32mul, I.get(j), I.i32add)), I.get(tj), I.f64x2mul, I.get(tj), I.f64x2mul, I.f64x2add, I.set(quad)),
+      code(at(PROD, I.get(j)), I.set(pj), both((h) => code(I.get(pj), I.v128load(16 * h), I.set(tj[h])))),
+      code(matAt(pm, I.get(j), I.get(j)), I.v128load64splat(), I.set(mv)),
+      code(matAt(pm2, I.get(j), I.get(j)), I.v128load64splat(), I.set(mv2)),
+      both((h) => code(
+        I.get(quad[h]), I.get(mv), I.get(tj[h]), I.f64x2mul, I.get(tj[h]), I.f64x2mul, I.f64x2add, I.set(quad[h]),
+        I.get(quad2[h]), I.get(mv2), I.get(tj[h]), I.f64x2mul, I.get(tj[h]), I.f64x2mul, I.f64x2add, I.set(quad2[h]))),
       code(I.get(pj), I.get(rowB), I.i32add, I.set(pl)),
       forRange(l, code(I.get(j), I.i32(1), I.i32add), I.get(P), 1,
-        code(addr(I.get(pm), code(I.get(j), I.get(P), I.i32mul, I.get(l), I.i32add), 3), I.f64load(), I.tee(mat), I.get(mat), I.f64add, I.f64x2splat),
-        code(I.get(tj), I.f64x2mul, I.get(pl), I.v128load(), I.f64x2mul, I.get(quad), I.f64x2add, I.set(quad)),
+        code(matAt(pm, I.get(j), I.get(l)), I.f64load(), I.tee(mat), I.get(mat), I.f64add, I.f64x2splat, I.set(mv)),
+        code(matAt(pm2, I.get(j), I.get(l)), I.f64load(), I.tee(mat), I.get(mat), I.f64add, I.f64x2splat, I.set(mv2)),
+        both((h) => code(I.get(pl), I.v128load(16 * h), I.set(x[h]),
+          I.get(mv), I.get(tj[h]), I.f64x2mul, I.get(x[h]), I.f64x2mul, I.get(quad[h]), I.f64x2add, I.set(quad[h]),
+          I.get(mv2), I.get(tj[h]), I.f64x2mul, I.get(x[h]), I.f64x2mul, I.get(quad2[h]), I.f64x2add, I.set(quad2[h]))),
         inc(pl, I.get(rowB)))),
   );
-  const lagRow = code(
-    quadForm,
-    code(at(LAGY, I.get(k)), I.v128load(), I.set(x)),
-    I.get(k), I.i32eqz,
-    [0x04, 0x40], code(I.get(x), I.get(quad), I.f64x2sub, I.set(x)),
+  /** L_kk from the quadratic form in q. */
+  const lagTail = (q: number[]) => code(
+    code(at(LAGY, I.get(kk)), I.set(pt), both((h) => code(I.get(pt), I.v128load(16 * h), I.set(x[h])))),
+    I.get(kk), I.i32eqz,
+    [0x04, 0x40], both((h) => code(I.get(x[h]), I.get(q[h]), I.f64x2sub, I.set(x[h]))),
     [0x05],
     code(
-      I.v128zero, I.set(u),
+      both((h) => code(I.v128zero, I.set(u[h]))),
       forRange(j, I.i32(0), I.get(P), 1,
-        I.get(u), theta(I.get(j)), theta(code(I.get(k), I.get(P), I.i32mul, I.get(j), I.i32add)), I.f64x2mul, I.f64x2add, I.set(u)),
-      I.get(x), I.get(u), I.f64x2sub, I.get(quad), I.f64x2add, I.set(x)),
+        loadRow(I.get(j), tj),
+        loadRow(code(I.get(kk), I.get(P), I.i32mul, I.get(j), I.i32add), d),
+        both((h) => code(I.get(u[h]), I.get(tj[h]), I.get(d[h]), I.f64x2mul, I.f64x2add, I.set(u[h])))),
+      both((h) => code(I.get(x[h]), I.get(u[h]), I.f64x2sub, I.get(q[h]), I.f64x2add, I.set(x[h])))),
     I.end,
-    at(OUT, I.get(k)),
-    I.get(x), I.get(sh), theta(code(orderPlus(1), I.get(P), I.i32mul, I.get(k), I.i32add)), I.f64x2mul, I.f64x2add,
-    I.get(sh), I.get(sh), I.f64x2mul, splat(R1LAG, I.get(k)), I.f64x2mul, I.f64x2add,
-    I.v128store(),
-    code(I.get(pm), I.get(P), I.get(P), I.i32mul, I.i32(3), I.i32shl, I.i32add, I.set(pm)),
+    loadRow(code(orderPlus(1), I.get(P), I.i32mul, I.get(kk), I.i32add), d),
+    code(splat(R1LAG, I.get(kk)), I.set(mv)),
+    code(at(OUT, I.get(kk)), I.set(pt)),
+    both((h) => code(I.get(pt),
+      I.get(x[h]), I.get(sh[h]), I.get(d[h]), I.f64x2mul, I.f64x2add,
+      I.get(sh[h]), I.get(sh[h]), I.f64x2mul, I.get(mv), I.f64x2mul, I.f64x2add,
+      I.v128store(16 * h))),
+  );
+  const matBytes = code(I.get(P), I.get(P), I.i32mul, I.i32(3), I.i32shl);
+  // lags k and k + 1 (k + 1 <= order) or k alone (k = order)
+  const lagRows = code(
+    code(I.get(pm), I.get(k), I.get(ORDER), I.i32ltS, matBytes, I.i32mul, I.i32add, I.set(pm2)),
+    quadForm,
+    code(I.get(k), I.set(kk)), lagTail(quad),
+    code(I.get(k), I.get(ORDER), I.i32ltS), [0x04, 0x40],
+    code(I.get(k), I.i32(1), I.i32add, I.set(kk)), lagTail(quad2),
+    I.end,
+    code(I.get(pm), matBytes, I.i32(1), I.i32shl, I.i32add, I.set(pm)),
   );
   const sumRow = code(
-    I.v128zero, I.set(u),
-    forRange(j, I.i32(0), I.get(P), 1, I.get(u), splat(COLSUM, I.get(j)), theta(I.get(j)), I.f64x2mul, I.f64x2add, I.set(u)),
-    at(OUT, orderPlus(1)),
-    I.get(SUM), I.get(off), I.i32add, I.v128load(), I.get(u), I.f64x2sub,
-    I.get(sh), splat(R1SUM, I.i32(0)), I.f64x2mul, I.f64x2add, I.v128store(),
+    both((h) => code(I.v128zero, I.set(u[h]))),
+    forRange(j, I.i32(0), I.get(P), 1,
+      loadRow(I.get(j), tj),
+      code(splat(COLSUM, I.get(j)), I.set(mv)),
+      both((h) => code(I.get(u[h]), I.get(mv), I.get(tj[h]), I.f64x2mul, I.f64x2add, I.set(u[h])))),
+    code(splat(R1SUM, I.i32(0)), I.set(mv)),
+    code(at(OUT, orderPlus(1)), I.set(pt)),
+    both((h) => code(I.get(pt), I.get(SUM), I.get(off), I.i32add, I.v128load(16 * h), I.get(u[h]), I.f64x2sub,
+      I.get(sh[h]), I.get(mv), I.f64x2mul, I.f64x2add, I.v128store(16 * h))),
   );
   const headTail = forRange(k, I.i32(1), orderPlus(1), 1,
-    code(at(HEADY, I.get(k)), I.v128load(), I.set(u), at(TAILY, I.get(k)), I.v128load(), I.set(d)),
-    code(I.get(k), I.get(P), I.i32mul, I.set(pt)),
+    code(at(HEADY, I.get(k)), I.set(pt), both((h) => code(I.get(pt), I.v128load(16 * h), I.set(u[h])))),
+    code(at(TAILY, I.get(k)), I.set(pt), both((h) => code(I.get(pt), I.v128load(16 * h), I.set(d[h])))),
     forRange(j, I.i32(0), I.get(P), 1,
-      theta(I.get(j)), I.set(tj),
-      I.get(u), splat(HEADSUM, code(I.get(pt), I.get(j), I.i32add)), I.get(tj), I.f64x2mul, I.f64x2sub, I.set(u),
-      I.get(d), splat(TAILSUM, code(I.get(pt), I.get(j), I.i32add)), I.get(tj), I.f64x2mul, I.f64x2sub, I.set(d)),
-    at(OUT, code(orderPlus(1), I.get(k), I.i32add)), I.get(u), I.get(sh), splat(R1HEAD, I.get(k)), I.f64x2mul, I.f64x2add, I.v128store(),
-    at(OUT, code(I.get(ORDER), I.i32(1), I.i32shl, I.i32(1), I.i32add, I.get(k), I.i32add)), I.get(d), I.get(sh), splat(R1TAIL, I.get(k)), I.f64x2mul, I.f64x2add, I.v128store(),
+      loadRow(I.get(j), tj),
+      code(splat(HEADSUM, code(I.get(k), I.get(P), I.i32mul, I.get(j), I.i32add)), I.set(mv)),
+      both((h) => code(I.get(u[h]), I.get(mv), I.get(tj[h]), I.f64x2mul, I.f64x2sub, I.set(u[h]))),
+      code(splat(TAILSUM, code(I.get(k), I.get(P), I.i32mul, I.get(j), I.i32add)), I.set(mv)),
+      both((h) => code(I.get(d[h]), I.get(mv), I.get(tj[h]), I.f64x2mul, I.f64x2sub, I.set(d[h])))),
+    code(splat(R1HEAD, I.get(k)), I.set(mv)),
+    code(at(OUT, code(orderPlus(1), I.get(k), I.i32add)), I.set(pt)),
+    both((h) => code(I.get(pt), I.get(u[h]), I.get(sh[h]), I.get(mv), I.f64x2mul, I.f64x2add, I.v128store(16 * h))),
+    code(splat(R1TAIL, I.get(k)), I.set(mv)),
+    code(at(OUT, code(I.get(ORDER), I.i32(1), I.i32shl, I.i32(1), I.i32add, I.get(k), I.i32add)), I.set(pt)),
+    both((h) => code(I.get(pt), I.get(d[h]), I.get(sh[h]), I.get(mv), I.f64x2mul, I.f64x2add, I.v128store(16 * h))),
   );
   const body = code(
     I.get(CS), I.i32(3), I.i32shl, I.set(rowB),
-    forRange(i, I.i32(0), I.get(CS), 2,
+    forRange(i, I.i32(0), I.get(CS), 4,
       code(I.get(i), I.i32(3), I.i32shl, I.set(off)),
-      code(I.get(SHIFT), I.get(off), I.i32add, I.v128load(), I.set(sh)),
+      both((h) => code(I.get(SHIFT), I.get(off), I.i32add, I.v128load(16 * h), I.set(sh[h]))),
       code(I.get(LAGW), I.set(pm)),
-      forRange(k, I.i32(0), orderPlus(1), 1, lagRow),
+      forRange(k, I.i32(0), orderPlus(1), 2, lagRows),
       sumRow,
       headTail),
   );
-  return { name: 'olsArSums', params: new Array(18).fill('i32'), locals: [...new Array(10).fill('i32'), ...new Array(6).fill('v128'), 'f64'], body };
+  return { name: 'olsArSums', params: new Array(18).fill('i32'), locals: [...new Array(10).fill('i32'), ...new Array(16).fill('v128'), 'f64', 'i32', 'i32'], body };
 }
 
 /**

@@ -47,7 +47,7 @@ export interface Kernels {
   /** See colStatsFunc. cs must be even. */
   colStats(wy: Float64Array, n: number, cs: number, r1: Float64Array, w1: Float64Array, shift: Float64Array,
     ss: Float64Array, sr: Float64Array, sy: Float64Array, sy2: Float64Array): void;
-  /** See olsArSumsFunc (olsArSumsJs). cs must be even; out holds 3·order + 2 rows of cs. */
+  /** See olsArSumsFunc (olsArSumsJs). cs must be a multiple of 4; out holds 3·order + 2 rows of cs. */
   olsArSums(prod: Float64Array, cs: number, p: number, order: number, terms: OlsArTerms,
     lagY: Float64Array, sum: Float64Array, headY: Float64Array, tailY: Float64Array, shift: Float64Array, out: Float64Array): void;
   /** See lagStatsFunc. cs must be even. */
@@ -203,7 +203,7 @@ class WasmKernels implements Kernels {
 
   olsArSums(prod: Float64Array, cs: number, p: number, order: number, terms: OlsArTerms,
     lagY: Float64Array, sum: Float64Array, headY: Float64Array, tailY: Float64Array, shift: Float64Array, out: Float64Array): void {
-    if (cs % 2 !== 0) throw new Error(`olsArSums: cs = ${cs} is odd`);
+    if (cs % 4 !== 0) throw new Error(`olsArSums: cs = ${cs} is not a multiple of 4`);
     const t = terms;
     this.fns.olsArSums(this.check(prod), cs, p, order, this.check(t.lagW), this.check(t.r1Lag), this.check(t.colSum), this.check(t.headSum),
       this.check(t.tailSum), this.check(t.r1Sum), this.check(t.r1Head), this.check(t.r1Tail),
