@@ -126,6 +126,35 @@ test('whitenCols, gatherCols, colStats and lagStats give the same bits as the pl
   }
 });
 
+test('whitenLagStats gives the bits of whitenCols (order 0) then lagStats (order 1), on both kernels', () => {
+  const r = rng(17);
+  for (const [n, C, cnt] of [[160, 64, 64], [37, 24, 21], [1, 8, 5], [2, 8, 8]]) {
+    const cs = (cnt + 3) & ~3;
+    for (const kern of [K, J]) {
+      const ws = kern.workspace(4 * (n * C + 8) + 8 * (2 * n * cs + 12 * cs) + 1024);
+      const stage = ws.f32(n * C + 8);
+      // raw BOLD-like values, a few exact repeats of the first value (zero shifted data)
+      for (let i = 0; i < stage.length; i++) stage[i] = Math.fround(r() < 0.05 ? 1000 : 1000 + 20 * (r() - 0.5));
+      const [shift, sum] = [ws.f64(cs), ws.f64(cs)];
+      const wy = ws.f64(n * cs);
+      const [lag, head, tail] = [ws.f64(2 * cs), ws.f64(2 * cs), ws.f64(2 * cs)];
+      kern.whitenLagStats(stage, C, n, cnt, shift, wy, sum, lag, head, tail);
+      const [shiftB, sumB] = [ws.f64(cs), ws.f64(cs)];
+      const wyB = ws.f64(n * cs);
+      const [lagB, headB, tailB] = [ws.f64(2 * cs), ws.f64(2 * cs), ws.f64(2 * cs)];
+      kern.whitenCols(stage, C, n, 0, cnt, ws.f64(1), 0, shiftB, wyB);
+      kern.lagStats(wyB, n, cs, 1, sumB, lagB, headB, tailB);
+      const what = `${kern.simd ? 'WebAssembly' : 'plain'} n ${n} cnt ${cnt}`;
+      sameBits(shift, shiftB, cs, `shift, ${what}`);
+      sameBits(wy, wyB, n * cs, `whitened data, ${what}`);
+      sameBits(sum, sumB, cs, `sum, ${what}`);
+      sameBits(lag, lagB, 2 * cs, `lags, ${what}`);
+      sameBits(head.subarray(cs), headB.subarray(cs), cs, `head, ${what}`);
+      sameBits(tail.subarray(cs), tailB.subarray(cs), cs, `tail, ${what}`);
+    }
+  }
+});
+
 /**
  * The per-voxel sums olsArSums replaced in OlsArAccumulator.add (ar-estimate.ts), as they were
  * written before: the quadratic forms row by row across the columns (the former quadForm

@@ -233,13 +233,15 @@ export class OlsArAccumulator {
       const c = Math.min(C, len - b0);
       const cs = (c + 3) & ~3;
       const g0 = v0 + b0; // global index of the chunk's first voxel
+      // the shifted data y' and its sums (whitenLagStats for AR(1): both in one pass)
       if (stage) {
         stageRows(y as Float32Array, len, n, b0, c, stage, C);
-        K.whitenCols(stage, C, n, 0, c, noRho, 0, shift, wy);
+        if (order === 1) K.whitenLagStats(stage, C, n, c, shift, wy, sum, lagY, headY, tailY);
+        else K.whitenCols(stage, C, n, 0, c, noRho, 0, shift, wy);
       } else loadF64(y as Float64Array, len, n, b0, idx, c, [], 0, shift, wy);
+      if (!stage || order !== 1) K.lagStats(wy, n, cs, order, sum, lagY, headY, tailY);
       K.gemmPacked(packed, q - skip, n, wy, cs, skip ? prod.subarray(skip * cs) : prod); // θ' (rows 0..p-1), A_kᵀ y', a_kᵀ y'
       if (packedN) K.gemmPacked(packedN, p, p, prod.subarray(q0 * cs), cs, prod);
-      K.lagStats(wy, n, cs, order, sum, lagY, headY, tailY);
       // L_k, Σ e over all scans, the first k and the last k scans (olsArSumsFunc)
       K.olsArSums(prod, cs, p, order, terms, lagY, sum, headY, tailY, shift, out);
       const row = (dst: Float64Array, k: number, r: number) => dst.set(out.subarray(r * cs, r * cs + c), k * nVox + g0);

@@ -406,6 +406,57 @@ export function lagStatsFunc(): FuncDef {
 }
 
 /**
+ * whitenLagStats(stage, C, n, cnt, shift, dst, sum, lag, head, tail): whitenCols with order 0
+ * (col0 = 0) and lagStats with order 1 in one pass over the float32 n x C block `stage`, column
+ * pair by column pair: shift[i] = y_0, dst[t, i] = y_t - shift[i] (row stride cs = cnt rounded
+ * up to 4), and the sums of lagStats's order-1 loop from those values, in the same order
+ * (sum = 0 + Σ, lag[0] = Σ v², lag[1] = 0 + Σ v_{t-1}·v_t, head[1] = 0 + v_0, tail[1] = 0 + v_{n-1}).
+ * Four columns at a time (cnt rounded up to 4 are read, as whitenCols does).
+ */
+export function whitenLagStatsFunc(): FuncDef {
+  const STAGE = 0, C = 1, N = 2, CNT = 3, SHIFT = 4, DST = 5, SUM = 6, LAG = 7, HEAD = 8, TAIL = 9;
+  const cs = 10, i = 11, t = 12, ps = 13, pd = 14, rowS = 15, rowD = 16, off = 17; // i32
+  // v128, two of each: four columns per iteration (column pairs h = 0, 1: stage bytes 8h,
+  // float64 bytes 16h), two independent chains per sum
+  const sh = [18, 19], v = [20, 21], prev = [22, 23], s = [24, 25], l = [26, 27], l1 = [28, 29], v0 = [30, 31];
+  const both = (f: (h: number) => number[]) => code(f(0), f(1));
+  const pairAt = (ptr: number[], h: number) => code(ptr, I.v128load64zero(8 * h), I.f64x2promoteLow);
+  const store = (base: number, row: number[], value: (h: number) => number[]) =>
+    both((h) => code(I.get(base), row, I.i32add, I.get(off), I.i32add, value(h), I.v128store(16 * h)));
+  const body = code(
+    I.get(CNT), I.i32(3), I.i32add, I.i32(-4), I.i32and, I.set(cs),
+    I.get(C), I.i32(2), I.i32shl, I.set(rowS),
+    I.get(cs), I.i32(3), I.i32shl, I.set(rowD),
+    forRange(i, I.i32(0), I.get(cs), 4,
+      code(I.get(i), I.i32(3), I.i32shl, I.set(off)),
+      code(addr(I.get(STAGE), I.get(i), 2), I.set(ps), I.get(DST), I.get(off), I.i32add, I.set(pd)),
+      both((h) => code(
+        code(pairAt(I.get(ps), h), I.set(sh[h])),
+        code(I.get(SHIFT), I.get(off), I.i32add, I.get(sh[h]), I.v128store(16 * h)),
+        code(pairAt(I.get(ps), h), I.get(sh[h]), I.f64x2sub, I.tee(prev[h]), I.set(v0[h])),
+        code(I.get(pd), I.get(prev[h]), I.v128store(16 * h)),
+        code(I.v128zero, I.get(prev[h]), I.f64x2add, I.set(s[h]), I.get(prev[h]), I.get(prev[h]), I.f64x2mul, I.set(l[h])),
+        code(I.v128zero, I.set(l1[h])))),
+      inc(ps, I.get(rowS)), inc(pd, I.get(rowD)),
+      forRange(t, I.i32(1), I.get(N), 1,
+        both((h) => code(
+          code(pairAt(I.get(ps), h), I.get(sh[h]), I.f64x2sub, I.set(v[h])),
+          code(I.get(pd), I.get(v[h]), I.v128store(16 * h)),
+          code(I.get(s[h]), I.get(v[h]), I.f64x2add, I.set(s[h])),
+          code(I.get(l[h]), I.get(v[h]), I.get(v[h]), I.f64x2mul, I.f64x2add, I.set(l[h])),
+          code(I.get(l1[h]), I.get(prev[h]), I.get(v[h]), I.f64x2mul, I.f64x2add, I.set(l1[h])),
+          code(I.get(v[h]), I.set(prev[h])))),
+        inc(ps, I.get(rowS)), inc(pd, I.get(rowD))),
+      store(SUM, I.i32(0), (h) => I.get(s[h])),
+      store(LAG, I.i32(0), (h) => I.get(l[h])),
+      store(LAG, I.get(rowD), (h) => I.get(l1[h])),
+      store(HEAD, I.get(rowD), (h) => code(I.v128zero, I.get(v0[h]), I.f64x2add)),
+      store(TAIL, I.get(rowD), (h) => code(I.v128zero, I.get(prev[h]), I.f64x2add))),
+  );
+  return { name: 'whitenLagStats', params: new Array(10).fill('i32'), locals: [...new Array(8).fill('i32'), ...new Array(14).fill('v128')], body };
+}
+
+/**
  * gatherCols(src, dst, C, n, order, c): dst[t, i] = src[t, order[i]] for i < c, t < n
  * (float32 n x C blocks, order an i32 array): the chunk's voxels sorted by label.
  */

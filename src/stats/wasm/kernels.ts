@@ -11,7 +11,7 @@
  *    in increasing order. ~4 GFLOP-pairs/s on one core here, ~3.5x the plain loops.
  */
 import { encodeModule } from './asm.js';
-import { colStatsFunc, gemmFunc, lagStatsFunc, olsArSumsFunc, whitenColsFunc, gatherColsFunc, addRowF32Func, scaleRowF32Func, refitStatsFunc } from './funcs.js';
+import { colStatsFunc, gemmFunc, lagStatsFunc, olsArSumsFunc, whitenLagStatsFunc, whitenColsFunc, gatherColsFunc, addRowF32Func, scaleRowF32Func, refitStatsFunc } from './funcs.js';
 import { gemmWide } from '../core/matrix.js';
 
 /** Views of the workspace (byte offsets are what the kernels take). */
@@ -52,6 +52,12 @@ export interface Kernels {
     lagY: Float64Array, sum: Float64Array, headY: Float64Array, tailY: Float64Array, shift: Float64Array, out: Float64Array): void;
   /** See lagStatsFunc. cs must be even. */
   lagStats(wy: Float64Array, n: number, cs: number, order: number, sum: Float64Array, lag: Float64Array, head: Float64Array, tail: Float64Array): void;
+  /**
+   * whitenCols with order 0 (col0 = 0) then lagStats with order 1, in one pass (see
+   * whitenLagStatsFunc); the same bits.
+   */
+  whitenLagStats(stage: Float32Array, C: number, n: number, cnt: number, shift: Float64Array, dst: Float64Array,
+    sum: Float64Array, lag: Float64Array, head: Float64Array, tail: Float64Array): void;
   /** See refitStatsFunc (refitStatsJs). cs must be even; out holds 4 rows of cs. */
   refitStats(stage: Float32Array, C: number, col0: number, n: number, wy: Float64Array, pred: Float64Array, cs: number,
     terms: RefitVectors, shift: Float64Array, out: Float64Array, resid: boolean): void;
@@ -101,14 +107,14 @@ function packAJs(a: Float64Array, m: number, k: number, out: Float64Array): void
 
 let compiled: WebAssembly.Module | undefined;
 function wasmModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(encodeModule([gemmFunc(), whitenColsFunc(), colStatsFunc(), olsArSumsFunc(), lagStatsFunc(), gatherColsFunc(), addRowF32Func(), scaleRowF32Func(), refitStatsFunc()], 1));
+  compiled ??= new WebAssembly.Module(encodeModule([gemmFunc(), whitenColsFunc(), colStatsFunc(), olsArSumsFunc(), lagStatsFunc(), whitenLagStatsFunc(), gatherColsFunc(), addRowF32Func(), scaleRowF32Func(), refitStatsFunc()], 1));
   return compiled;
 }
 
 class WasmKernels implements Kernels {
   readonly simd = true;
   readonly memory: WebAssembly.Memory;
-  private readonly fns: Record<'gemm' | 'whitenCols' | 'colStats' | 'olsArSums' | 'lagStats' | 'gatherCols' | 'addRowF32' | 'scaleRowF32' | 'refitStats', (...a: number[]) => void>;
+  private readonly fns: Record<'gemm' | 'whitenCols' | 'colStats' | 'olsArSums' | 'lagStats' | 'whitenLagStats' | 'gatherCols' | 'addRowF32' | 'scaleRowF32' | 'refitStats', (...a: number[]) => void>;
 
   constructor() {
     this.memory = new WebAssembly.Memory({ initial: 16 });
@@ -199,6 +205,11 @@ class WasmKernels implements Kernels {
   colStats(wy: Float64Array, n: number, cs: number, r1: Float64Array, w1: Float64Array, shift: Float64Array,
     ss: Float64Array, sr: Float64Array, sy: Float64Array, sy2: Float64Array): void {
     this.fns.colStats(this.check(wy), n, cs, this.check(r1), this.check(w1), this.check(shift), this.check(ss), this.check(sr), this.check(sy), this.check(sy2));
+  }
+
+  whitenLagStats(stage: Float32Array, C: number, n: number, cnt: number, shift: Float64Array, dst: Float64Array,
+    sum: Float64Array, lag: Float64Array, head: Float64Array, tail: Float64Array): void {
+    this.fns.whitenLagStats(this.check(stage), C, n, cnt, this.check(shift), this.check(dst), this.check(sum), this.check(lag), this.check(head), this.check(tail));
   }
 
   olsArSums(prod: Float64Array, cs: number, p: number, order: number, terms: OlsArTerms,
@@ -305,6 +316,12 @@ class JsKernels implements Kernels {
   olsArSums(prod: Float64Array, cs: number, p: number, order: number, terms: OlsArTerms,
     lagY: Float64Array, sum: Float64Array, headY: Float64Array, tailY: Float64Array, shift: Float64Array, out: Float64Array): void {
     olsArSumsJs(prod, cs, p, order, terms, lagY, sum, headY, tailY, shift, out);
+  }
+
+  whitenLagStats(stage: Float32Array, C: number, n: number, cnt: number, shift: Float64Array, dst: Float64Array,
+    sum: Float64Array, lag: Float64Array, head: Float64Array, tail: Float64Array): void {
+    this.whitenCols(stage, C, n, 0, cnt, new Float64Array(0), 0, shift, dst);
+    this.lagStats(dst, n, (cnt + 3) & ~3, 1, sum, lag, head, tail);
   }
 
   lagStats(wy: Float64Array, n: number, cs: number, order: number, sum: Float64Array, lag: Float64Array, head: Float64Array, tail: Float64Array): void {
