@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { jsKernels, kernels, packedLength } from '../../src/stats/wasm/kernels.js';
+import { jsKernels, kernels, packedLength, type OlsArTerms } from '../../src/stats/wasm/kernels.js';
 import { Rng } from '../../src/stats/core/prng.js';
 
 const K = kernels();
@@ -64,7 +64,7 @@ test('gemm matches the plain product (odd row counts, 4-column blocks)', () => {
   }
 });
 
-test('whitenCols, gatherCols, colStats, quadForm and lagStats give the same bits as the plain code', () => {
+test('whitenCols, gatherCols, colStats and lagStats give the same bits as the plain code', () => {
   const r = rng(7);
   for (const order of [0, 1, 2, 3]) {
     for (const [n, C, col0, cnt] of [[37, 24, 3, 21], [160, 64, 0, 64], [5, 8, 1, 6]]) {
@@ -111,13 +111,6 @@ test('whitenCols, gatherCols, colStats, quadForm and lagStats give the same bits
       K.colStats(wy, n, cs, r1, w1, shift, outs[0], outs[1], outs[2], outs[3]);
       J.colStats(Float64Array.from(wy), n, cs, Float64Array.from(r1), Float64Array.from(w1), Float64Array.from(shift), outsJ[0], outsJ[1], outsJ[2], outsJ[3]);
       outs.forEach((o, i) => sameBits(o, outsJ[i], cnt, `colStats ${i}`));
-      const m = ws.f64(p * p);
-      for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) m[i * p + j] = m[j * p + i] = r() - 0.3;
-      const q = ws.f64(cs);
-      const qJ = new Float64Array(cs);
-      K.quadForm(m, p, wy, cs, q);
-      J.quadForm(Float64Array.from(m), p, Float64Array.from(wy), cs, qJ);
-      sameBits(q, qJ, cnt, 'quadForm');
       const o = order;
       const [sum, lag, head, tail] = [cs, (o + 1) * cs, (o + 1) * cs, (o + 1) * cs].map((len) => ws.f64(len));
       const [sumJ, lagJ, headJ, tailJ] = [cs, (o + 1) * cs, (o + 1) * cs, (o + 1) * cs].map((len) => new Float64Array(len));
@@ -129,6 +122,129 @@ test('whitenCols, gatherCols, colStats, quadForm and lagStats give the same bits
         sameBits(head.subarray(k * cs), headJ.subarray(k * cs), cnt, `head ${k}`);
         sameBits(tail.subarray(k * cs), tailJ.subarray(k * cs), cnt, `tail ${k}`);
       }
+    }
+  }
+});
+
+test('whitenLagStats gives the bits of whitenCols (order 0) then lagStats (order 1), on both kernels', () => {
+  const r = rng(17);
+  for (const [n, C, cnt] of [[160, 64, 64], [37, 24, 21], [1, 8, 5], [2, 8, 8]]) {
+    const cs = (cnt + 3) & ~3;
+    for (const kern of [K, J]) {
+      const ws = kern.workspace(4 * (n * C + 8) + 8 * (2 * n * cs + 12 * cs) + 1024);
+      const stage = ws.f32(n * C + 8);
+      // raw BOLD-like values, a few exact repeats of the first value (zero shifted data)
+      for (let i = 0; i < stage.length; i++) stage[i] = Math.fround(r() < 0.05 ? 1000 : 1000 + 20 * (r() - 0.5));
+      const [shift, sum] = [ws.f64(cs), ws.f64(cs)];
+      const wy = ws.f64(n * cs);
+      const [lag, head, tail] = [ws.f64(2 * cs), ws.f64(2 * cs), ws.f64(2 * cs)];
+      kern.whitenLagStats(stage, C, n, cnt, shift, wy, sum, lag, head, tail);
+      const [shiftB, sumB] = [ws.f64(cs), ws.f64(cs)];
+      const wyB = ws.f64(n * cs);
+      const [lagB, headB, tailB] = [ws.f64(2 * cs), ws.f64(2 * cs), ws.f64(2 * cs)];
+      kern.whitenCols(stage, C, n, 0, cnt, ws.f64(1), 0, shiftB, wyB);
+      kern.lagStats(wyB, n, cs, 1, sumB, lagB, headB, tailB);
+      const what = `${kern.simd ? 'WebAssembly' : 'plain'} n ${n} cnt ${cnt}`;
+      sameBits(shift, shiftB, cs, `shift, ${what}`);
+      sameBits(wy, wyB, n * cs, `whitened data, ${what}`);
+      sameBits(sum, sumB, cs, `sum, ${what}`);
+      sameBits(lag, lagB, 2 * cs, `lags, ${what}`);
+      sameBits(head.subarray(cs), headB.subarray(cs), cs, `head, ${what}`);
+      sameBits(tail.subarray(cs), tailB.subarray(cs), cs, `tail, ${what}`);
+    }
+  }
+});
+
+/**
+ * The per-voxel sums olsArSums replaced in OlsArAccumulator.add (ar-estimate.ts), as they were
+ * written before: the quadratic forms row by row across the columns (the former quadForm
+ * kernel), then running sums over j across the columns. The kernel must give these bits.
+ */
+function olsArSumsBefore(prod: Float64Array, cs: number, p: number, order: number, t: OlsArTerms,
+  lagY: Float64Array, sum: Float64Array, headY: Float64Array, tailY: Float64Array, shift: Float64Array): Float64Array {
+  const out = new Float64Array((3 * order + 2) * cs);
+  const quad = new Float64Array(cs);
+  const u = new Float64Array(cs);
+  const d = new Float64Array(cs);
+  const aRow = (order + 1) * p;
+  for (let k = 0; k <= order; k++) {
+    const m = t.lagW.subarray(k * p * p);
+    quad.fill(0);
+    for (let j = 0; j < p; j++) {
+      const mjj = m[j * p + j];
+      for (let i = 0; i < cs; i++) quad[i] = quad[i] + mjj * prod[j * cs + i] * prod[j * cs + i];
+      for (let l = j + 1; l < p; l++) {
+        const mjl = m[j * p + l] + m[j * p + l];
+        for (let i = 0; i < cs; i++) quad[i] = quad[i] + mjl * prod[j * cs + i] * prod[l * cs + i];
+      }
+    }
+    if (k > 0) {
+      u.fill(0);
+      for (let j = 0; j < p; j++) for (let i = 0; i < cs; i++) u[i] += prod[j * cs + i] * prod[(k * p + j) * cs + i];
+    }
+    for (let i = 0; i < cs; i++) {
+      const yk = lagY[k * cs + i];
+      const lk = k === 0 ? yk - quad[i] : yk - u[i] + quad[i];
+      out[k * cs + i] = lk + shift[i] * prod[(aRow + k) * cs + i] + shift[i] * shift[i] * t.r1Lag[k];
+    }
+  }
+  u.fill(0);
+  for (let j = 0; j < p; j++) for (let i = 0; i < cs; i++) u[i] += t.colSum[j] * prod[j * cs + i];
+  for (let i = 0; i < cs; i++) out[(order + 1) * cs + i] = sum[i] - u[i] + shift[i] * t.r1Sum[0];
+  for (let k = 1; k <= order; k++) {
+    for (let i = 0; i < cs; i++) {
+      u[i] = headY[k * cs + i];
+      d[i] = tailY[k * cs + i];
+    }
+    for (let j = 0; j < p; j++) {
+      for (let i = 0; i < cs; i++) {
+        u[i] -= t.headSum[k * p + j] * prod[j * cs + i];
+        d[i] -= t.tailSum[k * p + j] * prod[j * cs + i];
+      }
+    }
+    for (let i = 0; i < cs; i++) {
+      out[(order + 1 + k) * cs + i] = u[i] + shift[i] * t.r1Head[k];
+      out[(2 * order + 1 + k) * cs + i] = d[i] + shift[i] * t.r1Tail[k];
+    }
+  }
+  return out;
+}
+
+test('olsArSums gives the bits of the former quadForm and plain loops, on both kernels', () => {
+  const r = rng(13);
+  for (const order of [1, 2, 3]) {
+    for (const [p, cs] of [[16, 64], [5, 8], [1, 4], [7, 28]]) {
+      const q = (order + 1) * p + order + 1;
+      const o1 = order + 1;
+      const ws = K.workspace(8 * (q * cs + o1 * p * p + 4 * o1 * (p + 1) + (3 * o1 + 2) * cs + (3 * order + 2) * cs + 16) + 1024);
+      const fill = (a: Float64Array, scale: number, offset = 0.5) => {
+        for (let i = 0; i < a.length; i++) a[i] = scale * (r() - offset);
+        return a;
+      };
+      // sizes like the bench's: θ' ~ 1, A_kᵀy' and lags ~ 1e3, shifts of raw BOLD ~ 1e3
+      const prod = fill(ws.f64(q * cs), 1000);
+      for (let i = 0; i < p * cs; i++) prod[i] = r() - 0.5;
+      const lagW = ws.f64(o1 * p * p);
+      for (let k = 0; k < o1; k++)
+        for (let a = 0; a < p; a++) for (let b = a; b < p; b++) lagW[k * p * p + a * p + b] = lagW[k * p * p + b * p + a] = 50 * (r() - 0.3);
+      const terms: OlsArTerms = {
+        lagW, r1Lag: fill(ws.f64(o1), 1e-3), colSum: fill(ws.f64(p), 100), headSum: fill(ws.f64(o1 * p), 3), tailSum: fill(ws.f64(o1 * p), 3),
+        r1Sum: fill(ws.f64(1), 1e-6), r1Head: fill(ws.f64(o1), 1e-3), r1Tail: fill(ws.f64(o1), 1e-3),
+      };
+      const lagY = fill(ws.f64(o1 * cs), 1e5, 0);
+      const sum = fill(ws.f64(cs), 1e3);
+      const headY = fill(ws.f64(o1 * cs), 50);
+      const tailY = fill(ws.f64(o1 * cs), 50);
+      const shift = fill(ws.f64(cs), 2000, 0);
+      const out = ws.f64((3 * order + 2) * cs);
+      K.olsArSums(prod, cs, p, order, terms, lagY, sum, headY, tailY, shift, out);
+      const copy = (a: Float64Array) => Float64Array.from(a);
+      const tJ: OlsArTerms = Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, copy(v)])) as unknown as OlsArTerms;
+      const outJ = new Float64Array(out.length);
+      J.olsArSums(copy(prod), cs, p, order, tJ, copy(lagY), copy(sum), copy(headY), copy(tailY), copy(shift), outJ);
+      const before = olsArSumsBefore(copy(prod), cs, p, order, tJ, copy(lagY), copy(sum), copy(headY), copy(tailY), copy(shift));
+      sameBits(out, before, out.length, `olsArSums (WebAssembly) order ${order} p ${p}`);
+      sameBits(outJ, before, out.length, `olsArSums (plain) order ${order} p ${p}`);
     }
   }
 });

@@ -5,7 +5,7 @@
  */
 import type { TimeSeriesData } from './chunks.js';
 import { solveInPlace } from '../core/matrix.js';
-import { kernels, packedLength } from '../wasm/kernels.js';
+import { kernels, packedLength, type OlsArTerms, type Workspace } from '../wasm/kernels.js';
 import type { LinearModel } from './regression.js';
 import { loadF64, stageRows } from './chunks.js';
 import { refitSumsLength, storeRefitSums } from './refit-sums.js';
@@ -195,34 +195,28 @@ export class OlsArAccumulator {
 
   /** The voxels v0 .. v0 + len - 1, y their data (n x len, time-major). */
   add(y: TimeSeriesData, len: number, v0: number): void {
-    const { n, p, q, q0, order, lagSym, r1Lag, colSum, headSum, tailSum, r1Sum, r1Head, r1Tail, S, L, H, T, sums } = this;
+    const { n, p, q, q0, order, S, L, H, T, sums } = this;
     const nVox = this.nVox;
     const C = (Math.max(1, Math.min(this.C, len)) + 3) & ~3;
     if (len === 0) return;
     if (v0 + len > nVox || y.length !== n * len) throw new Error(`OlsArAccumulator.add: block of ${y.length} values at voxel ${v0} does not fit ${n} scans x ${nVox} voxels`);
     const K = kernels();
     const f32 = y instanceof Float32Array;
-    const ws = K.workspace(8 * (q * n + packedLength(q, n) + (order + 3) * p * p + 16 + n * C + q * C + (3 * (order + 1) + 3) * C) + (f32 ? 4 * (n * C + 8) : 0) + 16 * 32);
+    const o1 = order + 1;
+    const ws = K.workspace(8 * (q * n + packedLength(q, n) + (o1 + 3) * p * p + 4 * o1 * (p + 1) + 64 + n * C + q * C + (6 * o1 + 2) * C) + (f32 ? 4 * (n * C + 8) : 0) + 16 * 32);
     const stack = ws.f64(q * n);
     stack.set(this.stackData);
-    const lagW = lagSym.map((ck) => {
-      const w = ws.f64(p * p);
-      w.set(ck);
-      return w;
-    });
+    const terms = this.kernelTerms(ws);
     const stage = f32 ? ws.f32(n * C + 8) : undefined;
     const wy = ws.f64(n * C);
     const prod = ws.f64(q * C);
     const shift = ws.f64(C);
     const sum = ws.f64(C);
-    const quad = ws.f64(C);
-    const lagY = ws.f64((order + 1) * C);
-    const headY = ws.f64((order + 1) * C);
-    const tailY = ws.f64((order + 1) * C);
-    const idx = new Int32Array(C);
-    const u = new Float64Array(C);
-    const d = new Float64Array(C);
-    for (let i = 0; i < C; i++) idx[i] = i;
+    const lagY = ws.f64(o1 * C);
+    const headY = ws.f64(o1 * C);
+    const tailY = ws.f64(o1 * C);
+    const out = ws.f64((3 * order + 2) * C);
+    const idx = f32 ? new Int32Array(0) : Int32Array.from({ length: C }, (_, i) => i);
     const noRho = ws.f64(1);
     // with refit sums, θ' = N·Xᵀy' (N = pinv(X)·pinv(X)ᵀ, so N·Xᵀ = pinv(X)) from the Xᵀ rows
     // the product needs anyway, instead of p more rows: the pinv rows are skipped
@@ -235,68 +229,46 @@ export class OlsArAccumulator {
       nn.set(this.normCov);
       K.packA(nn, p, p, packedN);
     }
-    const aRow = (order + 1) * p; // first row of the a_kᵀ y' products
     for (let b0 = 0; b0 < len; b0 += C) {
       const c = Math.min(C, len - b0);
       const cs = (c + 3) & ~3;
       const g0 = v0 + b0; // global index of the chunk's first voxel
+      // the shifted data y' and its sums (whitenLagStats for AR(1): both in one pass)
       if (stage) {
         stageRows(y as Float32Array, len, n, b0, c, stage, C);
-        K.whitenCols(stage, C, n, 0, c, noRho, 0, shift, wy);
+        if (order === 1) K.whitenLagStats(stage, C, n, c, shift, wy, sum, lagY, headY, tailY);
+        else K.whitenCols(stage, C, n, 0, c, noRho, 0, shift, wy);
       } else loadF64(y as Float64Array, len, n, b0, idx, c, [], 0, shift, wy);
+      if (!stage || order !== 1) K.lagStats(wy, n, cs, order, sum, lagY, headY, tailY);
       K.gemmPacked(packed, q - skip, n, wy, cs, skip ? prod.subarray(skip * cs) : prod); // θ' (rows 0..p-1), A_kᵀ y', a_kᵀ y'
       if (packedN) K.gemmPacked(packedN, p, p, prod.subarray(q0 * cs), cs, prod);
-      K.lagStats(wy, n, cs, order, sum, lagY, headY, tailY);
-      for (let k = 0; k <= order; k++) {
-        K.quadForm(lagW[k], p, prod, cs, quad);
-        const lo = k * nVox + g0;
-        const ao = (aRow + k) * cs;
-        const rl = r1Lag[k];
-        // per-voxel sums over j, in increasing j, run side by side across the voxels (j outer)
-        if (k > 0) {
-          u.fill(0, 0, c);
-          for (let j = 0; j < p; j++) {
-            const oa = j * cs;
-            const ob = (k * p + j) * cs;
-            for (let i = 0; i < c; i++) u[i] += prod[oa + i] * prod[ob + i];
-          }
-        }
-        for (let i = 0; i < c; i++) {
-          const yk = lagY[k * cs + i];
-          const lk = k === 0 ? yk - quad[i] : yk - u[i] + quad[i];
-          const ci = shift[i];
-          L[lo + i] = lk + ci * prod[ao + i] + ci * ci * rl;
-        }
+      // L_k, Σ e over all scans, the first k and the last k scans (olsArSumsFunc)
+      K.olsArSums(prod, cs, p, order, terms, lagY, sum, headY, tailY, shift, out);
+      const row = (dst: Float64Array, k: number, r: number) => dst.set(out.subarray(r * cs, r * cs + c), k * nVox + g0);
+      for (let k = 0; k <= order; k++) row(L, k, k);
+      row(S, 0, o1);
+      for (let k = 1; k <= order; k++) {
+        row(H, k, o1 + k);
+        row(T, k, order + o1 + k);
       }
       if (sums) storeRefitSums(sums, nVox, p, g0, c, cs, prod, q0, lagY, sum, wy, n, shift);
-      // Σ e over all scans, the first k and the last k scans
-      u.fill(0, 0, c);
-      for (let j = 0; j < p; j++) {
-        const cj = colSum[j];
-        const oa = j * cs;
-        for (let i = 0; i < c; i++) u[i] += cj * prod[oa + i];
-      }
-      for (let i = 0; i < c; i++) S[g0 + i] = sum[i] - u[i] + shift[i] * r1Sum;
-      for (let k = 1; k <= order; k++) {
-        for (let i = 0; i < c; i++) {
-          u[i] = headY[k * cs + i];
-          d[i] = tailY[k * cs + i];
-        }
-        for (let j = 0; j < p; j++) {
-          const hj = headSum[k * p + j];
-          const tj = tailSum[k * p + j];
-          const oa = j * cs;
-          for (let i = 0; i < c; i++) {
-            u[i] -= hj * prod[oa + i];
-            d[i] -= tj * prod[oa + i];
-          }
-        }
-        for (let i = 0; i < c; i++) {
-          H[k * nVox + g0 + i] = u[i] + shift[i] * r1Head[k];
-          T[k * nVox + g0 + i] = d[i] + shift[i] * r1Tail[k];
-        }
-      }
     }
+  }
+
+  /** The model's constants for olsArSums, copied into the workspace `ws`. */
+  private kernelTerms(ws: Workspace): OlsArTerms {
+    const { p, order } = this;
+    const copy = (src: ArrayLike<number>) => {
+      const dst = ws.f64(Math.max(1, src.length));
+      dst.set(src);
+      return dst;
+    };
+    const lagW = ws.f64((order + 1) * p * p);
+    this.lagSym.forEach((ck, k) => lagW.set(ck, k * p * p));
+    return {
+      lagW, r1Lag: copy(this.r1Lag), colSum: copy(this.colSum), headSum: copy(this.headSum), tailSum: copy(this.tailSum),
+      r1Sum: copy([this.r1Sum]), r1Head: copy(this.r1Head), r1Tail: copy(this.r1Tail),
+    };
   }
 
   /** The coefficients of every voxel (nVox x order), once every voxel was added. */

@@ -211,35 +211,131 @@ export function colStatsFunc(): FuncDef {
 }
 
 /**
- * quadForm(m, p, th, cs, out): out[i] = Σ_j (M_jj·θ_ji)·θ_ji + Σ_{j<k} ((M_jk + M_jk)·θ_ji)·θ_ki
- * for the cs columns of the float64 p x cs block θ (accumulated in that order of j, k).
+ * olsArSums(prod, cs, p, order, lagW, r1Lag, colSum, headSum, tailSum, r1Sum, r1Head, r1Tail,
+ * lagY, sum, headY, tailY, shift, out): the per-voxel Yule-Walker sums of the OLS pass
+ * (OlsArAccumulator.add, ar-estimate.ts) for the cs columns of a chunk, two columns per f64x2,
+ * from the stacked product `prod` (rows θ'_j = 0..p-1, A_kᵀy' at k·p + j, a_kᵀy' at
+ * (order + 1)·p + k; row stride cs), the lagStats rows and the shifts c = shift[i]:
+ *   Q_k = Σ_j (M_jj·θ_j)·θ_j + Σ_{j<l} ((M_jl + M_jl)·θ_j)·θ_l   (M = lagW[k], p x p; that order)
+ *   U_k = Σ_j θ_j·(A_kᵀy')_j  (k >= 1, from 0 in increasing j)
+ *   L_k = (lk + c·a_kᵀy') + (c·c)·r1Lag[k],  lk = lagY_0 - Q_0 (k = 0), (lagY_k - U_k) + Q_k
+ *   S   = (sum - Σ_j colSum_j·θ_j) + c·r1Sum
+ *   H_k = (headY_k - Σ_j headSum[k·p + j]·θ_j) + c·r1Head[k]   (k >= 1; each Σ a running
+ *   T_k = (tailY_k - Σ_j tailSum[k·p + j]·θ_j) + c·r1Tail[k]    difference in increasing j)
+ * Rows of `out` (stride cs): L_0..L_order, S, H_1..H_order, T_1..T_order. The lag matrices
+ * lagW[k] lie one after the other; r1Sum is one value. cs must be a multiple of 4.
  */
-export function quadFormFunc(): FuncDef {
-  const M = 0, P = 1, TH = 2, CS = 3, OUT = 4;
-  const j = 5, k = 6, i = 7, pj = 8, pk = 9, rowB = 10, off = 11;
-  const mv = 12, tj = 13;
-  const outAt = code(I.get(OUT), I.get(off), I.i32add);
+export function olsArSumsFunc(): FuncDef {
+  const PROD = 0, CS = 1, P = 2, ORDER = 3, LAGW = 4, R1LAG = 5, COLSUM = 6, HEADSUM = 7, TAILSUM = 8, R1SUM = 9, R1HEAD = 10, R1TAIL = 11;
+  const LAGY = 12, SUM = 13, HEADY = 14, TAILY = 15, SHIFT = 16, OUT = 17;
+  const i = 18, off = 19, j = 20, l = 21, k = 22, pm = 23, rowB = 24, pj = 25, pl = 26, pt = 27; // i32
+  // v128, two of each: four columns per iteration (two column pairs, memory offsets 0 and 16),
+  // so that two chains of dependent additions run side by side
+  // v128, two of each: four columns per iteration (two column pairs, memory offsets 0 and 16),
+  // and the quadratic forms of two lags at a time (k and k + 1), so that four chains of
+  // dependent additions run side by side
+  const sh = [28, 29], quad = [30, 31], u = [32, 33], d = [34, 35], tj = [36, 37], x = [38, 39], mv = 40, quad2 = [41, 42], mv2 = 43;
+  const mat = 44; // f64
+  const pm2 = 45, kk = 46; // i32
+  const H = [0, 1];
+  const both = (f: (h: number) => number[]) => code(...H.map(f));
+  /** Address of row `row` of a cs-stride block at `base`, the four columns of `off`. */
+  const at = (base: number, row: number[]) => code(I.get(base), row, I.get(rowB), I.i32mul, I.i32add, I.get(off), I.i32add);
+  const splat = (base: number, index: number[]) => code(addr(I.get(base), index, 3), I.v128load64splat());
+  const orderPlus = (a: number) => code(I.get(ORDER), I.i32(a), I.i32add);
+  /** v = row's two column pairs (v[h] at offset 16·h). */
+  const loadRow = (row: number[], v: number[]) => code(at(PROD, row), I.set(pt), both((h) => code(I.get(pt), I.v128load(16 * h), I.set(v[h]))));
+  const matAt = (m: number, row: number[], col: number[]) => addr(I.get(m), code(row, I.get(P), I.i32mul, col, I.i32add), 3);
+  // Q_k into quad, Q_{k+1} into quad2 (lagW[k + 1] at pm2; pm2 = pm when k = order)
+  const quadForm = code(
+    both((h) => code(I.v128zero, I.set(quad[h]), I.v128zero, I.set(quad2[h]))),
+    forRange(j, I.i32(0), I.get(P), 1,
+      code(at(PROD, I.get(j)), I.set(pj), both((h) => code(I.get(pj), I.v128load(16 * h), I.set(tj[h])))),
+      code(matAt(pm, I.get(j), I.get(j)), I.v128load64splat(), I.set(mv)),
+      code(matAt(pm2, I.get(j), I.get(j)), I.v128load64splat(), I.set(mv2)),
+      both((h) => code(
+        I.get(quad[h]), I.get(mv), I.get(tj[h]), I.f64x2mul, I.get(tj[h]), I.f64x2mul, I.f64x2add, I.set(quad[h]),
+        I.get(quad2[h]), I.get(mv2), I.get(tj[h]), I.f64x2mul, I.get(tj[h]), I.f64x2mul, I.f64x2add, I.set(quad2[h]))),
+      code(I.get(pj), I.get(rowB), I.i32add, I.set(pl)),
+      forRange(l, code(I.get(j), I.i32(1), I.i32add), I.get(P), 1,
+        code(matAt(pm, I.get(j), I.get(l)), I.f64load(), I.tee(mat), I.get(mat), I.f64add, I.f64x2splat, I.set(mv)),
+        code(matAt(pm2, I.get(j), I.get(l)), I.f64load(), I.tee(mat), I.get(mat), I.f64add, I.f64x2splat, I.set(mv2)),
+        both((h) => code(I.get(pl), I.v128load(16 * h), I.set(x[h]),
+          I.get(mv), I.get(tj[h]), I.f64x2mul, I.get(x[h]), I.f64x2mul, I.get(quad[h]), I.f64x2add, I.set(quad[h]),
+          I.get(mv2), I.get(tj[h]), I.f64x2mul, I.get(x[h]), I.f64x2mul, I.get(quad2[h]), I.f64x2add, I.set(quad2[h]))),
+        inc(pl, I.get(rowB)))),
+  );
+  /** L_kk from the quadratic form in q. */
+  const lagTail = (q: number[]) => code(
+    code(at(LAGY, I.get(kk)), I.set(pt), both((h) => code(I.get(pt), I.v128load(16 * h), I.set(x[h])))),
+    I.get(kk), I.i32eqz,
+    [0x04, 0x40], both((h) => code(I.get(x[h]), I.get(q[h]), I.f64x2sub, I.set(x[h]))),
+    [0x05],
+    code(
+      both((h) => code(I.v128zero, I.set(u[h]))),
+      forRange(j, I.i32(0), I.get(P), 1,
+        loadRow(I.get(j), tj),
+        loadRow(code(I.get(kk), I.get(P), I.i32mul, I.get(j), I.i32add), d),
+        both((h) => code(I.get(u[h]), I.get(tj[h]), I.get(d[h]), I.f64x2mul, I.f64x2add, I.set(u[h])))),
+      both((h) => code(I.get(x[h]), I.get(u[h]), I.f64x2sub, I.get(q[h]), I.f64x2add, I.set(x[h])))),
+    I.end,
+    loadRow(code(orderPlus(1), I.get(P), I.i32mul, I.get(kk), I.i32add), d),
+    code(splat(R1LAG, I.get(kk)), I.set(mv)),
+    code(at(OUT, I.get(kk)), I.set(pt)),
+    both((h) => code(I.get(pt),
+      I.get(x[h]), I.get(sh[h]), I.get(d[h]), I.f64x2mul, I.f64x2add,
+      I.get(sh[h]), I.get(sh[h]), I.f64x2mul, I.get(mv), I.f64x2mul, I.f64x2add,
+      I.v128store(16 * h))),
+  );
+  const matBytes = code(I.get(P), I.get(P), I.i32mul, I.i32(3), I.i32shl);
+  // lags k and k + 1 (k + 1 <= order) or k alone (k = order)
+  const lagRows = code(
+    code(I.get(pm), I.get(k), I.get(ORDER), I.i32ltS, matBytes, I.i32mul, I.i32add, I.set(pm2)),
+    quadForm,
+    code(I.get(k), I.set(kk)), lagTail(quad),
+    code(I.get(k), I.get(ORDER), I.i32ltS), [0x04, 0x40],
+    code(I.get(k), I.i32(1), I.i32add, I.set(kk)), lagTail(quad2),
+    I.end,
+    code(I.get(pm), matBytes, I.i32(1), I.i32shl, I.i32add, I.set(pm)),
+  );
+  const sumRow = code(
+    both((h) => code(I.v128zero, I.set(u[h]))),
+    forRange(j, I.i32(0), I.get(P), 1,
+      loadRow(I.get(j), tj),
+      code(splat(COLSUM, I.get(j)), I.set(mv)),
+      both((h) => code(I.get(u[h]), I.get(mv), I.get(tj[h]), I.f64x2mul, I.f64x2add, I.set(u[h])))),
+    code(splat(R1SUM, I.i32(0)), I.set(mv)),
+    code(at(OUT, orderPlus(1)), I.set(pt)),
+    both((h) => code(I.get(pt), I.get(SUM), I.get(off), I.i32add, I.v128load(16 * h), I.get(u[h]), I.f64x2sub,
+      I.get(sh[h]), I.get(mv), I.f64x2mul, I.f64x2add, I.v128store(16 * h))),
+  );
+  const headTail = forRange(k, I.i32(1), orderPlus(1), 1,
+    code(at(HEADY, I.get(k)), I.set(pt), both((h) => code(I.get(pt), I.v128load(16 * h), I.set(u[h])))),
+    code(at(TAILY, I.get(k)), I.set(pt), both((h) => code(I.get(pt), I.v128load(16 * h), I.set(d[h])))),
+    forRange(j, I.i32(0), I.get(P), 1,
+      loadRow(I.get(j), tj),
+      code(splat(HEADSUM, code(I.get(k), I.get(P), I.i32mul, I.get(j), I.i32add)), I.set(mv)),
+      both((h) => code(I.get(u[h]), I.get(mv), I.get(tj[h]), I.f64x2mul, I.f64x2sub, I.set(u[h]))),
+      code(splat(TAILSUM, code(I.get(k), I.get(P), I.i32mul, I.get(j), I.i32add)), I.set(mv)),
+      both((h) => code(I.get(d[h]), I.get(mv), I.get(tj[h]), I.f64x2mul, I.f64x2sub, I.set(d[h])))),
+    code(splat(R1HEAD, I.get(k)), I.set(mv)),
+    code(at(OUT, code(orderPlus(1), I.get(k), I.i32add)), I.set(pt)),
+    both((h) => code(I.get(pt), I.get(u[h]), I.get(sh[h]), I.get(mv), I.f64x2mul, I.f64x2add, I.v128store(16 * h))),
+    code(splat(R1TAIL, I.get(k)), I.set(mv)),
+    code(at(OUT, code(I.get(ORDER), I.i32(1), I.i32shl, I.i32(1), I.i32add, I.get(k), I.i32add)), I.set(pt)),
+    both((h) => code(I.get(pt), I.get(d[h]), I.get(sh[h]), I.get(mv), I.f64x2mul, I.f64x2add, I.v128store(16 * h))),
+  );
   const body = code(
     I.get(CS), I.i32(3), I.i32shl, I.set(rowB),
-    forRange(i, I.i32(0), I.get(CS), 2, addr(I.get(OUT), I.get(i), 3), I.v128zero, I.v128store()),
-    forRange(j, I.i32(0), I.get(P), 1,
-      code(I.get(TH), I.get(j), I.get(rowB), I.i32mul, I.i32add, I.set(pj)),
-      code(addr(I.get(M), code(I.get(j), I.get(P), I.i32mul, I.get(j), I.i32add), 3), I.f64load(), I.f64x2splat, I.set(mv)),
-      forRange(i, I.i32(0), I.get(CS), 2,
-        code(I.get(i), I.i32(3), I.i32shl, I.set(off)),
-        code(I.get(pj), I.get(off), I.i32add, I.v128load(), I.set(tj)),
-        code(outAt, outAt, I.v128load(), I.get(mv), I.get(tj), I.f64x2mul, I.get(tj), I.f64x2mul, I.f64x2add, I.v128store())),
-      forRange(k, code(I.get(j), I.i32(1), I.i32add), I.get(P), 1,
-        code(I.get(TH), I.get(k), I.get(rowB), I.i32mul, I.i32add, I.set(pk)),
-        code(addr(I.get(M), code(I.get(j), I.get(P), I.i32mul, I.get(k), I.i32add), 3), I.f64load(), I.tee(14), I.get(14), I.f64add, I.f64x2splat, I.set(mv)),
-        forRange(i, I.i32(0), I.get(CS), 2,
-          code(I.get(i), I.i32(3), I.i32shl, I.set(off)),
-          code(outAt, outAt, I.v128load(),
-            I.get(mv), I.get(pj), I.get(off), I.i32add, I.v128load(), I.f64x2mul,
-            I.get(pk), I.get(off), I.i32add, I.v128load(), I.f64x2mul,
-            I.f64x2add, I.v128store())))),
+    forRange(i, I.i32(0), I.get(CS), 4,
+      code(I.get(i), I.i32(3), I.i32shl, I.set(off)),
+      both((h) => code(I.get(SHIFT), I.get(off), I.i32add, I.v128load(16 * h), I.set(sh[h]))),
+      code(I.get(LAGW), I.set(pm)),
+      forRange(k, I.i32(0), orderPlus(1), 2, lagRows),
+      sumRow,
+      headTail),
   );
-  return { name: 'quadForm', params: new Array(5).fill('i32'), locals: [...new Array(7).fill('i32'), 'v128', 'v128', 'f64'], body };
+  return { name: 'olsArSums', params: new Array(18).fill('i32'), locals: [...new Array(10).fill('i32'), ...new Array(16).fill('v128'), 'f64', 'i32', 'i32'], body };
 }
 
 /**
@@ -307,6 +403,57 @@ export function lagStatsFunc(): FuncDef {
     I.end,
   );
   return { name: 'lagStats', params: new Array(8).fill('i32'), locals: [...new Array(8).fill('i32'), 'v128', 'v128', 'v128', 'v128', 'v128'], body };
+}
+
+/**
+ * whitenLagStats(stage, C, n, cnt, shift, dst, sum, lag, head, tail): whitenCols with order 0
+ * (col0 = 0) and lagStats with order 1 in one pass over the float32 n x C block `stage`, column
+ * pair by column pair: shift[i] = y_0, dst[t, i] = y_t - shift[i] (row stride cs = cnt rounded
+ * up to 4), and the sums of lagStats's order-1 loop from those values, in the same order
+ * (sum = 0 + Σ, lag[0] = Σ v², lag[1] = 0 + Σ v_{t-1}·v_t, head[1] = 0 + v_0, tail[1] = 0 + v_{n-1}).
+ * Four columns at a time (cnt rounded up to 4 are read, as whitenCols does).
+ */
+export function whitenLagStatsFunc(): FuncDef {
+  const STAGE = 0, C = 1, N = 2, CNT = 3, SHIFT = 4, DST = 5, SUM = 6, LAG = 7, HEAD = 8, TAIL = 9;
+  const cs = 10, i = 11, t = 12, ps = 13, pd = 14, rowS = 15, rowD = 16, off = 17; // i32
+  // v128, two of each: four columns per iteration (column pairs h = 0, 1: stage bytes 8h,
+  // float64 bytes 16h), two independent chains per sum
+  const sh = [18, 19], v = [20, 21], prev = [22, 23], s = [24, 25], l = [26, 27], l1 = [28, 29], v0 = [30, 31];
+  const both = (f: (h: number) => number[]) => code(f(0), f(1));
+  const pairAt = (ptr: number[], h: number) => code(ptr, I.v128load64zero(8 * h), I.f64x2promoteLow);
+  const store = (base: number, row: number[], value: (h: number) => number[]) =>
+    both((h) => code(I.get(base), row, I.i32add, I.get(off), I.i32add, value(h), I.v128store(16 * h)));
+  const body = code(
+    I.get(CNT), I.i32(3), I.i32add, I.i32(-4), I.i32and, I.set(cs),
+    I.get(C), I.i32(2), I.i32shl, I.set(rowS),
+    I.get(cs), I.i32(3), I.i32shl, I.set(rowD),
+    forRange(i, I.i32(0), I.get(cs), 4,
+      code(I.get(i), I.i32(3), I.i32shl, I.set(off)),
+      code(addr(I.get(STAGE), I.get(i), 2), I.set(ps), I.get(DST), I.get(off), I.i32add, I.set(pd)),
+      both((h) => code(
+        code(pairAt(I.get(ps), h), I.set(sh[h])),
+        code(I.get(SHIFT), I.get(off), I.i32add, I.get(sh[h]), I.v128store(16 * h)),
+        code(pairAt(I.get(ps), h), I.get(sh[h]), I.f64x2sub, I.tee(prev[h]), I.set(v0[h])),
+        code(I.get(pd), I.get(prev[h]), I.v128store(16 * h)),
+        code(I.v128zero, I.get(prev[h]), I.f64x2add, I.set(s[h]), I.get(prev[h]), I.get(prev[h]), I.f64x2mul, I.set(l[h])),
+        code(I.v128zero, I.set(l1[h])))),
+      inc(ps, I.get(rowS)), inc(pd, I.get(rowD)),
+      forRange(t, I.i32(1), I.get(N), 1,
+        both((h) => code(
+          code(pairAt(I.get(ps), h), I.get(sh[h]), I.f64x2sub, I.set(v[h])),
+          code(I.get(pd), I.get(v[h]), I.v128store(16 * h)),
+          code(I.get(s[h]), I.get(v[h]), I.f64x2add, I.set(s[h])),
+          code(I.get(l[h]), I.get(v[h]), I.get(v[h]), I.f64x2mul, I.f64x2add, I.set(l[h])),
+          code(I.get(l1[h]), I.get(prev[h]), I.get(v[h]), I.f64x2mul, I.f64x2add, I.set(l1[h])),
+          code(I.get(v[h]), I.set(prev[h])))),
+        inc(ps, I.get(rowS)), inc(pd, I.get(rowD))),
+      store(SUM, I.i32(0), (h) => I.get(s[h])),
+      store(LAG, I.i32(0), (h) => I.get(l[h])),
+      store(LAG, I.get(rowD), (h) => I.get(l1[h])),
+      store(HEAD, I.get(rowD), (h) => code(I.v128zero, I.get(v0[h]), I.f64x2add)),
+      store(TAIL, I.get(rowD), (h) => code(I.v128zero, I.get(prev[h]), I.f64x2add))),
+  );
+  return { name: 'whitenLagStats', params: new Array(10).fill('i32'), locals: [...new Array(8).fill('i32'), ...new Array(14).fill('v128')], body };
 }
 
 /**

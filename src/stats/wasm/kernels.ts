@@ -11,7 +11,7 @@
  *    in increasing order. ~4 GFLOP-pairs/s on one core here, ~3.5x the plain loops.
  */
 import { encodeModule } from './asm.js';
-import { colStatsFunc, gemmFunc, lagStatsFunc, quadFormFunc, whitenColsFunc, gatherColsFunc, addRowF32Func, scaleRowF32Func, refitStatsFunc } from './funcs.js';
+import { colStatsFunc, gemmFunc, lagStatsFunc, olsArSumsFunc, whitenLagStatsFunc, whitenColsFunc, gatherColsFunc, addRowF32Func, scaleRowF32Func, refitStatsFunc } from './funcs.js';
 import { gemmWide } from '../core/matrix.js';
 
 /** Views of the workspace (byte offsets are what the kernels take). */
@@ -47,13 +47,34 @@ export interface Kernels {
   /** See colStatsFunc. cs must be even. */
   colStats(wy: Float64Array, n: number, cs: number, r1: Float64Array, w1: Float64Array, shift: Float64Array,
     ss: Float64Array, sr: Float64Array, sy: Float64Array, sy2: Float64Array): void;
-  /** See quadFormFunc. cs must be even. */
-  quadForm(m: Float64Array, p: number, th: Float64Array, cs: number, out: Float64Array): void;
+  /** See olsArSumsFunc (olsArSumsJs). cs must be a multiple of 4; out holds 3·order + 2 rows of cs. */
+  olsArSums(prod: Float64Array, cs: number, p: number, order: number, terms: OlsArTerms,
+    lagY: Float64Array, sum: Float64Array, headY: Float64Array, tailY: Float64Array, shift: Float64Array, out: Float64Array): void;
   /** See lagStatsFunc. cs must be even. */
   lagStats(wy: Float64Array, n: number, cs: number, order: number, sum: Float64Array, lag: Float64Array, head: Float64Array, tail: Float64Array): void;
+  /**
+   * whitenCols with order 0 (col0 = 0) then lagStats with order 1, in one pass (see
+   * whitenLagStatsFunc); the same bits.
+   */
+  whitenLagStats(stage: Float32Array, C: number, n: number, cnt: number, shift: Float64Array, dst: Float64Array,
+    sum: Float64Array, lag: Float64Array, head: Float64Array, tail: Float64Array): void;
   /** See refitStatsFunc (refitStatsJs). cs must be even; out holds 4 rows of cs. */
   refitStats(stage: Float32Array, C: number, col0: number, n: number, wy: Float64Array, pred: Float64Array, cs: number,
     terms: RefitVectors, shift: Float64Array, out: Float64Array, resid: boolean): void;
+}
+
+/** The per-model constants of olsArSums (see olsArSumsFunc). */
+export interface OlsArTerms {
+  /** The order + 1 symmetric lag matrices (p x p each), one after the other. */
+  lagW: Float64Array;
+  r1Lag: Float64Array;
+  colSum: Float64Array;
+  headSum: Float64Array;
+  tailSum: Float64Array;
+  /** One value. */
+  r1Sum: Float64Array;
+  r1Head: Float64Array;
+  r1Tail: Float64Array;
 }
 
 /** The per-model n-vectors of refitStats (see refitStatsFunc). */
@@ -86,14 +107,14 @@ function packAJs(a: Float64Array, m: number, k: number, out: Float64Array): void
 
 let compiled: WebAssembly.Module | undefined;
 function wasmModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(encodeModule([gemmFunc(), whitenColsFunc(), colStatsFunc(), quadFormFunc(), lagStatsFunc(), gatherColsFunc(), addRowF32Func(), scaleRowF32Func(), refitStatsFunc()], 1));
+  compiled ??= new WebAssembly.Module(encodeModule([gemmFunc(), whitenColsFunc(), colStatsFunc(), olsArSumsFunc(), lagStatsFunc(), whitenLagStatsFunc(), gatherColsFunc(), addRowF32Func(), scaleRowF32Func(), refitStatsFunc()], 1));
   return compiled;
 }
 
 class WasmKernels implements Kernels {
   readonly simd = true;
   readonly memory: WebAssembly.Memory;
-  private readonly fns: Record<'gemm' | 'whitenCols' | 'colStats' | 'quadForm' | 'lagStats' | 'gatherCols' | 'addRowF32' | 'scaleRowF32' | 'refitStats', (...a: number[]) => void>;
+  private readonly fns: Record<'gemm' | 'whitenCols' | 'colStats' | 'olsArSums' | 'lagStats' | 'whitenLagStats' | 'gatherCols' | 'addRowF32' | 'scaleRowF32' | 'refitStats', (...a: number[]) => void>;
 
   constructor() {
     this.memory = new WebAssembly.Memory({ initial: 16 });
@@ -186,8 +207,18 @@ class WasmKernels implements Kernels {
     this.fns.colStats(this.check(wy), n, cs, this.check(r1), this.check(w1), this.check(shift), this.check(ss), this.check(sr), this.check(sy), this.check(sy2));
   }
 
-  quadForm(m: Float64Array, p: number, th: Float64Array, cs: number, out: Float64Array): void {
-    this.fns.quadForm(this.check(m), p, this.check(th), cs, this.check(out));
+  whitenLagStats(stage: Float32Array, C: number, n: number, cnt: number, shift: Float64Array, dst: Float64Array,
+    sum: Float64Array, lag: Float64Array, head: Float64Array, tail: Float64Array): void {
+    this.fns.whitenLagStats(this.check(stage), C, n, cnt, this.check(shift), this.check(dst), this.check(sum), this.check(lag), this.check(head), this.check(tail));
+  }
+
+  olsArSums(prod: Float64Array, cs: number, p: number, order: number, terms: OlsArTerms,
+    lagY: Float64Array, sum: Float64Array, headY: Float64Array, tailY: Float64Array, shift: Float64Array, out: Float64Array): void {
+    if (cs % 4 !== 0) throw new Error(`olsArSums: cs = ${cs} is not a multiple of 4`);
+    const t = terms;
+    this.fns.olsArSums(this.check(prod), cs, p, order, this.check(t.lagW), this.check(t.r1Lag), this.check(t.colSum), this.check(t.headSum),
+      this.check(t.tailSum), this.check(t.r1Sum), this.check(t.r1Head), this.check(t.r1Tail),
+      this.check(lagY), this.check(sum), this.check(headY), this.check(tailY), this.check(shift), this.check(out));
   }
 
   lagStats(wy: Float64Array, n: number, cs: number, order: number, sum: Float64Array, lag: Float64Array, head: Float64Array, tail: Float64Array): void {
@@ -282,18 +313,15 @@ class JsKernels implements Kernels {
     }
   }
 
-  quadForm(m: Float64Array, p: number, th: Float64Array, cs: number, out: Float64Array): void {
-    out.fill(0, 0, cs);
-    for (let j = 0; j < p; j++) {
-      const oj = j * cs;
-      const mjj = m[j * p + j];
-      for (let i = 0; i < cs; i++) out[i] = out[i] + mjj * th[oj + i] * th[oj + i];
-      for (let k = j + 1; k < p; k++) {
-        const mjk = m[j * p + k] + m[j * p + k];
-        const ok = k * cs;
-        for (let i = 0; i < cs; i++) out[i] = out[i] + mjk * th[oj + i] * th[ok + i];
-      }
-    }
+  olsArSums(prod: Float64Array, cs: number, p: number, order: number, terms: OlsArTerms,
+    lagY: Float64Array, sum: Float64Array, headY: Float64Array, tailY: Float64Array, shift: Float64Array, out: Float64Array): void {
+    olsArSumsJs(prod, cs, p, order, terms, lagY, sum, headY, tailY, shift, out);
+  }
+
+  whitenLagStats(stage: Float32Array, C: number, n: number, cnt: number, shift: Float64Array, dst: Float64Array,
+    sum: Float64Array, lag: Float64Array, head: Float64Array, tail: Float64Array): void {
+    this.whitenCols(stage, C, n, 0, cnt, new Float64Array(0), 0, shift, dst);
+    this.lagStats(dst, n, (cnt + 3) & ~3, 1, sum, lag, head, tail);
   }
 
   lagStats(wy: Float64Array, n: number, cs: number, order: number, sum: Float64Array, lag: Float64Array, head: Float64Array, tail: Float64Array): void {
@@ -320,6 +348,48 @@ class JsKernels implements Kernels {
   refitStats(stage: Float32Array, C: number, col0: number, n: number, wy: Float64Array, pred: Float64Array, cs: number,
     terms: RefitVectors, shift: Float64Array, out: Float64Array, resid: boolean): void {
     refitStatsJs(stage, C, col0, n, wy, pred, cs, terms, shift, out, resid);
+  }
+}
+
+/** olsArSumsFunc's twin: the same float64 operations in the same order, one column at a time. */
+function olsArSumsJs(prod: Float64Array, cs: number, p: number, order: number, terms: OlsArTerms,
+  lagY: Float64Array, sum: Float64Array, headY: Float64Array, tailY: Float64Array, shift: Float64Array, out: Float64Array): void {
+  const { lagW, r1Lag, colSum, headSum, tailSum, r1Head, r1Tail } = terms;
+  const r1Sum = terms.r1Sum[0];
+  const aRow = (order + 1) * p;
+  for (let i = 0; i < cs; i++) {
+    const sh = shift[i];
+    for (let k = 0; k <= order; k++) {
+      const m = k * p * p;
+      let quad = 0;
+      for (let j = 0; j < p; j++) {
+        const tj = prod[j * cs + i];
+        quad = quad + lagW[m + j * p + j] * tj * tj;
+        for (let l = j + 1; l < p; l++) quad = quad + (lagW[m + j * p + l] + lagW[m + j * p + l]) * tj * prod[l * cs + i];
+      }
+      let x = lagY[k * cs + i];
+      if (k === 0) x = x - quad;
+      else {
+        let u = 0;
+        for (let j = 0; j < p; j++) u = u + prod[j * cs + i] * prod[(k * p + j) * cs + i];
+        x = x - u + quad;
+      }
+      out[k * cs + i] = x + sh * prod[(aRow + k) * cs + i] + sh * sh * r1Lag[k];
+    }
+    let u = 0;
+    for (let j = 0; j < p; j++) u = u + colSum[j] * prod[j * cs + i];
+    out[(order + 1) * cs + i] = sum[i] - u + sh * r1Sum;
+    for (let k = 1; k <= order; k++) {
+      let h = headY[k * cs + i];
+      let d = tailY[k * cs + i];
+      for (let j = 0; j < p; j++) {
+        const tj = prod[j * cs + i];
+        h = h - headSum[k * p + j] * tj;
+        d = d - tailSum[k * p + j] * tj;
+      }
+      out[(order + 1 + k) * cs + i] = h + sh * r1Head[k];
+      out[(2 * order + 1 + k) * cs + i] = d + sh * r1Tail[k];
+    }
   }
 }
 
