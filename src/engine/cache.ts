@@ -9,7 +9,8 @@ import { sameStat, type EntryStat } from './verified-entries.js';
 
 /**
  * Content-addressed cache:
- *   <root>/objects/<k0k1>/<key>.bin    the encoded artifact (verified on every read)
+ *   <root>/objects/<k0k1>/<key>.bin    the encoded artifact (checksum verified on every read, unless
+ *                                      the file still has the stat it had when known whole)
  *   <root>/objects/<k0k1>/<key>.json   small info record: node id, type, size, time
  *   <root>/nodes/<sha(id)>.json        what the last successful run of a node id was made of,
  *                                      so `plan` can say *why* a node must run again

@@ -104,7 +104,7 @@ class StreamChunks implements ByteChunkSource {
   private readonly it: AsyncIterator<Buffer>;
 
   constructor(private readonly fh: FileHandle) {
-    this.raw = fh.createReadStream({ start: 0, highWaterMark: 4 * 1024 * 1024, autoClose: false });
+    this.raw = fh.createReadStream({ start: 0, highWaterMark: READ_CHUNK, autoClose: false });
     this.gunzip = createGunzip({ chunkSize: INFLATE_CHUNK });
     this.raw.on('error', (e) => this.gunzip.destroy(e));
     this.raw.pipe(this.gunzip);
