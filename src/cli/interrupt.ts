@@ -3,8 +3,16 @@
  * stopped, finished ones stay cached, the reporters print a summary and `--ui json` ends
  * with an `interrupted` event); the exit code is 128 + the signal number (130 / 143), as
  * a shell reports a process killed by that signal. A second signal quits at once.
+ *
+ * Under the huge-page relaunch (bin/huge-pages.js) the parent forwards the signals it gets
+ * over IPC, and a terminal's Ctrl+C reaches this process directly as well: the signals that
+ * came each way are counted apart and the larger count is what happened, so one Ctrl+C is
+ * one signal, and a kill sent to either process alone still counts.
  */
 import { removeTemporariesSync } from '../io/temporaries.js';
+
+/** Set by bin/huge-pages.js in the relaunched CLI: its parent forwards signals over IPC. */
+const SUPERVISED_ENV = 'GLMFLOW_SIGNALS_VIA_PARENT';
 
 const EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
@@ -20,6 +28,25 @@ export interface InterruptHandlers {
 export function installInterruptHandlers(stderr: { write(s: string): unknown } = process.stderr): InterruptHandlers {
   const controller = new AbortController();
   let received: string | undefined;
+  let direct = 0;
+  let forwarded = 0;
+  let handled = 0;
+  const count = (sig: NodeJS.Signals) => {
+    if (Math.max(direct, forwarded) > handled) {
+      handled++;
+      handler(sig);
+    }
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    direct++;
+    count(sig);
+  };
+  const onForwarded = (message: unknown) => {
+    const sig = (message as { glmflowSignal?: unknown } | null)?.glmflowSignal;
+    if (sig !== 'SIGINT' && sig !== 'SIGTERM') return;
+    forwarded++;
+    count(sig);
+  };
   const handler = (sig: NodeJS.Signals) => {
     if (received) {
       // Second signal: the user does not want to wait for the clean-up.
@@ -30,14 +57,25 @@ export function installInterruptHandlers(stderr: { write(s: string): unknown } =
     stderr.write(`\nglmflow: ${sig} received — stopping the running nodes (finished nodes stay cached; ${sig === 'SIGINT' ? 'Ctrl+C' : 'a second signal'} again quits at once)\n`);
     controller.abort(sig);
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const supervised = process.env[SUPERVISED_ENV] === '1' && process.send !== undefined;
+  // not for the processes this one starts (their parent is not the relaunching one)
+  delete process.env[SUPERVISED_ENV];
+  if (supervised) {
+    process.on('message', onForwarded);
+    // from now on the parent forwards signals as messages, not as signals
+    process.send!({ glmflowListening: true });
+    // the channel must not keep this process alive once the run is over
+    process.channel?.unref();
+  }
   return {
     signal: controller.signal,
     exitCode: () => (received ? EXIT_CODES[received] : undefined),
     dispose: () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      if (supervised) process.off('message', onForwarded);
     },
   };
 }
