@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Artifact, NodeDefinition } from '../src/engine/types.js';
+import type { Artifact, ArraySelection, NodeDefinition, NodeInputs } from '../src/engine/types.js';
 import { writeNifti } from '../src/io/nifti-write.js';
 import { writeTsv } from '../src/io/tsv.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
@@ -196,10 +196,17 @@ async function saveRoi(p: Extract<SaveParams, { kind: 'roi' }>, inputs: Record<s
   return [tsv, png];
 }
 
+/** The arrays a map of one run needs from its fit (input 'fit', streamed: see `save`). */
+async function fitArrays(inputs: NodeInputs, select: ArraySelection): Promise<Artifact> {
+  const [load] = inputs.lazy.fit ?? [];
+  if (!load) throw new Error("save: no input 'fit'");
+  return load(select);
+}
+
 /** nilearn's r_square map of one run (variance of the fitted signal over that of the data). */
-async function saveRSquare(p: Extract<SaveParams, { kind: 'rsquare' }>, inputs: Record<string, Artifact | Artifact[]>): Promise<WrittenFile[]> {
-  const fit = single(inputs, 'fit');
-  const maskArt = single(inputs, 'mask');
+async function saveRSquare(p: Extract<SaveParams, { kind: 'rsquare' }>, inputs: NodeInputs): Promise<WrittenFile[]> {
+  const fit = await fitArrays(inputs, { rSquare: true });
+  const maskArt = single(inputs.nodes, 'mask');
   const mask = maskArt.meta as unknown as MaskMeta;
   const path = join(p.dir, `${p.prefix}_stat-rsquare.nii.gz`);
   return [await writeNifti(path, { dims: mask.dims, affine: mask.affine, data: unmask(fit.arrays.rSquare as Float64Array, maskArt.arrays.indices as Int32Array, mask) })];
@@ -210,9 +217,9 @@ async function saveRSquare(p: Extract<SaveParams, { kind: 'rsquare' }>, inputs: 
  * of nilearn's residuals, and with save_residuals `<prefix>_stat-errorts.nii.gz`, the residual
  * series (4D, one volume per modelled scan: censored scans are not in it, as in nilearn).
  */
-async function saveResiduals(p: Extract<SaveParams, { kind: 'residuals' }>, inputs: Record<string, Artifact | Artifact[]>): Promise<WrittenFile[]> {
-  const fit = single(inputs, 'fit');
-  const maskArt = single(inputs, 'mask');
+async function saveResiduals(p: Extract<SaveParams, { kind: 'residuals' }>, inputs: NodeInputs): Promise<WrittenFile[]> {
+  const fit = await fitArrays(inputs, p.series ? { residvar: true, errorts: true } : { residvar: true });
+  const maskArt = single(inputs.nodes, 'mask');
   const mask = maskArt.meta as unknown as MaskMeta;
   const indices = maskArt.arrays.indices as Int32Array;
   const residvar = fit.arrays.residvar as Float64Array | undefined;
@@ -254,6 +261,8 @@ export const save: NodeDefinition<SaveParams> = {
   // 3: design correlation TSV/PNG beside each design, contrast matrix figures, canvas figures
   version: '3',
   description: 'write maps, design matrices and dataset_description.json to the output folder',
+  // a fit is ~40 MB, of which a residual or R² map needs one array
+  streamedInputs: ['fit'],
   async run(_ctx, params, inputs) {
     const files =
       params.kind === 'contrast' ? await saveContrast(params, inputs.nodes)
@@ -262,8 +271,8 @@ export const save: NodeDefinition<SaveParams> = {
       : params.kind === 'group' ? await saveGroup(params, inputs.nodes)
       : params.kind === 'correction' ? await saveCorrection(params, inputs.nodes)
       : params.kind === 'roi' ? await saveRoi(params, inputs.nodes)
-      : params.kind === 'rsquare' ? await saveRSquare(params, inputs.nodes)
-      : params.kind === 'residuals' ? await saveResiduals(params, inputs.nodes)
+      : params.kind === 'rsquare' ? await saveRSquare(params, inputs)
+      : params.kind === 'residuals' ? await saveResiduals(params, inputs)
       : params.kind === 'roi-signals' ? await saveRoiSignals(params, inputs.nodes)
       : params.kind === 'betaseries' ? await saveBetaSeries(params, inputs.nodes, inputs.files as RoiImageFiles)
       : await saveDataset(params);

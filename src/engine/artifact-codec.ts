@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Artifact, Json, TypedArray } from './types.js';
+import type { Artifact, ArraySelection, Json, TypedArray } from './types.js';
 
 /**
  * Binary encoding of an Artifact (one cache entry):
@@ -64,6 +64,55 @@ export function encodeArtifact(artifact: Artifact): Buffer[] {
 }
 
 export class CorruptEntryError extends Error {}
+
+
+/** Where one selected array's bytes are in the entry, and the array they go into. */
+export interface SelectedPiece { array: TypedArray; bytes: Uint8Array; fileOffset: number }
+
+/**
+ * The header of an entry from its first bytes: the preamble length needed (when `head` is too
+ * short), else the meta and, for the selected arrays, empty arrays with the file ranges that
+ * fill them. `fileSize` bounds the payload (the checksum is the last 32 bytes).
+ */
+export function planSelectedRead(head: Buffer, fileSize: number, select: ArraySelection): { need: number } | { meta: Json; pieces: SelectedPiece[]; arrays: Record<string, TypedArray> } {
+  if (fileSize < MAGIC.length + 4 + CHECKSUM_BYTES || head.length < MAGIC.length + 4 || !head.subarray(0, MAGIC.length).equals(MAGIC)) {
+    throw new CorruptEntryError('not a cache entry or truncated');
+  }
+  const headerLength = head.readUInt32LE(MAGIC.length);
+  const headerStart = MAGIC.length + 4;
+  const payloadStart = align8(headerStart + headerLength);
+  if (payloadStart > fileSize - CHECKSUM_BYTES) throw new CorruptEntryError('not a cache entry or truncated');
+  if (head.length < headerStart + headerLength) return { need: headerStart + headerLength };
+  let header: Header;
+  try {
+    header = JSON.parse(head.subarray(headerStart, headerStart + headerLength).toString('utf8'));
+  } catch {
+    throw new CorruptEntryError('unreadable header');
+  }
+  const pieces: SelectedPiece[] = [];
+  const arrays: Record<string, TypedArray> = {};
+  for (const e of header.arrays) {
+    const want = select[e.name];
+    if (!want) continue;
+    const ctor = DTYPES[e.dtype];
+    const start = payloadStart + e.offset;
+    if (start + e.length * ctor.BYTES_PER_ELEMENT > fileSize - CHECKSUM_BYTES) throw new CorruptEntryError(`array ${e.name} out of bounds`);
+    const array = new ctor(e.length);
+    arrays[e.name] = array;
+    const bytes = new Uint8Array(array.buffer);
+    if (want === true) {
+      pieces.push({ array, bytes, fileOffset: start });
+      continue;
+    }
+    if (e.length % want.rowCount !== 0) throw new Error(`artifact: array ${e.name} (${e.length} values) is not ${want.rowCount} equal rows`);
+    const rowBytes = (e.length / want.rowCount) * ctor.BYTES_PER_ELEMENT;
+    for (const r of new Set(want.rows)) {
+      if (!Number.isInteger(r) || r < 0 || r >= want.rowCount) throw new Error(`artifact: row ${r} of ${e.name} is not one of its ${want.rowCount} rows`);
+      pieces.push({ array, bytes: bytes.subarray(r * rowBytes, (r + 1) * rowBytes), fileOffset: start + r * rowBytes });
+    }
+  }
+  return { meta: header.meta, pieces, arrays };
+}
 
 /**
  * Decode and verify; throws CorruptEntryError on any inconsistency. `verify: false` skips the

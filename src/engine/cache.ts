@@ -2,8 +2,9 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { openCacheFolder } from './cache-folder.js';
-import type { Artifact, Json } from './types.js';
-import { decodeArtifact, encodeArtifact, CorruptEntryError } from './artifact-codec.js';
+import type { Artifact, ArraySelection, Json } from './types.js';
+import { createHash } from 'node:crypto';
+import { decodeArtifact, encodeArtifact, planSelectedRead, CorruptEntryError, type SelectedPiece } from './artifact-codec.js';
 import { sha256 } from './canonical.js';
 import { sameStat, type EntryStat } from './verified-entries.js';
 
@@ -93,6 +94,43 @@ export class Cache {
     } catch (e) {
       if (e instanceof CorruptEntryError) return { ok: false, reason: 'corrupt', detail: e.message };
       throw e;
+    }
+  }
+
+  /**
+   * Reads some arrays of an entry (`ArraySelection`): e.g. a contrast needs 1-2 of a fit's 16
+   * rows of theta, a residual map one array of ~40 MB. An entry known whole (`known`, as in
+   * `read`) is read at those places only; any other is streamed once through its checksum in
+   * small chunks, keeping what was asked for, so it is verified without being held whole.
+   */
+  async readSelected(key: string, select: ArraySelection, known?: EntryStat): Promise<ReadResult> {
+    let fh: fs.FileHandle;
+    try {
+      fh = await fs.open(this.objectPath(key, 'bin'), 'r');
+    } catch {
+      return { ok: false, reason: 'missing' };
+    }
+    try {
+      const st = await fh.stat();
+      let head = await readAt(fh, Math.min(st.size, HEADER_GUESS), 0);
+      let plan = planSelectedRead(head, st.size, select);
+      if ('need' in plan) {
+        head = await readAt(fh, plan.need, 0);
+        plan = planSelectedRead(head, st.size, select);
+        if ('need' in plan) throw new CorruptEntryError('not a cache entry or truncated');
+      }
+      if (known !== undefined && sameStat(st, known)) {
+        for (const piece of plan.pieces) await readInto(fh, piece.bytes, piece.fileOffset);
+      } else {
+        await streamVerified(fh, st.size, plan.pieces);
+      }
+      return { ok: true, artifact: { meta: plan.meta, arrays: plan.arrays } };
+    } catch (e) {
+      if (e instanceof CorruptEntryError) return { ok: false, reason: 'corrupt', detail: e.message };
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, reason: 'missing' };
+      throw e;
+    } finally {
+      await fh.close();
     }
   }
 
@@ -202,6 +240,56 @@ export class Cache {
     await fs.rm(join(this.root, 'verified-entries.json'), { force: true });
     await fs.rm(join(this.root, 'leases'), { recursive: true, force: true });
   }
+}
+
+/** An entry's header is a few KiB: one read of this size usually holds it. */
+const HEADER_GUESS = 64 * 1024;
+/** The chunk in which an entry is streamed through its checksum. */
+const VERIFY_CHUNK = 1024 * 1024;
+const CHECKSUM_BYTES = 32;
+
+async function readInto(fh: fs.FileHandle, into: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < into.length;) {
+    const { bytesRead } = await fh.read(into, done, into.length - done, position + done);
+    if (bytesRead === 0) throw new CorruptEntryError('not a cache entry or truncated');
+    done += bytesRead;
+  }
+}
+
+async function readAt(fh: fs.FileHandle, length: number, position: number): Promise<Buffer> {
+  const buf = Buffer.alloc(length);
+  await readInto(fh, buf, position);
+  return buf;
+}
+
+/**
+ * Streams the whole entry through SHA-256 in VERIFY_CHUNK pieces, copying the bytes of `pieces`
+ * as they pass, and throws CorruptEntryError unless the digest is the entry's last 32 bytes.
+ */
+async function streamVerified(fh: fs.FileHandle, size: number, pieces: SelectedPiece[]): Promise<void> {
+  const body = size - CHECKSUM_BYTES;
+  const hash = createHash('sha256');
+  const chunk = Buffer.allocUnsafe(Math.min(VERIFY_CHUNK, size));
+  const trailer = Buffer.alloc(CHECKSUM_BYTES);
+  const sorted = [...pieces].sort((a, b) => a.fileOffset - b.fileOffset);
+  let first = 0;
+  for (let at = 0; at < size; at += chunk.length) {
+    const n = Math.min(chunk.length, size - at);
+    const view = chunk.subarray(0, n);
+    await readInto(fh, view, at);
+    const inBody = Math.max(0, Math.min(n, body - at));
+    hash.update(view.subarray(0, inBody));
+    if (inBody < n) view.copy(trailer, Math.max(0, at - body), inBody, n);
+    // the pieces overlapping [at, at + inBody)
+    while (first < sorted.length && sorted[first].fileOffset + sorted[first].bytes.length <= at) first++;
+    for (let i = first; i < sorted.length && sorted[i].fileOffset < at + inBody; i++) {
+      const p = sorted[i];
+      const from = Math.max(p.fileOffset, at);
+      const to = Math.min(p.fileOffset + p.bytes.length, at + inBody);
+      p.bytes.set(view.subarray(from - at, to - at), from - p.fileOffset);
+    }
+  }
+  if (!hash.digest().equals(trailer)) throw new CorruptEntryError('checksum mismatch');
 }
 
 /** Real (not symbolic-link) sub-folders or files of `dir`; none when it is missing. */

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Artifact, NodeDefinition } from './types.js';
+import type { Artifact, ArraySelection, NodeDefinition, NodeInputs } from './types.js';
 import type { NodeRecord } from './cache.js';
 import { Cache } from './cache.js';
 import type { EntryStat } from './verified-entries.js';
@@ -74,15 +74,16 @@ export async function executeJob(job: NodeJob, def: NodeDefinition, report: JobR
   const started = performance.now();
   const cache = new Cache(job.cacheRoot);
   const nodes: Record<string, Artifact | Artifact[]> = {};
-  const lazy: Record<string, (() => Promise<Artifact>)[]> = {};
-  const read = async (name: string, key: string): Promise<Artifact> => {
-    const r = await cache.read(key, job.intactInputs?.[key]);
+  const lazy: NodeInputs['lazy'] = {};
+  const read = async (name: string, key: string, select?: ArraySelection): Promise<Artifact> => {
+    const known = job.intactInputs?.[key];
+    const r = select ? await cache.readSelected(key, select, known) : await cache.read(key, known);
     if (!r.ok) throw new MissingInputError(`input '${name}' (entry ${key.slice(0, 12)}) is ${r.reason}${r.detail ? `: ${r.detail}` : ''}`, [key]);
     return r.artifact;
   };
   const streamed = new Set(def.streamedInputs ?? []);
   for (const [name, keys] of Object.entries(job.deps)) {
-    if (streamed.has(name)) lazy[name] = (Array.isArray(keys) ? keys : [keys]).map((key) => () => read(name, key));
+    if (streamed.has(name)) lazy[name] = (Array.isArray(keys) ? keys : [keys]).map((key) => (select?: ArraySelection) => read(name, key, select));
   }
   // All other inputs are read concurrently (file reads overlap; each is verified as it arrives).
   const inputs = Object.entries(job.deps).filter(([name]) => !streamed.has(name)).map(async ([name, keys]) => {

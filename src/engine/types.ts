@@ -42,6 +42,13 @@ export interface NodeRunContext {
 }
 
 /**
+ * Which arrays of an entry to read (`Cache.readSelected`): `true` for the whole array, or some
+ * rows of an array stored row-major as `rowCount` equal rows (e.g. a fit's theta, p x voxels).
+ * Rows not asked for read as zero; arrays not named are absent.
+ */
+export type ArraySelection = Record<string, true | { rows: readonly number[]; rowCount: number }>;
+
+/**
  * Inputs handed to a node: artifacts of upstream nodes (read from the cache by
  * key) and file inputs (paths; their *content* hash is part of the node key).
  */
@@ -53,8 +60,9 @@ export interface NodeInputs {
   /**
    * Inputs the node declared in `streamedInputs`: not read before `run`, but one loader
    * per artifact, so a node can hold one large input at a time (memory flat in the count).
+   * A loader given an `ArraySelection` reads only those arrays (or rows of one) of the entry.
    */
-  lazy: Record<string, (() => Promise<Artifact>)[]>;
+  lazy: Record<string, ((select?: ArraySelection) => Promise<Artifact>)[]>;
 }
 
 export interface NodeDefinition<P = any> {
