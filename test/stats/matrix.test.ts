@@ -92,6 +92,33 @@ test('pinv of a rank-deficient matrix satisfies the Penrose conditions and matri
   assert.deepEqual(Array.from(pinv(fromRows([[1, 1]])).data).map((v) => +v.toFixed(14)), [0.5, 0.5]);
 });
 
+test('matrixRank decides as the Golub-Kahan SVD (ml-matrix) on full-rank, rank-deficient and near-threshold designs, with or without a tolerance', () => {
+  const gkRank = (a: Mat, tol?: number) => {
+    const { s } = svd(a, { u: false });
+    const t = tol ?? (s.length ? s[0] : 0) * Math.max(a.rows, a.cols) * 2.220446049250313e-16;
+    return s.filter((x) => x > t).length;
+  };
+  const cases: { a: Mat; rank: number }[] = [];
+  for (let seed = 1; seed <= 12; seed++) {
+    const a = randMat(160, 16, seed);
+    cases.push({ a, rank: 16 });
+    // column 15 = column 0 + column 1 + (seed-dependent) noise of 1e-17 .. 1e-6: ranks 15 and 16,
+    // and at 1e-13 a smallest singular value within 3 % of the tolerance
+    const near: Mat = { rows: 160, cols: 16, data: a.data.slice() };
+    const eps = 10 ** -(6 + (seed % 12));
+    for (let i = 0; i < 160; i++) near.data[i * 16 + 15] = a.data[i * 16] + a.data[i * 16 + 1] + eps * a.data[i * 16 + 15];
+    cases.push({ a: near, rank: eps >= 1e-12 ? 16 : 15 });
+  }
+  for (const { a, rank } of cases) {
+    let abs = 0;
+    for (const v of a.data) abs += Math.abs(v);
+    for (const tol of [undefined, abs * 2.220446049250313e-16]) {
+      assert.equal(matrixRank(a, tol), gkRank(a, tol));
+      if (tol === undefined) assert.equal(matrixRank(a), rank);
+    }
+  }
+});
+
 test('inv, solveInPlace and symmetric functions', () => {
   const a = fromRows([[4, 1, 0.5], [1, 3, 0.2], [0.5, 0.2, 2]]);
   const ai = inv(a);

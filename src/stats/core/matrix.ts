@@ -141,6 +141,15 @@ export function svdJacobi(a: Mat): Svd {
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) u[j * m + i] = a.data[i * n + j];
   const v = new Float64Array(n * n); // column-major too
   for (let j = 0; j < n; j++) v[j * n + j] = 1;
+  // The sweeps and the factors are functions of their own so that V8's on-stack optimisation
+  // of the sweep loops is not thrown away at the code after them (it had no type feedback yet):
+  // that cost a recompilation per call in every worker.
+  jacobiSweeps(u, v, m, n);
+  return jacobiFactors(u, v, m, n);
+}
+
+/** svdJacobi's rotations on the column-major u (m x n) and v (n x n) until the columns are orthogonal. */
+function jacobiSweeps(u: Float64Array, v: Float64Array, m: number, n: number): void {
   for (let sweep = 0; sweep < 60; sweep++) {
     let rotated = false;
     for (let i = 0; i < n - 1; i++) {
@@ -167,6 +176,10 @@ export function svdJacobi(a: Mat): Svd {
     }
     if (!rotated) break;
   }
+}
+
+/** U, s and V from the orthogonalised columns (svdJacobi), by decreasing singular value. */
+function jacobiFactors(u: Float64Array, v: Float64Array, m: number, n: number): Svd {
   const norms = new Float64Array(n);
   for (let j = 0; j < n; j++) {
     let s2 = 0;
@@ -243,6 +256,29 @@ export function householderQr(w: Mat): HouseholderQr {
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) a[j * m + i] = w.data[i * n + j];
   const vs: Float64Array[] = [];
   const betas = new Float64Array(n);
+  // a function of its own, as svdJacobi's sweeps (see there)
+  householderReflect(a, m, n, vs, betas);
+  const r: Mat = { rows: n, cols: n, data: new Float64Array(n * n) };
+  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) r.data[i * n + j] = a[j * m + i];
+  return {
+    r,
+    applyQ(y) {
+      // the reflections applied last first
+      for (let k = n - 1; k >= 0; k--) {
+        const vk = vs[k];
+        const b = betas[k];
+        if (b === 0) continue;
+        let d = 0;
+        for (let t = k; t < m; t++) d += vk[t] * y[t];
+        d *= b;
+        for (let t = k; t < m; t++) y[t] -= d * vk[t];
+      }
+    },
+  };
+}
+
+/** The reflections of householderQr on the column-major a (m x n): a becomes R above its diagonal. */
+function householderReflect(a: Float64Array, m: number, n: number, vs: Float64Array[], betas: Float64Array): void {
   for (let k = 0; k < n; k++) {
     let norm = 0;
     for (let i = k; i < m; i++) norm += a[k * m + i] * a[k * m + i];
@@ -263,23 +299,6 @@ export function householderQr(w: Mat): HouseholderQr {
       for (let i = k; i < m; i++) a[j * m + i] -= d * v[i];
     }
   }
-  const r: Mat = { rows: n, cols: n, data: new Float64Array(n * n) };
-  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) r.data[i * n + j] = a[j * m + i];
-  return {
-    r,
-    applyQ(y) {
-      // the reflections applied last first
-      for (let k = n - 1; k >= 0; k--) {
-        const vk = vs[k];
-        const b = betas[k];
-        if (b === 0) continue;
-        let d = 0;
-        for (let t = k; t < m; t++) d += vk[t] * y[t];
-        d *= b;
-        for (let t = k; t < m; t++) y[t] -= d * vk[t];
-      }
-    },
-  };
 }
 
 /**
@@ -312,6 +331,22 @@ export function pinv(a: Mat, opts: { rtol?: number; atol?: number } = {}): Mat {
  * tol = max(s) * max(rows, cols) * eps when not given.
  */
 export function matrixRank(a: Mat, tol?: number): number {
+  if (a.rows >= a.cols && a.cols > 0) {
+    // The one-sided Jacobi values (svdJacobiValues: no ml-matrix SVD to run, or to compile in
+    // each worker, for the rank of every design). Both SVDs are backward stable, so they put a
+    // value on the same side of the tolerance unless it is within rounding of it: then the
+    // Golub-Kahan SVD below decides, as it always did.
+    const { s } = svdJacobiValues(a);
+    const t = tol ?? s[0] * Math.max(a.rows, a.cols) * EPS;
+    const margin = 1e-8 * s[0];
+    let r = 0;
+    let clear = true;
+    for (let i = 0; i < s.length; i++) {
+      if (Math.abs(s[i] - t) <= margin) clear = false;
+      if (s[i] > t) r++;
+    }
+    if (clear) return r;
+  }
   const { s } = svd(a, { u: false });
   const t = tol ?? (s.length ? s[0] : 0) * Math.max(a.rows, a.cols) * EPS;
   let r = 0;

@@ -143,9 +143,25 @@ export function contrastEffects(fit: GlmResult, contrast: ContrastDefinition, st
   if (type === 't' && raw.rows !== 1) throw new Error(`t contrasts should have only one row: got ${raw.rows} rows.`);
   const c = padContrast(raw, fit.nRegressors, type, warn);
   const nVox = fit.nVoxels;
-  const p = fit.nRegressors;
   const q = c.rows;
-  // C · theta (q x nVox), streaming over contiguous rows of theta
+  // The loops over voxels are functions of their own: V8 optimises each loop on the stack
+  // while it runs, and that code was thrown away at the statements after it (no type feedback
+  // yet), once per worker and contrast.
+  const ctheta = weightedRows(c, fit.theta, nVox);
+  const labels = fit.labels;
+  if (type === 't') {
+    const scale = Float64Array.from(fit.models, (mdl) => quadForm(c, mdl.normCov).data[0]);
+    return { statType: 't', dim: 1, dof: lastDof(fit), nVoxels: nVox, effect: ctheta, variance: scaledByLabel(fit.dispersion, scale, labels) };
+  }
+  // F: whiten the effect by sqrtm(inv(C normCov Cᵀ)) of the voxel's model
+  const wmats = fit.models.map((mdl) => symFunction(quadForm(c, mdl.normCov), (x) => 1 / Math.sqrt(x)).data);
+  return { statType: 'F', dim: q, dof: lastDof(fit), nVoxels: nVox, effect: whitenedEffects(ctheta, wmats, labels, q, nVox), variance: fit.dispersion.slice() };
+}
+
+/** C · theta (q x nVox), streaming over contiguous rows of theta; rows with weight 0 are not read. */
+function weightedRows(c: Mat, theta: Float64Array, nVox: number): Float64Array {
+  const p = c.cols;
+  const q = c.rows;
   const ctheta = new Float64Array(q * nVox);
   for (let i = 0; i < q; i++) {
     const o = i * nVox;
@@ -153,18 +169,21 @@ export function contrastEffects(fit: GlmResult, contrast: ContrastDefinition, st
       const w = c.data[i * p + j];
       if (w === 0) continue;
       const to = j * nVox;
-      for (let v = 0; v < nVox; v++) ctheta[o + v] += w * fit.theta[to + v];
+      for (let v = 0; v < nVox; v++) ctheta[o + v] += w * theta[to + v];
     }
   }
-  const variance = new Float64Array(nVox);
-  const labels = fit.labels;
-  if (type === 't') {
-    const scale = fit.models.map((mdl) => quadForm(c, mdl.normCov).data[0]);
-    for (let v = 0; v < nVox; v++) variance[v] = fit.dispersion[v] * scale[labels[v]];
-    return { statType: 't', dim: 1, dof: lastDof(fit), nVoxels: nVox, effect: ctheta, variance };
-  }
-  // F: whiten the effect by sqrtm(inv(C normCov Cᵀ)) of the voxel's model
-  const wmats = fit.models.map((mdl) => symFunction(quadForm(c, mdl.normCov), (x) => 1 / Math.sqrt(x)).data);
+  return ctheta;
+}
+
+/** dispersion[v] · scale[labels[v]]: the t contrast's variance, c·normCov·cᵀ of the voxel's model. */
+function scaledByLabel(dispersion: Float64Array, scale: Float64Array, labels: Int32Array): Float64Array {
+  const variance = new Float64Array(dispersion.length);
+  for (let v = 0; v < variance.length; v++) variance[v] = dispersion[v] * scale[labels[v]];
+  return variance;
+}
+
+/** The F contrast's effects, each voxel's C·theta whitened by its model's matrix. */
+function whitenedEffects(ctheta: Float64Array, wmats: Float64Array[], labels: Int32Array, q: number, nVox: number): Float64Array {
   const effect = new Float64Array(q * nVox);
   for (let v = 0; v < nVox; v++) {
     const w = wmats[labels[v]];
@@ -173,9 +192,8 @@ export function contrastEffects(fit: GlmResult, contrast: ContrastDefinition, st
       for (let k = 0; k < q; k++) s += w[i * q + k] * ctheta[k * nVox + v];
       effect[i * nVox + v] = s;
     }
-    variance[v] = fit.dispersion[v];
   }
-  return { statType: 'F', dim: q, dof: lastDof(fit), nVoxels: nVox, effect, variance };
+  return effect;
 }
 
 /** nilearn takes df_residuals of the last label's results (all labels share it). */
