@@ -55,6 +55,11 @@ const REPO = join(HERE, '..', '..');
  * up to date, bin/cli-module.js), or another build's main.js with --cli (e.g. an older one).
  */
 let CLI_MAIN = fileURLToPath(((await import(pathToFileURL(join(REPO, 'bin', 'cli-module.js')).href)) as { cliModuleUrl: () => string }).cliModuleUrl());
+/**
+ * The environment `glmflow run` works in (bin/huge-pages.js: glibc's huge-page tunable on Linux,
+ * unless GLMFLOW_HUGE_PAGES=0): the measured child gets the same, it does not go through bin/.
+ */
+const RUN_ENV = ((await import(pathToFileURL(join(REPO, 'bin', 'huge-pages.js')).href)) as { hugePagesEnv: (args: string[]) => NodeJS.ProcessEnv | undefined }).hugePagesEnv(['run']) ?? process.env;
 const SPEC = join(REPO, 'bench', 'first-level.yaml');
 const GROUP_SPEC = join(REPO, 'bench', 'group-permutation.yaml');
 const SINGLE_TRIAL_SPEC = join(REPO, 'bench', 'single-trial.yaml');
@@ -256,7 +261,7 @@ async function measureSpec(spec: string, name: string, extra: string[], jobs: st
   ];
   const started = performance.now();
   const spawnedAt = Date.now();
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: RUN_ENV });
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (d) => (stdout += d));

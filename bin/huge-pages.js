@@ -32,15 +32,25 @@ function wantsRelaunch(args, env) {
 }
 
 /**
+ * The environment `glmflow <args>` does its work in: `env` with the tunable appended to
+ * GLIBC_TUNABLES, or undefined when this invocation runs in-process as it is. (The benchmark
+ * spawns its measured runs with it too, so that it measures what `glmflow run` does.)
+ */
+export function hugePagesEnv(args, env = process.env) {
+  if (!wantsRelaunch(args, env)) return undefined;
+  return { ...env, GLIBC_TUNABLES: env.GLIBC_TUNABLES ? `${env.GLIBC_TUNABLES}:${TUNABLE}=1` : `${TUNABLE}=1` };
+}
+
+/**
  * Runs `glmflow <args>` in a child with the tunable set and resolves with the child's exit
  * code; resolves undefined (nothing spawned) when this invocation runs in-process.
  */
 export function relaunchWithHugePages(script, args, env = process.env) {
-  if (!wantsRelaunch(args, env)) return undefined;
-  const tunables = env.GLIBC_TUNABLES ? `${env.GLIBC_TUNABLES}:${TUNABLE}=1` : `${TUNABLE}=1`;
+  const childEnv = hugePagesEnv(args, env);
+  if (!childEnv) return undefined;
   const child = spawn(process.execPath, [...process.execArgv, script, ...args], {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-    env: { ...env, GLIBC_TUNABLES: tunables, [SUPERVISED_ENV]: '1' },
+    env: { ...childEnv, [SUPERVISED_ENV]: '1' },
   });
   let listening = false;
   child.on('message', (m) => {
