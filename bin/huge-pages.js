@@ -17,7 +17,8 @@
 // it) becomes the parent's.
 //
 // Not relaunched: commands other than `run`; non-Linux; GLIBC_TUNABLES already naming the
-// tunable (the user's choice, and the child's own environment); GLMFLOW_HUGE_PAGES=0.
+// tunable (the user's choice, and the child's own environment); GLMFLOW_HUGE_PAGES=0; node
+// started with --inspect.
 import { spawn } from 'node:child_process';
 
 /** The environment variable that tells the relaunched CLI its parent forwards signals over IPC. */
@@ -28,6 +29,8 @@ const TUNABLE = 'glibc.malloc.hugetlb';
 function wantsRelaunch(args, env) {
   if (process.platform !== 'linux' || args[0] !== 'run') return false;
   if (env.GLMFLOW_HUGE_PAGES === '0') return false;
+  // a debugger attaches to the process it started (the child would want the same port)
+  if (process.execArgv.some((a) => a.startsWith('--inspect'))) return false;
   return !(env.GLIBC_TUNABLES ?? '').includes(TUNABLE);
 }
 
