@@ -49,14 +49,16 @@ export async function saveBetaSeries(p: BetaSeriesSaveParams, inputs: Record<str
   // the maps are gzipped concurrently (zlib runs on the thread pool): one core each
   const paths = await Promise.all(p.outputs.map(async (output) => {
     const key = output === 'z_score' ? 'z' : 'effect';
-    const data = new Float32Array(order.length * vol);
-    order.forEach(({ part, k }, v) => {
+    // one volume at a time (a 62-trial series on the 2 mm grid is 224 MB as one array)
+    const volume = (v: number) => {
+      const { part, k } = order[v];
       const src = series[part].arrays[key] as Float32Array;
-      const o = v * vol;
-      for (let i = 0; i < nm; i++) data[o + indices[i]] = src[k * nm + i];
-    });
+      const out = new Float32Array(vol);
+      for (let i = 0; i < nm; i++) out[indices[i]] = src[k * nm + i];
+      return out;
+    };
     const path = join(p.dir, `${base}_stat-${key}_betaseries.nii.gz`);
-    return writeNifti(path, { dims: [...mask.dims, order.length], affine: mask.affine, data, tUnits: 'unknown', description: `glmflow ${p.method} ${output} beta series` });
+    return writeNifti(path, { dims: [...mask.dims, order.length], affine: mask.affine, volume, tUnits: 'unknown', description: `glmflow ${p.method} ${output} beta series` });
   }));
   written.push(...paths);
   const tsv = join(p.dir, `${base}_betaseries.tsv`);

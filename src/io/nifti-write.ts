@@ -16,7 +16,14 @@ export interface NiftiWriteImage {
   /** [nx, ny, nz] or [nx, ny, nz, nt]; a 4D image with nt = 1 is written as 3D. */
   dims: number[];
   affine: number[][];
-  data: Float32Array;
+  /** The voxel values (x fastest, then y, z, t), or, for a large 4D image, `volume`. */
+  data?: Float32Array;
+  /**
+   * Volume t of a 4D image (nx·ny·nz values), asked for in order as gzip takes them, so the
+   * whole image is never held: a fresh array each time (it is still queued when the next one
+   * is asked for). Exactly one of `data` and `volume`.
+   */
+  volume?: (t: number) => Float32Array;
   /** Only pixdim[3] (the repetition time of a 4D image) is used; voxel sizes come from the affine. */
   pixdim?: number[];
   /** Time unit of a 4D image; default 'sec'. */
@@ -77,15 +84,18 @@ export function buildNifti1Header(img: NiftiWriteImage): Buffer {
 
 /** Write a float32 NIfTI-1 image atomically, creating parent folders; returns the size and hash of the file. */
 export async function writeNifti(path: string, img: NiftiWriteImage): Promise<WrittenFile> {
-  const n = (img.dims[0] ?? 1) * (img.dims[1] ?? 1) * (img.dims[2] ?? 1) * (img.dims[3] ?? 1);
-  if (img.data.length !== n) {
-    throw new Error(`writeNifti(${path}): data has ${img.data.length} values but dims [${img.dims.join(', ')}] need ${n}`);
-  }
   if (img.dims.length < 3 || img.dims.length > 4) {
     throw new Error(`writeNifti(${path}): dims must have 3 or 4 entries, got [${img.dims.join(', ')}]`);
   }
   const header = buildNifti1Header(img);
-  let body = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
+  const perVolume = (img.dims[0] ?? 1) * (img.dims[1] ?? 1) * (img.dims[2] ?? 1);
+  const nt = img.dims[3] ?? 1;
+  if ((img.data === undefined) === (img.volume === undefined)) throw new Error(`writeNifti(${path}): give either data or volume`);
+  if (img.volume) return writeVolumes(path, header, perVolume, nt, img.volume);
+  if (img.data!.length !== perVolume * nt) {
+    throw new Error(`writeNifti(${path}): data has ${img.data!.length} values but dims [${img.dims.join(', ')}] need ${perVolume * nt}`);
+  }
+  let body = Buffer.from(img.data!.buffer, img.data!.byteOffset, img.data!.byteLength);
   if (endianness() !== 'LE') body = Buffer.from(body).swap32(); // the header is written little-endian
   const gz = /\.gz$/i.test(path);
   // Not level 6: a float32 z map gets only ~3% smaller (measured on the fixtures), while the
@@ -102,4 +112,18 @@ export async function writeNifti(path: string, img: NiftiWriteImage): Promise<Wr
     for (let o = 0; o < body.length; o += step) yield body.subarray(o, Math.min(o + step, body.length));
   };
   return writeFileAtomic(path, chunks(), gz ? createGzip({ ...DEFLATE, chunkSize: 1024 * 1024 }) : undefined);
+}
+
+/** writeNifti of an image given one volume at a time (NiftiWriteImage.volume). */
+function writeVolumes(path: string, header: Buffer, perVolume: number, nt: number, volume: (t: number) => Float32Array): Promise<WrittenFile> {
+  const chunks = function* () {
+    yield header;
+    for (let t = 0; t < nt; t++) {
+      const v = volume(t);
+      if (v.length !== perVolume) throw new Error(`writeNifti(${path}): volume ${t} has ${v.length} values, not ${perVolume}`);
+      const bytes = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      yield endianness() === 'LE' ? bytes : Buffer.from(bytes).swap32();
+    }
+  };
+  return writeFileAtomic(path, chunks(), /\.gz$/i.test(path) ? createGzip({ ...DEFLATE, chunkSize: 1024 * 1024 }) : undefined);
 }

@@ -120,3 +120,36 @@ describe('writeNifti round trip', () => {
     );
   });
 });
+
+describe('writeNifti one volume at a time', () => {
+  it('writes the same bytes as the whole array (.nii and .nii.gz, a 4D image and a 3D one) and refuses neither or both', async () => {
+    const dims = [7, 5, 3];
+    const affine = [[2, 0, 0, -7], [0, 2, 0, -5], [0, 0, 2, -3], [0, 0, 0, 1]];
+    const per = 7 * 5 * 3;
+    for (const nt of [4, 1]) {
+      const data = Float32Array.from({ length: per * nt }, (_, i) => (i % 11 === 0 ? 0 : Math.sin(i) * 100));
+      const asked: number[] = [];
+      const volume = (t: number) => {
+        asked.push(t);
+        return data.slice(t * per, (t + 1) * per);
+      };
+      for (const ext of ['.nii', '.nii.gz']) {
+        const whole = join(dir, `whole-${nt}${ext}`);
+        const byVolume = join(dir, `volumes-${nt}${ext}`);
+        const img = { dims: nt > 1 ? [...dims, nt] : dims, affine, tUnits: 'unknown' as const, description: 'volumes' };
+        await writeNifti(whole, { ...img, data });
+        const written = await writeNifti(byVolume, { ...img, volume });
+        const [a, b] = [await readFile(whole), await readFile(byVolume)];
+        assert.ok(a.equals(b), `${ext}, ${nt} volume(s)`);
+        assert.equal(written.bytes, b.length);
+        const back = await readNifti(byVolume);
+        assert.deepEqual(Array.from(back.data as Float32Array), Array.from(data));
+      }
+      assert.deepEqual(asked, [...Array.from({ length: nt }, (_, t) => t), ...Array.from({ length: nt }, (_, t) => t)]);
+    }
+    await assert.rejects(writeNifti(join(dir, 'neither.nii'), { dims, affine }), /give either data or volume/);
+    await assert.rejects(writeNifti(join(dir, 'both.nii'), { dims, affine, data: new Float32Array(per), volume: () => new Float32Array(per) }), /give either data or volume/);
+    await assert.rejects(writeNifti(join(dir, 'short.nii'), { dims: [...dims, 2], affine, volume: () => new Float32Array(per - 1) }), /volume 0 has 104 values, not 105/);
+    assert.ok(!existsSync(join(dir, 'short.nii')), 'no file for a failed write');
+  });
+});
