@@ -233,11 +233,14 @@ async function saveResiduals(p: Extract<SaveParams, { kind: 'residuals' }>, inpu
     const nm = indices.length;
     const nt = nm === 0 ? 0 : series.length / nm;
     const [nx, ny, nz] = mask.dims;
-    const nxyz = nx * ny * nz;
-    const data = new Float32Array(nxyz * nt);
-    for (let t = 0; t < nt; t++) for (let i = 0; i < nm; i++) data[t * nxyz + indices[i]] = series[t * nm + i];
+    // one volume at a time (160 volumes on the 2 mm grid are 0.6 GB as one array)
+    const volume = (t: number) => {
+      const out = new Float32Array(nx * ny * nz);
+      for (let i = 0; i < nm; i++) out[indices[i]] = series[t * nm + i];
+      return out;
+    };
     const path = join(p.dir, `${p.prefix}_stat-errorts.nii.gz`);
-    written.push(await writeNifti(path, { dims: [nx, ny, nz, nt], affine: mask.affine, data, pixdim: [0, 0, 0, p.t_r], description: 'glmflow residuals' }));
+    written.push(await writeNifti(path, { dims: [nx, ny, nz, nt], affine: mask.affine, volume, pixdim: [0, 0, 0, p.t_r], description: 'glmflow residuals' }));
   }
   return written;
 }
