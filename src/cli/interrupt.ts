@@ -7,7 +7,8 @@
  * Under the huge-page relaunch (bin/huge-pages.js) the parent forwards the signals it gets
  * over IPC, and a terminal's Ctrl+C reaches this process directly as well: the signals that
  * came each way are counted apart and the larger count is what happened, so one Ctrl+C is
- * one signal, and a kill sent to either process alone still counts.
+ * one signal, and a kill sent to either process alone still counts. If the parent goes away
+ * (the IPC channel closes), the run stops as on SIGTERM.
  */
 import { removeTemporariesSync } from '../io/temporaries.js';
 
@@ -62,8 +63,11 @@ export function installInterruptHandlers(stderr: { write(s: string): unknown } =
   const supervised = process.env[SUPERVISED_ENV] === '1' && process.send !== undefined;
   // not for the processes this one starts (their parent is not the relaunching one)
   delete process.env[SUPERVISED_ENV];
+  // the parent gone (killed with SIGKILL, say): stop as on SIGTERM rather than run on unseen
+  const onOrphaned = () => onForwarded({ glmflowSignal: 'SIGTERM' });
   if (supervised) {
     process.on('message', onForwarded);
+    process.on('disconnect', onOrphaned);
     // from now on the parent forwards signals as messages, not as signals
     process.send!({ glmflowListening: true });
     // the channel must not keep this process alive once the run is over
@@ -75,7 +79,10 @@ export function installInterruptHandlers(stderr: { write(s: string): unknown } =
     dispose: () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      if (supervised) process.off('message', onForwarded);
+      if (supervised) {
+        process.off('message', onForwarded);
+        process.off('disconnect', onOrphaned);
+      }
     },
   };
 }

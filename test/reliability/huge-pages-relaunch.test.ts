@@ -24,6 +24,8 @@ const out = (s) => process.stdout.write(s + '\\n');
 out('env ' + JSON.stringify({ tunables: process.env.GLIBC_TUNABLES, supervised: process.env.GLMFLOW_SIGNALS_VIA_PARENT }));
 const handlers = installInterruptHandlers({ write: (s) => out('notice ' + s.trim().split(' ')[1]) });
 const keepAlive = setInterval(() => {}, 1000);
+// a stand-in that nothing stops (the code under test broken) ends the test instead of hanging it
+setTimeout(() => { out('nothing stopped me'); process.exit(99); }, 10_000).unref();
 handlers.signal.addEventListener('abort', () => setTimeout(() => {
   out('stopped cleanly');
   process.exitCode = handlers.exitCode();
@@ -100,4 +102,12 @@ test('relaunch: a second Ctrl+C quits at once, as without the relaunch', { skip:
   assert.deepEqual(notices(o), ['notice SIGINT']);
   assert.ok(!o.lines.includes('stopped cleanly'), 'quit before the clean stop');
   assert.equal(o.code, 130);
+});
+
+test('relaunch: the parent killed outright (SIGKILL) stops the child as a SIGTERM would, cleanly', { skip: process.platform !== 'linux' }, async () => {
+  const o = await relaunched((pid) => process.kill(pid, 'SIGKILL'));
+  // the parent's own status is SIGKILL; the child, still writing to the same pipe, stopped cleanly
+  assert.equal(o.signal, 'SIGKILL');
+  assert.deepEqual(notices(o), ['notice SIGTERM']);
+  assert.ok(o.lines.includes('stopped cleanly'), o.lines.join('\n'));
 });
