@@ -234,11 +234,7 @@ async function saveResiduals(p: Extract<SaveParams, { kind: 'residuals' }>, inpu
     const nt = nm === 0 ? 0 : series.length / nm;
     const [nx, ny, nz] = mask.dims;
     // one volume at a time (160 volumes on the 2 mm grid are 0.6 GB as one array)
-    const volume = (t: number) => {
-      const out = new Float32Array(nx * ny * nz);
-      for (let i = 0; i < nm; i++) out[indices[i]] = series[t * nm + i];
-      return out;
-    };
+    const volume = (t: number) => unmask(series.subarray(t * nm, (t + 1) * nm), indices, mask);
     const path = join(p.dir, `${p.prefix}_stat-errorts.nii.gz`);
     written.push(await writeNifti(path, { dims: [nx, ny, nz, nt], affine: mask.affine, volume, pixdim: [0, 0, 0, p.t_r], description: 'glmflow residuals' }));
   }

@@ -4,6 +4,7 @@ import { roiImagesOnGrid, type RoiImageFiles, type RoiResample } from '../../src
 import { writeNifti } from '../../src/io/nifti-write.js';
 import { writeTsv } from '../../src/io/tsv.js';
 import { many, single, type MaskMeta } from './artifacts.js';
+import { unmask } from './maps.js';
 import type { WrittenFile } from './outputs.js';
 import type { SingleTrialMeta, TrialRow } from '../single-trial.js';
 
@@ -43,7 +44,6 @@ export async function saveBetaSeries(p: BetaSeriesSaveParams, inputs: Record<str
   const indices = maskArt.arrays.indices as Int32Array;
   const nm = indices.length;
   const order = gatherTrials(series);
-  const vol = mask.dims[0] * mask.dims[1] * mask.dims[2];
   const base = `${p.prefix}_desc-${p.method}`;
   const written: WrittenFile[] = [];
   // the maps are gzipped concurrently (zlib runs on the thread pool): one core each
@@ -52,10 +52,7 @@ export async function saveBetaSeries(p: BetaSeriesSaveParams, inputs: Record<str
     // one volume at a time (a 62-trial series on the 2 mm grid is 224 MB as one array)
     const volume = (v: number) => {
       const { part, k } = order[v];
-      const src = series[part].arrays[key] as Float32Array;
-      const out = new Float32Array(vol);
-      for (let i = 0; i < nm; i++) out[indices[i]] = src[k * nm + i];
-      return out;
+      return unmask((series[part].arrays[key] as Float32Array).subarray(k * nm, (k + 1) * nm), indices, mask);
     };
     const path = join(p.dir, `${base}_stat-${key}_betaseries.nii.gz`);
     return writeNifti(path, { dims: [...mask.dims, order.length], affine: mask.affine, volume, tUnits: 'unknown', description: `glmflow ${p.method} ${output} beta series` });

@@ -11,7 +11,8 @@ import type { Artifact, ArraySelection, Json, TypedArray } from './types.js';
  * entry and recompute it instead of trusting it.
  */
 const MAGIC = Buffer.from('GLMFLOW1', 'ascii');
-const CHECKSUM_BYTES = 32;
+/** The SHA-256 that ends every entry. */
+export const CHECKSUM_BYTES = 32;
 
 const DTYPES = {
   float32: Float32Array,
@@ -65,6 +66,33 @@ export function encodeArtifact(artifact: Artifact): Buffer[] {
 
 export class CorruptEntryError extends Error {}
 
+/** The preamble ("GLMFLOW1", header length) at the start of an entry of `fileSize` bytes, or CorruptEntryError. */
+function checkPreamble(head: Buffer, fileSize: number): void {
+  if (fileSize < MAGIC.length + 4 + CHECKSUM_BYTES || head.length < MAGIC.length + 4 || !head.subarray(0, MAGIC.length).equals(MAGIC)) {
+    throw new CorruptEntryError('not a cache entry or truncated');
+  }
+}
+
+/** The header from an entry's first bytes, and where its arrays start; the byte count needed when `head` ends within the header. */
+function parseHeader(head: Buffer): { need: number } | { header: Header; payloadStart: number } {
+  const headerLength = head.readUInt32LE(MAGIC.length);
+  const headerStart = MAGIC.length + 4;
+  if (head.length < headerStart + headerLength) return { need: headerStart + headerLength };
+  try {
+    return { header: JSON.parse(head.subarray(headerStart, headerStart + headerLength).toString('utf8')), payloadStart: align8(headerStart + headerLength) };
+  } catch {
+    throw new CorruptEntryError('unreadable header');
+  }
+}
+
+/** An array's type and bytes within an entry whose payload starts at `payloadStart`, or CorruptEntryError past `bodyLength`. */
+function locateArray(e: ArrayEntry, payloadStart: number, bodyLength: number) {
+  const ctor = DTYPES[e.dtype];
+  const start = payloadStart + e.offset;
+  const byteLength = e.length * ctor.BYTES_PER_ELEMENT;
+  if (start + byteLength > bodyLength) throw new CorruptEntryError(`array ${e.name} out of bounds`);
+  return { ctor, start, byteLength };
+}
 
 /** Where one selected array's bytes are in the entry, and the array they go into. */
 export interface SelectedPiece { array: TypedArray; bytes: Uint8Array; fileOffset: number }
@@ -75,28 +103,18 @@ export interface SelectedPiece { array: TypedArray; bytes: Uint8Array; fileOffse
  * fill them. `fileSize` bounds the payload (the checksum is the last 32 bytes).
  */
 export function planSelectedRead(head: Buffer, fileSize: number, select: ArraySelection): { need: number } | { meta: Json; pieces: SelectedPiece[]; arrays: Record<string, TypedArray> } {
-  if (fileSize < MAGIC.length + 4 + CHECKSUM_BYTES || head.length < MAGIC.length + 4 || !head.subarray(0, MAGIC.length).equals(MAGIC)) {
-    throw new CorruptEntryError('not a cache entry or truncated');
-  }
-  const headerLength = head.readUInt32LE(MAGIC.length);
-  const headerStart = MAGIC.length + 4;
-  const payloadStart = align8(headerStart + headerLength);
-  if (payloadStart > fileSize - CHECKSUM_BYTES) throw new CorruptEntryError('not a cache entry or truncated');
-  if (head.length < headerStart + headerLength) return { need: headerStart + headerLength };
-  let header: Header;
-  try {
-    header = JSON.parse(head.subarray(headerStart, headerStart + headerLength).toString('utf8'));
-  } catch {
-    throw new CorruptEntryError('unreadable header');
-  }
+  checkPreamble(head, fileSize);
+  const bodyLength = fileSize - CHECKSUM_BYTES;
+  if (align8(MAGIC.length + 4 + head.readUInt32LE(MAGIC.length)) > bodyLength) throw new CorruptEntryError('not a cache entry or truncated');
+  const parsed = parseHeader(head);
+  if ('need' in parsed) return parsed;
+  const { header, payloadStart } = parsed;
   const pieces: SelectedPiece[] = [];
   const arrays: Record<string, TypedArray> = {};
   for (const e of header.arrays) {
     const want = select[e.name];
     if (!want) continue;
-    const ctor = DTYPES[e.dtype];
-    const start = payloadStart + e.offset;
-    if (start + e.length * ctor.BYTES_PER_ELEMENT > fileSize - CHECKSUM_BYTES) throw new CorruptEntryError(`array ${e.name} out of bounds`);
+    const { ctor, start } = locateArray(e, payloadStart, bodyLength);
     const array = new ctor(e.length);
     arrays[e.name] = array;
     const bytes = new Uint8Array(array.buffer);
@@ -119,29 +137,18 @@ export function planSelectedRead(head: Buffer, fileSize: number, select: ArraySe
  * checksum only (for an entry known whole, see verified-entries.ts); the structure is still checked.
  */
 export function decodeArtifact(buf: Buffer, opts: { verify?: boolean } = {}): Artifact {
-  if (buf.length < MAGIC.length + 4 + CHECKSUM_BYTES || !buf.subarray(0, MAGIC.length).equals(MAGIC)) {
-    throw new CorruptEntryError('not a cache entry or truncated');
-  }
+  checkPreamble(buf, buf.length);
   const body = buf.subarray(0, buf.length - CHECKSUM_BYTES);
   const expected = buf.subarray(buf.length - CHECKSUM_BYTES);
   if (opts.verify !== false && !createHash('sha256').update(body).digest().equals(expected)) {
     throw new CorruptEntryError('checksum mismatch');
   }
-  const headerLength = body.readUInt32LE(MAGIC.length);
-  const headerStart = MAGIC.length + 4;
-  let header: Header;
-  try {
-    header = JSON.parse(body.subarray(headerStart, headerStart + headerLength).toString('utf8'));
-  } catch {
-    throw new CorruptEntryError('unreadable header');
-  }
-  const payloadStart = align8(headerStart + headerLength);
+  const parsed = parseHeader(body);
+  if ('need' in parsed) throw new CorruptEntryError('unreadable header');
+  const { header, payloadStart } = parsed;
   const arrays: Record<string, TypedArray> = {};
   for (const e of header.arrays) {
-    const ctor = DTYPES[e.dtype];
-    const start = payloadStart + e.offset;
-    const byteLength = e.length * ctor.BYTES_PER_ELEMENT;
-    if (start + byteLength > body.length) throw new CorruptEntryError(`array ${e.name} out of bounds`);
+    const { ctor, start, byteLength } = locateArray(e, payloadStart, body.length);
     const absolute = body.byteOffset + start;
     if (absolute % ctor.BYTES_PER_ELEMENT === 0) {
       arrays[e.name] = new ctor(body.buffer as ArrayBuffer, absolute, e.length);

@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { openCacheFolder } from './cache-folder.js';
 import type { Artifact, ArraySelection, Json } from './types.js';
 import { createHash } from 'node:crypto';
-import { decodeArtifact, encodeArtifact, planSelectedRead, CorruptEntryError, type SelectedPiece } from './artifact-codec.js';
+import { decodeArtifact, encodeArtifact, planSelectedRead, CorruptEntryError, CHECKSUM_BYTES, type SelectedPiece } from './artifact-codec.js';
 import { sha256 } from './canonical.js';
 import { sameStat, type EntryStat } from './verified-entries.js';
 
@@ -246,7 +246,6 @@ export class Cache {
 const HEADER_GUESS = 64 * 1024;
 /** The chunk in which an entry is streamed through its checksum. */
 const VERIFY_CHUNK = 1024 * 1024;
-const CHECKSUM_BYTES = 32;
 
 async function readInto(fh: fs.FileHandle, into: Uint8Array, position: number): Promise<void> {
   for (let done = 0; done < into.length;) {
